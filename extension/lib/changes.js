@@ -1,0 +1,92 @@
+// Forwarding of cookie changes to the host (`cookies.changed`): only changes
+// of a watched connector's auth cookies inside its domains, coalesced over a
+// short window so a burst of Set-Cookie headers (a sign-in sets several)
+// becomes one message. Values never leave this module: changes carry
+// CookieMeta only.
+
+import { cookieMeta, domainInScope } from './cookieindex.js';
+
+export const COALESCE_MS = 50;
+/** Most changes sent in one message; a longer burst is split. */
+export const MAX_CHANGES_PER_MESSAGE = 500;
+
+/**
+ * normalizeWatch validates watch.set's `connectors` and returns
+ * [{id, domains, auth_cookies}], or throws a TypeError naming the field.
+ */
+export function normalizeWatch(connectors) {
+  if (!Array.isArray(connectors)) throw new TypeError('connectors must be an array');
+  return connectors.map((c, i) => {
+    if (!c || typeof c !== 'object') throw new TypeError(`connectors[${i}] must be an object`);
+    if (typeof c.id !== 'string' || c.id === '') throw new TypeError(`connectors[${i}].id must be a non-empty string`);
+    if (!Array.isArray(c.domains) || c.domains.some((d) => typeof d !== 'string' || d.trim() === '')) {
+      throw new TypeError(`connectors[${i}].domains must be an array of domains`);
+    }
+    const auth = c.auth_cookies ?? [];
+    if (!Array.isArray(auth) || auth.some((n) => typeof n !== 'string')) {
+      throw new TypeError(`connectors[${i}].auth_cookies must be an array of names`);
+    }
+    return { id: c.id, domains: [...c.domains], auth_cookies: [...auth] };
+  });
+}
+
+/**
+ * matchConnectors returns the ids of the watched connectors for which this
+ * cookie is an auth cookie: its name is one of the connector's auth_cookies
+ * and its domain is inside one of the connector's domains.
+ */
+export function matchConnectors(watch, cookie) {
+  const ids = [];
+  for (const c of watch) {
+    if (!c.auth_cookies.includes(cookie.name)) continue;
+    if (c.domains.some((d) => domainInScope(cookie.domain, d))) ids.push(c.id);
+  }
+  return ids;
+}
+
+/**
+ * ChangeForwarder collects matching onChanged events and flushes them as one
+ * `cookies.changed` notification COALESCE_MS after the first of a burst.
+ *
+ * options: send(changes) posts the notification; setTimeout/clearTimeout.
+ */
+export class ChangeForwarder {
+  constructor({ send, setTimeout: setT = globalThis.setTimeout, clearTimeout: clearT = globalThis.clearTimeout, windowMs = COALESCE_MS }) {
+    this.send = send;
+    this.setTimeout = setT;
+    this.clearTimeout = clearT;
+    this.windowMs = windowMs;
+    this.watch = [];
+    this.queue = [];
+    this.timer = null;
+  }
+
+  setWatch(watch) {
+    this.watch = watch;
+  }
+
+  /** onChanged takes a chrome.cookies.onChanged event. */
+  onChanged(change) {
+    const c = change?.cookie;
+    if (!c) return;
+    const ids = matchConnectors(this.watch, c);
+    if (ids.length === 0) return;
+    this.queue.push({ removed: !!change.removed, cause: change.cause, cookie: cookieMeta(c), connectors: ids });
+    if (this.timer === null) this.timer = this.setTimeout(() => this.flush(), this.windowMs);
+  }
+
+  flush() {
+    if (this.timer !== null) this.clearTimeout(this.timer);
+    this.timer = null;
+    while (this.queue.length > 0) {
+      this.send(this.queue.splice(0, MAX_CHANGES_PER_MESSAGE));
+    }
+  }
+
+  /** drop discards queued changes (the port closed). */
+  drop() {
+    if (this.timer !== null) this.clearTimeout(this.timer);
+    this.timer = null;
+    this.queue = [];
+  }
+}

@@ -1,0 +1,215 @@
+// In-memory index of the cookies of watched domains, so that `cookies.get`
+// answers in about a millisecond: chrome.cookies.getAll({domain}) scans the
+// whole cookie store (about 200 ms with 10,000 cookies), while a lookup here
+// only walks the cookies of the requested scope.
+//
+// The index is primed per scope with getAll and then kept exact with
+// chrome.cookies.onChanged. Events that arrive while a scope is being primed
+// are buffered and replayed on top of the snapshot: for every cookie key the
+// last event wins, which gives the right final state whether the event
+// happened before or after the snapshot was taken.
+//
+// The index lives in the service worker's memory and is lost when the worker
+// stops; the host sends watch.set after every hello, which primes it again.
+
+/** normalizeDomain lowercases a domain and strips one leading dot. */
+export function normalizeDomain(d) {
+  const s = String(d ?? '').trim().toLowerCase();
+  return s.startsWith('.') ? s.slice(1) : s;
+}
+
+/**
+ * domainInScope reports whether cookie domain `cookieDomain` (with or without
+ * its leading dot) is `scope` or one of its subdomains, on a label boundary:
+ * "a.demo.test" is in "demo.test", "evildemo.test" is not.
+ */
+export function domainInScope(cookieDomain, scope) {
+  const d = normalizeDomain(cookieDomain);
+  const s = normalizeDomain(scope);
+  if (!s) return false;
+  return d === s || d.endsWith('.' + s);
+}
+
+/**
+ * cookieKey identifies a cookie the way the browser does: store, domain
+ * (dot kept: host-only and domain cookies differ), name, path and partition.
+ */
+export function cookieKey(c) {
+  const pk = c.partitionKey;
+  const part = pk ? `${pk.topLevelSite ?? ''}+${pk.hasCrossSiteAncestor ?? ''}` : '';
+  return `${c.storeId ?? ''}|${c.domain}|${c.name}|${c.path}|${part}`;
+}
+
+/** isExpired reports whether a persistent cookie's expiry has passed. */
+export function isExpired(c, nowMs) {
+  return !c.session && typeof c.expirationDate === 'number' && c.expirationDate * 1000 <= nowMs;
+}
+
+/** cookieMeta returns the cookie without its value (PROTOCOL.md CookieMeta). */
+export function cookieMeta(c) {
+  const m = {
+    name: c.name,
+    domain: c.domain,
+    path: c.path,
+    hostOnly: !!c.hostOnly,
+    secure: !!c.secure,
+    httpOnly: !!c.httpOnly,
+    sameSite: c.sameSite,
+    session: !!c.session,
+  };
+  if (typeof c.expirationDate === 'number') m.expirationDate = c.expirationDate;
+  if (c.partitionKey) m.partitionKey = { ...c.partitionKey };
+  return m;
+}
+
+/**
+ * readScope reads every cookie of one scope, partitioned (CHIPS) ones
+ * included. `partitionKey: {}` asks Chrome 119+ for all partitions; the
+ * second, plain call covers browsers where it returns partitioned cookies
+ * only. Results are merged by key.
+ */
+export async function readScope(cookiesApi, domain) {
+  const withPartitions = async () => {
+    try {
+      return await cookiesApi.getAll({ domain, partitionKey: {} });
+    } catch {
+      return []; // a browser older than Chrome 119 rejects the field
+    }
+  };
+  const [all, plain] = await Promise.all([withPartitions(), cookiesApi.getAll({ domain })]);
+  const byKey = new Map();
+  for (const c of [...plain, ...all]) byKey.set(cookieKey(c), c);
+  return [...byKey.values()];
+}
+
+/**
+ * CookieIndex holds the cookies of its primed scopes.
+ *
+ * options:
+ *   read(domain)  async, returns every cookie of that scope (readScope in the worker)
+ *   now()         milliseconds since the epoch
+ */
+export class CookieIndex {
+  constructor({ read, now = Date.now }) {
+    this.read = read;
+    this.now = now;
+    /** key -> cookie */
+    this.cookies = new Map();
+    /** normalized cookie domain -> Set of keys */
+    this.byDomain = new Map();
+    /** scope -> true once primed */
+    this.scopes = new Set();
+    /** scope -> {promise, buffer: events[]} while priming */
+    this.priming = new Map();
+  }
+
+  /** covers returns the primed scope containing `domain`, if any. */
+  covers(domain) {
+    for (const s of this.scopes) if (domainInScope(domain, s)) return s;
+    return undefined;
+  }
+
+  put(c) {
+    const key = cookieKey(c);
+    const d = normalizeDomain(c.domain);
+    this.cookies.set(key, c);
+    let keys = this.byDomain.get(d);
+    if (!keys) this.byDomain.set(d, (keys = new Set()));
+    keys.add(key);
+  }
+
+  delete(c) {
+    const key = cookieKey(c);
+    const d = normalizeDomain(c.domain);
+    this.cookies.delete(key);
+    const keys = this.byDomain.get(d);
+    if (keys) {
+      keys.delete(key);
+      if (keys.size === 0) this.byDomain.delete(d);
+    }
+  }
+
+  /** apply folds one chrome.cookies.onChanged event into the index. */
+  apply(change) {
+    const c = change?.cookie;
+    if (!c || typeof c.domain !== 'string') return;
+    for (const [scope, p] of this.priming) {
+      if (domainInScope(c.domain, scope)) p.buffer.push(change);
+    }
+    if (!this.covers(c.domain)) return;
+    if (change.removed) this.delete(c);
+    else this.put(c);
+  }
+
+  /**
+   * prime reads a scope and indexes it, unless a primed scope already covers
+   * it. Concurrent calls for the same scope share one read.
+   */
+  prime(domain) {
+    const scope = normalizeDomain(domain);
+    if (!scope) return Promise.resolve();
+    if (this.covers(scope)) return Promise.resolve();
+    for (const [s, p] of this.priming) if (domainInScope(scope, s)) return p.promise;
+    const entry = { buffer: [], promise: null };
+    entry.promise = (async () => {
+      try {
+        const snapshot = await this.read(scope);
+        for (const c of snapshot) if (domainInScope(c.domain, scope)) this.put(c);
+        for (const change of entry.buffer) {
+          if (change.removed) this.delete(change.cookie);
+          else this.put(change.cookie);
+        }
+        // Narrower scopes are now covered by this one.
+        for (const s of [...this.scopes]) if (domainInScope(s, scope)) this.scopes.delete(s);
+        this.scopes.add(scope);
+      } finally {
+        this.priming.delete(scope);
+      }
+    })();
+    this.priming.set(scope, entry);
+    return entry.promise;
+  }
+
+  /** retain forgets scopes not in `keep` (and not under one of them) and their cookies. */
+  retain(keep) {
+    const kept = keep.map(normalizeDomain).filter(Boolean);
+    const inKept = (d) => kept.some((k) => domainInScope(d, k));
+    for (const s of [...this.scopes]) if (!inKept(s)) this.scopes.delete(s);
+    for (const [d, keys] of [...this.byDomain]) {
+      if (this.covers(d)) continue;
+      for (const k of keys) this.cookies.delete(k);
+      this.byDomain.delete(d);
+    }
+  }
+
+  /**
+   * lookup returns the unexpired cookies of the given scopes from the index.
+   * Every scope must be covered (see ensure).
+   */
+  lookup(domains) {
+    const now = this.now();
+    const scopes = domains.map(normalizeDomain).filter(Boolean);
+    const out = new Map();
+    for (const [d, keys] of this.byDomain) {
+      if (!scopes.some((s) => domainInScope(d, s))) continue;
+      for (const k of keys) {
+        const c = this.cookies.get(k);
+        if (c && !isExpired(c, now)) out.set(k, c);
+      }
+    }
+    return [...out.values()];
+  }
+
+  /**
+   * get answers cookies.get: scopes not yet indexed are read live once (and
+   * indexed from then on); the answer comes from the index.
+   */
+  async get(domains) {
+    await Promise.all(domains.map((d) => this.prime(d)));
+    return this.lookup(domains);
+  }
+
+  get size() {
+    return this.cookies.size;
+  }
+}

@@ -1,0 +1,297 @@
+// The popup's view model: from the worker's state (connection and status
+// rows) and the popup's own UI state (which action is running, which row is
+// confirming a clear, which row waits for an interactive sign-in) to plain
+// objects that popup.js renders. No DOM and no chrome.* here.
+//
+// The host owns the prompt copy (what failed, why, the next action); this
+// module only chooses how to show it.
+
+import { healthKey } from './status.js';
+
+export const ACTIONS = {
+  verify: { label: 'Verify session', busy: 'Verifying…', endpoint: 'verify' },
+  repair: { label: 'Repair from Chrome session', busy: 'Repairing…', endpoint: 'repair' },
+  interactive: { label: 'Open interactive repair', busy: 'Opening sign-in…', endpoint: 'interactive' },
+  clear: { label: 'Clear session', busy: 'Clearing…', endpoint: 'clear', confirm: 'Confirm clear' },
+};
+export const ACTION_ORDER = ['verify', 'repair', 'interactive', 'clear'];
+
+export const HEALTH = {
+  healthy: { label: 'Healthy', glyph: '✓', className: 'health-healthy' },
+  needs_attention: { label: 'Needs Attention', glyph: '!', className: 'health-attention' },
+  unknown: { label: 'Unknown', glyph: '?', className: 'health-unknown' },
+};
+
+/** Short labels for taxonomy codes, for "last failure" lines. */
+export const REASON_LABELS = {
+  SESSION_EXPIRED: 'Session expired',
+  MFA_OR_CHALLENGE_REQUIRED: 'Second factor required',
+  CHECKPOINT_OR_SUSPICIOUS_LOGIN: 'Sign-in flagged by the site',
+  PROFILE_COOKIE_MISSING: 'Sign-in cookies missing',
+  CONNECTOR_AUTH_SELECTOR_CHANGED: 'Site changed',
+  NETWORK_OR_TIMEOUT: 'Site unreachable',
+  UNKNOWN: 'Unknown failure',
+};
+
+/** Host action ids the popup understands, and other names they may come as. */
+const ACTION_ALIASES = {
+  verify: 'verify',
+  verify_session: 'verify',
+  retry: 'verify',
+  repair: 'repair',
+  repair_from_browser: 'repair',
+  repair_from_chrome: 'repair',
+  interactive: 'interactive',
+  interactive_repair: 'interactive',
+  open_interactive_repair: 'interactive',
+  sign_in: 'interactive',
+  login: 'interactive',
+  clear: 'clear',
+  clear_session: 'clear',
+};
+
+export function reasonLabel(code) {
+  if (!code) return '';
+  return REASON_LABELS[code] ?? String(code).toLowerCase().replaceAll('_', ' ').replace(/^./, (c) => c.toUpperCase());
+}
+
+/** primaryAction picks the row's main button: the host's prompt action, else one by health and reason. */
+export function primaryAction(row) {
+  const fromHost = ACTION_ALIASES[String(row?.prompt?.action?.id ?? '').toLowerCase()];
+  if (fromHost) return fromHost;
+  const key = healthKey(row);
+  if (key === 'healthy') return 'verify';
+  if (key === 'needs_attention') {
+    const reason = row?.reason ?? row?.last_failure_reason;
+    if (reason === 'MFA_OR_CHALLENGE_REQUIRED' || reason === 'CHECKPOINT_OR_SUSPICIOUS_LOGIN') return 'interactive';
+    if (reason === 'NETWORK_OR_TIMEOUT' || reason === 'CONNECTOR_AUTH_SELECTOR_CHANGED') return 'verify';
+    return 'repair';
+  }
+  return 'repair';
+}
+
+/** parseTime returns milliseconds since the epoch, or null for absent or invalid times. */
+export function parseTime(iso) {
+  if (typeof iso !== 'string' || iso === '' || iso.startsWith('0001-01-01')) return null;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? null : t;
+}
+
+const plural = (n, unit) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+
+/** relativeTime formats a time as "just now", "3 min ago", "2 hours ago", "yesterday", "in 5 min"... */
+export function relativeTime(ms, nowMs) {
+  if (ms === null || ms === undefined) return 'Never';
+  const diff = nowMs - ms;
+  const ahead = diff < 0;
+  const s = Math.floor(Math.abs(diff) / 1000);
+  if (s < 45) return 'just now';
+  let text;
+  const min = Math.max(1, Math.floor(s / 60));
+  const h = Math.floor(s / 3600);
+  const d = Math.floor(s / 86400);
+  if (min < 60) text = `${min} min`;
+  else if (h < 24) text = plural(h, 'hour');
+  else if (d === 1) return ahead ? 'tomorrow' : 'yesterday';
+  else if (d < 30) text = plural(d, 'day');
+  else if (d < 365) text = plural(Math.floor(d / 30), 'month');
+  else text = plural(Math.floor(d / 365), 'year');
+  return ahead ? `in ${text}` : `${text} ago`;
+}
+
+/** exactTime formats a time for the hover title, in the given locale and zone. */
+export function exactTime(ms, { locale, timeZone } = {}) {
+  if (ms === null || ms === undefined) return '';
+  const f = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium', timeZone });
+  return f.format(new Date(ms));
+}
+
+/** timeField returns {text, title, datetime} for one timestamp of a row. */
+export function timeField(iso, opts) {
+  const ms = parseTime(iso);
+  return {
+    text: relativeTime(ms, opts.now),
+    title: ms === null ? '' : exactTime(ms, opts),
+    datetime: ms === null ? '' : new Date(ms).toISOString(),
+  };
+}
+
+/** browserFlag names the browser for `authbridge install --browser`, from navigator.userAgentData.brands. */
+export function browserFlag(brands) {
+  const names = (brands ?? []).map((b) => b?.brand ?? '');
+  if (names.includes('Google Chrome')) return 'chrome';
+  if (names.includes('Microsoft Edge')) return 'edge';
+  if (names.includes('Brave')) return 'brave';
+  return 'chromium';
+}
+
+const AVATAR_COLORS = ['#4338CA', '#0F766E', '#9D174D', '#1D4ED8', '#7C2D12', '#4D7C0F', '#6D28D9', '#0E7490'];
+
+/** avatar returns an image for http(s) and data:image icons, else a coloured letter. */
+export function avatar(row) {
+  const icon = typeof row?.icon === 'string' ? row.icon.trim() : '';
+  const name = String(row?.name || row?.id || '?');
+  const letter = (name.match(/[\p{L}\p{N}]/u)?.[0] ?? '?').toUpperCase();
+  let hash = 0;
+  for (const ch of String(row?.id ?? name)) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
+  const fallback = { kind: 'letter', letter, color: AVATAR_COLORS[hash % AVATAR_COLORS.length] };
+  if (/^https?:\/\//i.test(icon) || /^data:image\/(png|gif|jpeg|webp|x-icon|vnd\.microsoft\.icon);/i.test(icon)) {
+    return { kind: 'image', url: icon, fallback };
+  }
+  return fallback;
+}
+
+function button(row, action, ui, primary) {
+  const spec = ACTIONS[action];
+  const busyAction = ui.busy?.[row.id];
+  const confirming = action === 'clear' && !!ui.confirming?.[row.id];
+  let label = spec.label;
+  if (primary && row.prompt?.action?.label && ACTION_ALIASES[String(row.prompt.action.id ?? '').toLowerCase()] === action) {
+    label = row.prompt.action.label;
+  }
+  if (confirming) label = spec.confirm;
+  if (busyAction === action) label = spec.busy;
+  return {
+    action,
+    label,
+    primary,
+    busy: busyAction === action,
+    disabled: !ui.connected || !!busyAction,
+    confirming,
+  };
+}
+
+/** rowView builds one connector row. */
+export function rowView(row, ui, opts) {
+  const key = healthKey(row);
+  const health = { key, ...HEALTH[key] };
+  if (typeof row.health === 'string' && row.health.trim() !== '') health.label = row.health;
+  const primary = primaryAction(row);
+  const buttons = [button(row, primary, ui, true), ...ACTION_ORDER.filter((a) => a !== primary).map((a) => button(row, a, ui, false))];
+  const prompt =
+    key !== 'healthy' && (row.prompt?.what || row.prompt?.why)
+      ? { what: row.prompt.what ?? '', why: row.prompt.why ?? '', reason: row.reason ?? '', detail: row.detail ?? '' }
+      : null;
+  const failureCode = row.last_failure_reason || (key === 'needs_attention' ? row.reason : '');
+  const lastFailure = failureCode
+    ? { label: reasonLabel(failureCode), code: failureCode, ...timeField(row.last_failure_at, opts) }
+    : null;
+  const waiting = !!(ui.waiting?.[row.id] || row.awaiting_interactive);
+  const repairing = !!row.repair_in_progress;
+  return {
+    id: row.id,
+    name: row.name || row.id,
+    domains: Array.isArray(row.domains) ? row.domains.join(', ') : '',
+    avatar: avatar(row),
+    health,
+    prompt,
+    times: [
+      { key: 'headless', label: 'Last headless success', ...timeField(row.last_headless_success_at, opts) },
+      { key: 'interactive', label: 'Last interactive login', ...timeField(row.last_interactive_login_at, opts) },
+      { key: 'verified', label: 'Last checked', ...timeField(row.last_verified_at, opts) },
+    ],
+    lastFailure,
+    primary: buttons[0],
+    secondary: buttons.slice(1),
+    confirmingClear: !!ui.confirming?.[row.id],
+    waiting,
+    repairing,
+    note: ui.notes?.[row.id] ?? null,
+    busy: !!ui.busy?.[row.id],
+  };
+}
+
+/** connectionView describes the header and, when not connected, the fix. */
+export function connectionView(connection, opts) {
+  const state = connection?.state ?? 'connecting';
+  const browser = opts.browser ?? 'chromium';
+  if (state === 'connected') {
+    const parts = [];
+    if (connection.agent_version) parts.push(`agent ${connection.agent_version}`);
+    if (connection.bridge_id) parts.push(`bridge ${connection.bridge_id}`);
+    return { state, tone: 'ok', label: 'Connected', title: parts.join(', '), problem: null };
+  }
+  if (state === 'connecting') return { state, tone: 'pending', label: 'Connecting…', title: '', problem: null };
+  const problem = {
+    title: 'authbridge is not connected',
+    message: '',
+    command: `authbridge install --browser ${browser}`,
+    error: connection?.message ?? '',
+  };
+  if (state === 'not_installed') {
+    problem.message = 'The authbridge host is not installed for this browser. Install it, then retry:';
+  } else if (state === 'forbidden') {
+    problem.message = 'The authbridge host is installed but does not allow this extension. Install it again for this extension, then retry:';
+    if (opts.extensionId) problem.command += ` --extension-id ${opts.extensionId}`;
+  } else {
+    problem.message = 'The authbridge host stopped or could not start. Check it, then retry:';
+    problem.command = 'authbridge doctor';
+    problem.secondaryCommand = `authbridge install --browser ${browser}`;
+  }
+  return { state, tone: 'error', label: 'Not connected', title: connection?.message ?? '', problem };
+}
+
+/**
+ * buildView is the whole popup: header, the not-connected fix, the empty
+ * state, and the rows.
+ *
+ * ui: {connection, rows, rowsComplete, busy: {id: action}, confirming: {id: true},
+ *      waiting: {id: true}, notes: {id: {kind, text}}}
+ * opts: {now, browser, extensionId, locale, timeZone}
+ */
+export function buildView(ui, opts) {
+  const connection = connectionView(ui.connection, opts);
+  const connected = connection.state === 'connected';
+  const state = { ...ui, connected };
+  const rows = (ui.rows ?? []).filter((r) => r && typeof r.id === 'string').map((r) => rowView(r, state, opts));
+  const attention = rows.filter((r) => r.health.key === 'needs_attention').length;
+  let summary = '';
+  if (rows.length > 0) summary = attention === 0 ? `${plural(rows.length, 'connector')}, all fine` : `${attention} of ${plural(rows.length, 'connector')} need${attention === 1 ? 's' : ''} attention`;
+  return {
+    connection,
+    rows,
+    summary,
+    loading: connection.state === 'connecting' && rows.length === 0,
+    empty: connected && ui.rowsComplete && rows.length === 0,
+  };
+}
+
+/**
+ * applyPush folds a worker `state` message into the popup's UI state. A row
+ * waiting for an interactive sign-in stops waiting when the host pushes a
+ * status.changed for it that is no longer awaiting.
+ */
+export function applyPush(ui, msg) {
+  const next = { ...ui, connection: msg.connection ?? ui.connection, rows: msg.rows ?? ui.rows, rowsComplete: msg.rows_complete ?? ui.rowsComplete };
+  if (msg.source === 'status.changed' && Array.isArray(msg.ids)) {
+    const waiting = { ...ui.waiting };
+    for (const id of msg.ids) {
+      const row = (msg.rows ?? []).find((r) => r.id === id);
+      if (!row?.awaiting_interactive) delete waiting[id];
+    }
+    next.waiting = waiting;
+  }
+  return next;
+}
+
+/** actionPath is the local API path of a row action. */
+export function actionPath(id, action) {
+  return `/v1/connectors/${encodeURIComponent(id)}/${ACTIONS[action].endpoint}`;
+}
+
+/** noteFor turns an action's answer into the row's message (or null when the new row says it all). */
+export function noteFor(action, answer) {
+  if (answer.error) {
+    const e = answer.error;
+    if (e.code === 'host_unreachable') return { kind: 'error', text: 'authbridge is not connected.' };
+    return { kind: 'error', text: e.message || `Failed (${e.code}).` };
+  }
+  const { status, body } = answer.result ?? {};
+  if (status >= 400) {
+    const e = body?.error ?? {};
+    return { kind: 'error', text: e.message || `Failed with HTTP ${status}.` };
+  }
+  if (action === 'clear') return { kind: 'ok', text: 'Stored session cleared. Your browser’s own cookies are untouched.' };
+  if (action === 'interactive') return null;
+  return null;
+}

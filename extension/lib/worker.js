@@ -1,0 +1,232 @@
+// The service worker's wiring: the native bridge, the host's dispatch table,
+// the cookie index and change forwarding, the toolbar badge and the popup
+// ports. startWorker takes `chrome` as a parameter so the whole worker runs
+// under node --test against a fake.
+
+import { NativeBridge, HOST_NAME } from './bridge.js';
+import { RpcError } from './rpc.js';
+import { CookieIndex, readScope, normalizeDomain } from './cookieindex.js';
+import { ChangeForwarder, normalizeWatch } from './changes.js';
+import { StatusStore, badgeFor } from './status.js';
+
+export const POPUP_PORT = 'popup';
+export const API_TIMEOUT_MS = 120_000; // verify and repair drive a headless browser
+
+const ACTION_PATH = /^\/v1\/[A-Za-z0-9._~%\/-]*$/;
+
+/** badRequest builds the error a handler throws for a malformed field. */
+const badRequest = (message) => new RpcError('bad_request', message);
+
+/**
+ * startWorker registers every listener synchronously (as MV3 requires for
+ * events that wake the worker) and connects to the host.
+ */
+export function startWorker({
+  chrome,
+  hostName = HOST_NAME,
+  log = console,
+  setTimeout: setT = globalThis.setTimeout,
+  clearTimeout: clearT = globalThis.clearTimeout,
+  now = Date.now,
+  random = Math.random,
+  userAgent = globalThis.navigator?.userAgent ?? '',
+  connect = true,
+}) {
+  const status = new StatusStore();
+  const popups = new Set();
+  let watch = [];
+
+  const index = new CookieIndex({ read: (d) => readScope(chrome.cookies, d), now });
+  const forwarder = new ChangeForwarder({
+    send: (changes) => bridge.notify('cookies.changed', { changes }),
+    setTimeout: setT,
+    clearTimeout: clearT,
+  });
+
+  const handlers = {
+    async 'cookies.get'(msg) {
+      const domains = msg.domains;
+      if (!Array.isArray(domains) || domains.length === 0 || domains.some((d) => typeof d !== 'string' || normalizeDomain(d) === '')) {
+        throw badRequest('domains must be a non-empty array of domain names');
+      }
+      const cookies = await index.get(domains);
+      return { cookies };
+    },
+
+    async 'watch.set'(msg) {
+      let next;
+      try {
+        next = normalizeWatch(msg.connectors);
+      } catch (err) {
+        throw badRequest(err.message);
+      }
+      watch = next;
+      forwarder.setWatch(watch);
+      const domains = [...new Set(watch.flatMap((c) => c.domains.map(normalizeDomain)))];
+      index.retain(domains);
+      await Promise.all(domains.map((d) => index.prime(d)));
+      log.info?.(`authbridge: watching ${watch.length} connector(s), ${domains.length} domain(s), ${index.size} cookie(s) indexed`);
+      return {};
+    },
+
+    async 'tabs.open'(msg) {
+      let url;
+      try {
+        url = new URL(msg.url);
+      } catch {
+        throw badRequest('url must be an absolute URL');
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badRequest('url must be http or https');
+      const tab = await chrome.tabs.create({ url: url.href, active: true });
+      return { tab_id: tab.id };
+    },
+
+    async ping() {
+      return {};
+    },
+
+    async 'status.changed'(msg) {
+      if (!Array.isArray(msg.connectors)) throw badRequest('connectors must be an array');
+      let ids;
+      if (msg.complete === true) {
+        status.replace(msg.connectors);
+        ids = msg.connectors.map((r) => r?.id).filter(Boolean);
+      } else {
+        ids = status.upsert(msg.connectors);
+      }
+      refresh({ source: 'status.changed', ids });
+      return {};
+    },
+  };
+
+  const bridge = new NativeBridge({
+    runtime: chrome.runtime,
+    hostName,
+    handlers,
+    helloFields: () => ({
+      extension_id: chrome.runtime.id,
+      version: chrome.runtime.getManifest?.().version ?? '',
+      user_agent: userAgent,
+    }),
+    onState: () => refresh({ source: 'connection' }),
+    onConnected: () => loadStatus(),
+    onDisconnected: () => forwarder.drop(),
+    setTimeout: setT,
+    clearTimeout: clearT,
+    now,
+    random,
+    log,
+  });
+
+  /** loadStatus asks the host for every row (GET /v1/status) and replaces ours. */
+  async function loadStatus() {
+    try {
+      const res = await bridge.request('api', { method: 'GET', path: '/v1/status', body: null }, { timeoutMs: 15_000 });
+      if (res?.status >= 200 && res.status < 300 && Array.isArray(res.body?.connectors)) {
+        status.replace(res.body.connectors);
+        refresh({ source: 'status' });
+      }
+    } catch (err) {
+      log.warn?.(`authbridge: could not load status: ${err.code || ''} ${err.message}`);
+    }
+  }
+
+  /** snapshot is what the popup renders from. */
+  function snapshot(extra = {}) {
+    return { type: 'state', connection: bridge.state, rows: status.list(), rows_complete: status.complete, ...extra };
+  }
+
+  function updateBadge() {
+    const b = badgeFor(status.list(), bridge.state);
+    const action = chrome.action;
+    if (!action) return;
+    const quiet = (p) => p?.catch?.(() => {});
+    quiet(action.setBadgeText({ text: b.text }));
+    quiet(action.setBadgeBackgroundColor({ color: b.color }));
+    if (action.setBadgeTextColor) quiet(action.setBadgeTextColor({ color: b.textColor }));
+    quiet(action.setTitle({ title: b.title }));
+  }
+
+  function refresh(extra) {
+    updateBadge();
+    const msg = snapshot(extra);
+    for (const p of popups) {
+      try {
+        p.postMessage(msg);
+      } catch {
+        popups.delete(p);
+      }
+    }
+  }
+
+  /** onPopupMessage answers one message from a popup port. */
+  async function onPopupMessage(port, msg) {
+    if (!msg || typeof msg !== 'object') return;
+    const reply = (m) => {
+      try {
+        port.postMessage(m);
+      } catch {
+        // the popup closed
+      }
+    };
+    switch (msg.type) {
+      case 'api': {
+        const { id, method, path, body } = msg;
+        if (typeof method !== 'string' || typeof path !== 'string' || !ACTION_PATH.test(path)) {
+          reply({ id, type: 'error', error: { code: 'bad_request', message: 'api needs a method and a /v1/ path' } });
+          return;
+        }
+        try {
+          const result = await bridge.request('api', { method, path, body: body ?? null }, { timeoutMs: API_TIMEOUT_MS });
+          const row = result?.body?.row;
+          let ids = [];
+          if (row && typeof row.id === 'string') ids = status.upsert([row]);
+          if (method === 'GET' && path === '/v1/status' && Array.isArray(result?.body?.connectors)) {
+            status.replace(result.body.connectors);
+          }
+          reply({ id, type: 'result', result });
+          if (ids.length > 0 || path === '/v1/status') refresh({ source: 'api', ids });
+        } catch (err) {
+          const e = err instanceof RpcError ? err.toWire() : { code: 'internal', message: String(err?.message || err) };
+          if (e.code === 'host_unreachable' && !e.detail) e.detail = bridge.state.state;
+          reply({ id, type: 'error', error: e });
+        }
+        return;
+      }
+      case 'reconnect':
+        bridge.reconnectNow();
+        return;
+      case 'refresh':
+        if (bridge.connected) await loadStatus();
+        else reply(snapshot({ source: 'refresh' }));
+        return;
+      default:
+        reply({ id: msg.id, type: 'error', error: { code: 'unknown_type', message: `unknown popup message ${msg.type}` } });
+    }
+  }
+
+  chrome.runtime.onConnect.addListener((port) => {
+    if (port.name !== POPUP_PORT || port.sender?.id !== chrome.runtime.id) return;
+    popups.add(port);
+    port.onDisconnect.addListener(() => popups.delete(port));
+    port.onMessage.addListener((m) => onPopupMessage(port, m));
+    port.postMessage(snapshot({ source: 'open' }));
+    if (bridge.connected) loadStatus();
+    else if (bridge.retryTimer !== null && bridge.state.state !== 'connecting') bridge.reconnectNow();
+  });
+
+  chrome.cookies.onChanged.addListener((change) => {
+    index.apply(change);
+    forwarder.onChanged(change);
+  });
+
+  // Listening to these makes Chrome start the worker with the browser, so the
+  // bridge is up before anyone opens the popup.
+  chrome.runtime.onStartup?.addListener(() => {});
+  chrome.runtime.onInstalled?.addListener(() => {});
+
+  updateBadge();
+  if (connect) bridge.connect();
+
+  return { bridge, index, status, forwarder, handlers, popups, get watch() { return watch; } };
+}

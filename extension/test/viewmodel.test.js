@@ -1,0 +1,174 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ACTIONS, actionPath, applyPush, avatar, browserFlag, buildView, connectionView, exactTime, noteFor,
+  primaryAction, reasonLabel, relativeTime, timeField,
+} from '../lib/viewmodel.js';
+
+const NOW = Date.parse('2026-11-26T10:00:00Z');
+const opts = { now: NOW, browser: 'chromium', extensionId: 'ldpickkggldlkffgckonbokbiinckjpp', locale: 'en-GB', timeZone: 'UTC' };
+const connected = { state: 'connected', agent_version: '0.1.0', bridge_id: 'b1' };
+
+const expired = {
+  id: 'demo', name: 'Demo Site', icon: '', domains: ['demo.test'],
+  health: 'Needs Attention', health_key: 'needs_attention', reason: 'SESSION_EXPIRED', detail: 'login_redirect',
+  prompt: { what: 'Demo Site signed you out.', why: 'The site redirected to its login page.', action: { id: 'repair', label: 'Repair from Chrome session' } },
+  last_verified_at: '2026-11-26T09:57:00Z', last_headless_success_at: '2026-11-25T08:00:00Z',
+  last_failure_at: '2026-11-26T09:57:00Z', last_failure_reason: 'SESSION_EXPIRED',
+};
+const healthy = { id: 'gh', name: 'GitHub', health: 'Healthy', health_key: 'healthy', icon: 'https://github.com/favicon.ico', domains: ['github.com'], last_headless_success_at: '2026-11-26T09:59:30Z' };
+const unknown = { id: 'new', name: 'new thing', health: 'Unknown', health_key: 'unknown' };
+
+const ui = (extra = {}) => ({ connection: connected, rows: [expired, healthy, unknown], rowsComplete: true, busy: {}, confirming: {}, waiting: {}, notes: {}, ...extra });
+
+test('relativeTime reads naturally in both directions', () => {
+  const cases = [
+    [0, 'just now'], [44e3, 'just now'], [45e3, '1 min ago'], [3 * 60e3, '3 min ago'], [59 * 60e3 + 59e3, '59 min ago'],
+    [3600e3, '1 hour ago'], [5 * 3600e3, '5 hours ago'], [24 * 3600e3, 'yesterday'], [3 * 86400e3, '3 days ago'],
+    [45 * 86400e3, '1 month ago'], [800 * 86400e3, '2 years ago'], [-10 * 60e3, 'in 10 min'], [-30 * 3600e3, 'tomorrow'],
+  ];
+  for (const [ago, want] of cases) assert.equal(relativeTime(NOW - ago, NOW), want, `relativeTime(-${ago})`);
+  assert.equal(relativeTime(null, NOW), 'Never');
+});
+
+test('timeField gives the exact time for the hover title', () => {
+  const t = timeField('2026-11-26T09:57:00Z', opts);
+  assert.equal(t.text, '3 min ago');
+  assert.equal(t.title, '26 Nov 2026, 09:57:00');
+  assert.equal(t.datetime, '2026-11-26T09:57:00.000Z');
+  assert.deepEqual(timeField(undefined, opts), { text: 'Never', title: '', datetime: '' });
+  assert.equal(timeField('0001-01-01T00:00:00Z', opts).text, 'Never');
+  assert.equal(timeField('garbage', opts).text, 'Never');
+  assert.equal(exactTime(Date.parse('2026-01-02T03:04:05Z'), { locale: 'en-US', timeZone: 'UTC' }), 'Jan 2, 2026, 3:04:05 AM');
+});
+
+test('primaryAction follows the host prompt, else health and reason', () => {
+  assert.equal(primaryAction(expired), 'repair');
+  assert.equal(primaryAction({ ...expired, prompt: { action: { id: 'interactive_repair' } } }), 'interactive');
+  assert.equal(primaryAction({ health_key: 'healthy' }), 'verify');
+  assert.equal(primaryAction({ health_key: 'unknown' }), 'repair');
+  assert.equal(primaryAction({ health_key: 'needs_attention', reason: 'MFA_OR_CHALLENGE_REQUIRED' }), 'interactive');
+  assert.equal(primaryAction({ health_key: 'needs_attention', reason: 'NETWORK_OR_TIMEOUT' }), 'verify');
+  assert.equal(primaryAction({ health_key: 'needs_attention', prompt: { action: { id: 'update_connector' } }, reason: 'SESSION_EXPIRED' }), 'repair');
+});
+
+test('a needs-attention row shows the prompt, its primary action first and the others as secondary', () => {
+  const v = buildView(ui(), opts);
+  const r = v.rows[0];
+  assert.equal(r.id, 'demo');
+  assert.deepEqual({ key: r.health.key, label: r.health.label, glyph: r.health.glyph }, { key: 'needs_attention', label: 'Needs Attention', glyph: '!' });
+  assert.deepEqual(r.prompt, { what: 'Demo Site signed you out.', why: 'The site redirected to its login page.', reason: 'SESSION_EXPIRED', detail: 'login_redirect' });
+  assert.deepEqual([r.primary.action, r.primary.label, r.primary.primary], ['repair', 'Repair from Chrome session', true]);
+  assert.deepEqual(r.secondary.map((b) => [b.action, b.label]), [
+    ['verify', 'Verify session'], ['interactive', 'Open interactive repair'], ['clear', 'Clear session'],
+  ]);
+  assert.deepEqual(r.times.map((t) => [t.label, t.text]), [
+    ['Last headless success', 'yesterday'], ['Last interactive login', 'Never'], ['Last checked', '3 min ago'],
+  ]);
+  assert.deepEqual([r.lastFailure.label, r.lastFailure.text], ['Session expired', '3 min ago']);
+  assert.equal(v.summary, '1 of 3 connectors needs attention');
+});
+
+test('health is colour, text and glyph for every state', () => {
+  const v = buildView(ui(), opts);
+  assert.deepEqual(v.rows.map((r) => [r.health.key, r.health.label, r.health.glyph, r.health.className]), [
+    ['needs_attention', 'Needs Attention', '!', 'health-attention'],
+    ['healthy', 'Healthy', '✓', 'health-healthy'],
+    ['unknown', 'Unknown', '?', 'health-unknown'],
+  ]);
+  assert.equal(v.rows[1].prompt, null, 'a healthy row has no prompt');
+  assert.equal(v.rows[1].primary.action, 'verify');
+});
+
+test('a running action shows progress and disables the row', () => {
+  const r = buildView(ui({ busy: { demo: 'verify' } }), opts).rows[0];
+  const verify = r.secondary.find((b) => b.action === 'verify');
+  assert.deepEqual([verify.label, verify.busy, verify.disabled], ['Verifying…', true, true]);
+  assert.equal(r.primary.disabled, true);
+  assert.equal(r.busy, true);
+  const other = buildView(ui({ busy: { demo: 'verify' } }), opts).rows[1];
+  assert.equal(other.primary.disabled, false);
+  for (const [a, label] of Object.entries({ repair: 'Repairing…', interactive: 'Opening sign-in…', clear: 'Clearing…' })) {
+    assert.equal(ACTIONS[a].busy, label);
+  }
+});
+
+test('clear asks for confirmation in place', () => {
+  const r = buildView(ui({ confirming: { demo: true } }), opts).rows[0];
+  const clear = r.secondary.find((b) => b.action === 'clear');
+  assert.deepEqual([clear.label, clear.confirming], ['Confirm clear', true]);
+  assert.equal(r.confirmingClear, true);
+});
+
+test('interactive repair waits until the host pushes the row', () => {
+  let state = ui();
+  state = { ...state, waiting: { demo: true } };
+  assert.equal(buildView(state, opts).rows[0].waiting, true);
+  // An api echo does not end the wait...
+  state = applyPush(state, { type: 'state', source: 'api', ids: ['demo'], connection: connected, rows: [{ ...expired, awaiting_interactive: true }] });
+  assert.equal(buildView(state, opts).rows[0].waiting, true);
+  // ...a pushed row still awaiting does not either...
+  state = applyPush(state, { type: 'state', source: 'status.changed', ids: ['demo'], connection: connected, rows: [{ ...expired, awaiting_interactive: true }] });
+  assert.equal(state.waiting.demo, true);
+  // ...the completed one does.
+  state = applyPush(state, { type: 'state', source: 'status.changed', ids: ['demo'], connection: connected, rows: [{ ...expired, health_key: 'healthy', health: 'Healthy', prompt: null }] });
+  assert.equal(state.waiting.demo, undefined);
+  assert.equal(buildView(state, opts).rows[0].waiting, false);
+  assert.equal(buildView(state, opts).rows[0].health.key, 'healthy');
+});
+
+test('not connected states name the command that fixes them', () => {
+  const missing = connectionView({ state: 'not_installed', message: 'Specified native messaging host not found.' }, opts);
+  assert.equal(missing.label, 'Not connected');
+  assert.equal(missing.problem.title, 'authbridge is not connected');
+  assert.equal(missing.problem.command, 'authbridge install --browser chromium');
+  assert.match(missing.problem.message, /not installed/);
+  const chrome = connectionView({ state: 'not_installed' }, { ...opts, browser: 'chrome' });
+  assert.equal(chrome.problem.command, 'authbridge install --browser chrome');
+  const forbidden = connectionView({ state: 'forbidden' }, opts);
+  assert.equal(forbidden.problem.command, 'authbridge install --browser chromium --extension-id ldpickkggldlkffgckonbokbiinckjpp');
+  const exited = connectionView({ state: 'exited', message: 'Native host has exited.' }, opts);
+  assert.equal(exited.problem.command, 'authbridge doctor');
+  assert.match(exited.problem.message, /stopped/);
+  assert.equal(connectionView({ state: 'connecting' }, opts).problem, null);
+  const ok = connectionView(connected, opts);
+  assert.deepEqual([ok.label, ok.tone, ok.title], ['Connected', 'ok', 'agent 0.1.0, bridge b1']);
+});
+
+test('buttons are disabled while not connected; stale rows stay visible', () => {
+  const v = buildView(ui({ connection: { state: 'exited' } }), opts);
+  assert.equal(v.rows.length, 3);
+  assert.ok(v.rows.every((r) => r.primary.disabled && r.secondary.every((b) => b.disabled)));
+});
+
+test('empty and loading states', () => {
+  assert.equal(buildView(ui({ rows: [] }), opts).empty, true);
+  assert.equal(buildView(ui({ rows: [], rowsComplete: false }), opts).empty, false);
+  const loading = buildView(ui({ rows: [], connection: { state: 'connecting' } }), opts);
+  assert.deepEqual([loading.loading, loading.empty], [true, false]);
+  assert.equal(buildView(ui({ rows: [healthy] }), opts).summary, '1 connector, all fine');
+});
+
+test('avatars use http(s) or image data icons, else a stable letter', () => {
+  assert.equal(avatar(healthy).kind, 'image');
+  assert.equal(avatar(healthy).fallback.letter, 'G');
+  assert.equal(avatar({ id: 'x', name: 'éclair', icon: 'javascript:alert(1)' }).kind, 'letter');
+  assert.equal(avatar({ id: 'x', name: 'éclair' }).letter, 'É');
+  assert.equal(avatar({ id: 'x', icon: 'data:image/png;base64,AAAA' }).kind, 'image');
+  assert.equal(avatar({ id: 'x', icon: 'data:text/html;base64,AAAA' }).kind, 'letter');
+  assert.equal(avatar({ id: 'same' }).color, avatar({ id: 'same' }).color);
+});
+
+test('helpers: action paths, browser flag, reason labels, notes', () => {
+  assert.equal(actionPath('a b/c', 'verify'), '/v1/connectors/a%20b%2Fc/verify');
+  assert.equal(actionPath('demo', 'interactive'), '/v1/connectors/demo/interactive');
+  assert.equal(browserFlag([{ brand: 'Chromium' }, { brand: 'Not=A?Brand' }]), 'chromium');
+  assert.equal(browserFlag([{ brand: 'Google Chrome' }, { brand: 'Chromium' }]), 'chrome');
+  assert.equal(browserFlag(undefined), 'chromium');
+  assert.equal(reasonLabel('MFA_OR_CHALLENGE_REQUIRED'), 'Second factor required');
+  assert.equal(reasonLabel('SOMETHING_NEW'), 'Something new');
+  assert.deepEqual(noteFor('verify', { error: { code: 'host_unreachable' } }), { kind: 'error', text: 'authbridge is not connected.' });
+  assert.deepEqual(noteFor('verify', { result: { status: 404, body: { error: { code: 'not_found', message: 'no connector "x"' } } } }), { kind: 'error', text: 'no connector "x"' });
+  assert.equal(noteFor('verify', { result: { status: 200, body: {} } }), null);
+  assert.equal(noteFor('clear', { result: { status: 200, body: {} } }).kind, 'ok');
+});

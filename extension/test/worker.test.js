@@ -1,0 +1,165 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker } from '../lib/worker.js';
+import { FakeClock, cookie, fakeChrome, quietLog, settle } from '../testkit/fakes.js';
+
+const NOW = 1_700_000_000_000;
+
+function setup(cookies = []) {
+  const chrome = fakeChrome({ cookies });
+  const clock = new FakeClock(NOW);
+  const w = startWorker({
+    chrome,
+    log: quietLog,
+    setTimeout: clock.setTimeout,
+    clearTimeout: clock.clearTimeout,
+    now: clock.now,
+    random: () => 0.5,
+    userAgent: 'test-agent',
+  });
+  return { chrome, clock, w, native: () => chrome.natives.at(-1) };
+}
+
+/** host plays the host's side: it answers hello and GET /v1/status. */
+async function connectHost(native, rows = []) {
+  const hello = native.last('hello');
+  native.onMessage.emit({ id: hello.id, type: 'result', result: { agent_version: '1.0.0', bridge_id: 'b7' } });
+  await settle();
+  const api = native.sent.find((m) => m.type === 'api' && m.path === '/v1/status');
+  native.onMessage.emit({ id: api.id, type: 'result', result: { status: 200, body: { connectors: rows } } });
+  await settle();
+}
+
+async function hostRequest(native, msg) {
+  native.onMessage.emit(msg);
+  await settle(10);
+  return native.sent.find((m) => m.id === msg.id && (m.type === 'result' || m.type === 'error'));
+}
+
+const row = (id, health_key, extra = {}) => ({ id, name: id, health_key, health: { healthy: 'Healthy', needs_attention: 'Needs Attention', unknown: 'Unknown' }[health_key], ...extra });
+
+test('hello carries the extension id, version and user agent', () => {
+  const { native } = setup();
+  const hello = native().last('hello');
+  assert.deepEqual(hello, { id: 'e1', type: 'hello', extension_id: 'ldpickkggldlkffgckonbokbiinckjpp', version: '0.1.0', user_agent: 'test-agent' });
+});
+
+test('watch.set primes the index, cookies.get answers from it and follows onChanged', async () => {
+  const { chrome, native, w } = setup([
+    cookie({ name: 'sid', domain: '.demo.test', hostOnly: false, value: 'S1' }),
+    cookie({ name: 'p', domain: 'demo.test', partitionKey: { topLevelSite: 'https://top.test' } }),
+    cookie({ name: 'old', domain: 'demo.test', session: false, expirationDate: NOW / 1000 - 1 }),
+    cookie({ name: 'x', domain: 'other.test' }),
+  ]);
+  await connectHost(native());
+  const ws = await hostRequest(native(), { id: 'h1', type: 'watch.set', connectors: [{ id: 'demo', domains: ['demo.test'], auth_cookies: ['sid'] }] });
+  assert.deepEqual(ws, { id: 'h1', type: 'result', result: {} });
+  const reads = chrome.cookies.calls.length;
+  const got = await hostRequest(native(), { id: 'h2', type: 'cookies.get', domains: ['demo.test'] });
+  assert.deepEqual(got.result.cookies.map((c) => c.name).sort(), ['p', 'sid']);
+  assert.equal(chrome.cookies.calls.length, reads, 'a watched domain is answered from the index');
+  chrome.cookies.onChanged.emit({ removed: false, cause: 'explicit', cookie: cookie({ name: 'sid', domain: 'app.demo.test', value: 'S2' }) });
+  const again = await hostRequest(native(), { id: 'h3', type: 'cookies.get', domains: ['app.demo.test'] });
+  assert.deepEqual(again.result.cookies.map((c) => c.value), ['S2']);
+  assert.deepEqual(w.watch.map((c) => c.id), ['demo']);
+});
+
+test('cookies.get for an unwatched domain reads live once, then indexes it', async () => {
+  const { chrome, native } = setup([cookie({ name: 'a', domain: 'new.test' })]);
+  await connectHost(native());
+  const first = await hostRequest(native(), { id: 'h1', type: 'cookies.get', domains: ['new.test'] });
+  assert.equal(first.result.cookies.length, 1);
+  const reads = chrome.cookies.calls.length;
+  await hostRequest(native(), { id: 'h2', type: 'cookies.get', domains: ['new.test'] });
+  assert.equal(chrome.cookies.calls.length, reads);
+});
+
+test('bad requests and unknown types get stable error codes', async () => {
+  const { native } = setup();
+  await connectHost(native());
+  assert.equal((await hostRequest(native(), { id: 'h1', type: 'cookies.get', domains: [] })).error.code, 'bad_request');
+  assert.equal((await hostRequest(native(), { id: 'h2', type: 'watch.set', connectors: [{ id: 'a' }] })).error.code, 'bad_request');
+  assert.equal((await hostRequest(native(), { id: 'h3', type: 'tabs.open', url: 'javascript:alert(1)' })).error.code, 'bad_request');
+  assert.equal((await hostRequest(native(), { id: 'h4', type: 'cookies.delete' })).error.code, 'unknown_type');
+  assert.deepEqual((await hostRequest(native(), { id: 'h5', type: 'ping' })).result, {});
+});
+
+test('tabs.open creates a tab and answers its id', async () => {
+  const { chrome, native } = setup();
+  await connectHost(native());
+  const r = await hostRequest(native(), { id: 'h1', type: 'tabs.open', url: 'http://demo.test:8080/login' });
+  assert.deepEqual(r.result, { tab_id: 42 });
+  assert.deepEqual(chrome.tabsCreated, ['http://demo.test:8080/login']);
+});
+
+test('auth cookie changes are forwarded as one coalesced cookies.changed without values', async () => {
+  const { chrome, native, clock } = setup();
+  await connectHost(native());
+  await hostRequest(native(), { id: 'h1', type: 'watch.set', connectors: [{ id: 'demo', domains: ['demo.test'], auth_cookies: ['sid'] }] });
+  chrome.cookies.onChanged.emit({ removed: false, cause: 'explicit', cookie: cookie({ name: 'sid', value: 'VALUE1' }) });
+  chrome.cookies.onChanged.emit({ removed: false, cause: 'explicit', cookie: cookie({ name: 'other', value: 'VALUE2' }) });
+  chrome.cookies.onChanged.emit({ removed: false, cause: 'explicit', cookie: cookie({ name: 'sid', domain: 'www.demo.test', value: 'VALUE3' }) });
+  clock.advance(50);
+  const changed = native().sent.filter((m) => m.type === 'cookies.changed');
+  assert.equal(changed.length, 1);
+  assert.equal(changed[0].id, undefined, 'a notification has no id');
+  assert.deepEqual(changed[0].changes.map((c) => c.cookie.domain), ['demo.test', 'www.demo.test']);
+  assert.equal(/VALUE/.test(JSON.stringify(native().sent)), false);
+});
+
+test('status rows drive the badge and reach an open popup live', async () => {
+  const { chrome, native } = setup();
+  const popup = chrome.openPopup();
+  assert.equal(popup.sent[0].type, 'state');
+  assert.equal(popup.sent[0].connection.state, 'connecting');
+  await connectHost(native(), [row('a', 'healthy'), row('b', 'needs_attention')]);
+  assert.equal(chrome.badge.text, '1');
+  assert.equal(chrome.badge.title, 'authbridge: 1 connector needs attention');
+  native().onMessage.emit({ type: 'status.changed', connectors: [row('a', 'needs_attention')] });
+  await settle();
+  assert.equal(chrome.badge.text, '2');
+  const last = popup.last('state');
+  assert.equal(last.source, 'status.changed');
+  assert.deepEqual(last.ids, ['a']);
+  assert.deepEqual(last.rows.map((r) => r.health_key), ['needs_attention', 'needs_attention']);
+  native().onMessage.emit({ type: 'status.changed', complete: true, connectors: [row('b', 'healthy')] });
+  await settle();
+  assert.equal(chrome.badge.text, '');
+  assert.deepEqual(popup.last('state').rows.map((r) => r.id), ['b']);
+});
+
+test('popup api calls go through the host and update rows; failures say host_unreachable', async () => {
+  const { chrome, native } = setup();
+  const popup = chrome.openPopup();
+  popup.onMessage.emit({ id: 'p1', type: 'api', method: 'POST', path: '/v1/connectors/a/verify', body: {} });
+  await settle();
+  assert.deepEqual(popup.last('error'), { id: 'p1', type: 'error', error: { code: 'host_unreachable', message: 'authbridge is not connected', detail: 'connecting' } });
+
+  chrome.disconnectNative('Specified native messaging host not found.');
+  popup.onMessage.emit({ id: 'p2', type: 'api', method: 'POST', path: '/v1/connectors/a/verify', body: {} });
+  await settle();
+  assert.equal(popup.last('error').error.detail, 'not_installed');
+  assert.equal(popup.last('state').connection.state, 'not_installed');
+
+  popup.onMessage.emit({ type: 'reconnect' });
+  await connectHost(native(), [row('a', 'unknown')]);
+  popup.onMessage.emit({ id: 'p3', type: 'api', method: 'POST', path: '/v1/connectors/a/repair', body: {} });
+  await settle();
+  const req = native().last('api');
+  assert.deepEqual({ method: req.method, path: req.path, body: req.body }, { method: 'POST', path: '/v1/connectors/a/repair', body: {} });
+  native().onMessage.emit({ id: req.id, type: 'result', result: { status: 200, body: { row: row('a', 'healthy') } } });
+  await settle();
+  assert.equal(popup.last('result').id, 'p3');
+  assert.equal(popup.last('state').rows[0].health_key, 'healthy');
+
+  popup.onMessage.emit({ id: 'p4', type: 'api', method: 'GET', path: 'http://evil/' });
+  await settle();
+  assert.equal(popup.last('error').error.code, 'bad_request');
+});
+
+test('a popup from another extension is ignored', () => {
+  const { chrome } = setup();
+  const port = { name: 'popup', sender: { id: 'someone-else' }, sent: [], postMessage(m) { this.sent.push(m); }, onMessage: { addListener() {} }, onDisconnect: { addListener() {} } };
+  chrome.runtime.onConnect.emit(port);
+  assert.equal(port.sent.length, 0);
+});

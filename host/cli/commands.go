@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/authbridge/authbridge/host/atomicfile"
+)
+
+func cmdVersion(ctx context.Context, e *env, args []string) int {
+	fmt.Fprintln(e.stdout, "authbridge", Version)
+	return ExitOK
+}
+
+// StatusRow mirrors the local API's status row (PROTOCOL.md).
+type StatusRow struct {
+	ID                     string   `json:"id"`
+	Name                   string   `json:"name"`
+	Domains                []string `json:"domains"`
+	Health                 string   `json:"health"`
+	HealthKey              string   `json:"health_key"`
+	Reason                 string   `json:"reason"`
+	Detail                 string   `json:"detail"`
+	Prompt                 *Prompt  `json:"prompt"`
+	LastVerifiedAt         string   `json:"last_verified_at"`
+	LastHeadlessSuccessAt  string   `json:"last_headless_success_at"`
+	LastInteractiveLoginAt string   `json:"last_interactive_login_at"`
+	LastFailureReason      string   `json:"last_failure_reason"`
+}
+
+// Prompt is a rendered recovery prompt.
+type Prompt struct {
+	What   string `json:"what"`
+	Why    string `json:"why"`
+	Action struct {
+		ID    string `json:"id"`
+		Label string `json:"label"`
+	} `json:"action"`
+}
+
+type statusAnswer struct {
+	Agent struct {
+		PID     int    `json:"pid"`
+		Version string `json:"version"`
+		Socket  string `json:"socket"`
+	} `json:"agent"`
+	Bridges []struct {
+		ID               string    `json:"id"`
+		Origin           string    `json:"origin"`
+		ExtensionVersion string    `json:"extension_version"`
+		ProfileDir       string    `json:"profile_dir"`
+		Binding          string    `json:"binding"`
+		ConnectedAt      time.Time `json:"connected_at"`
+	} `json:"bridges"`
+	Connectors []StatusRow `json:"connectors"`
+}
+
+func cmdStatus(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "status")
+	asJSON := fs.Bool("json", false, "print the status as JSON")
+	if _, err := parse(fs, args); err != nil {
+		return ExitUsage
+	}
+	body, _, err := e.client.Do(ctx, "GET", "/v1/status", nil)
+	if err != nil {
+		return e.apiError(err)
+	}
+	if *asJSON {
+		e.stdout.Write(body)
+		return ExitOK
+	}
+	var st statusAnswer
+	if err := json.Unmarshal(body, &st); err != nil {
+		fmt.Fprintln(e.stderr, "authbridge: decode status:", err)
+		return ExitError
+	}
+	if len(st.Bridges) == 0 {
+		fmt.Fprintln(e.stdout, "Browsers: none connected (open Chrome with the authbridge extension)")
+	} else {
+		fmt.Fprintln(e.stdout, "Browsers:")
+		for _, b := range st.Bridges {
+			prof := b.ProfileDir
+			if prof == "" {
+				prof = "profile not bound yet"
+			} else if b.Binding != "" {
+				prof += " (" + b.Binding + ")"
+			}
+			fmt.Fprintf(e.stdout, "  %s  extension %s  connected %s  %s\n", b.Origin, b.ExtensionVersion, b.ConnectedAt.Local().Format(time.TimeOnly), prof)
+		}
+	}
+	fmt.Fprintln(e.stdout)
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONNECTOR\tHEALTH\tREASON\tLAST HEADLESS SUCCESS\tNEXT ACTION")
+	for _, r := range st.Connectors {
+		action := ""
+		if r.Prompt != nil {
+			action = r.Prompt.Action.Label
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Health, dash(r.Reason), dash(shortTime(r.LastHeadlessSuccessAt)), dash(action))
+	}
+	tw.Flush()
+	return ExitOK
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func shortTime(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}
+
+func cmdConnectors(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "connectors")
+	asJSON := fs.Bool("json", false, "print the definitions as JSON")
+	if _, err := parse(fs, args); err != nil {
+		return ExitUsage
+	}
+	body, _, err := e.client.Do(ctx, "GET", "/v1/connectors", nil)
+	if err != nil {
+		return e.apiError(err)
+	}
+	if *asJSON {
+		e.stdout.Write(body)
+		return ExitOK
+	}
+	var ans struct {
+		Connectors []struct {
+			ID      string   `json:"id"`
+			Name    string   `json:"name"`
+			Domains []string `json:"domains"`
+			Source  string   `json:"source"`
+		} `json:"connectors"`
+		Problems []struct {
+			File    string `json:"file"`
+			Message string `json:"message"`
+		} `json:"problems"`
+	}
+	if err := json.Unmarshal(body, &ans); err != nil {
+		fmt.Fprintln(e.stderr, "authbridge: decode connectors:", err)
+		return ExitError
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tDOMAINS\tSOURCE")
+	for _, c := range ans.Connectors {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ID, c.Name, strings.Join(c.Domains, ","), c.Source)
+	}
+	tw.Flush()
+	for _, p := range ans.Problems {
+		fmt.Fprintln(e.stderr, "refused:", p.Message)
+	}
+	return ExitOK
+}
+
+func cmdCookies(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "cookies")
+	format := fs.String("format", "playwright", "playwright, cdp, netscape or header")
+	rawURL := fs.String("url", "", "the URL the cookies are for (required by --format header)")
+	out := fs.String("out", "", "write to this file (mode 0600, atomically) instead of stdout")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return ExitUsage
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(e.stderr, "usage: authbridge", commands["cookies"].usage)
+		return ExitUsage
+	}
+	q := url.Values{"format": {*format}}
+	if *rawURL != "" {
+		q.Set("url", *rawURL)
+	}
+	body, _, err := e.client.Do(ctx, "GET", "/v1/connectors/"+url.PathEscape(pos[0])+"/cookies?"+q.Encode(), nil)
+	if err != nil {
+		return e.apiError(err)
+	}
+	if *format == "header" {
+		body = append(bytes.TrimRight(body, "\n"), '\n')
+	}
+	if *out != "" {
+		if err := atomicfile.WriteFile(*out, body, 0o600); err != nil {
+			fmt.Fprintln(e.stderr, "authbridge:", err)
+			return ExitError
+		}
+		return ExitOK
+	}
+	e.stdout.Write(body)
+	return ExitOK
+}
+
+var _ = os.Stdout

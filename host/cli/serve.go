@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/authbridge/authbridge/host/agent"
+	"github.com/authbridge/authbridge/host/connector"
+	"github.com/authbridge/authbridge/host/localapi"
+	"github.com/authbridge/authbridge/host/paths"
+	"github.com/authbridge/authbridge/host/relay"
+)
+
+func cmdServe(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "serve")
+	foreground := fs.Bool("foreground", false, "run in this process (for systemd, launchd or a terminal) instead of in the background")
+	idle := fs.Duration("idle-exit", 0, "exit after this long with no browser connected and no request (0: never)")
+	readyFD := fs.Int("ready-fd", 0, "write \"ready\" to this file descriptor once listening (used when started on demand)")
+	if _, err := parse(fs, args); err != nil {
+		return ExitUsage
+	}
+	if !*foreground {
+		idleExit := *idle
+		if idleExit == 0 {
+			idleExit = defaultIdleExit
+		}
+		if err := localapi.StartAgent(ctx, e.paths, "", idleExit); err != nil {
+			fmt.Fprintln(e.stderr, "authbridge:", err)
+			return ExitError
+		}
+		fmt.Fprintln(e.stdout, "authbridge agent running; API socket:", e.paths.APISocket)
+		return ExitOK
+	}
+	if err := e.paths.EnsureDirs(); err != nil {
+		fmt.Fprintln(e.stderr, "authbridge:", err)
+		return ExitError
+	}
+	lock, ok, err := localapi.TryLock(e.paths.LockFile)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "authbridge: agent lock:", err)
+		return ExitError
+	}
+	if !ok {
+		fmt.Fprintln(e.stderr, "authbridge: another agent is already running for", e.paths.Home)
+		return ExitError
+	}
+	defer lock.Close()
+	var also io.Writer
+	if *readyFD == 0 {
+		also = e.stderr
+	}
+	log, closeLog, err := openLog(e.paths, "agent.log", also)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "authbridge: open log:", err)
+		return ExitError
+	}
+	defer closeLog()
+	cfg := agent.Config{
+		Paths: e.paths, Version: Version, IdleExit: *idle, Log: log,
+		AllowedOrigins: allowedOrigins(e.paths),
+		LoadConnectors: connectorLoader(e.paths),
+	}
+	if *readyFD > 0 {
+		fd := *readyFD
+		cfg.Ready = func() {
+			f := os.NewFile(uintptr(fd), "ready")
+			if f != nil {
+				f.WriteString("ready\n")
+				f.Close()
+			}
+		}
+	}
+	a, err := agent.New(ctx, cfg)
+	if err != nil {
+		log.Error("agent failed to start", "err", err)
+		fmt.Fprintln(e.stderr, "authbridge:", err)
+		return ExitError
+	}
+	if err := a.Run(ctx); err != nil {
+		log.Error("agent failed", "err", err)
+		fmt.Fprintln(e.stderr, "authbridge:", err)
+		return ExitError
+	}
+	return ExitOK
+}
+
+// connectorLoader loads the built-in definitions and the files in the
+// connectors directory.
+func connectorLoader(p paths.Paths) func() ([]connector.Definition, []agent.Problem) {
+	return func() ([]connector.Definition, []agent.Problem) {
+		set, _ := connector.Load(p.ConnectorsDir)
+		var probs []agent.Problem
+		for _, err := range set.Problems() {
+			var fe *connector.FileError
+			if errors.As(err, &fe) {
+				probs = append(probs, agent.Problem{File: fe.Path, Message: strings.TrimSpace(fe.Error())})
+			} else {
+				probs = append(probs, agent.Problem{Message: err.Error()})
+			}
+		}
+		return set.All(), probs
+	}
+}
+
+// runRelay is what Chrome starts: argv[1] is the extension's origin.
+func runRelay(ctx context.Context, e *env, origin string) int {
+	if err := e.paths.EnsureDirs(); err != nil {
+		fmt.Fprintln(e.stderr, "authbridge relay:", err)
+		return ExitError
+	}
+	log, closeLog, err := openLog(e.paths, "relay.log", nil)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "authbridge relay: open log:", err)
+		return ExitError
+	}
+	defer closeLog()
+	start := time.Now()
+	log.Info("relay started", "origin", origin, "pid", os.Getpid())
+	err = relay.Run(ctx, relay.Config{
+		Origin: origin, Allowed: allowedOrigins(e.paths), BridgeSocket: e.paths.BridgeSocket, Log: log,
+		StartAgent: func(ctx context.Context) error {
+			return localapi.StartAgent(ctx, e.paths, "", defaultIdleExit)
+		},
+	}, e.stdin, e.stdout)
+	if err != nil {
+		log.Error("relay ended", "err", err, "after", time.Since(start))
+		fmt.Fprintln(e.stderr, "authbridge relay:", err)
+		return ExitError
+	}
+	log.Info("relay ended", "after", time.Since(start))
+	return ExitOK
+}

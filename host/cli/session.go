@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+
+	"github.com/authbridge/authbridge/taxonomy"
+)
+
+type actionAnswer struct {
+	Result  taxonomy.Result `json:"result"`
+	Probe   string          `json:"probe"`
+	Row     StatusRow       `json:"row"`
+	Written []string        `json:"written"`
+}
+
+func cmdVerify(ctx context.Context, e *env, args []string) int {
+	return runAction(ctx, e, "verify", args)
+}
+
+func cmdRepair(ctx context.Context, e *env, args []string) int {
+	return runAction(ctx, e, "repair", args)
+}
+
+// runAction runs verify or repair and exits with the reason's status.
+func runAction(ctx context.Context, e *env, name string, args []string) int {
+	fs := newFlags(e, name)
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	runID := fs.String("run-id", "", "the app's run id, to tie the recorded event to its run")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return ExitUsage
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(e.stderr, "usage: authbridge", commands[name].usage)
+		return ExitUsage
+	}
+	var body any
+	if *runID != "" {
+		body = map[string]string{"run_id": *runID}
+	}
+	raw, _, err := e.client.Do(ctx, "POST", "/v1/connectors/"+url.PathEscape(pos[0])+"/"+name, body)
+	if err != nil {
+		return e.apiError(err)
+	}
+	var ans actionAnswer
+	if err := json.Unmarshal(raw, &ans); err != nil {
+		fmt.Fprintln(e.stderr, "authbridge: decode answer:", err)
+		return ExitError
+	}
+	if *asJSON {
+		e.stdout.Write(raw)
+	} else {
+		printResult(e, ans)
+	}
+	return ans.Result.ExitStatus
+}
+
+func printResult(e *env, ans actionAnswer) {
+	r := ans.Result
+	if r.Healthy() {
+		fmt.Fprintf(e.stdout, "%s: Healthy (%s)\n", ans.Row.Name, r.Detail)
+	} else {
+		fmt.Fprintf(e.stdout, "%s: %s — %s (%s)\n", ans.Row.Name, r.Health.Label(), r.Code, r.Detail)
+		fmt.Fprintf(e.stdout, "  What: %s\n  Why:  %s\n  Next: %s\n", r.Prompt.What, r.Prompt.Why, r.Prompt.Action.Label)
+	}
+	for _, w := range ans.Written {
+		fmt.Fprintln(e.stdout, "  wrote session state:", w)
+	}
+}
+
+func cmdClear(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "clear")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return ExitUsage
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(e.stderr, "usage: authbridge", commands["clear"].usage)
+		return ExitUsage
+	}
+	raw, _, err := e.client.Do(ctx, "POST", "/v1/connectors/"+url.PathEscape(pos[0])+"/clear", nil)
+	if err != nil {
+		return e.apiError(err)
+	}
+	if *asJSON {
+		e.stdout.Write(raw)
+		return ExitOK
+	}
+	var ans struct {
+		Row     StatusRow `json:"row"`
+		Cleared []string  `json:"cleared"`
+	}
+	json.Unmarshal(raw, &ans)
+	fmt.Fprintf(e.stdout, "%s: session cleared; health is now %s. Your browser's own cookies were not touched.\n", ans.Row.Name, ans.Row.Health)
+	for _, c := range ans.Cleared {
+		fmt.Fprintln(e.stdout, "  cleared:", c)
+	}
+	return ExitOK
+}

@@ -1,0 +1,47 @@
+package connector
+
+// Definition is one connector in the native schema (see ARCHITECTURE.md,
+// "Connectors"). JSON field names are a contract.
+type Definition struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Domains are cookie scopes: a domain and all its subdomains (or a bare
+	// host such as 127.0.0.1). Never a public suffix.
+	Domains []string `json:"domains"`
+	// AuthCookies are the names of the cookies that carry the session. A
+	// session needs every one of them; the connector may still receive the
+	// other cookies of its domains.
+	AuthCookies []string `json:"auth_cookies,omitempty"`
+	LoginURL    string   `json:"login_url,omitempty"`
+	Icon        string   `json:"icon,omitempty"`
+	Verify      Verify   `json:"verify"`
+	Session     *Session `json:"session,omitempty"`
+
+	// Source says where the definition came from: "builtin", or the absolute
+	// path of the file it was loaded from. Not read from JSON.
+	Source string `json:"-"`
+	// Kind is KindBuiltin, KindNative or KindDataConnectors. Not read from
+	// JSON.
+	Kind string `json:"-"`
+}
+
+// Verify says how to probe whether a connector's session works.
+type Verify struct {
+	URL              string `json:"url,omitempty"`
+	LoggedInSelector string `json:"logged_in_selector,omitempty"`
+	// LoginSelector matches a sign-in form on the page (optional).
+	LoginSelector      string   `json:"login_selector,omitempty"`
+	LoginPatterns      []string `json:"login_patterns,omitempty"`
+	MFAPatterns        []string `json:"mfa_patterns,omitempty"`
+	CheckpointPatterns []string `json:"checkpoint_patterns,omitempty"`
+	// Browser is true when the verify page is built by JavaScript and must be
+	// probed in a headless browser rather than with plain HTTP.
+	Browser bool `json:"browser,omitempty"`
+}
+
+// Session says where a connector's own session lives, which repair keeps
+// fresh.
+type Session struct {
+	StorageState string `json:"storage_state,omitempty"`
+	ProfileDir   string `json:"profile_dir,omitempty"`
+}

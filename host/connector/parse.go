@@ -1,0 +1,547 @@
+package connector
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// The kinds of definition, as recorded in Definition.Kind.
+const (
+	// KindBuiltin is a definition compiled into the host.
+	KindBuiltin = "builtin"
+	// KindNative is a file in the native schema.
+	KindNative = "native"
+	// KindDataConnectors is a data-export app manifest (*-playwright.json).
+	KindDataConnectors = "data-connectors"
+)
+
+// maxFileSize caps what a definition file may weigh; the app's manifests
+// are a few kilobytes.
+const maxFileSize = 1 << 20
+
+// FileError reports a definition file that was refused. Err is a *FieldError,
+// several joined with errors.Join, or the error that kept the file from
+// being read.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+// Error names the file on every line, one line per problem.
+func (e *FileError) Error() string {
+	var errs []error
+	if multi, ok := e.Err.(interface{ Unwrap() []error }); ok {
+		errs = multi.Unwrap()
+	} else {
+		errs = []error{e.Err}
+	}
+	lines := make([]string, len(errs))
+	for i, err := range errs {
+		lines[i] = e.Path + ": " + err.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// ParseFile reads one definition file, native or manifest, and validates it.
+// Manifests inherit from the built-in definitions (see the package
+// documentation). The definition's Source is the file's absolute path. Errors
+// are *FileError.
+func ParseFile(path string) (Definition, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return Definition{}, &FileError{Path: path, Err: err}
+	}
+	data, err := readFile(abs)
+	if err != nil {
+		return Definition{}, err
+	}
+	return Parse(data, abs)
+}
+
+// Parse is ParseFile for data already read; source names the file in errors
+// and becomes the definition's Source.
+func Parse(data []byte, source string) (Definition, error) {
+	kind, err := detect(data)
+	if err != nil {
+		return Definition{}, &FileError{Path: source, Err: err}
+	}
+	return parseKind(data, source, kind, Builtins())
+}
+
+// readFile reads a definition file of at most maxFileSize bytes.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &FileError{Path: path, Err: err}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, &FileError{Path: path, Err: err}
+	}
+	if len(data) > maxFileSize {
+		return nil, &FileError{Path: path, Err: fmt.Errorf("file is larger than %d bytes", maxFileSize)}
+	}
+	return data, nil
+}
+
+// detect tells a manifest (a top-level "connector_id" or "runtime") from a
+// native definition, and refuses what is not a single JSON object.
+func detect(data []byte) (string, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return "", jsonError(data, err, nil, "")
+	}
+	if top == nil {
+		return "", &FieldError{Problem: "must hold a JSON object"}
+	}
+	_, hasID := top["connector_id"]
+	_, hasRuntime := top["runtime"]
+	if hasID || hasRuntime {
+		return KindDataConnectors, nil
+	}
+	return KindNative, nil
+}
+
+// parseKind parses data of a known kind; bases are the definitions a
+// manifest may inherit from.
+func parseKind(data []byte, source, kind string, bases []Definition) (Definition, error) {
+	var (
+		d   Definition
+		err error
+	)
+	if kind == KindNative {
+		d, err = parseNative(data)
+	} else {
+		d, err = parseManifest(data, bases)
+	}
+	if err != nil {
+		return Definition{}, &FileError{Path: source, Err: err}
+	}
+	d.Source = source
+	d.Kind = kind
+	return d, nil
+}
+
+func parseNative(data []byte) (Definition, error) {
+	var d Definition
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return Definition{}, jsonError(data, err, reflect.TypeFor[Definition](), "")
+	}
+	if err := Validate(d); err != nil {
+		return Definition{}, err
+	}
+	normalize(&d)
+	return d, nil
+}
+
+// normalize puts domains in their normal form.
+func normalize(d *Definition) {
+	for i, dom := range d.Domains {
+		d.Domains[i] = normalizeDomain(dom)
+	}
+}
+
+// manifest is the part of a data-export app manifest that the host reads.
+// The camelCase fields are the app's legacy duplicates, read when the
+// snake_case ones are missing.
+type manifest struct {
+	ConnectorID      string `json:"connector_id"`
+	LegacyID         string `json:"id"`
+	Name             string `json:"name"`
+	Runtime          string `json:"runtime"`
+	ConnectURL       string `json:"connect_url"`
+	LegacyConnectURL string `json:"connectURL"`
+	ConnectSelector  string `json:"connect_selector"`
+	LegacySelector   string `json:"connectSelector"`
+	Icon             string `json:"icon"`
+	LegacyIconURL    string `json:"iconURL"`
+	ConsumerMetadata *struct {
+		DisplayName string `json:"display_name"`
+		BrandDomain string `json:"brand_domain"`
+	} `json:"consumer_metadata"`
+	Auth json.RawMessage `json:"auth"`
+}
+
+// authBlock is a manifest's optional "auth" block, in the native field names.
+// Nil slices and pointers mean "not set": an empty list set here replaces an
+// inherited one.
+type authBlock struct {
+	Domains     []string    `json:"domains"`
+	AuthCookies []string    `json:"auth_cookies"`
+	LoginURL    string      `json:"login_url"`
+	Verify      *authVerify `json:"verify"`
+	Session     *Session    `json:"session"`
+}
+
+type authVerify struct {
+	URL                *string  `json:"url"`
+	LoggedInSelector   *string  `json:"logged_in_selector"`
+	LoginSelector      *string  `json:"login_selector"`
+	LoginPatterns      []string `json:"login_patterns"`
+	MFAPatterns        []string `json:"mfa_patterns"`
+	CheckpointPatterns []string `json:"checkpoint_patterns"`
+	Browser            *bool    `json:"browser"`
+}
+
+func parseManifest(data []byte, bases []Definition) (Definition, error) {
+	var m manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return Definition{}, jsonError(data, err, nil, "")
+	}
+	var auth authBlock
+	if len(m.Auth) > 0 && string(m.Auth) != "null" {
+		dec := json.NewDecoder(bytes.NewReader(m.Auth))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&auth); err != nil {
+			return Definition{}, jsonError(m.Auth, err, reflect.TypeFor[authBlock](), "auth")
+		}
+	}
+	av := auth.Verify
+	if av == nil {
+		av = &authVerify{}
+	}
+
+	// fields maps a native field name to the manifest field it came from,
+	// so that Validate's errors name what the user can fix.
+	fields := map[string]string{"name": "name"}
+	id, idField := m.ConnectorID, "connector_id"
+	if id == "" && m.LegacyID != "" {
+		id, idField = m.LegacyID, "id"
+	}
+	if id == "" {
+		return Definition{}, fieldErr("connector_id", "is missing")
+	}
+	fields["id"] = idField
+
+	connectURL, urlField := m.ConnectURL, "connect_url"
+	if connectURL == "" && m.LegacyConnectURL != "" {
+		connectURL, urlField = m.LegacyConnectURL, "connectURL"
+	}
+	if connectURL == "" {
+		return Definition{}, fieldErr("connect_url", "is missing")
+	}
+	cu, err := checkURL(connectURL)
+	if err != nil {
+		return Definition{}, fieldErr(urlField, "%q %v", connectURL, err)
+	}
+	selector, selectorField := m.ConnectSelector, "connect_selector"
+	if selector == "" && m.LegacySelector != "" {
+		selector, selectorField = m.LegacySelector, "connectSelector"
+	}
+
+	var domains, domainFrom []string
+	addDomain := func(dom, from string) {
+		for _, have := range domains {
+			if have == dom {
+				return
+			}
+		}
+		domains = append(domains, dom)
+		domainFrom = append(domainFrom, from)
+	}
+	addDomain(registrableDomain(cu.Hostname()), urlField)
+	key := domains[0]
+	if cm := m.ConsumerMetadata; cm != nil && cm.BrandDomain != "" {
+		brand := cm.BrandDomain
+		if u, err := url.Parse(brand); err == nil && u.Hostname() != "" && strings.Contains(brand, "://") {
+			brand = u.Hostname()
+		}
+		key = registrableDomain(brand)
+		addDomain(key, "consumer_metadata.brand_domain")
+	}
+
+	var base *Definition
+	for i := range bases {
+		if bases[i].Covers(key) {
+			base = &bases[i]
+			break
+		}
+	}
+	inherited := func(field string) string {
+		return field + " (inherited from " + base.ID + ")"
+	}
+
+	if auth.Domains != nil {
+		for i, dom := range auth.Domains {
+			addDomain(normalizeDomain(dom), fmt.Sprintf("auth.domains[%d]", i))
+		}
+	} else if base != nil {
+		for i, dom := range base.Domains {
+			addDomain(normalizeDomain(dom), inherited(fmt.Sprintf("domains[%d]", i)))
+		}
+	}
+
+	name := m.Name
+	if name == "" && m.ConsumerMetadata != nil {
+		name = m.ConsumerMetadata.DisplayName
+	}
+	if name == "" {
+		name = id
+	}
+	icon := m.Icon
+	if icon == "" {
+		icon = m.LegacyIconURL
+	}
+
+	d := Definition{
+		ID:       id,
+		Name:     name,
+		Domains:  domains,
+		LoginURL: connectURL,
+		Icon:     icon,
+		Verify: Verify{
+			URL:              connectURL,
+			LoggedInSelector: selector,
+			Browser:          true,
+		},
+		Session: auth.Session,
+	}
+	fields["login_url"] = urlField
+	fields["verify.url"] = urlField
+	fields["verify.logged_in_selector"] = selectorField
+	if auth.LoginURL != "" {
+		d.LoginURL = auth.LoginURL
+		fields["login_url"] = "auth.login_url"
+	}
+	if av.URL != nil {
+		d.Verify.URL = *av.URL
+		fields["verify.url"] = "auth.verify.url"
+	}
+	if av.LoggedInSelector != nil {
+		d.Verify.LoggedInSelector = *av.LoggedInSelector
+		fields["verify.logged_in_selector"] = "auth.verify.logged_in_selector"
+	}
+	if av.Browser != nil {
+		d.Verify.Browser = *av.Browser
+	}
+	fields["session"] = "auth.session"
+
+	// Inheritable lists: the auth block's value, else the base's.
+	pick := func(own []string, field string, baseList func(Definition) []string) []string {
+		if own != nil {
+			fields[field] = "auth." + field
+			return append([]string{}, own...)
+		}
+		if base != nil {
+			fields[field] = inherited(field)
+			return append([]string(nil), baseList(*base)...)
+		}
+		return nil
+	}
+	d.AuthCookies = pick(auth.AuthCookies, "auth_cookies", func(b Definition) []string { return b.AuthCookies })
+	d.Verify.LoginPatterns = pick(av.LoginPatterns, "verify.login_patterns", func(b Definition) []string { return b.Verify.LoginPatterns })
+	d.Verify.MFAPatterns = pick(av.MFAPatterns, "verify.mfa_patterns", func(b Definition) []string { return b.Verify.MFAPatterns })
+	d.Verify.CheckpointPatterns = pick(av.CheckpointPatterns, "verify.checkpoint_patterns", func(b Definition) []string { return b.Verify.CheckpointPatterns })
+	switch {
+	case av.LoginSelector != nil:
+		d.Verify.LoginSelector = *av.LoginSelector
+	case base != nil:
+		d.Verify.LoginSelector = base.Verify.LoginSelector
+	}
+
+	if err := Validate(d); err != nil {
+		return Definition{}, renameFields(err, func(field string) string {
+			if rest, ok := strings.CutPrefix(field, "domains["); ok {
+				if i, err := strconv.Atoi(strings.TrimSuffix(rest, "]")); err == nil && i < len(domainFrom) {
+					return domainFrom[i]
+				}
+			}
+			head, tail, _ := strings.Cut(field, "[")
+			if tail != "" {
+				tail = "[" + tail
+			}
+			if from, ok := fields[head]; ok {
+				return from + tail
+			}
+			if top, sub, ok := strings.Cut(head, "."); ok {
+				if from, ok := fields[top]; ok {
+					return from + "." + sub + tail
+				}
+			}
+			return field
+		})
+	}
+	return d, nil
+}
+
+// renameFields rewrites the Field of every *FieldError in err.
+func renameFields(err error, rename func(string) string) error {
+	var errs []error
+	if multi, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = multi.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	out := make([]error, 0, len(errs))
+	for _, e := range errs {
+		if fe, ok := e.(*FieldError); ok && fe.Field != "" {
+			e = &FieldError{Field: rename(fe.Field), Problem: fe.Problem}
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
+// jsonError turns a decoding error into a *FieldError that names the field,
+// or the line and column for a syntax error. t is the type decoded with
+// unknown fields disallowed (nil otherwise) and prefix the path of the
+// decoded object inside the file ("auth" for a manifest's auth block).
+func jsonError(data []byte, err error, t reflect.Type, prefix string) error {
+	join := func(field string) string {
+		if prefix == "" {
+			return field
+		}
+		if field == "" {
+			return prefix
+		}
+		return prefix + "." + field
+	}
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		line, col := position(data, syntax.Offset)
+		where := ""
+		if prefix != "" {
+			where = " in " + prefix
+		}
+		return &FieldError{Problem: fmt.Sprintf("invalid JSON%s at line %d, column %d: %v", where, line, col, syntax)}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return &FieldError{Field: prefix, Problem: "invalid JSON: unexpected end of input"}
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = prefix
+			if field == "" {
+				return &FieldError{Problem: fmt.Sprintf("must hold a JSON object, not %s", typ.Value)}
+			}
+		} else {
+			field = join(field)
+		}
+		return &FieldError{Field: field, Problem: fmt.Sprintf("must be %s, not %s", jsonTypeName(typ.Type), typ.Value)}
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name, _ = strconv.Unquote(name)
+		field := name
+		if t != nil {
+			if p := unknownFieldPath(data, name, t); p != "" {
+				field = p
+			}
+		}
+		return &FieldError{Field: join(field), Problem: "is not a known field"}
+	}
+	return &FieldError{Field: prefix, Problem: strings.TrimPrefix(err.Error(), "json: ")}
+}
+
+// position turns the offset of a json.SyntaxError (the number of bytes read,
+// the offending one included) into the 1-based line and column of that byte.
+func position(data []byte, offset int64) (line, col int) {
+	if offset > 0 {
+		offset--
+	}
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	before := data[:offset]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(offset) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// jsonTypeName names the JSON shape a Go type decodes from.
+func jsonTypeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list of " + strings.TrimPrefix(strings.TrimPrefix(jsonTypeName(t.Elem()), "a "), "an ") + "s"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Pointer:
+		return jsonTypeName(t.Elem())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return t.String()
+}
+
+// unknownFieldPath finds the dotted path of the first key called name that
+// the struct type t does not know, walking nested objects whose field types
+// are structs. encoding/json only reports the key's own name.
+func unknownFieldPath(data []byte, name string, t reflect.Type) string {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(data, &obj) != nil {
+		return ""
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return ""
+	}
+	for key, raw := range obj {
+		f, ok := jsonField(t, key)
+		if !ok {
+			if key == name {
+				return key
+			}
+			continue
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			if p := unknownFieldPath(raw, name, ft); p != "" {
+				return key + "." + p
+			}
+		}
+	}
+	return ""
+}
+
+// jsonField finds the field of struct type t that encoding/json fills from
+// key, matching names the way it does (exactly, else ignoring case).
+func jsonField(t reflect.Type, key string) (reflect.StructField, bool) {
+	var fold reflect.StructField
+	found := false
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		if name == key {
+			return f, true
+		}
+		if !found && strings.EqualFold(name, key) {
+			fold, found = f, true
+		}
+	}
+	return fold, found
+}

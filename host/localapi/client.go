@@ -1,0 +1,137 @@
+// Package localapi is the client of the agent's local API (HTTP over the
+// user-only Unix socket), and starts the agent on demand when its socket
+// does not answer.
+package localapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/authbridge/authbridge/host/safesocket"
+)
+
+// Client calls the local API. A zero Client needs only Socket set.
+type Client struct {
+	// Socket is the agent's API socket path.
+	Socket string
+	// Start, when set, is called once to start the agent when the socket
+	// does not answer.
+	Start func(ctx context.Context) error
+
+	hc *http.Client
+}
+
+// Error is an error answer of the API.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// ErrAgentDown is returned when the agent's socket does not answer and it
+// could not be started.
+var ErrAgentDown = errors.New("the authbridge agent is not running")
+
+func (c *Client) http() *http.Client {
+	if c.hc == nil {
+		sock := c.Socket
+		c.hc = &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return safesocket.Connect(ctx, sock)
+			},
+			MaxIdleConns:    2,
+			IdleConnTimeout: 30 * time.Second,
+		}}
+	}
+	return c.hc
+}
+
+// Do sends a request and returns the raw answer body and content type. An
+// API error answer comes back as *Error.
+func (c *Client) Do(ctx context.Context, method, path string, body any) ([]byte, string, error) {
+	var data []byte
+	if body != nil {
+		var err error
+		if data, err = json.Marshal(body); err != nil {
+			return nil, "", err
+		}
+	}
+	resp, err := c.send(ctx, method, path, data)
+	if err != nil && c.Start != nil && isDown(err) {
+		if serr := c.Start(ctx); serr != nil {
+			return nil, "", fmt.Errorf("%w: %v", ErrAgentDown, serr)
+		}
+		resp, err = c.send(ctx, method, path, data)
+	}
+	if err != nil {
+		if isDown(err) {
+			return nil, "", fmt.Errorf("%w (%s)", ErrAgentDown, c.Socket)
+		}
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, "", fmt.Errorf("read API answer: %w", err)
+	}
+	if resp.StatusCode >= 400 {
+		var e struct {
+			Error *Error `json:"error"`
+		}
+		if json.Unmarshal(b, &e) == nil && e.Error != nil {
+			e.Error.Status = resp.StatusCode
+			return nil, "", e.Error
+		}
+		return nil, "", &Error{Status: resp.StatusCode, Code: "internal", Message: fmt.Sprintf("%s %s: HTTP %d", method, path, resp.StatusCode)}
+	}
+	return b, resp.Header.Get("Content-Type"), nil
+}
+
+// JSON sends a request and decodes a JSON answer into out.
+func (c *Client) JSON(ctx context.Context, method, path string, body, out any) error {
+	b, _, err := c.Do(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("decode %s %s answer: %w", method, path, err)
+	}
+	return nil
+}
+
+func (c *Client) send(ctx context.Context, method, path string, data []byte) (*http.Response, error) {
+	var rd io.Reader
+	if data != nil {
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://authbridge"+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	if data != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return c.http().Do(req)
+}
+
+// isDown reports whether err means nothing listens on the socket.
+func isDown(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return false
+}

@@ -1,0 +1,156 @@
+// Package paths decides where authbridge keeps its state: the home directory
+// (AUTHBRIDGE_HOME or the OS convention), the state database, logs, connector
+// definitions, and a short user-only runtime directory for the sockets.
+package paths
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+// maxSocketPath keeps socket paths under the smallest sun_path limit
+// (104 bytes on macOS, 108 on Linux), leaving room for the terminating NUL.
+const maxSocketPath = 100
+
+// Paths are the locations one authbridge user's processes share.
+type Paths struct {
+	Home          string // everything lives under here
+	StateDB       string // SQLite state database
+	LogDir        string
+	ConnectorsDir string // connector definition files
+	SessionsDir   string // connector state files the host manages
+	ConfigFile    string // extension IDs and other settings written by install
+	RuntimeDir    string // user-only directory for sockets and the lock
+	APISocket     string // local API (HTTP over a Unix socket)
+	BridgeSocket  string // relays connect here
+	LockFile      string // held by the running agent
+	StartLock     string // serialises on-demand starts
+}
+
+// Env looks up an environment variable; os.Getenv in production.
+type Env func(string) string
+
+// Resolve computes the paths from the environment. It creates nothing.
+func Resolve(getenv Env) (Paths, error) {
+	home := getenv("AUTHBRIDGE_HOME")
+	explicit := home != ""
+	if !explicit {
+		var err error
+		home, err = defaultHome(getenv)
+		if err != nil {
+			return Paths{}, err
+		}
+	}
+	home, err := filepath.Abs(home)
+	if err != nil {
+		return Paths{}, fmt.Errorf("resolve AUTHBRIDGE_HOME: %w", err)
+	}
+	p := Paths{
+		Home:          home,
+		StateDB:       filepath.Join(home, "state.db"),
+		LogDir:        filepath.Join(home, "logs"),
+		ConnectorsDir: filepath.Join(home, "connectors"),
+		SessionsDir:   filepath.Join(home, "sessions"),
+		ConfigFile:    filepath.Join(home, "config.json"),
+	}
+	p.RuntimeDir = runtimeDir(home, explicit, getenv)
+	p.APISocket = filepath.Join(p.RuntimeDir, "api.sock")
+	p.BridgeSocket = filepath.Join(p.RuntimeDir, "bridge.sock")
+	p.LockFile = filepath.Join(p.RuntimeDir, "agent.lock")
+	p.StartLock = filepath.Join(p.RuntimeDir, "start.lock")
+	return p, nil
+}
+
+func defaultHome(getenv Env) (string, error) {
+	switch runtime.GOOS {
+	case "windows":
+		if d := getenv("LOCALAPPDATA"); d != "" {
+			return filepath.Join(d, "authbridge"), nil
+		}
+	case "darwin":
+		if h := getenv("HOME"); h != "" {
+			return filepath.Join(h, "Library", "Application Support", "authbridge"), nil
+		}
+	default:
+		if d := getenv("XDG_STATE_HOME"); d != "" {
+			return filepath.Join(d, "authbridge"), nil
+		}
+		if h := getenv("HOME"); h != "" {
+			return filepath.Join(h, ".local", "state", "authbridge"), nil
+		}
+	}
+	h, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no home directory: set AUTHBRIDGE_HOME: %w", err)
+	}
+	return filepath.Join(h, ".authbridge"), nil
+}
+
+// runtimeDir picks a directory for the sockets whose paths stay short.
+func runtimeDir(home string, explicit bool, getenv Env) string {
+	if !explicit && runtime.GOOS == "linux" {
+		if x := getenv("XDG_RUNTIME_DIR"); x != "" {
+			if d := filepath.Join(x, "authbridge"); fits(d) {
+				return d
+			}
+		}
+	}
+	if d := filepath.Join(home, "run"); fits(d) {
+		return d
+	}
+	// A deep home: use a short per-user, per-home directory in the system
+	// temporary directory. EnsureRuntimeDir checks its owner and mode.
+	sum := sha256.Sum256([]byte(home))
+	tmp := "/tmp"
+	if runtime.GOOS == "windows" {
+		tmp = os.TempDir()
+	}
+	return filepath.Join(tmp, fmt.Sprintf("authbridge-%d-%s", os.Getuid(), hex.EncodeToString(sum[:6])))
+}
+
+func fits(dir string) bool {
+	return len(filepath.Join(dir, "bridge.sock")) <= maxSocketPath
+}
+
+// ErrUnsafeDir is returned when a directory that must be user-only is not.
+var ErrUnsafeDir = errors.New("directory is not private to this user")
+
+// EnsureDirs creates the home layout (0700) and the runtime directory, and
+// checks that the runtime directory belongs to this user and is 0700.
+func (p Paths) EnsureDirs() error {
+	for _, d := range []string{p.Home, p.LogDir, p.ConnectorsDir, p.SessionsDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	return EnsurePrivateDir(p.RuntimeDir)
+}
+
+// EnsurePrivateDir creates dir with mode 0700 if needed, and refuses one that
+// is a symlink, is owned by someone else, or is open to others.
+func EnsurePrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("check %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%w: %s is not a directory", ErrUnsafeDir, dir)
+	}
+	if err := checkOwner(dir, fi); err != nil {
+		return err
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("%w: %s has mode %v: %v", ErrUnsafeDir, dir, fi.Mode().Perm(), err)
+		}
+	}
+	return nil
+}

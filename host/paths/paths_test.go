@@ -1,0 +1,62 @@
+package paths
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) Env { return func(k string) string { return m[k] } }
+
+func TestResolveHome(t *testing.T) {
+	dir := t.TempDir()
+	p, err := Resolve(env(map[string]string{"AUTHBRIDGE_HOME": dir}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Home != dir || p.StateDB != filepath.Join(dir, "state.db") {
+		t.Errorf("Resolve home = %q db %q", p.Home, p.StateDB)
+	}
+	if p.RuntimeDir != filepath.Join(dir, "run") {
+		t.Errorf("RuntimeDir = %q, want under home", p.RuntimeDir)
+	}
+}
+
+func TestDeepHomeKeepsSocketsShort(t *testing.T) {
+	deep := filepath.Join(t.TempDir(), strings.Repeat("very-long-directory-name/", 8))
+	p, err := Resolve(env(map[string]string{"AUTHBRIDGE_HOME": deep}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{p.APISocket, p.BridgeSocket} {
+		if len(s) > maxSocketPath {
+			t.Errorf("socket path %q is %d bytes, over %d", s, len(s), maxSocketPath)
+		}
+	}
+	p2, _ := Resolve(env(map[string]string{"AUTHBRIDGE_HOME": deep + "x"}))
+	if p2.RuntimeDir == p.RuntimeDir {
+		t.Errorf("two homes share runtime dir %q", p.RuntimeDir)
+	}
+}
+
+func TestEnsurePrivateDir(t *testing.T) {
+	d := filepath.Join(t.TempDir(), "run")
+	if err := os.Mkdir(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsurePrivateDir(d); err != nil {
+		t.Fatalf("EnsurePrivateDir: %v", err)
+	}
+	fi, _ := os.Stat(d)
+	if fi.Mode().Perm() != 0o700 {
+		t.Errorf("mode = %v, want 0700", fi.Mode().Perm())
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(d, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsurePrivateDir(link); err == nil {
+		t.Errorf("EnsurePrivateDir(symlink) = nil, want an error")
+	}
+}

@@ -1,0 +1,265 @@
+// Package relay is the process Chrome starts for the extension's
+// connectNative port. It checks the caller's origin, connects to the agent
+// (starting it when needed) and relays whole frames both ways for as long as
+// the port is open, reconnecting when the agent restarts.
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/authbridge/authbridge/host/nativemsg"
+	"github.com/authbridge/authbridge/host/safesocket"
+)
+
+// Config configures a relay.
+type Config struct {
+	// Origin is argv[1], the caller's chrome-extension:// origin.
+	Origin string
+	// Allowed are the extension origins this host serves.
+	Allowed []string
+	// BridgeSocket is the agent's bridge socket.
+	BridgeSocket string
+	// StartAgent starts the agent when its socket does not answer.
+	StartAgent func(ctx context.Context) error
+	Log        *slog.Logger
+}
+
+// ErrOriginNotAllowed is returned for an extension origin not in the list.
+var ErrOriginNotAllowed = errors.New("origin not allowed")
+
+// OriginFromArgs returns the chrome-extension:// origin among Chrome's
+// arguments (argv[1] on Linux and macOS; Windows adds --parent-window=).
+func OriginFromArgs(args []string) string {
+	for _, a := range args {
+		if strings.HasPrefix(a, "chrome-extension://") {
+			return a
+		}
+	}
+	return ""
+}
+
+// Run relays between the browser (in, out) and the agent until the browser
+// closes the port. It returns nil on a clean end of stdin.
+func Run(ctx context.Context, cfg Config, in io.Reader, out io.Writer) error {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	allowed := false
+	for _, o := range cfg.Allowed {
+		if o == cfg.Origin {
+			allowed = true
+		}
+	}
+	if !allowed {
+		return fmt.Errorf("%w: %q is not one of the extension origins this host serves", ErrOriginNotAllowed, cfg.Origin)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r := &relay{cfg: cfg, browserOut: nativemsg.NewWriter(out, nativemsg.MaxOutbound), frames: make(chan []byte, 64)}
+
+	// Frames from the browser are read in their own goroutine so that EOF
+	// on stdin ends the relay at once, whatever the agent is doing.
+	stdinDone := make(chan error, 1)
+	go func() {
+		rd := nativemsg.NewReader(in, nativemsg.MaxInbound)
+		for {
+			b, err := rd.ReadFrame()
+			if err != nil {
+				stdinDone <- err
+				return
+			}
+			select {
+			case r.frames <- b:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	agentDone := make(chan error, 1)
+	go func() { agentDone <- r.loop(ctx) }()
+	select {
+	case err := <-stdinDone:
+		cancel()
+		r.closeConn()
+		if errors.Is(err, io.EOF) {
+			cfg.Log.Info("browser closed the port")
+			return nil
+		}
+		return fmt.Errorf("read from browser: %w", err)
+	case err := <-agentDone:
+		return err
+	}
+}
+
+type relay struct {
+	cfg        Config
+	browserOut *nativemsg.Writer
+	frames     chan []byte
+
+	mu    sync.Mutex
+	conn  net.Conn
+	hello []byte // the extension's last hello, replayed to a new agent
+}
+
+func (r *relay) closeConn() {
+	r.mu.Lock()
+	if r.conn != nil {
+		r.conn.Close()
+	}
+	r.mu.Unlock()
+}
+
+// replayID marks a hello the relay replays; its reply is not forwarded.
+const replayID = "relay-replay"
+
+// loop keeps a connection to the agent and pumps frames until ctx ends.
+func (r *relay) loop(ctx context.Context) error {
+	backoff := 20 * time.Millisecond
+	var pending []byte // a browser frame not yet delivered
+	for ctx.Err() == nil {
+		conn, err := r.connect(ctx)
+		if err != nil {
+			r.cfg.Log.Warn("agent unreachable", "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+				return nil
+			}
+			backoff = min(backoff*2, 2*time.Second)
+			continue
+		}
+		backoff = 20 * time.Millisecond
+		r.mu.Lock()
+		r.conn = conn
+		hello := r.hello
+		r.mu.Unlock()
+		w := nativemsg.NewWriter(conn, nativemsg.MaxInbound)
+		if hello != nil {
+			if err := w.WriteFrame(hello); err != nil {
+				conn.Close()
+				continue
+			}
+		}
+		agentGone := make(chan struct{})
+		go func() {
+			defer close(agentGone)
+			r.agentToBrowser(conn)
+		}()
+		pending = r.browserToAgent(ctx, w, pending, agentGone)
+		conn.Close()
+		<-agentGone
+		if ctx.Err() == nil {
+			r.cfg.Log.Info("agent connection lost; reconnecting")
+		}
+	}
+	return nil
+}
+
+func (r *relay) connect(ctx context.Context) (net.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	conn, err := safesocket.Connect(dctx, r.cfg.BridgeSocket)
+	cancel()
+	if err != nil && r.cfg.StartAgent != nil {
+		if serr := r.cfg.StartAgent(ctx); serr != nil {
+			return nil, serr
+		}
+		dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		conn, err = safesocket.Connect(dctx, r.cfg.BridgeSocket)
+		cancel()
+	}
+	if err != nil {
+		return nil, err
+	}
+	hello, _ := json.Marshal(map[string]any{"type": "bridge.hello", "origin": r.cfg.Origin, "relay_pid": os.Getpid(), "protocol": 1})
+	if err := nativemsg.NewWriter(conn, 0).WriteFrame(hello); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// browserToAgent forwards browser frames until the agent connection fails
+// or ctx ends; it returns a frame that could not be delivered, to retry on
+// the next connection.
+func (r *relay) browserToAgent(ctx context.Context, w *nativemsg.Writer, pending []byte, agentGone <-chan struct{}) []byte {
+	for {
+		if pending == nil {
+			select {
+			case pending = <-r.frames:
+			case <-agentGone:
+				return nil
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		r.noteHello(pending)
+		if err := w.WriteFrame(pending); err != nil {
+			return pending
+		}
+		pending = nil
+	}
+}
+
+// noteHello remembers the extension's hello (with a replay id) so that a
+// restarted agent learns who is connected without the extension noticing.
+func (r *relay) noteHello(frame []byte) {
+	var env struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(frame, &env) != nil || env.Type != "hello" {
+		return
+	}
+	var m map[string]any
+	if json.Unmarshal(frame, &m) != nil {
+		return
+	}
+	m["id"] = replayID
+	b, err := json.Marshal(m)
+	if err != nil {
+		return
+	}
+	r.mu.Lock()
+	r.hello = b
+	r.mu.Unlock()
+}
+
+// agentToBrowser copies the agent's frames to stdout, dropping replies to
+// replayed hellos.
+func (r *relay) agentToBrowser(conn net.Conn) {
+	rd := nativemsg.NewReader(conn, nativemsg.MaxOutbound)
+	for {
+		b, err := rd.ReadFrame()
+		if err != nil {
+			return
+		}
+		var env struct {
+			ID    string `json:"id"`
+			Type  string `json:"type"`
+			Error *struct {
+				Code string `json:"code"`
+			} `json:"error"`
+		}
+		if json.Unmarshal(b, &env) == nil {
+			if env.ID == replayID {
+				continue
+			}
+			if env.ID == "" && env.Type == "error" && env.Error != nil && env.Error.Code == "origin_not_allowed" {
+				r.cfg.Log.Warn("agent refused this origin")
+			}
+		}
+		if err := r.browserOut.WriteFrame(b); err != nil {
+			r.cfg.Log.Warn("write to browser failed", "err", err)
+			return
+		}
+	}
+}

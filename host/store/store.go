@@ -1,0 +1,324 @@
+// Package store is the agent's SQLite state: bridges, connector health and an
+// audit row for every cookie release. Cookie values are never stored here.
+//
+// The database runs in WAL mode with a busy timeout; its schema is created by
+// numbered migrations, each applied once in its own transaction.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+// Store is the state database.
+type Store struct {
+	DB *sql.DB
+}
+
+// Migration is one schema step. Versions are never renumbered or reused.
+type Migration struct {
+	Version int
+	SQL     string
+}
+
+// migrations is the schema history; append only.
+var migrations = []Migration{
+	{1, `
+CREATE TABLE bridges (
+	id TEXT PRIMARY KEY,
+	origin TEXT NOT NULL,
+	extension_version TEXT NOT NULL DEFAULT '',
+	user_agent TEXT NOT NULL DEFAULT '',
+	relay_pid INTEGER NOT NULL DEFAULT 0,
+	profile_dir TEXT NOT NULL DEFAULT '',
+	binding_method TEXT NOT NULL DEFAULT '',
+	connected_at TEXT NOT NULL,
+	last_seen_at TEXT NOT NULL,
+	disconnected_at TEXT
+);
+CREATE TABLE connector_health (
+	connector_id TEXT PRIMARY KEY,
+	health TEXT NOT NULL DEFAULT 'unknown',
+	reason TEXT NOT NULL DEFAULT '',
+	detail TEXT NOT NULL DEFAULT '',
+	last_verified_at TEXT,
+	last_headless_success_at TEXT,
+	last_interactive_login_at TEXT,
+	last_failure_at TEXT,
+	last_failure_reason TEXT NOT NULL DEFAULT '',
+	updated_at TEXT NOT NULL
+);
+CREATE TABLE cookie_releases (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	at TEXT NOT NULL,
+	connector_id TEXT NOT NULL,
+	caller_pid INTEGER NOT NULL,
+	caller_uid INTEGER NOT NULL,
+	cookie_count INTEGER NOT NULL,
+	format TEXT NOT NULL,
+	via TEXT NOT NULL
+);
+CREATE INDEX cookie_releases_connector ON cookie_releases(connector_id, at);
+`},
+}
+
+// Open opens (creating if needed) the database at path with mode 0600 and
+// applies pending migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
+	dsn := "file:" + path + "?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open state database %s: %w", path, err)
+	}
+	s := &Store{DB: db}
+	if err := s.migrate(ctx, migrations); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate state database %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.DB.Close() }
+
+// Register adds migrations owned by another package (for example the
+// metrics events). They are applied by Open in version order.
+func Register(m ...Migration) { migrations = append(migrations, m...) }
+
+func (s *Store) migrate(ctx context.Context, ms []Migration) error {
+	if _, err := s.DB.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return err
+	}
+	sorted := append([]Migration(nil), ms...)
+	for i := 1; i < len(sorted); i++ {
+		for j := i; j > 0 && sorted[j].Version < sorted[j-1].Version; j-- {
+			sorted[j], sorted[j-1] = sorted[j-1], sorted[j]
+		}
+	}
+	for i, m := range sorted {
+		if i > 0 && m.Version == sorted[i-1].Version {
+			return fmt.Errorf("migration version %d defined twice", m.Version)
+		}
+		err := s.Tx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %d: %w", m.Version, err)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`, m.Version, now())
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Tx runs fn in a transaction, committing when it returns nil.
+func (s *Store) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// TimeFormat is how times are stored: RFC 3339 with milliseconds, UTC.
+const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+func now() string { return time.Now().UTC().Format(TimeFormat) }
+
+// FormatTime renders t as stored.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// ParseTime reads a stored time; a NULL or bad value gives the zero time.
+func ParseTime(s sql.NullString) time.Time {
+	if !s.Valid {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s.String)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// Bridge is one relay connection as recorded.
+type Bridge struct {
+	ID               string
+	Origin           string
+	ExtensionVersion string
+	UserAgent        string
+	RelayPID         int
+	ProfileDir       string
+	BindingMethod    string
+	ConnectedAt      time.Time
+	LastSeenAt       time.Time
+	DisconnectedAt   time.Time
+}
+
+// UpsertBridge records a bridge's connection or new details.
+func (s *Store) UpsertBridge(ctx context.Context, b Bridge) error {
+	_, err := s.DB.ExecContext(ctx, `
+INSERT INTO bridges(id, origin, extension_version, user_agent, relay_pid, profile_dir, binding_method, connected_at, last_seen_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT(id) DO UPDATE SET origin=excluded.origin, extension_version=excluded.extension_version,
+	user_agent=excluded.user_agent, relay_pid=excluded.relay_pid, profile_dir=excluded.profile_dir,
+	binding_method=excluded.binding_method, last_seen_at=excluded.last_seen_at, disconnected_at=NULL`,
+		b.ID, b.Origin, b.ExtensionVersion, b.UserAgent, b.RelayPID, b.ProfileDir, b.BindingMethod,
+		FormatTime(b.ConnectedAt), FormatTime(b.LastSeenAt))
+	return err
+}
+
+// BridgeDisconnected marks a bridge as gone.
+func (s *Store) BridgeDisconnected(ctx context.Context, id string, at time.Time) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE bridges SET disconnected_at = ?, last_seen_at = ? WHERE id = ?`, FormatTime(at), FormatTime(at), id)
+	return err
+}
+
+// LastBridgeSeen returns when any bridge was last seen (zero if never).
+func (s *Store) LastBridgeSeen(ctx context.Context) (time.Time, error) {
+	var v sql.NullString
+	err := s.DB.QueryRowContext(ctx, `SELECT MAX(last_seen_at) FROM bridges`).Scan(&v)
+	return ParseTime(v), err
+}
+
+// Health is one connector's recorded session health.
+type Health struct {
+	ConnectorID            string
+	Health                 string // healthy, needs_attention, unknown (taxonomy.Health)
+	Reason                 string // taxonomy code, empty when healthy or unknown
+	Detail                 string
+	LastVerifiedAt         time.Time
+	LastHeadlessSuccessAt  time.Time
+	LastInteractiveLoginAt time.Time
+	LastFailureAt          time.Time
+	LastFailureReason      string
+	UpdatedAt              time.Time
+}
+
+// ErrNotFound is returned when a row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// GetHealth returns a connector's health row, or ErrNotFound.
+func (s *Store) GetHealth(ctx context.Context, id string) (Health, error) {
+	row := s.DB.QueryRowContext(ctx, `SELECT connector_id, health, reason, detail, last_verified_at, last_headless_success_at,
+	last_interactive_login_at, last_failure_at, last_failure_reason, updated_at FROM connector_health WHERE connector_id = ?`, id)
+	h, err := scanHealth(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Health{ConnectorID: id, Health: "unknown"}, ErrNotFound
+	}
+	return h, err
+}
+
+// AllHealth returns every recorded health row keyed by connector id.
+func (s *Store) AllHealth(ctx context.Context) (map[string]Health, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT connector_id, health, reason, detail, last_verified_at, last_headless_success_at,
+	last_interactive_login_at, last_failure_at, last_failure_reason, updated_at FROM connector_health`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]Health{}
+	for rows.Next() {
+		h, err := scanHealth(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[h.ConnectorID] = h
+	}
+	return out, rows.Err()
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanHealth(r scanner) (Health, error) {
+	var h Health
+	var lv, lh, li, lf, up sql.NullString
+	if err := r.Scan(&h.ConnectorID, &h.Health, &h.Reason, &h.Detail, &lv, &lh, &li, &lf, &h.LastFailureReason, &up); err != nil {
+		return h, err
+	}
+	h.LastVerifiedAt, h.LastHeadlessSuccessAt = ParseTime(lv), ParseTime(lh)
+	h.LastInteractiveLoginAt, h.LastFailureAt, h.UpdatedAt = ParseTime(li), ParseTime(lf), ParseTime(up)
+	return h, nil
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return FormatTime(t)
+}
+
+// PutHealth writes a connector's whole health row.
+func (s *Store) PutHealth(ctx context.Context, h Health) error {
+	h.UpdatedAt = time.Now()
+	_, err := s.DB.ExecContext(ctx, `
+INSERT INTO connector_health(connector_id, health, reason, detail, last_verified_at, last_headless_success_at,
+	last_interactive_login_at, last_failure_at, last_failure_reason, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT(connector_id) DO UPDATE SET health=excluded.health, reason=excluded.reason, detail=excluded.detail,
+	last_verified_at=excluded.last_verified_at, last_headless_success_at=excluded.last_headless_success_at,
+	last_interactive_login_at=excluded.last_interactive_login_at, last_failure_at=excluded.last_failure_at,
+	last_failure_reason=excluded.last_failure_reason, updated_at=excluded.updated_at`,
+		h.ConnectorID, h.Health, h.Reason, h.Detail, nullTime(h.LastVerifiedAt), nullTime(h.LastHeadlessSuccessAt),
+		nullTime(h.LastInteractiveLoginAt), nullTime(h.LastFailureAt), h.LastFailureReason, FormatTime(h.UpdatedAt))
+	return err
+}
+
+// Release is the audit record of one cookie release: never the values.
+type Release struct {
+	At          time.Time
+	ConnectorID string
+	CallerPID   int
+	CallerUID   int
+	Count       int
+	Format      string
+	Via         string // "api" or "repair"
+}
+
+// RecordRelease appends an audit row.
+func (s *Store) RecordRelease(ctx context.Context, r Release) error {
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO cookie_releases(at, connector_id, caller_pid, caller_uid, cookie_count, format, via) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		FormatTime(r.At), r.ConnectorID, r.CallerPID, r.CallerUID, r.Count, r.Format, r.Via)
+	return err
+}
+
+// Releases returns the audit rows of a connector, newest first.
+func (s *Store) Releases(ctx context.Context, connectorID string, limit int) ([]Release, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT at, connector_id, caller_pid, caller_uid, cookie_count, format, via FROM cookie_releases WHERE connector_id = ? ORDER BY id DESC LIMIT ?`, connectorID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Release
+	for rows.Next() {
+		var r Release
+		var at sql.NullString
+		if err := rows.Scan(&at, &r.ConnectorID, &r.CallerPID, &r.CallerUID, &r.Count, &r.Format, &r.Via); err != nil {
+			return nil, err
+		}
+		r.At = ParseTime(at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

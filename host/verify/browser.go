@@ -1,0 +1,331 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/chromedp"
+
+	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/taxonomy"
+)
+
+// DefaultStartTimeout bounds starting the browser when
+// BrowserOptions.StartTimeout is zero.
+const DefaultStartTimeout = 30 * time.Second
+
+// ErrBrowserStart is wrapped by the error of a browser probe whose browser
+// did not start.
+var ErrBrowserStart = errors.New("start browser")
+
+// BrowserOptions configures the browser probe. The zero value finds
+// Chromium or Chrome where chromedp looks (chromium, chromium-browser,
+// google-chrome, ... on $PATH and the usual install paths).
+type BrowserOptions struct {
+	// ExecPath is the browser binary to run.
+	ExecPath string
+	// StartTimeout bounds starting the browser, which does not count against
+	// Options.Timeout; zero means DefaultStartTimeout.
+	StartTimeout time.Duration
+	// NoSandbox runs Chromium without its sandbox. It is implied when the
+	// host runs as root, where Chromium does not start otherwise.
+	NoSandbox bool
+	// Output receives the browser's stdout and stderr; nil discards them.
+	Output io.Writer
+}
+
+// browserFlags are the flags of ARCHITECTURE.md ("Testing with a real
+// browser") on top of chromedp's defaults. Each probe also gets a fresh
+// --user-data-dir, removed afterwards.
+func (p *probe) browserFlags(dir string) []chromedp.ExecAllocatorOption {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.Flag("headless", "new"),
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(dir),
+	)
+	if rules := p.resolver.HostResolverRules(); rules != "" {
+		opts = append(opts, chromedp.Flag("host-resolver-rules", rules))
+	}
+	b := p.opts.Browser
+	if b.NoSandbox || os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	if b.ExecPath != "" {
+		opts = append(opts, chromedp.ExecPath(b.ExecPath))
+	}
+	if b.Output != nil {
+		opts = append(opts, chromedp.CombinedOutput(b.Output))
+	}
+	return opts
+}
+
+// browser runs the browser probe: a fresh headless Chromium gets exactly the
+// given cookies, opens the verify URL, and waits (within the probe's
+// timeout) for the logged-in selector or a sign-in form to appear. The site
+// may set cookies during the probe, as it would for the connector's own
+// browser.
+func (p *probe) browser(ctx context.Context) (Report, error) {
+	ev := p.evidence()
+
+	dir, err := os.MkdirTemp("", "authbridge-verify-")
+	if err != nil {
+		return Report{}, fmt.Errorf("%w: user data dir: %w", ErrBrowserStart, err)
+	}
+	defer removeAllRetry(dir)
+
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, p.browserFlags(dir)...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+
+	// The context of the first run owns the browser, so it has no timeout;
+	// a watchdog bounds the start instead.
+	startTimeout := p.opts.Browser.StartTimeout
+	if startTimeout <= 0 {
+		startTimeout = DefaultStartTimeout
+	}
+	watchdog := time.AfterFunc(startTimeout, cancelBrowser)
+	err = chromedp.Do(bctx)
+	if !watchdog.Stop() && err == nil {
+		err = fmt.Errorf("no answer within %v", startTimeout)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return Report{}, ctx.Err()
+		}
+		return Report{}, fmt.Errorf("%w: %w", ErrBrowserStart, err)
+	}
+
+	pctx, cancel := context.WithTimeout(bctx, p.opts.Timeout)
+	defer cancel()
+	deadline, _ := pctx.Deadline()
+
+	if params := cookieParams(p.cookies, p.opts.Now()); len(params) > 0 {
+		if _, err := chromedp.CallBrowser(pctx, storage.SetCookies, storage.SetCookiesParams{Cookies: params}); err != nil {
+			return Report{}, fmt.Errorf("browser probe: set %d cookies: %w", len(params), err)
+		}
+	}
+	tree, err := chromedp.Call(pctx, page.GetFrameTree, cdp.Empty{})
+	if err != nil || tree.FrameTree == nil || tree.FrameTree.Frame == nil {
+		return Report{}, fmt.Errorf("browser probe: frame tree: %w", errors.Join(err, errors.New("no main frame")))
+	}
+	rec := &chainRecorder{frame: tree.FrameTree.Frame.ID}
+	if err := chromedp.Listen(pctx, rec.handle); err != nil {
+		return Report{}, fmt.Errorf("browser probe: listen: %w", err)
+	}
+
+	navErr := chromedp.Do(pctx, chromedp.Navigate(p.target.String()))
+	var loadErr *chromedp.LoadError
+	switch {
+	case navErr == nil:
+	case ctx.Err() != nil:
+		return Report{}, ctx.Err()
+	case errors.As(navErr, &loadErr):
+		switch name := strings.TrimPrefix(loadErr.ErrorText, "net::"); name {
+		case "ERR_HTTP_RESPONSE_CODE_FAILURE":
+			// An error status with an empty body: the status is recorded.
+		case "ERR_TOO_MANY_REDIRECTS":
+			ev.TooManyRedirects = true
+		default:
+			ev.Transport = chromeErrorKind(name)
+		}
+	case pctx.Err() != nil:
+		ev.Transport = taxonomy.TransportTimeout
+	default:
+		return Report{}, fmt.Errorf("browser probe: navigate: %w", navErr)
+	}
+
+	ev.Hops, ev.Status = rec.chain()
+	if ev.Transport == "" && !ev.TooManyRedirects && selectorsMatter(ev) {
+		ev.LoggedInMatched, ev.LoginFormMatched = p.waitSelectors(pctx, deadline)
+		ev.Hops, ev.Status = rec.chain()
+	}
+	if ev.Transport == "" {
+		lctx, lcancel := context.WithTimeout(bctx, 2*time.Second)
+		if loc, err := chromedp.Run(lctx, chromedp.Location()); err == nil {
+			ev.FinalURL = redactString(loc)
+		}
+		lcancel()
+	}
+	if ctx.Err() != nil {
+		return Report{}, ctx.Err()
+	}
+	return p.report(ProbeBrowser, ev), nil
+}
+
+// selectorsMatter reports whether the selectors can still change the
+// result: when the chain or status already decides it (a checkpoint, a
+// login redirect, a 5xx ...), there is nothing to wait for.
+func selectorsMatter(ev taxonomy.Evidence) bool {
+	none := taxonomy.Classify(ev)
+	ev.LoggedInMatched = true
+	in := taxonomy.Classify(ev)
+	ev.LoggedInMatched, ev.LoginFormMatched = false, true
+	form := taxonomy.Classify(ev)
+	return none.Code != in.Code || none.Code != form.Code || none.Detail != in.Detail || none.Detail != form.Detail
+}
+
+// pollSelectors answers which selector the page has: "logged_in" first,
+// then "login_form", else false (keep polling).
+const pollSelectors = `(loggedIn, login) => document.querySelector(loggedIn) ? "logged_in" : (document.querySelector(login) ? "login_form" : false)`
+
+// waitSelectors polls the page for the logged-in selector or a sign-in form
+// until one appears or the deadline is near. A navigation during the poll
+// (a script redirect) restarts it on the new page.
+func (p *probe) waitSelectors(ctx context.Context, deadline time.Time) (loggedIn, loginForm bool) {
+	const margin = 200 * time.Millisecond
+	for {
+		left := time.Until(deadline) - margin
+		if left <= 0 || ctx.Err() != nil {
+			return false, false
+		}
+		got, err := chromedp.Run(ctx, chromedp.PollFunction[string](pollSelectors,
+			chromedp.WithPollingArgs(p.loggedIn, p.login),
+			chromedp.WithPollingInterval(50*time.Millisecond),
+			chromedp.WithPollingTimeout(left),
+		))
+		switch {
+		case err == nil:
+			return got == "logged_in", got == "login_form"
+		case errors.Is(err, chromedp.ErrPollingTimeout):
+			return false, false
+		}
+		// The page navigated away under the poll; try again on the new one.
+		select {
+		case <-ctx.Done():
+			return false, false
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// chainRecorder records the main frame's document requests: redirect hops,
+// script navigations and their statuses. Its handle method runs on
+// chromedp's event goroutine, so it only appends under a lock.
+type chainRecorder struct {
+	frame cdp.FrameID
+
+	mu   sync.Mutex
+	hops []taxonomy.Hop
+	ids  []network.RequestID
+}
+
+func (r *chainRecorder) handle(ev any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if ev.Type != network.ResourceTypeDocument || ev.FrameID != r.frame || ev.Request == nil {
+			return
+		}
+		if ev.RedirectResponse != nil {
+			r.setStatus(ev.RequestID, int(ev.RedirectResponse.Status))
+		}
+		r.hops = append(r.hops, taxonomy.Hop{URL: redactString(ev.Request.URL)})
+		r.ids = append(r.ids, ev.RequestID)
+	case *network.EventResponseReceived:
+		if ev.Type == network.ResourceTypeDocument && ev.FrameID == r.frame && ev.Response != nil {
+			r.setStatus(ev.RequestID, int(ev.Response.Status))
+		}
+	}
+}
+
+// setStatus sets the status of the latest hop of a request (a redirected
+// request keeps its ID across hops).
+func (r *chainRecorder) setStatus(id network.RequestID, status int) {
+	for i := len(r.ids) - 1; i >= 0; i-- {
+		if r.ids[i] == id {
+			r.hops[i].Status = status
+			return
+		}
+	}
+}
+
+// chain returns a copy of the hops and the status of the last one.
+func (r *chainRecorder) chain() ([]taxonomy.Hop, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	hops := append([]taxonomy.Hop(nil), r.hops...)
+	if len(hops) == 0 {
+		return nil, 0
+	}
+	return hops, hops[len(hops)-1].Status
+}
+
+// cookieParams converts cookies to CDP cookie parameters. Host-only cookies
+// are set by URL (a domain would make them domain cookies); session cookies
+// get no expiry; expired cookies are left out.
+//
+// TODO: use the cookies package's CDP format once it exists.
+func cookieParams(cookies []apitype.Cookie, now time.Time) []*network.CookieParam {
+	var params []*network.CookieParam
+	for _, c := range cookies {
+		host := strings.TrimPrefix(c.Domain, ".")
+		if c.Name == "" || host == "" || cookieExpired(c, now) {
+			continue
+		}
+		path := c.Path
+		if path == "" {
+			path = "/"
+		}
+		cp := &network.CookieParam{
+			Name: c.Name, Value: c.Value, Path: path,
+			Secure: c.Secure, HTTPOnly: c.HttpOnly,
+		}
+		if c.HostOnly {
+			scheme := "http"
+			if c.Secure {
+				scheme = "https"
+			}
+			cp.URL = scheme + "://" + host + path
+		} else {
+			cp.Domain = "." + host
+		}
+		switch c.SameSite {
+		case "no_restriction":
+			cp.SameSite = network.CookieSameSiteNone
+		case "lax":
+			cp.SameSite = network.CookieSameSiteLax
+		case "strict":
+			cp.SameSite = network.CookieSameSiteStrict
+		}
+		if !c.Session && c.ExpirationDate > 0 {
+			cp.Expires = cdp.TimeSinceEpoch(c.ExpirationDate)
+		}
+		if k := c.PartitionKey; k != nil && k.TopLevelSite != "" {
+			cp.PartitionKey = &network.CookiePartitionKey{TopLevelSite: k.TopLevelSite}
+			if k.HasCrossSiteAncestor != nil {
+				cp.PartitionKey.HasCrossSiteAncestor = *k.HasCrossSiteAncestor
+			}
+		}
+		params = append(params, cp)
+	}
+	return params
+}
+
+// removeAllRetry removes the browser's user data dir. The browser's child
+// processes can still write there for a moment after it stops.
+func removeAllRetry(dir string) {
+	for range 50 {
+		if err := os.RemoveAll(dir); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
