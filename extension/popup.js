@@ -225,21 +225,19 @@ function rowEl(r) {
   }
   const dl = el('dl', { class: 'times' });
   for (const t of r.times) dl.append(el('div', {}, el('dt', { text: t.label }), el('dd', {}, timeEl(t))));
-  if (r.lastFailure) {
-    dl.append(el('div', { class: 'failure' }, el('dt', { text: 'Last failure' }),
-      el('dd', {}, el('span', { title: r.lastFailure.code, text: r.lastFailure.label }),
-        r.lastFailure.datetime ? ' · ' : '', r.lastFailure.datetime ? timeEl(r.lastFailure) : null)));
-  }
   li.append(dl);
+  if (r.lastFailure) {
+    li.append(el('p', { class: 'failure' },
+      'Last failure: ', el('strong', { title: r.lastFailure.code, text: r.lastFailure.label }),
+      r.lastFailure.datetime ? ', ' : '', r.lastFailure.datetime ? timeEl(r.lastFailure) : null));
+  }
 
   const actions = el('div', { class: 'actions' }, buttonEl(r, r.primary));
-  const secondary = el('div', { class: 'secondary' });
-  for (const b of r.secondary) {
-    secondary.append(buttonEl(r, b));
-    if (b.confirming) secondary.append(el('button', { type: 'button', class: 'btn', 'data-action': 'cancel', text: 'Cancel' }));
-  }
   if (r.primary.confirming) actions.append(el('button', { type: 'button', class: 'btn', 'data-action': 'cancel', text: 'Cancel' }));
-  actions.append(secondary);
+  for (const b of r.secondary) {
+    actions.append(buttonEl(r, b));
+    if (b.confirming) actions.append(el('button', { type: 'button', class: 'btn', 'data-action': 'cancel', text: 'Cancel' }));
+  }
   li.append(actions);
   if (r.confirmingClear) {
     li.append(el('p', { class: 'confirm', id: `confirm-${r.id}`, text: 'Clearing removes the session authbridge stored for this connector and marks it Unknown. Your browser’s own cookies are not touched.' }));

@@ -226,10 +226,14 @@ func TestMatchPattern(t *testing.T) {
 		{"re:^accounts\\.google\\.com/signin", "https://www.google.com/accounts.google.com/signin", false},
 		{"", "https://demo.test/", false},
 		{"re:", "https://demo.test/", false},
-		{"/x", "not a url /x", true},
+		{"/x", "not a url /x", false},
+		{"/LOGIN", "https://demo.test/login", true},
+		{"/login", "demo.test/login", true},
+		{"/", "https://demo.test", true},
 	}
 	for _, tt := range tests {
-		if got := matchPattern(tt.pattern, matchTarget(tt.url)); got != tt.want {
+		target, ok := matchTarget(tt.url)
+		if got := ok && matchPattern(tt.pattern, target); got != tt.want {
 			t.Errorf("matchPattern(%q, %q) = %v, want %v", tt.pattern, tt.url, got, tt.want)
 		}
 	}

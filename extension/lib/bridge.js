@@ -54,8 +54,9 @@ export class NativeBridge {
     log = console,
   }) {
     Object.assign(this, { runtime, hostName, handlers, helloFields, onState, onConnected, onDisconnected, now, random, log });
-    this.setTimeout = setT;
-    this.clearTimeout = clearT;
+    // Wrapped: a native timer called as a method of another object throws "Illegal invocation".
+    this.setTimeout = (fn, ms) => setT(fn, ms);
+    this.clearTimeout = (id) => clearT(id);
     this.port = null;
     this.endpoint = null;
     this.attempt = 0;

@@ -53,8 +53,9 @@ export function matchConnectors(watch, cookie) {
 export class ChangeForwarder {
   constructor({ send, setTimeout: setT = globalThis.setTimeout, clearTimeout: clearT = globalThis.clearTimeout, windowMs = COALESCE_MS }) {
     this.send = send;
-    this.setTimeout = setT;
-    this.clearTimeout = clearT;
+    // Wrapped: a native timer called as a method of another object throws "Illegal invocation".
+    this.setTimeout = (fn, ms) => setT(fn, ms);
+    this.clearTimeout = (id) => clearT(id);
     this.windowMs = windowMs;
     this.watch = [];
     this.queue = [];

@@ -105,8 +105,9 @@ export class Endpoint {
     this.handlers = handlers;
     this.onUnhandled = onUnhandled;
     this.idPrefix = idPrefix;
-    this.setTimeout = setT;
-    this.clearTimeout = clearT;
+    // Wrapped: a native timer called as a method of another object throws "Illegal invocation".
+    this.setTimeout = (fn, ms) => setT(fn, ms);
+    this.clearTimeout = (id) => clearT(id);
     this.frameLimit = frameLimit;
     this.log = log;
     this.nextId = 1;

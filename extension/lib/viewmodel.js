@@ -186,8 +186,8 @@ export function rowView(row, ui, opts) {
     health,
     prompt,
     times: [
-      { key: 'headless', label: 'Last headless success', ...timeField(row.last_headless_success_at, opts) },
-      { key: 'interactive', label: 'Last interactive login', ...timeField(row.last_interactive_login_at, opts) },
+      { key: 'headless', label: 'Headless success', ...timeField(row.last_headless_success_at, opts) },
+      { key: 'interactive', label: 'Interactive login', ...timeField(row.last_interactive_login_at, opts) },
       { key: 'verified', label: 'Last checked', ...timeField(row.last_verified_at, opts) },
     ],
     lastFailure,

@@ -185,3 +185,21 @@ test('close rejects pending requests and refuses new ones', async () => {
   assert.equal(ep.notify('x'), false);
   assert.equal(sent.length, 1);
 });
+
+test('timers are called as plain functions (browsers throw "Illegal invocation" otherwise)', async () => {
+  const calls = [];
+  function strictSetTimeout(fn, ms) {
+    if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation');
+    calls.push(ms);
+    return 1;
+  }
+  function strictClearTimeout() {
+    if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation');
+  }
+  const sent = [];
+  const ep = new Endpoint({ send: (m) => sent.push(m), setTimeout: strictSetTimeout, clearTimeout: strictClearTimeout, log: quietLog });
+  const p = ep.request('hello', {}, { timeoutMs: 5 });
+  await ep.receive({ id: 'e1', type: 'result', result: {} });
+  await p;
+  assert.deepEqual(calls, [5]);
+});

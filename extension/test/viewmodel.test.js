@@ -63,7 +63,7 @@ test('a needs-attention row shows the prompt, its primary action first and the o
     ['verify', 'Verify session'], ['interactive', 'Open interactive repair'], ['clear', 'Clear session'],
   ]);
   assert.deepEqual(r.times.map((t) => [t.label, t.text]), [
-    ['Last headless success', 'yesterday'], ['Last interactive login', 'Never'], ['Last checked', '3 min ago'],
+    ['Headless success', 'yesterday'], ['Interactive login', 'Never'], ['Last checked', '3 min ago'],
   ]);
   assert.deepEqual([r.lastFailure.label, r.lastFailure.text], ['Session expired', '3 min ago']);
   assert.equal(v.summary, '1 of 3 connectors needs attention');

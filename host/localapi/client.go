@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/authbridge/authbridge/host/safesocket"
@@ -67,7 +68,13 @@ func (c *Client) Do(ctx context.Context, method, path string, body any) ([]byte,
 		}
 	}
 	resp, err := c.send(ctx, method, path, data)
-	if err != nil && c.Start != nil && isDown(err) {
+	if err != nil && method == http.MethodGet && isReset(err) {
+		// An agent that was killed can still accept a connection from its
+		// backlog before the kernel closes its socket; a read-only request
+		// is safe to send again.
+		resp, err = c.send(ctx, method, path, data)
+	}
+	if err != nil && c.Start != nil && (isDown(err) || (method == http.MethodGet && isReset(err))) {
 		if serr := c.Start(ctx); serr != nil {
 			return nil, "", fmt.Errorf("%w: %v", ErrAgentDown, serr)
 		}
@@ -125,6 +132,11 @@ func (c *Client) send(ctx context.Context, method, path string, data []byte) (*h
 		req.Header.Set("Content-Type", "application/json")
 	}
 	return c.http().Do(req)
+}
+
+// isReset reports whether the connection broke before an answer came.
+func isReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE)
 }
 
 // isDown reports whether err means nothing listens on the socket.

@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/host/cookies"
 	"github.com/authbridge/authbridge/taxonomy"
 )
 
@@ -116,7 +117,7 @@ func (p *probe) browser(ctx context.Context) (Report, error) {
 	defer cancel()
 	deadline, _ := pctx.Deadline()
 
-	if params := cookieParams(p.cookies, p.opts.Now()); len(params) > 0 {
+	if params := cookies.ToCDP(live(p.cookies, p.opts.Now())); len(params) > 0 {
 		if _, err := chromedp.CallBrowser(pctx, storage.SetCookies, storage.SetCookiesParams{Cookies: params}); err != nil {
 			return Report{}, fmt.Errorf("browser probe: set %d cookies: %w", len(params), err)
 		}
@@ -158,7 +159,8 @@ func (p *probe) browser(ctx context.Context) (Report, error) {
 	}
 	if ev.Transport == "" {
 		lctx, lcancel := context.WithTimeout(bctx, 2*time.Second)
-		if loc, err := chromedp.Run(lctx, chromedp.Location()); err == nil {
+		// Chromium's own error pages (chrome-error://) are not the site's.
+		if loc, err := chromedp.Run(lctx, chromedp.Location()); err == nil && (strings.HasPrefix(loc, "http://") || strings.HasPrefix(loc, "https://")) {
 			ev.FinalURL = redactString(loc)
 		}
 		lcancel()
@@ -268,55 +270,16 @@ func (r *chainRecorder) chain() ([]taxonomy.Hop, int) {
 	return hops, hops[len(hops)-1].Status
 }
 
-// cookieParams converts cookies to CDP cookie parameters. Host-only cookies
-// are set by URL (a domain would make them domain cookies); session cookies
-// get no expiry; expired cookies are left out.
-//
-// TODO: use the cookies package's CDP format once it exists.
-func cookieParams(cookies []apitype.Cookie, now time.Time) []*network.CookieParam {
-	var params []*network.CookieParam
-	for _, c := range cookies {
-		host := strings.TrimPrefix(c.Domain, ".")
-		if c.Name == "" || host == "" || cookieExpired(c, now) {
-			continue
+// live returns the cookies that have not expired: an expired cookie set
+// through CDP would only delete itself.
+func live(cs []apitype.Cookie, now time.Time) []apitype.Cookie {
+	var out []apitype.Cookie
+	for _, c := range cs {
+		if !cookies.Expired(c, now) {
+			out = append(out, c)
 		}
-		path := c.Path
-		if path == "" {
-			path = "/"
-		}
-		cp := &network.CookieParam{
-			Name: c.Name, Value: c.Value, Path: path,
-			Secure: c.Secure, HTTPOnly: c.HttpOnly,
-		}
-		if c.HostOnly {
-			scheme := "http"
-			if c.Secure {
-				scheme = "https"
-			}
-			cp.URL = scheme + "://" + host + path
-		} else {
-			cp.Domain = "." + host
-		}
-		switch c.SameSite {
-		case "no_restriction":
-			cp.SameSite = network.CookieSameSiteNone
-		case "lax":
-			cp.SameSite = network.CookieSameSiteLax
-		case "strict":
-			cp.SameSite = network.CookieSameSiteStrict
-		}
-		if !c.Session && c.ExpirationDate > 0 {
-			cp.Expires = cdp.TimeSinceEpoch(c.ExpirationDate)
-		}
-		if k := c.PartitionKey; k != nil && k.TopLevelSite != "" {
-			cp.PartitionKey = &network.CookiePartitionKey{TopLevelSite: k.TopLevelSite}
-			if k.HasCrossSiteAncestor != nil {
-				cp.PartitionKey.HasCrossSiteAncestor = *k.HasCrossSiteAncestor
-			}
-		}
-		params = append(params, cp)
 	}
-	return params
+	return out
 }
 
 // removeAllRetry removes the browser's user data dir. The browser's child

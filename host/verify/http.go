@@ -2,12 +2,14 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/authbridge/authbridge/host/cookies"
 	"github.com/authbridge/authbridge/taxonomy"
 )
 
@@ -43,7 +45,11 @@ func (p *probe) http(ctx context.Context) (Report, error) {
 		}
 		req.Header.Set("User-Agent", p.opts.UserAgent)
 		req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
-		if h := cookieHeader(p.cookies, next, p.opts.Now()); h != "" {
+		h, err := cookies.HeaderFor(p.cookies, next.String(), p.opts.Now())
+		if err != nil {
+			return Report{}, fmt.Errorf("verify %s: %w", redact(next), err)
+		}
+		if h != "" {
 			req.Header.Set("Cookie", h)
 		}
 		resp, err := client.Do(req)

@@ -1,0 +1,146 @@
+// Package chromium starts a real Chromium for the demo, the end-to-end
+// tests, the benchmarks and the profile writer: the flags that work on a
+// machine without network, the authbridge extension loaded unpacked, and a
+// chromedp context to drive it.
+package chromium
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/chromedp/chromedp"
+)
+
+// ErrNotFound is returned when no Chromium executable can be found.
+var ErrNotFound = errors.New("chromium not found (install it: apt-get install chromium)")
+
+// FindExecutable returns the Chromium to use: $AUTHBRIDGE_CHROMIUM, else the
+// first of the usual names on PATH.
+func FindExecutable() (string, error) {
+	if p := os.Getenv("AUTHBRIDGE_CHROMIUM"); p != "" {
+		return p, nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", ErrNotFound
+}
+
+// Options describe one browser.
+type Options struct {
+	ExecPath    string // "" finds one
+	UserDataDir string // required: a profile directory
+	// Extension is an unpacked extension directory to load.
+	Extension string
+	// HostResolverRules maps host names to addresses, e.g.
+	// "MAP *.demo.test 127.0.0.1, MAP demo.test 127.0.0.1".
+	HostResolverRules string
+	// Headed shows a window (needs a display).
+	Headed bool
+	// Env is added to the browser's environment (and so to the native
+	// host it starts), e.g. AUTHBRIDGE_HOME=...
+	Env []string
+	// Flags are extra command-line flags.
+	Flags map[string]any
+	// Output receives the browser's stdout and stderr (nil: discarded).
+	Output io.Writer
+}
+
+// Browser is a running Chromium.
+type Browser struct {
+	// Ctx drives the browser's first tab; derive per-step timeouts from it.
+	Ctx    context.Context
+	cancel []context.CancelFunc
+}
+
+// BaseFlags are the flags every authbridge-started browser gets (see
+// ARCHITECTURE.md, "Testing with a real browser").
+func BaseFlags() map[string]any {
+	return map[string]any{
+		"no-sandbox":                    true,
+		"disable-gpu":                   true,
+		"disable-quic":                  true,
+		"no-first-run":                  true,
+		"no-default-browser-check":      true,
+		"disable-background-networking": true,
+		"disable-component-update":      true,
+		"disable-sync":                  true,
+		"password-store":                "basic",
+		"use-mock-keychain":             true,
+		"disable-dev-shm-usage":         true,
+		"disable-features":              "Translate,MediaRouter,OptimizationHints",
+	}
+}
+
+// Launch starts Chromium and waits until it answers.
+func Launch(ctx context.Context, o Options) (*Browser, error) {
+	if o.UserDataDir == "" {
+		return nil, errors.New("chromium: a user data dir is required")
+	}
+	exe := o.ExecPath
+	if exe == "" {
+		var err error
+		if exe, err = FindExecutable(); err != nil {
+			return nil, err
+		}
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.UserDataDir(o.UserDataDir),
+		chromedp.WindowSize(1280, 900),
+	}
+	for k, v := range BaseFlags() {
+		opts = append(opts, chromedp.Flag(k, v))
+	}
+	if !o.Headed {
+		opts = append(opts, chromedp.Flag("headless", "new"), chromedp.Flag("hide-scrollbars", true), chromedp.Flag("mute-audio", true))
+	}
+	if o.Extension != "" {
+		opts = append(opts, chromedp.Flag("load-extension", o.Extension),
+			chromedp.Flag("disable-extensions-except", o.Extension))
+	}
+	if o.HostResolverRules != "" {
+		opts = append(opts, chromedp.Flag("host-resolver-rules", o.HostResolverRules))
+	}
+	for k, v := range o.Flags {
+		opts = append(opts, chromedp.Flag(k, v))
+	}
+	if len(o.Env) > 0 {
+		opts = append(opts, chromedp.Env(o.Env...))
+	}
+	if o.Output != nil {
+		opts = append(opts, chromedp.CombinedOutput(o.Output))
+	}
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	bctx, bcancel := chromedp.NewContext(actx)
+	b := &Browser{Ctx: bctx, cancel: []context.CancelFunc{bcancel, acancel}}
+	// The first run starts the browser; it must not carry a timeout.
+	if err := chromedp.Do(bctx); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("start chromium: %w", err)
+	}
+	return b, nil
+}
+
+// Close stops the browser and waits for it to exit.
+func (b *Browser) Close() {
+	for _, c := range b.cancel {
+		c()
+	}
+}
+
+// HostResolverRules maps every given domain and its subdomains to addr.
+func HostResolverRules(addr string, domains ...string) string {
+	var rules []string
+	for _, d := range domains {
+		rules = append(rules, "MAP *."+d+" "+addr, "MAP "+d+" "+addr)
+	}
+	return strings.Join(rules, ", ")
+}

@@ -1,0 +1,375 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/chromedp"
+
+	"github.com/authbridge/authbridge/host/chromium"
+)
+
+// signIn drives the browser like a user: sign in on the shop, then visit the
+// pages that set the other cookies.
+func signIn(t *testing.T, ctx context.Context, s *shop) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL("shop.test", "/login")),
+		chromedp.WaitVisible(chromedp.ID("sign-in")),
+		chromedp.SendKeys(chromedp.ID("password"), "hunter2"),
+		chromedp.Click(chromedp.ID("sign-in")),
+		chromedp.WaitVisible(chromedp.ID("account-name")),
+	)
+	if err != nil {
+		t.Fatalf("sign in on the shop: %v", err)
+	}
+}
+
+func setAllCookies(t *testing.T, ctx context.Context, s *shop) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for _, u := range []string{s.URL("shop.test", "/set-all"), s.URL("www.shop.test", "/set-www"), s.URL("news.test", "/")} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(u)); err != nil {
+			t.Fatalf("visit %s: %v", u, err)
+		}
+	}
+	// The widget's partitioned cookie arrives with the iframe.
+	eventually(t, 10*time.Second, "the partitioned cookie is set", func() bool {
+		for _, c := range browserCookies(t, ctx) {
+			if c.Name == "chip" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// browserCookies is what CDP says the browser holds.
+func browserCookies(t *testing.T, ctx context.Context) []*network.Cookie {
+	t.Helper()
+	cs, err := chromedp.Run(ctx, chromedp.Action[[]*network.Cookie](func(ctx context.Context, tg *chromedp.Target) ([]*network.Cookie, error) {
+		res, err := cdp.Call(ctx, tg, storage.GetCookies, storage.GetCookiesParams{})
+		if err != nil {
+			return nil, err
+		}
+		return res.Cookies, nil
+	}))
+	if err != nil {
+		t.Fatalf("Storage.getCookies: %v", err)
+	}
+	return cs
+}
+
+func inShop(domain string) bool {
+	d := strings.TrimPrefix(domain, ".")
+	return d == "shop.test" || strings.HasSuffix(d, ".shop.test")
+}
+
+// key identifies a cookie the way the browser does.
+func key(name, domain, path, partition string) string {
+	return name + "|" + domain + "|" + path + "|" + partition
+}
+
+func cdpKey(c *network.Cookie) string {
+	pk := ""
+	if c.PartitionKey != nil {
+		pk = c.PartitionKey.TopLevelSite
+	}
+	return key(c.Name, c.Domain, c.Path, pk)
+}
+
+// wantSameSite is Playwright's spelling of what CDP reports.
+func pwSameSite(c *network.Cookie) string {
+	switch c.SameSite {
+	case network.CookieSameSiteStrict:
+		return "Strict"
+	case network.CookieSameSiteNone:
+		return "None"
+	}
+	return "Lax"
+}
+
+func TestCookiesMatchTheBrowserInEveryFormat(t *testing.T) {
+	s := newShop(t)
+	w := newWorld(t)
+	w.writeConnector(s.connector())
+	w.startBrowser("shop.test", "news.test")
+	ctx := w.browser.Ctx
+	signIn(t, ctx, s)
+	setAllCookies(t, ctx, s)
+
+	var want []*network.Cookie
+	for _, c := range browserCookies(t, ctx) {
+		if inShop(c.Domain) {
+			want = append(want, c)
+		}
+	}
+	wantKinds := map[string]bool{"sid": true, "hostonly": true, "sess": true, "sec": true, "strict": true, "lax": true, "big": true, "wwwonly": true, "chip": true}
+	for _, c := range want {
+		delete(wantKinds, c.Name)
+	}
+	if len(wantKinds) > 0 {
+		t.Fatalf("the browser lacks test cookies %v: the test site did not set them", wantKinds)
+	}
+	byKey := map[string]*network.Cookie{}
+	for _, c := range want {
+		byKey[cdpKey(c)] = c
+	}
+
+	t.Run("playwright", func(t *testing.T) {
+		var st struct {
+			Cookies []struct {
+				Name, Value, Domain, Path, SameSite, PartitionKey string
+				Expires                                          float64
+				HTTPOnly                                         bool `json:"httpOnly"`
+				Secure                                           bool
+			} `json:"cookies"`
+			Origins []any `json:"origins"`
+		}
+		if err := json.Unmarshal([]byte(w.must("cookies", "shop", "--format", "playwright")), &st); err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Cookies) != len(want) || st.Origins == nil {
+			t.Fatalf("playwright: %d cookies (origins %v), browser holds %d for the connector", len(st.Cookies), st.Origins, len(want))
+		}
+		for _, c := range st.Cookies {
+			b := byKey[key(c.Name, c.Domain, c.Path, c.PartitionKey)]
+			if b == nil {
+				t.Errorf("playwright cookie %s (%s%s) is not in the browser", c.Name, c.Domain, c.Path)
+				continue
+			}
+			if c.Value != b.Value {
+				t.Errorf("playwright %s: value differs from the browser's", c.Name)
+			}
+			wantExp := b.Expires
+			if b.Session {
+				wantExp = -1
+			}
+			if math.Abs(c.Expires-wantExp) > 0.001 {
+				t.Errorf("playwright %s: expires %v, browser %v", c.Name, c.Expires, wantExp)
+			}
+			if c.HTTPOnly != b.HTTPOnly || c.Secure != b.Secure || c.SameSite != pwSameSite(b) {
+				t.Errorf("playwright %s: httpOnly %v secure %v sameSite %s; browser %v %v %s", c.Name, c.HTTPOnly, c.Secure, c.SameSite, b.HTTPOnly, b.Secure, pwSameSite(b))
+			}
+		}
+	})
+
+	t.Run("cdp", func(t *testing.T) {
+		var params []*network.CookieParam
+		if err := json.Unmarshal([]byte(w.must("cookies", "shop", "--format", "cdp")), &params); err != nil {
+			t.Fatal(err)
+		}
+		if len(params) != len(want) {
+			t.Fatalf("cdp: %d cookies, browser holds %d", len(params), len(want))
+		}
+		for _, p := range params {
+			domain := p.Domain
+			if domain == "" { // host-only: given by URL
+				domain = strings.Split(strings.SplitN(p.URL, "://", 2)[1], "/")[0]
+			}
+			pk := ""
+			if p.PartitionKey != nil {
+				pk = p.PartitionKey.TopLevelSite
+			}
+			b := byKey[key(p.Name, domain, p.Path, pk)]
+			if b == nil {
+				t.Errorf("cdp cookie %s (%s%s) is not in the browser", p.Name, domain, p.Path)
+				continue
+			}
+			if p.Value != b.Value || p.Secure != b.Secure || p.HTTPOnly != b.HTTPOnly || p.SameSite != b.SameSite {
+				t.Errorf("cdp %s: secure %v httpOnly %v sameSite %q; browser %v %v %q", p.Name, p.Secure, p.HTTPOnly, p.SameSite, b.Secure, b.HTTPOnly, b.SameSite)
+			}
+			if b.Session != (p.Expires == 0) {
+				t.Errorf("cdp %s: expires %v for a cookie whose session is %v", p.Name, p.Expires, b.Session)
+			} else if p.Expires != 0 && math.Abs(p.Expires.Float64()-b.Expires) > 0.001 {
+				t.Errorf("cdp %s: expires %v, browser %v", p.Name, p.Expires.Float64(), b.Expires)
+			}
+		}
+	})
+
+	t.Run("netscape", func(t *testing.T) {
+		out := w.must("cookies", "shop", "--format", "netscape")
+		sc := bufio.NewScanner(strings.NewReader(out))
+		sc.Buffer(make([]byte, 64<<10), 64<<10)
+		n := 0
+		for sc.Scan() {
+			line := sc.Text()
+			httpOnly := strings.HasPrefix(line, "#HttpOnly_")
+			line = strings.TrimPrefix(line, "#HttpOnly_")
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			f := strings.Split(line, "\t")
+			if len(f) != 7 {
+				t.Fatalf("netscape line has %d fields, want 7", len(f))
+			}
+			n++
+			b := byKey[key(f[5], f[0], f[2], "")]
+			if b == nil {
+				// Partitioned cookies have no partition field in cookies.txt.
+				for _, c := range want {
+					if c.Name == f[5] && c.Domain == f[0] && c.Path == f[2] {
+						b = c
+					}
+				}
+			}
+			if b == nil {
+				t.Errorf("netscape cookie %s (%s%s) is not in the browser", f[5], f[0], f[2])
+				continue
+			}
+			sub := strings.HasPrefix(b.Domain, ".")
+			exp := "0"
+			if !b.Session {
+				exp = strconv.FormatInt(int64(b.Expires), 10)
+			}
+			if f[1] != strings.ToUpper(strconv.FormatBool(sub)) || f[3] != strings.ToUpper(strconv.FormatBool(b.Secure)) || f[4] != exp || f[6] != b.Value || httpOnly != b.HTTPOnly {
+				t.Errorf("netscape %s: fields %q %q %q httpOnly %v differ from the browser's", f[5], f[1], f[3], f[4], httpOnly)
+			}
+		}
+		if n != len(want) {
+			t.Errorf("netscape: %d cookies, browser holds %d", n, len(want))
+		}
+	})
+
+	t.Run("header", func(t *testing.T) {
+		// What the browser itself sends to that URL is the reference.
+		for _, u := range []struct{ host, path string }{{"shop.test", "/account"}, {"www.shop.test", "/echo"}} {
+			target := s.URL(u.host, u.path)
+			cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			err := chromedp.Do(cctx, chromedp.Navigate(target))
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent := s.LastCookieHeader(u.path)
+			got := strings.TrimSpace(w.must("cookies", "shop", "--format", "header", "--url", target))
+			if !sameCookieSet(got, sent) {
+				t.Errorf("header for %s differs from what the browser sent (%d vs %d cookies)", target, len(splitHeader(got)), len(splitHeader(sent)))
+			}
+		}
+	})
+
+	t.Run("no unrelated cookies", func(t *testing.T) {
+		for _, f := range []string{"playwright", "cdp", "netscape"} {
+			out := w.must("cookies", "shop", "--format", f)
+			if v := s.Value("newsid"); v == "" || strings.Contains(out, v) || strings.Contains(out, "newsid") {
+				t.Errorf("%s output holds the unrelated news.test cookie", f)
+			}
+		}
+	})
+
+	t.Run("a fresh browser given the output is signed in", func(t *testing.T) {
+		var params []*network.CookieParam
+		json.Unmarshal([]byte(w.must("cookies", "shop", "--format", "cdp")), &params)
+		fresh, err := chromium.Launch(context.Background(), chromium.Options{
+			UserDataDir:       t.TempDir(),
+			HostResolverRules: chromium.HostResolverRules("127.0.0.1", "shop.test"),
+			Flags:             map[string]any{"ignore-certificate-errors": true},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fresh.Close()
+		fctx, cancel := context.WithTimeout(fresh.Ctx, 30*time.Second)
+		defer cancel()
+		err = chromedp.Do(fctx, chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := cdp.Call(ctx, tg, storage.SetCookies, storage.SetCookiesParams{Cookies: params})
+			return chromedp.Void{}, err
+		}), chromedp.Navigate(s.URL("shop.test", "/account")), chromedp.WaitVisible(chromedp.ID("account-name")))
+		if err != nil {
+			t.Fatalf("fresh browser with the cdp cookies is not signed in: %v", err)
+		}
+	})
+
+	t.Run("agent killed: next request still answers", func(t *testing.T) {
+		pid := w.status().Agent.PID
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := w.run("", "cookies", "shop", "--format", "playwright")
+		if code != 0 {
+			t.Fatalf("cookies after SIGKILL exited %d: %s", code, errOut)
+		}
+		if !strings.Contains(out, `"sid"`) {
+			t.Errorf("cookies after SIGKILL lack sid")
+		}
+		if np := w.status().Agent.PID; np == pid || np == 0 {
+			t.Errorf("agent pid after restart = %d, killed %d", np, pid)
+		}
+	})
+
+	t.Run("no cookie value leaks", func(t *testing.T) {
+		assertNoLeaks(t, w, s.Values())
+	})
+}
+
+func splitHeader(h string) []string {
+	if strings.TrimSpace(h) == "" {
+		return nil
+	}
+	parts := strings.Split(h, "; ")
+	sort.Strings(parts)
+	return parts
+}
+
+func sameCookieSet(a, b string) bool {
+	pa, pb := splitHeader(a), splitHeader(b)
+	if len(pa) != len(pb) {
+		return false
+	}
+	for i := range pa {
+		if pa[i] != pb[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// assertNoLeaks greps the state database, its WAL, every log and what the
+// host printed on stderr for the test cookie values.
+func assertNoLeaks(t *testing.T, w *world, values []string) {
+	t.Helper()
+	var files []string
+	filepath.Walk(w.home, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() && fi.Mode().IsRegular() && !strings.HasPrefix(filepath.Base(p), "sessions") && !strings.Contains(p, string(filepath.Separator)+"sessions"+string(filepath.Separator)) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) == 0 {
+		t.Fatal("no state files to check")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, v := range values {
+			if strings.Contains(string(b), v) {
+				t.Errorf("a test cookie value appears in %s", f)
+			}
+		}
+		if strings.Contains(string(b), secretPrefix) {
+			t.Errorf("%s contains a test cookie value marker", f)
+		}
+	}
+	if strings.Contains(w.stderr.String(), secretPrefix) {
+		t.Errorf("a test cookie value appears in what authbridge printed on stderr")
+	}
+}
