@@ -80,14 +80,12 @@ async function runAction(id, action) {
   if (action === 'cancel') {
     ui.confirming = { ...ui.confirming };
     delete ui.confirming[id];
-    focusKey = { id, action: 'clear' };
-    render();
+    render({ id, action: 'clear' });
     return;
   }
   if (action === 'clear' && !ui.confirming[id]) {
     ui.confirming = { ...ui.confirming, [id]: true };
-    focusKey = { id, action: 'clear' };
-    render();
+    render({ id, action: 'clear' });
     announce(`Clear the stored session of ${name}? Press Confirm clear or Cancel.`);
     return;
   }
@@ -95,8 +93,7 @@ async function runAction(id, action) {
   delete ui.confirming[id];
   ui.busy = { ...ui.busy, [id]: action };
   ui.notes = { ...ui.notes, [id]: null };
-  focusKey = { id, action };
-  render();
+  render({ id, action });
 
   const answer = await call('POST', actionPath(id, action), action === 'clear' ? null : {});
 
@@ -107,7 +104,7 @@ async function runAction(id, action) {
   const ok = !answer.error && answer.result?.status < 400;
   if (action === 'interactive' && ok) ui.waiting = { ...ui.waiting, [id]: true };
   ui.notes = { ...ui.notes, [id]: noteFor(action, answer) };
-  render();
+  render(focusKey?.id === id ? { id, action: action === 'clear' && !ok ? 'clear' : action } : undefined);
   const now = ui.rows.find((r) => r.id === id);
   if (ok) announce(action === 'interactive' ? `${name}: sign in in the tab that opened.` : `${name}: ${now?.health || 'done'}`);
   else announce(`${name}: ${ui.notes[id]?.text ?? 'failed'}`);
@@ -246,10 +243,12 @@ function rowEl(r) {
   return li;
 }
 
-function render() {
+/** render redraws everything; `focus` ({id, action}) moves keyboard focus to that button. */
+function render(focus) {
   const active = document.activeElement;
   const activeRow = active?.closest?.('[data-connector-id]');
-  if (activeRow && active.dataset.action) focusKey = { id: activeRow.dataset.connectorId, action: active.dataset.action };
+  if (focus) focusKey = focus;
+  else if (activeRow && active.dataset.action) focusKey = { id: activeRow.dataset.connectorId, action: active.dataset.action };
   const hadFocusInList = !!activeRow || active === document.body || active === null;
 
   const view = buildView(ui, opts());

@@ -63,22 +63,21 @@ export function cookieMeta(c) {
 }
 
 /**
- * readScope reads every cookie of one scope, partitioned (CHIPS) ones
- * included. `partitionKey: {}` asks Chrome 119+ for all partitions; the
- * second, plain call covers browsers where it returns partitioned cookies
- * only. Results are merged by key.
+ * readScope reads every cookie of one scope, partitioned (CHIPS) and session
+ * cookies included: with `partitionKey: {}` Chrome 119+ returns the cookies of
+ * every partition and the unpartitioned ones together (checked in Chromium
+ * 156; without it, partitioned cookies are left out). A browser that rejects
+ * the field gets the plain call.
  */
 export async function readScope(cookiesApi, domain) {
-  const withPartitions = async () => {
-    try {
-      return await cookiesApi.getAll({ domain, partitionKey: {} });
-    } catch {
-      return []; // a browser older than Chrome 119 rejects the field
-    }
-  };
-  const [all, plain] = await Promise.all([withPartitions(), cookiesApi.getAll({ domain })]);
+  let cookies;
+  try {
+    cookies = await cookiesApi.getAll({ domain, partitionKey: {} });
+  } catch {
+    cookies = await cookiesApi.getAll({ domain });
+  }
   const byKey = new Map();
-  for (const c of [...plain, ...all]) byKey.set(cookieKey(c), c);
+  for (const c of cookies) byKey.set(cookieKey(c), c);
   return [...byKey.values()];
 }
 

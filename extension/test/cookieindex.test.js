@@ -48,17 +48,15 @@ test('cookieMeta never carries the value', () => {
   assert.deepEqual(Object.keys(m).sort(), ['domain', 'expirationDate', 'hostOnly', 'httpOnly', 'name', 'partitionKey', 'path', 'sameSite', 'secure', 'session']);
 });
 
-test('readScope merges partitioned and unpartitioned cookies', async () => {
+test('readScope asks for every partition in one call', async () => {
   const store = new FakeCookies([
     cookie({ name: 'a' }),
     cookie({ name: 'p', partitionKey: { topLevelSite: 'https://top.test' } }),
     cookie({ name: 'x', domain: 'other.test' }),
   ]);
-  store.partitionedOnly = true; // the pessimistic reading of partitionKey: {}
   const got = await readScope(store, 'demo.test');
   assert.deepEqual(got.map((c) => c.name).sort(), ['a', 'p']);
-  store.partitionedOnly = false;
-  assert.deepEqual((await readScope(store, 'demo.test')).map((c) => c.name).sort(), ['a', 'p']);
+  assert.deepEqual(store.calls, [{ domain: 'demo.test', partitionKey: {} }]);
 });
 
 test('readScope survives a browser that rejects partitionKey', async () => {
@@ -164,7 +162,7 @@ test('concurrent primes share one read; a wider scope absorbs narrower ones', as
   const store = new FakeCookies([cookie({ domain: 'a.demo.test' }), cookie({ name: 'top', domain: 'demo.test' })]);
   const index = newIndex(store);
   await Promise.all([index.prime('a.demo.test'), index.prime('a.demo.test')]);
-  assert.equal(store.calls.length, 2); // one readScope = two getAll calls
+  assert.equal(store.calls.length, 1);
   await index.prime('demo.test');
   assert.deepEqual([...index.scopes], ['demo.test']);
   assert.equal(index.size, 2);

@@ -75,7 +75,7 @@ export function cookie(fields) {
 }
 
 /**
- * FakeCookies mimics chrome.cookies: getAll({domain}) returns unpartitioned
+ * FakeCookies mimics chrome.cookies (as Chromium 156 behaves): getAll({domain}) returns unpartitioned
  * cookies only, getAll({domain, partitionKey: {}}) returns all of them.
  */
 export class FakeCookies {
@@ -84,7 +84,6 @@ export class FakeCookies {
     this.onChanged = new FakeEvent();
     this.calls = [];
     this.gate = null; // a promise getAll waits for, to hold priming open
-    this.partitionedOnly = false;
   }
   async getAll(details) {
     this.calls.push(details);
@@ -92,7 +91,7 @@ export class FakeCookies {
       const d = norm(c.domain);
       const s = norm(details.domain);
       if (!(d === s || d.endsWith('.' + s))) return false;
-      if (details.partitionKey) return this.partitionedOnly ? !!c.partitionKey : true;
+      if (details.partitionKey) return true;
       return !c.partitionKey;
     });
     if (this.gate) await this.gate;

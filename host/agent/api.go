@@ -69,7 +69,7 @@ func toAPIError(err error) *APIError {
 	}
 	if code == "browser_not_connected" {
 		e.Message = NoBrowserMessage
-		e.Reason = "NETWORK_OR_TIMEOUT"
+		e.Reason = "UNKNOWN"
 	}
 	return e
 }

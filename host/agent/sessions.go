@@ -257,7 +257,7 @@ func (a *Agent) Verify(ctx context.Context, def connector.Definition, runID stri
 		stored, serr := readStorageState(def)
 		if !errors.Is(err, ErrNoBridge) || serr != nil {
 			if errors.Is(err, ErrNoBridge) {
-				res := taxonomy.NewResult(taxonomy.NetworkOrTimeout, taxonomy.DetailBrowserNotConnected, 0, nil, def.Name)
+				res := taxonomy.NewResult(taxonomy.Unknown, taxonomy.DetailBrowserNotConnected, 0, nil, def.Name)
 				row, _ := a.Row(ctx, def)
 				return ActionResult{Result: res, Row: row}, nil
 			}

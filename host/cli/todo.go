@@ -13,5 +13,4 @@ func notYet(name string) func(ctx context.Context, e *env, args []string) int {
 }
 
 var (
-	cmdDemo      = notYet("demo")
 )

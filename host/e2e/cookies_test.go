@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"os/exec"
 	"os"
 	"path/filepath"
 	"sort"
@@ -372,4 +373,54 @@ func assertNoLeaks(t *testing.T, w *world, values []string) {
 	if strings.Contains(w.stderr.String(), secretPrefix) {
 		t.Errorf("a test cookie value appears in what authbridge printed on stderr")
 	}
+}
+
+// TestPlaywrightRunner runs a real Playwright runner (playwright-core from
+// npm, on Debian's Chromium) against the agent's socket.
+func TestPlaywrightRunner(t *testing.T) {
+	exe := needChromium(t)
+	dir := filepath.Join(repoRoot, "host", "e2e", "playwright")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
+		t.Fatalf("playwright-core is not installed in %s: run `make deps` (npm ci there)", dir)
+	}
+	s := newShop(t)
+	w := newWorld(t)
+	w.writeConnector(s.connector())
+	w.startBrowser("shop.test", "news.test")
+	signIn(t, w.browser.Ctx, s)
+	setAllCookies(t, w.browser.Ctx, s)
+	statePath := filepath.Join(t.TempDir(), "state.json")
+	w.must("cookies", "shop", "--format", "playwright", "--out", statePath)
+	if fi, err := os.Stat(statePath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("--out file: %v, mode %v; want 0600", err, fi.Mode().Perm())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "--test", "runner.test.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"AUTHBRIDGE_SOCKET="+filepath.Join(w.home, "run", "api.sock"),
+		"CONNECTOR=shop",
+		"ACCOUNT_URL="+s.URL("shop.test", "/account"),
+		"STORAGE_STATE="+statePath,
+		"RESOLVER_RULES="+chromium.HostResolverRules("127.0.0.1", "shop.test"),
+		"CHROMIUM="+exe,
+	)
+	out, err := cmd.CombinedOutput()
+	if strings.Contains(string(out), secretPrefix) {
+		t.Errorf("the Playwright runner's output shows a cookie value")
+		out = []byte("(output withheld: it held a cookie value)")
+	}
+	if err != nil {
+		t.Fatalf("node --test runner.test.mjs: %v\n%s", err, out)
+	}
+	t.Logf("playwright runner:\n%s", lastLines(string(out), 12))
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }

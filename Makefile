@@ -1,0 +1,65 @@
+# authbridge — `make help` lists the targets.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin/authbridge
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/authbridge/authbridge/host/cli.Version=$(VERSION)
+PW_DIR := host/e2e/playwright
+
+.PHONY: help build demo test test-unit test-e2e test-extension bench deps chromium install extension-zip cross vet fmt clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+build: ## build the host binary at bin/authbridge
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./host/cmd/authbridge
+
+chromium: ## install Debian's chromium when it is missing (needs root)
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "installing chromium (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+deps: chromium ## everything the tests need: chromium, playwright-core (npm), Go modules
+	cd $(PW_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	$(GO) mod download
+
+demo: chromium build ## sign in on the embedded demo site in a throw-away Chromium and show the bridge at work
+	./$(BIN) demo
+
+test: deps test-unit test-extension test-e2e ## run every test (what CI runs)
+
+test-unit: ## Go unit and integration tests, with the race detector
+	$(GO) vet ./...
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /host/e2e)
+
+test-extension: ## the extension's pure logic, with node --test
+	node --test extension/test/
+
+test-e2e: ## end-to-end tests in real headless Chromium with the real extension
+	$(GO) test -count=1 -timeout 15m ./host/e2e/
+
+bench: chromium build ## print latency, memory and throughput figures against the targets
+	$(GO) run ./host/cmd/authbridge-bench
+
+install: build ## install the binary to ~/.local/bin and register it with every browser found
+	install -d $(HOME)/.local/bin
+	install -m 0755 $(BIN) $(HOME)/.local/bin/authbridge
+	$(HOME)/.local/bin/authbridge install
+	@echo "Now load the extension: chrome://extensions, Developer mode, Load unpacked: $(CURDIR)/extension"
+
+extension-zip: ## the store upload archive at bin/authbridge-extension.zip
+	@mkdir -p bin
+	rm -f bin/authbridge-extension.zip
+	cd extension && zip -qr ../bin/authbridge-extension.zip . -x 'test/*' 'testkit/*' 'tools/*' 'package.json'
+	@echo bin/authbridge-extension.zip
+
+vet: ## go vet for linux, macOS and Windows
+	$(GO) vet ./...
+	GOOS=darwin $(GO) vet ./...
+	GOOS=windows $(GO) vet ./...
+
+fmt: ## gofmt the tree
+	gofmt -w $$(git ls-files '*.go')
+
+clean: ## remove build output
+	rm -rf bin

@@ -1,0 +1,254 @@
+package chromeprofile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/chromedp"
+
+	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/host/cookies"
+)
+
+// ErrProfileInUse is returned by ProfileWriter.Replace when a running
+// browser holds the profile directory.
+var ErrProfileInUse = errors.New("browser profile is in use by a running browser")
+
+// ImportedMarker is the marker file the data-export app's one-time cookie
+// import leaves in a profile directory. Replace removes it: the profile's
+// cookies are kept fresh from now on, not imported once.
+const ImportedMarker = ".cookies-imported"
+
+// ProfileWriter replaces a connector's cookies in a persistent browser
+// profile directory by starting a headless Chromium on it, so that the
+// browser encrypts the values itself with whatever key store it uses. It
+// implements the agent's ProfileWriter interface. The zero value runs the
+// Chromium or Chrome that chromedp finds.
+type ProfileWriter struct {
+	// ExecPath is the browser binary; empty lets chromedp look for one.
+	ExecPath string
+	// NoSandbox runs Chromium without its sandbox; implied as root.
+	NoSandbox bool
+	// Flags are extra command-line flags, which replace the defaults of
+	// the same name. The defaults match how Playwright starts Chromium
+	// (--password-store=basic, --use-mock-keychain), because the
+	// profile's own browser must decrypt what is written here: set them
+	// to what the connector's runner uses.
+	Flags map[string]any
+	// Timeout bounds the whole replacement, browser start included;
+	// zero means one minute.
+	Timeout time.Duration
+	// Output receives the browser's stdout and stderr; nil discards them.
+	Output io.Writer
+}
+
+func (w *ProfileWriter) allocatorOptions(dir string) []chromedp.ExecAllocatorOption {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.Flag("headless", "new"),
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.Flag("use-mock-keychain", true),
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(dir),
+	)
+	for k, v := range w.Flags {
+		opts = append(opts, chromedp.Flag(k, v))
+	}
+	if w.NoSandbox || os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	if w.ExecPath != "" {
+		opts = append(opts, chromedp.ExecPath(w.ExecPath))
+	}
+	if w.Output != nil {
+		opts = append(opts, chromedp.CombinedOutput(w.Output))
+	}
+	return opts
+}
+
+// Replace makes the cookies of profileDir (used as the browser's
+// --user-data-dir) within domains exactly cs: it deletes every cookie in
+// the domains' scopes, one by one, sets cs, closes the browser gracefully
+// (Chrome writes its cookie store on shutdown) and checks that the store on
+// disk holds cs's persistent cookies. Cookies of every other domain are not
+// touched. An empty cs clears the connector's cookies. A cookie of cs
+// outside domains is refused. The ".cookies-imported" marker is removed.
+//
+// A profile held by a running browser is refused with ErrProfileInUse.
+func (w *ProfileWriter) Replace(ctx context.Context, profileDir string, domains []string, cs []apitype.Cookie) error {
+	if len(domains) == 0 {
+		return errors.New("replace profile cookies: no domains")
+	}
+	for _, c := range cs {
+		if !cookies.InScope(c.Domain, domains) {
+			return fmt.Errorf("replace profile cookies: cookie %q of %s is outside the connector's domains", c.Name, c.Domain)
+		}
+	}
+	dir, err := filepath.Abs(profileDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("replace profile cookies: %w", err)
+	}
+	if busy, why := profileInUse(dir); busy {
+		return fmt.Errorf("%w: %s (%s); close the browser using it and retry", ErrProfileInUse, dir, why)
+	}
+
+	timeout := w.Timeout
+	if timeout <= 0 {
+		timeout = time.Minute
+	}
+	deadline := time.Now().Add(timeout)
+
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, w.allocatorOptions(dir)...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+
+	// The first call's context owns the browser, so it has no timeout; a
+	// watchdog bounds the start instead.
+	watchdog := time.AfterFunc(timeout, cancelBrowser)
+	err = chromedp.Do(bctx)
+	if !watchdog.Stop() && err == nil {
+		err = fmt.Errorf("no answer within %v", timeout)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("replace profile cookies in %s: start browser: %w", dir, err)
+	}
+
+	stepCtx, cancelStep := context.WithDeadline(bctx, deadline)
+	defer cancelStep()
+	if err := replaceCookies(stepCtx, domains, cs); err != nil {
+		return fmt.Errorf("replace profile cookies in %s: %w", dir, err)
+	}
+
+	// Close gracefully and wait for the process to exit, so that Chrome
+	// commits its cookie store.
+	closeCtx, cancelClose := context.WithTimeout(bctx, 20*time.Second)
+	defer cancelClose()
+	if err := chromedp.Cancel(closeCtx); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("replace profile cookies in %s: close browser: %w", dir, err)
+	}
+	if err := checkStored(dir, domains, cs); err != nil {
+		return fmt.Errorf("replace profile cookies in %s: %w", dir, err)
+	}
+	for _, m := range []string{filepath.Join(dir, ImportedMarker), filepath.Join(dir, "Default", ImportedMarker)} {
+		if err := os.Remove(m); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("replace profile cookies: remove marker: %w", err)
+		}
+	}
+	return nil
+}
+
+// replaceCookies deletes the cookies in the domains' scopes and sets cs.
+func replaceCookies(ctx context.Context, domains []string, cs []apitype.Cookie) error {
+	got, err := chromedp.CallBrowser(ctx, storage.GetCookies, storage.GetCookiesParams{})
+	if err != nil {
+		return fmt.Errorf("read cookies: %w", err)
+	}
+	for _, c := range got.Cookies {
+		if !cookies.InScope(c.Domain, domains) {
+			continue
+		}
+		p := network.DeleteCookiesParams{Name: c.Name, Domain: c.Domain, Path: c.Path, PartitionKey: c.PartitionKey}
+		if _, err := chromedp.Call(ctx, network.DeleteCookies, p); err != nil {
+			return fmt.Errorf("delete cookie %q of %s: %w", c.Name, c.Domain, err)
+		}
+	}
+	if len(cs) > 0 {
+		if _, err := chromedp.CallBrowser(ctx, storage.SetCookies, storage.SetCookiesParams{Cookies: cookies.ToCDP(cs)}); err != nil {
+			return fmt.Errorf("set %d cookies: %w", len(cs), err)
+		}
+	}
+	// Check what the browser now holds in scope: exactly cs.
+	got, err = chromedp.CallBrowser(ctx, storage.GetCookies, storage.GetCookiesParams{})
+	if err != nil {
+		return fmt.Errorf("read cookies: %w", err)
+	}
+	have := map[[3]string]bool{}
+	n := 0
+	for _, c := range got.Cookies {
+		if cookies.InScope(c.Domain, domains) {
+			have[[3]string{c.Name, c.Domain, c.Path}] = true
+			n++
+		}
+	}
+	for _, p := range cookies.ToCDP(cs) {
+		if !have[[3]string{p.Name, paramDomain(p), p.Path}] {
+			return fmt.Errorf("cookie %q of %s was not set", p.Name, paramDomain(p))
+		}
+	}
+	if n > len(cs) {
+		return fmt.Errorf("%d cookies in scope after replacing, want %d", n, len(cs))
+	}
+	return nil
+}
+
+// paramDomain is the domain Chrome reports for a cookie set from p.
+func paramDomain(p *network.CookieParam) string {
+	if p.Domain != "" {
+		return p.Domain
+	}
+	u := p.URL
+	if i := len("https://"); len(u) > i && u[:i] == "https://" {
+		u = u[i:]
+	} else if i := len("http://"); len(u) > i && u[:i] == "http://" {
+		u = u[i:]
+	}
+	for i := 0; i < len(u); i++ {
+		if u[i] == '/' {
+			return u[:i]
+		}
+	}
+	return u
+}
+
+// checkStored verifies that the closed profile's cookie store holds cs's
+// persistent cookies (session cookies are not written to disk).
+func checkStored(dir string, domains []string, cs []apitype.Cookie) error {
+	var persistent int
+	for _, c := range cs {
+		if !c.Session {
+			persistent++
+		}
+	}
+	store := CookieStorePath(filepath.Join(dir, "Default"))
+	stored, err := ReadCookieMeta(store, domains)
+	if err != nil {
+		if persistent == 0 && errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("check cookie store: %w", err)
+	}
+	have := map[[3]string]bool{}
+	for _, s := range stored {
+		have[[3]string{s.Name, s.HostKey, s.Path}] = true
+	}
+	for i, p := range cookies.ToCDP(cs) {
+		if cs[i].Session {
+			continue
+		}
+		if !have[[3]string{p.Name, paramDomain(p), p.Path}] {
+			return fmt.Errorf("cookie %q of %s is missing from %s after the browser closed", p.Name, paramDomain(p), store)
+		}
+	}
+	if len(stored) > len(cs) {
+		return fmt.Errorf("%s holds %d cookies in scope after the browser closed, want at most %d", store, len(stored), len(cs))
+	}
+	return nil
+}

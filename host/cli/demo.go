@@ -1,0 +1,355 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/authbridge/authbridge/host/chromium"
+	"github.com/authbridge/authbridge/host/demosite"
+	"github.com/authbridge/authbridge/host/localapi"
+	"github.com/authbridge/authbridge/host/paths"
+	"github.com/authbridge/authbridge/install"
+)
+
+// cmdDemo runs the main job end to end on the embedded demo site, in a
+// throw-away home and browser profile, printing each step.
+func cmdDemo(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "demo")
+	headed := fs.Bool("headed", false, "show the browser window (needs a display)")
+	keep := fs.Bool("keep", false, "keep the throw-away home and profile, and print where they are")
+	ext := fs.String("extension", "", "the unpacked extension folder (default: ./extension, or next to the binary)")
+	if _, err := parse(fs, args); err != nil {
+		return ExitUsage
+	}
+	d := &demo{e: e, out: e.stdout, headed: *headed}
+	code := d.run(ctx, *ext)
+	if !*keep {
+		d.cleanup()
+	} else if d.base != "" {
+		fmt.Fprintln(e.stdout, "kept:", d.base)
+		d.stopProcesses()
+	}
+	return code
+}
+
+type demo struct {
+	e       *env
+	out     interface{ Write([]byte) (int, error) }
+	headed  bool
+	base    string
+	paths   paths.Paths
+	client  *localapi.Client
+	browser *chromium.Browser
+	site    *demosite.Site
+	login   string
+	n       int
+}
+
+func (d *demo) step(format string, args ...any) {
+	d.n++
+	fmt.Fprintf(d.out, "\n%d. %s\n", d.n, fmt.Sprintf(format, args...))
+}
+
+func (d *demo) info(format string, args ...any) {
+	fmt.Fprintf(d.out, "   %s\n", fmt.Sprintf(format, args...))
+}
+
+func (d *demo) fail(err error) int {
+	fmt.Fprintln(d.e.stderr, "authbridge demo:", err)
+	return ExitError
+}
+
+func findExtension(flag string) (string, error) {
+	cands := []string{flag}
+	if flag == "" {
+		cands = []string{"extension"}
+		if exe, err := os.Executable(); err == nil {
+			dir := filepath.Dir(exe)
+			cands = append(cands, filepath.Join(dir, "extension"), filepath.Join(dir, "..", "extension"))
+		}
+	}
+	for _, c := range cands {
+		if _, err := os.Stat(filepath.Join(c, "manifest.json")); err == nil {
+			return filepath.Abs(c)
+		}
+	}
+	return "", fmt.Errorf("the extension folder was not found (tried %s); run from the repository or pass --extension DIR", strings.Join(cands, ", "))
+}
+
+func (d *demo) run(ctx context.Context, extFlag string) int {
+	ext, err := findExtension(extFlag)
+	if err != nil {
+		return d.fail(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return d.fail(err)
+	}
+	if d.base, err = os.MkdirTemp("", "abdemo"); err != nil {
+		return d.fail(err)
+	}
+	home := filepath.Join(d.base, "home")
+	udd := filepath.Join(d.base, "profile")
+	if d.paths, err = paths.Resolve(func(k string) string {
+		if k == "AUTHBRIDGE_HOME" {
+			return home
+		}
+		return d.e.getenv(k)
+	}); err != nil {
+		return d.fail(err)
+	}
+	if err := d.paths.EnsureDirs(); err != nil {
+		return d.fail(err)
+	}
+
+	d.step("Starting the demo connector site on loopback")
+	d.site = demosite.New(demosite.Options{})
+	base, err := d.site.Start(ctx, "127.0.0.1:0")
+	if err != nil {
+		return d.fail(err)
+	}
+	u, _ := url.Parse(base)
+	port := u.Port()
+	def := d.site.Definition(base)
+	d.login = def.LoginURL
+	def.Session = nil
+	storage := filepath.Join(home, "connector-state", "demo.json")
+	conn := map[string]any{
+		"id": def.ID, "name": def.Name, "domains": def.Domains, "auth_cookies": def.AuthCookies,
+		"login_url": def.LoginURL, "verify": def.Verify,
+		"session": map[string]string{"storage_state": storage},
+	}
+	b, _ := json.MarshalIndent(conn, "", "  ")
+	if err := os.WriteFile(filepath.Join(d.paths.ConnectorsDir, "demo.json"), b, 0o600); err != nil {
+		return d.fail(err)
+	}
+	d.info("%s (demo.test and its subdomains map to 127.0.0.1)", base)
+	d.info("connector definition: %s", filepath.Join(d.paths.ConnectorsDir, "demo.json"))
+
+	d.step("Installing the native-messaging host into a throw-away Chromium profile")
+	rep, err := install.Install(install.Options{Home: filepath.Join(d.base, "user"), Getenv: func(string) string { return "" },
+		Binary: exe, Browsers: []string{"chromium"}, UserDataDir: udd})
+	if err != nil {
+		return d.fail(err)
+	}
+	for _, r := range rep.Results {
+		if strings.HasPrefix(r.Path, udd) {
+			d.info("%s %s", r.Action, r.Path)
+		}
+	}
+
+	d.step("Starting Chromium with the authbridge extension loaded")
+	resolve := "demo.test:" + port + ":127.0.0.1,www.demo.test:" + port + ":127.0.0.1"
+	os.Setenv("AUTHBRIDGE_RESOLVE", resolve)
+	d.browser, err = chromium.Launch(context.Background(), chromium.Options{
+		UserDataDir: udd, Extension: ext, Headed: d.headed,
+		HostResolverRules: chromium.HostResolverRules("127.0.0.1", "demo.test"),
+		Env:               []string{"AUTHBRIDGE_HOME=" + home, "AUTHBRIDGE_RESOLVE=" + resolve},
+	})
+	if err != nil {
+		return d.fail(err)
+	}
+	d.client = &localapi.Client{Socket: d.paths.APISocket}
+	if err := d.waitBridge(ctx); err != nil {
+		return d.fail(err)
+	}
+	d.info("the extension connected to the agent (agent started on demand by the relay Chrome launched)")
+
+	d.step("Status before signing in")
+	d.status(ctx)
+
+	d.step("Signing in to the demo site in that browser, as a user would")
+	if err := d.signIn(ctx); err != nil {
+		return d.fail(err)
+	}
+	d.info("signed in as \"ada\"; the site set its session cookie sid")
+	if err := d.waitHealthy(ctx, 5*time.Second); err != nil {
+		d.info("the sign-in was not healed automatically yet (%v); repairing by hand", err)
+		if code := d.action(ctx, "repair"); code != 0 {
+			return code
+		}
+	} else {
+		d.info("auto-repair saw the new sid cookie and marked the connector Healthy")
+	}
+	d.status(ctx)
+
+	d.step("The connector's cookies, as a Playwright runner gets them (values hidden here)")
+	if err := d.cookies(ctx); err != nil {
+		return d.fail(err)
+	}
+	d.info("full values: authbridge cookies demo --format playwright (run `authbridge demo --keep` to try it on this throw-away home)")
+
+	d.step("The site expires the session server-side; verifying now")
+	d.site.ExpireSessions()
+	d.action(ctx, "verify")
+
+	d.step("Signing in again in the browser: authbridge repairs the connector by itself")
+	start := time.Now()
+	if err := d.signIn(ctx); err != nil {
+		return d.fail(err)
+	}
+	if err := d.waitHealthy(ctx, 5*time.Second); err != nil {
+		return d.fail(err)
+	}
+	d.info("Healthy again %d ms after the sign-in, with no command and no click", time.Since(start).Milliseconds())
+	if _, err := os.Stat(storage); err == nil {
+		d.info("the connector's storage state holds the fresh session: %s", storage)
+	}
+	d.status(ctx)
+	fmt.Fprintln(d.out, "\nDemo complete.")
+	return ExitOK
+}
+
+func (d *demo) waitBridge(ctx context.Context) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		var st statusAnswer
+		if err := d.client.JSON(ctx, "GET", "/v1/status", nil, &st); err == nil {
+			for _, b := range st.Bridges {
+				if b.ExtensionVersion != "" {
+					return nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("the extension did not connect within 20s (see %s)", d.paths.LogDir)
+}
+
+func (d *demo) waitHealthy(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		var st statusAnswer
+		if err := d.client.JSON(ctx, "GET", "/v1/status", nil, &st); err == nil {
+			for _, r := range st.Connectors {
+				if r.ID == "demo" && r.HealthKey == "healthy" {
+					return nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("demo did not turn Healthy within %v", limit)
+}
+
+func (d *demo) signIn(ctx context.Context) error {
+	tctx, cancel := context.WithTimeout(d.browser.Ctx, 30*time.Second)
+	defer cancel()
+	return chromedp.Do(tctx,
+		chromedp.Navigate(d.login),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "ada"),
+		chromedp.SendKeys(chromedp.ID("password"), demosite.DefaultPassword),
+		chromedp.Click(chromedp.ID("sign-in")),
+		chromedp.WaitVisible(chromedp.ID("account-name")),
+	)
+}
+
+func (d *demo) status(ctx context.Context) {
+	var st statusAnswer
+	if err := d.client.JSON(ctx, "GET", "/v1/status", nil, &st); err != nil {
+		d.info("status: %v", err)
+		return
+	}
+	for _, r := range st.Connectors {
+		if r.ID != "demo" {
+			continue
+		}
+		d.info("authbridge status:  demo  %s  %s", r.Health, dash(r.Reason))
+		if r.Prompt != nil {
+			d.info("  %s. %s  Next: %s", r.Prompt.What, r.Prompt.Why, r.Prompt.Action.Label)
+		}
+	}
+}
+
+func (d *demo) action(ctx context.Context, name string) int {
+	var ans actionAnswer
+	if err := d.client.JSON(ctx, "POST", "/v1/connectors/demo/"+name, nil, &ans); err != nil {
+		return d.fail(err)
+	}
+	d.info("authbridge %s demo:", name)
+	buf := &strings.Builder{}
+	printResult(&env{stdout: buf}, ans)
+	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+		d.info("  %s", line)
+	}
+	return ExitOK
+}
+
+func (d *demo) cookies(ctx context.Context) error {
+	body, _, err := d.client.Do(ctx, "GET", "/v1/connectors/demo/cookies?format=playwright", nil)
+	if err != nil {
+		return err
+	}
+	var st struct {
+		Cookies []struct {
+			Name, Value, Domain, Path, SameSite string
+			Expires                             float64
+			HTTPOnly                            bool `json:"httpOnly"`
+			Secure                              bool
+		} `json:"cookies"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "   NAME\tDOMAIN\tPATH\tEXPIRES\tHTTPONLY\tSAMESITE\tVALUE")
+	for _, c := range st.Cookies {
+		exp := "session"
+		if c.Expires > 0 {
+			exp = time.Unix(int64(c.Expires), 0).Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\t%v\t%s\t(%d bytes)\n", c.Name, c.Domain, c.Path, exp, c.HTTPOnly, c.SameSite, len(c.Value))
+	}
+	return tw.Flush()
+}
+
+func (d *demo) stopProcesses() {
+	if d.browser != nil {
+		d.browser.Close()
+		d.browser = nil
+	}
+	if d.site != nil {
+		d.site.Close()
+	}
+	if d.client != nil {
+		var ping struct {
+			PID int `json:"pid"`
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := d.client.JSON(ctx, "GET", "/v1/ping", nil, &ping); err == nil && ping.PID > 0 {
+			syscall.Kill(ping.PID, syscall.SIGTERM)
+		}
+	}
+}
+
+func (d *demo) cleanup() {
+	d.stopProcesses()
+	if d.base != "" {
+		for i := 0; i < 20; i++ {
+			if os.RemoveAll(d.base) == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
