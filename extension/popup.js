@@ -156,14 +156,14 @@ function renderProblem(problem) {
     retry.disabled = true;
     retry.textContent = 'Retrying…';
   });
-  box.replaceChildren(
+  box.replaceChildren(...[
     el('h2', { id: 'problem-title', text: problem.title }),
     el('p', { text: problem.message }),
     el('div', { class: 'command' }, el('code', { text: problem.command }), copy),
     problem.secondaryCommand ? el('p', { class: 'muted small' }, 'If it is not installed yet: ', el('code', { text: problem.secondaryCommand })) : null,
     problem.error ? el('p', { class: 'muted small', text: `Browser said: ${problem.error}` }) : null,
     el('div', { class: 'actions' }, retry),
-  );
+  ].filter(Boolean));
 }
 
 function timeEl(t) {
@@ -265,7 +265,7 @@ function render(focus) {
   } else if (view.empty) {
     content.replaceChildren(el('div', { class: 'empty' },
       el('h2', { text: 'No connectors yet' }),
-      el('p', { text: 'Connectors appear here once authbridge knows them: add a definition to the connectors folder of authbridge’s home, or point it at your data-export app’s connectors. To see what it loaded, run:' }),
+      el('p', { text: 'Connectors appear here once authbridge loads them: add a definition to the connectors folder in authbridge’s home directory, or let your data-export app’s connectors be found. To see what authbridge loaded and why, run:' }),
       el('div', { class: 'command' }, el('code', { text: 'authbridge connectors' }))));
   } else {
     const list = el('ul', { class: 'rows' });

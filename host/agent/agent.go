@@ -71,15 +71,16 @@ type Agent struct {
 	log   *slog.Logger
 	store *store.Store
 
-	mu          sync.Mutex
-	bridges     map[string]*bridge
-	bridgeEvent chan struct{} // closed and replaced whenever bridges change
-	defs        map[string]connector.Definition
-	problems    []Problem
-	lastUse     time.Time
-	active      int
-	started     time.Time
-	sessions    map[string]*sessionState
+	mu             sync.Mutex
+	bridges        map[string]*bridge
+	bridgeEvent    chan struct{} // closed and replaced whenever bridges change
+	defs           map[string]connector.Definition
+	problems       []Problem
+	lastUse        time.Time
+	active         int
+	started        time.Time
+	sessions       map[string]*sessionState
+	lastBridgeGone time.Time
 
 	bridgeHandlers map[string]bridgeHandler
 	api            http.Handler
@@ -280,6 +281,7 @@ func (a *Agent) removeBridge(b *bridge) {
 	a.mu.Lock()
 	delete(a.bridges, b.id)
 	a.lastUse = time.Now()
+	a.lastBridgeGone = time.Now()
 	a.signalBridgesLocked()
 	a.mu.Unlock()
 	a.store.BridgeDisconnected(context.Background(), b.id, time.Now())
@@ -323,7 +325,15 @@ func (a *Agent) Bridges() []BridgeInfo {
 // BridgeGrace when none is connected yet, since relays reconnect right after
 // the agent (re)starts.
 func (a *Agent) pickBridge(ctx context.Context, def connector.Definition) (*bridge, error) {
-	deadline := time.NewTimer(a.cfg.BridgeGrace)
+	// Wait only when a browser is likely on its way: right after the agent
+	// started, or right after a bridge went away (a relay reconnecting).
+	a.mu.Lock()
+	grace := a.cfg.BridgeGrace
+	if time.Since(a.started) > grace && time.Since(a.lastBridgeGone) > grace {
+		grace = 0
+	}
+	a.mu.Unlock()
+	deadline := time.NewTimer(grace)
 	defer deadline.Stop()
 	for {
 		a.mu.Lock()
@@ -354,7 +364,7 @@ func (a *Agent) Connector(id string) (connector.Definition, error) {
 	defer a.mu.Unlock()
 	d, ok := a.defs[id]
 	if !ok {
-		return connector.Definition{}, fmt.Errorf("%w: %q (see `authbridge connectors`)", ErrUnknownConnector, id)
+		return connector.Definition{}, fmt.Errorf("%w %q (see `authbridge connectors`)", ErrUnknownConnector, id)
 	}
 	return d, nil
 }

@@ -130,7 +130,7 @@ func (b *bridge) reply(id string, result any, err error) {
 	}
 	var msg any
 	if err != nil {
-		we := &WireError{Code: "internal", Message: err.Error()}
+		var we *WireError
 		if !errors.As(err, &we) {
 			we = &WireError{Code: codeOf(err), Message: err.Error()}
 		}
@@ -156,14 +156,21 @@ func (a *Agent) serveBridge(b *bridge) {
 	r := nativemsg.NewReader(b.conn, nativemsg.MaxInbound)
 	var asm nativemsg.Assembler
 	for {
-		raw, err := r.ReadMessage()
+		raw, err := r.ReadFrame()
 		if err != nil {
+			// Only a broken stream ends the bridge: a frame that is too large
+			// or cut short leaves no way to find the next one.
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				b.log.Warn("bridge read failed", "err", err)
 			}
 			return
 		}
 		b.touch()
+		if err := nativemsg.CheckObject(raw); err != nil {
+			b.log.Warn("bad frame from extension", "err", err, "bytes", len(raw))
+			b.notify("error", map[string]any{"error": WireError{Code: "bad_request", Message: fmt.Sprintf("bad frame (%d bytes): %v", len(raw), err)}})
+			continue
+		}
 		a.handleFrame(b, raw, &asm)
 	}
 }

@@ -1,10 +1,10 @@
 package chromeprofile
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -115,8 +115,8 @@ var requiredColumns = []string{"host_key", "name", "path", "expires_utc"}
 // next to it (a rollback journal, or a write-ahead log and its index).
 var storeFiles = []string{"", "-journal", "-wal"}
 
-// copyAttempts bounds how often ReadCookieMeta copies a store that changes
-// while it copies it.
+// copyAttempts bounds how often ReadCookieMeta reads a store that changes
+// while it reads it.
 const copyAttempts = 5
 
 // ReadCookieMeta reads the metadata of the cookies of a Chrome cookie store
@@ -126,50 +126,46 @@ const copyAttempts = 5
 //
 // The store is never opened in place: Chrome may hold it with an exclusive
 // lock, and a reader's lock could make one of Chrome's commits fail. The
-// database file and its journal (or WAL) are copied, byte for byte and
-// without any lock, into a private temporary directory (0700, removed before
-// returning); the copy is repeated when a file changed while it was copied.
-// The copy is then opened read-write, so that SQLite rolls back a hot
-// journal (a transaction Chrome had begun but not committed) or replays a
-// WAL, which gives the last committed state. Opening the copy with
-// immutable=1 would skip that and could read half a transaction.
+// database file and its rollback journal (or WAL) are read, byte for byte
+// and without any lock, and read again when a file changed meanwhile.
+//
+//   - Without a hot journal or WAL (the usual state between Chrome's
+//     commits), the bytes are opened as an in-memory database
+//     (sqlite3_deserialize): nothing is written anywhere.
+//   - With one (Chrome was inside a transaction, or crashed in one), the
+//     files are written to a private temporary directory (0700, removed
+//     before returning) and that copy is opened read-write, so that SQLite
+//     rolls the journal back (or replays the WAL) as it would for Chrome:
+//     the result is the last committed state. Opening with immutable=1
+//     would skip that and could read half a transaction.
 //
 // Columns are chosen by name from PRAGMA table_info, so every schema
 // version Chrome has shipped (13 to 24) and future ones with added columns
 // are read alike.
 func ReadCookieMeta(path string, domains []string) ([]StoredCookie, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("open cookie store %q: %w", path, err)
-	}
-	tmp, err := os.MkdirTemp("", "authbridge-cookies-")
-	if err != nil {
-		return nil, fmt.Errorf("open cookie store %q: %w", path, err)
-	}
-	defer os.RemoveAll(tmp)
-	copyPath := filepath.Join(tmp, "Cookies")
-
 	var lastErr error
 	for attempt := range copyAttempts {
 		if attempt > 0 {
 			time.Sleep(time.Duration(attempt) * 20 * time.Millisecond)
 		}
-		stable, err := copyStore(path, copyPath)
-		if errors.Is(err, fs.ErrNotExist) && !exists(path) {
-			return nil, fmt.Errorf("open cookie store %q: %w", path, err)
-		}
+		snap, err := readStoreFiles(path)
 		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && !exists(path) {
+				return nil, fmt.Errorf("open cookie store %q: %w", path, err)
+			}
 			lastErr = err
 			continue
 		}
-		if !stable {
-			lastErr = errors.New("the store changed while it was copied")
-			continue
+		var cs []StoredCookie
+		if snap.needsRecovery() {
+			cs, err = queryRecovered(snap, domains)
+		} else {
+			cs, err = queryInMemory(snap.files[0], domains)
 		}
-		cs, err := queryCopy(copyPath, domains)
-		if err == nil || errors.Is(err, ErrNotCookieStore) {
-			if err != nil {
-				return nil, fmt.Errorf("read cookie store %q: %w", path, err)
-			}
+		if errors.Is(err, ErrNotCookieStore) {
+			return nil, fmt.Errorf("read cookie store %q: %w", path, err)
+		}
+		if err == nil {
 			return cs, nil
 		}
 		lastErr = err
@@ -182,7 +178,7 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// fileState is what tells that a file changed during a copy.
+// fileState is what tells that a file changed while it was read.
 type fileState struct {
 	exists bool
 	size   int64
@@ -197,64 +193,122 @@ func statFile(p string) fileState {
 	return fileState{true, fi.Size(), fi.ModTime()}
 }
 
-// copyStore copies the store's files to dst (and dst-journal, dst-wal), and
-// reports whether none of them changed during the copy.
-func copyStore(src, dst string) (stable bool, err error) {
+// storeSnapshot is the content of a store's files (nil for an absent one),
+// in the order of storeFiles.
+type storeSnapshot struct {
+	files [3][]byte
+}
+
+// journalMagic starts a rollback journal's header; a journal whose header
+// was zeroed or truncated (a committed transaction) has none.
+var journalMagic = []byte{0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7}
+
+// needsRecovery reports whether SQLite must look at the journal or the WAL
+// to give the last committed state: a journal with a live header, a
+// non-empty WAL, or a database in WAL mode (bytes 18 and 19 of its header).
+func (s storeSnapshot) needsRecovery() bool {
+	if j := s.files[1]; len(j) >= len(journalMagic) && string(j[:len(journalMagic)]) == string(journalMagic) {
+		return true
+	}
+	if len(s.files[2]) > 0 {
+		return true
+	}
+	db := s.files[0]
+	return len(db) >= 20 && (db[18] == 2 || db[19] == 2)
+}
+
+// readStoreFiles reads the store's files and fails when one of them
+// changed meanwhile. The journal is read first: a journal that appears
+// after the database was read belongs to a later transaction, and the
+// final stat catches the database changing meanwhile.
+func readStoreFiles(path string) (storeSnapshot, error) {
+	var snap storeSnapshot
 	var before [3]fileState
 	for i, suf := range storeFiles {
-		before[i] = statFile(src + suf)
+		before[i] = statFile(path + suf)
 	}
-	// The journal first: a journal that appears after the database was
-	// copied belongs to a later transaction, and the stat check catches
-	// the database changing meanwhile.
+	if !before[0].exists {
+		_, err := os.Stat(path)
+		return snap, err
+	}
 	for _, i := range []int{1, 2, 0} {
-		suf := storeFiles[i]
-		os.Remove(dst + suf)
 		if !before[i].exists {
 			continue
 		}
-		if err := copyFile(src+suf, dst+suf); err != nil {
-			if suf != "" && errors.Is(err, fs.ErrNotExist) {
-				return false, nil // the journal went away: copy again
-			}
-			return false, err
+		b, err := os.ReadFile(path + storeFiles[i])
+		if err != nil {
+			return snap, err
 		}
+		snap.files[i] = b
 	}
 	for i, suf := range storeFiles {
-		if statFile(src+suf) != before[i] {
-			return false, nil
+		if statFile(path+suf) != before[i] {
+			return snap, errors.New("the store changed while it was read")
 		}
 	}
-	return true, nil
+	return snap, nil
 }
 
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
+// queryInMemory opens the database bytes as an in-memory database.
+func queryInMemory(dbBytes []byte, domains []string) ([]StoredCookie, error) {
+	if len(dbBytes) == 0 {
+		return nil, fmt.Errorf("%w: empty file", ErrNotCookieStore)
 	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
-
-// queryCopy reads the cookies of a private copy of a store.
-func queryCopy(path string, domains []string) ([]StoredCookie, error) {
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=rw&_busy_timeout=0")
+	db, err := sql.Open("sqlite3", ":memory:")
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if err := deserialize(conn, dbBytes); err != nil {
+		if errors.Is(err, errNoDeserialize) {
+			return queryRecovered(storeSnapshot{files: [3][]byte{dbBytes}}, domains)
+		}
+		return nil, err
+	}
+	return queryConn(ctx, conn, domains)
+}
 
-	present, err := tableColumns(db)
+// queryRecovered writes the store's files to a private temporary directory
+// and reads that copy, letting SQLite roll back a hot journal or replay a
+// WAL first.
+func queryRecovered(snap storeSnapshot, domains []string) ([]StoredCookie, error) {
+	tmp, err := os.MkdirTemp("", "authbridge-cookies-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	copyPath := filepath.Join(tmp, "Cookies")
+	for i, suf := range storeFiles {
+		if snap.files[i] == nil {
+			continue
+		}
+		if err := os.WriteFile(copyPath+suf, snap.files[i], 0o600); err != nil {
+			return nil, err
+		}
+	}
+	db, err := sql.Open("sqlite3", "file:"+copyPath+"?mode=rw&_busy_timeout=0")
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return queryConn(ctx, conn, domains)
+}
+
+// queryConn reads the cookies' metadata from an open store.
+func queryConn(ctx context.Context, db *sql.Conn, domains []string) ([]StoredCookie, error) {
+	present, err := tableColumns(ctx, db)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +326,7 @@ func queryCopy(path string, domains []string) ([]StoredCookie, error) {
 	q := "SELECT " + strings.Join(cols, ", ") + " FROM cookies"
 	where, args := domainFilter(domains)
 	q += where
-	rows, err := db.Query(q, args...)
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -348,8 +402,8 @@ func queryCopy(path string, domains []string) ([]StoredCookie, error) {
 	return out, nil
 }
 
-func tableColumns(db *sql.DB) (map[string]bool, error) {
-	rows, err := db.Query("SELECT name FROM pragma_table_info('cookies')")
+func tableColumns(ctx context.Context, db *sql.Conn) (map[string]bool, error) {
+	rows, err := db.QueryContext(ctx, "SELECT name FROM pragma_table_info('cookies')")
 	if err != nil {
 		return nil, classify(err)
 	}
