@@ -124,15 +124,15 @@ func (a *Agent) handle(h HandlerFunc) http.Handler {
 func (a *Agent) routes() http.Handler {
 	mux := http.NewServeMux()
 	table := map[string]HandlerFunc{
-		"GET /v1/ping":                        a.apiPing,
-		"GET /v1/status":                      a.apiStatus,
-		"GET /v1/connectors":                  a.apiConnectors,
-		"GET /v1/bridges/last-seen":           a.apiLastSeen,
-		"GET /v1/connectors/{id}/cookies":     a.apiCookies,
-		"POST /v1/connectors/{id}/verify":     a.apiVerify,
-		"POST /v1/connectors/{id}/repair":     a.apiRepair,
+		"GET /v1/ping":                         a.apiPing,
+		"GET /v1/status":                       a.apiStatus,
+		"GET /v1/connectors":                   a.apiConnectors,
+		"GET /v1/bridges/last-seen":            a.apiLastSeen,
+		"GET /v1/connectors/{id}/cookies":      a.apiCookies,
+		"POST /v1/connectors/{id}/verify":      a.apiVerify,
+		"POST /v1/connectors/{id}/repair":      a.apiRepair,
 		"POST /v1/connectors/{id}/interactive": a.apiInteractive,
-		"POST /v1/connectors/{id}/clear":      a.apiClear,
+		"POST /v1/connectors/{id}/clear":       a.apiClear,
 	}
 	for pattern, h := range a.extraRoutes() {
 		table[pattern] = h

@@ -12,5 +12,4 @@ func notYet(name string) func(ctx context.Context, e *env, args []string) int {
 	}
 }
 
-var (
-)
+var ()

@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"os/exec"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -137,9 +137,9 @@ func TestCookiesMatchTheBrowserInEveryFormat(t *testing.T) {
 		var st struct {
 			Cookies []struct {
 				Name, Value, Domain, Path, SameSite, PartitionKey string
-				Expires                                          float64
-				HTTPOnly                                         bool `json:"httpOnly"`
-				Secure                                           bool
+				Expires                                           float64
+				HTTPOnly                                          bool `json:"httpOnly"`
+				Secure                                            bool
 			} `json:"cookies"`
 			Origins []any `json:"origins"`
 		}

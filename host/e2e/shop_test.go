@@ -132,8 +132,8 @@ func (s *shop) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `<!doctype html><title>Account</title><p>Signed in as <span id="account-name">%s</span></p>`, user)
 	case r.URL.Path == "/set-all" && host == "shop.test":
 		// One cookie of each kind, all on the connector's site.
-		s.set(w, "hostonly", randValue(8)+"=x==", "Path=/account")                                // host-only, session, '=' in value
-		s.set(w, "sess", randValue(8), "Domain=shop.test; Path=/")                                  // domain, session
+		s.set(w, "hostonly", randValue(8)+"=x==", "Path=/account")                                     // host-only, session, '=' in value
+		s.set(w, "sess", randValue(8), "Domain=shop.test; Path=/")                                     // domain, session
 		s.set(w, "sec", randValue(8), "Domain=shop.test; Path=/; Secure; SameSite=None; Max-Age=7200") // Secure; SameSite=None
 		s.set(w, "strict", randValue(8), "Domain=shop.test; Path=/; SameSite=Strict; Max-Age=600")
 		s.set(w, "lax", randValue(8), "Path=/; SameSite=Lax; Max-Age=900")
