@@ -56,6 +56,9 @@ type Config struct {
 	ExtraRoutes map[string]HandlerFunc
 	// ProfileWriter writes repaired cookies into persistent profiles.
 	ProfileWriter ProfileWriter
+	// NoAutoRepair turns automatic repair off: a changed sign-in then only
+	// completes an interactive repair the user started.
+	NoAutoRepair bool
 }
 
 // Problem is a connector definition that could not be loaded.

@@ -96,6 +96,9 @@ func (a *Agent) heal(connectorID, trigger string) {
 	wait := healBackoff(s.failures) - time.Since(s.lastAttempt)
 	s.mu.Unlock()
 	if !awaiting {
+		if a.cfg.NoAutoRepair {
+			return
+		}
 		h, err := a.store.GetHealth(ctx, def.ID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return

@@ -116,23 +116,35 @@ func (a *Agent) row(def connector.Definition, h store.Health, recorded bool) Sta
 	return r
 }
 
-// Rows returns every connector's status row, sorted by id.
-func (a *Agent) Rows(ctx context.Context) ([]StatusRow, error) {
-	all, err := a.store.AllHealth(ctx)
+// Rows returns the status rows, sorted by id: every connector defined in a
+// file, and the built-in ones that have been used (a recorded health). With
+// all, every built-in too.
+func (a *Agent) Rows(ctx context.Context, all bool) ([]StatusRow, error) {
+	healths, err := a.store.AllHealth(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defs, _ := a.Connectors()
 	rows := make([]StatusRow, 0, len(defs))
 	for _, d := range defs {
-		h, ok := all[d.ID]
+		h, ok := healths[d.ID]
+		if !all && !ok && d.Kind == connector.KindBuiltin && !a.session(d.ID).awaitingNow() {
+			continue
+		}
 		rows = append(rows, a.row(d, h, ok))
 	}
 	return rows, nil
 }
 
+func (s *sessionState) awaitingNow() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.awaiting || s.repairing
+}
+
 func (a *Agent) apiStatus(ctx context.Context, r *http.Request) (any, error) {
-	rows, err := a.Rows(ctx)
+	all := r.URL.Query().Get("all")
+	rows, err := a.Rows(ctx, all == "1" || all == "true")
 	if err != nil {
 		return nil, err
 	}
@@ -466,7 +478,7 @@ func (a *Agent) broadcastStatus() {
 	if len(bs) == 0 {
 		return
 	}
-	rows, err := a.Rows(a.ctx)
+	rows, err := a.Rows(a.ctx, false)
 	if err != nil {
 		a.log.Warn("status rows", "err", err)
 		return

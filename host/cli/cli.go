@@ -63,7 +63,7 @@ func init() {
 		"install":    {"install [--browser NAME]... [--user-data-dir DIR] [--extension-id ID]... [--system] [--dry-run]", cmdInstall},
 		"uninstall":  {"uninstall [--browser NAME]... [--user-data-dir DIR] [--system]", cmdUninstall},
 		"doctor":     {"doctor [--json]", cmdDoctor},
-		"status":     {"status [--json]", cmdStatus},
+		"status":     {"status [--json] [--all]", cmdStatus},
 		"connectors": {"connectors [--json]", cmdConnectors},
 		"cookies":    {"cookies CONNECTOR [--format playwright|cdp|netscape|header] [--url URL] [--out FILE]", cmdCookies},
 		"verify":     {"verify CONNECTOR [--json]", cmdVerify},

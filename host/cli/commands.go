@@ -65,10 +65,15 @@ type statusAnswer struct {
 func cmdStatus(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "status")
 	asJSON := fs.Bool("json", false, "print the status as JSON")
+	all := fs.Bool("all", false, "also list built-in connectors never used")
 	if _, err := parse(fs, args); err != nil {
 		return ExitUsage
 	}
-	body, _, err := e.client.Do(ctx, "GET", "/v1/status", nil)
+	path := "/v1/status"
+	if *all {
+		path += "?all=1"
+	}
+	body, _, err := e.client.Do(ctx, "GET", path, nil)
 	if err != nil {
 		return e.apiError(err)
 	}
@@ -96,6 +101,10 @@ func cmdStatus(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	fmt.Fprintln(e.stdout)
+	if len(st.Connectors) == 0 {
+		fmt.Fprintln(e.stdout, "No connectors in use yet: add definitions to", e.paths.ConnectorsDir, "(`authbridge status --all` lists the built-in ones)")
+		return ExitOK
+	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONNECTOR\tHEALTH\tREASON\tLAST HEADLESS SUCCESS\tNEXT ACTION")
 	for _, r := range st.Connectors {

@@ -64,6 +64,7 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		Paths: e.paths, Version: Version, IdleExit: *idle, Log: log,
 		AllowedOrigins: allowedOrigins(e.paths),
 		LoadConnectors: connectorLoader(e.paths),
+		NoAutoRepair:   isOff(e.getenv("AUTHBRIDGE_AUTO_REPAIR")),
 	}
 	if *readyFD > 0 {
 		fd := *readyFD
@@ -134,4 +135,13 @@ func runRelay(ctx context.Context, e *env, origin string) int {
 	}
 	log.Info("relay ended", "after", time.Since(start))
 	return ExitOK
+}
+
+// isOff reads a switch from the environment: "0", "off", "false" or "no".
+func isOff(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "0", "off", "false", "no":
+		return true
+	}
+	return false
 }

@@ -17,6 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
 	"github.com/authbridge/authbridge/host/chromium"
 )
 
@@ -73,6 +77,9 @@ type world struct {
 	udd     string // Chromium user data dir
 	browser *chromium.Browser
 	stderr  bytes.Buffer // what the browser and host printed
+	// extraEnv is given to every authbridge command and to the browser
+	// (and so to the relay and the agent it starts).
+	extraEnv []string
 }
 
 func newWorld(t *testing.T) *world {
@@ -98,6 +105,7 @@ func (w *world) env() []string {
 		}
 		env = append(env, kv)
 	}
+	env = append(env, w.extraEnv...)
 	return append(env, "AUTHBRIDGE_HOME="+w.home, "HOME="+w.userDir)
 }
 
@@ -155,7 +163,7 @@ func (w *world) startBrowser(domains ...string) {
 		UserDataDir:       w.udd,
 		Extension:         extension,
 		HostResolverRules: chromium.HostResolverRules("127.0.0.1", domains...),
-		Env:               []string{"AUTHBRIDGE_HOME=" + w.home},
+		Env:               append([]string{"AUTHBRIDGE_HOME=" + w.home}, w.extraEnv...),
 		Flags:             map[string]any{"ignore-certificate-errors": true},
 		Output:            &w.stderr,
 	})
@@ -252,3 +260,23 @@ func eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		wait = min(wait*2, 250*time.Millisecond)
 	}
 }
+
+// pageTargets lists the browser's page targets by id, with their URLs.
+func pageTargets(t *testing.T, w *world) map[string]string {
+	t.Helper()
+	ts, err := chromedp.Targets(w.browser.Ctx)
+	if err != nil {
+		t.Fatalf("list targets: %v", err)
+	}
+	out := map[string]string{}
+	for _, ti := range ts {
+		if ti.Type == "page" {
+			out[string(ti.TargetID)] = ti.URL
+		}
+	}
+	return out
+}
+
+func targetID(s string) target.ID { return target.ID(s) }
+
+type networkCookie = network.Cookie

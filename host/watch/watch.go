@@ -119,13 +119,12 @@ func New(cfg Config) *Watcher {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	w := &Watcher{cfg: cfg, kick: make(chan struct{}, 1)}
-	w.SetConnectors(cfg.Connectors)
-	return w
+	return &Watcher{cfg: cfg, connectors: slices.Clone(cfg.Connectors), kick: make(chan struct{}, 1)}
 }
 
-// SetConnectors replaces the watched connectors. A connector new to the
-// watcher gets its baseline at the next read, without an event.
+// SetConnectors replaces the watched connectors, and reads the store at
+// once. A connector new to the watcher gets its baseline from that read,
+// without an event.
 func (w *Watcher) SetConnectors(cs []Watched) {
 	w.mu.Lock()
 	w.connectors = slices.Clone(cs)
@@ -195,8 +194,8 @@ func (w *Watcher) run(ctx context.Context, src source) error {
 	defer l.stopTimers()
 	defer close(l.done)
 	l.rewatch()
-	l.checkStore()
 	l.checkLocalState(false)
+	l.checkStore()
 	tick := time.NewTicker(w.cfg.Rescan)
 	defer tick.Stop()
 	for {

@@ -1,0 +1,395 @@
+package metrics
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/authbridge/authbridge/taxonomy"
+)
+
+// Event types.
+const (
+	TypeRunStarted        = "run_started"
+	TypeAuthChecked       = "auth_checked"
+	TypeRecoveryAttempted = "recovery_attempted"
+	TypeRunSucceeded      = "run_succeeded"
+	TypeRunFailed         = "run_failed"
+	TypeSessionCleared    = "session_cleared"
+)
+
+// Values of auth_mode_used.
+const (
+	ModeHeadlessOnly        = "headless_only"
+	ModeInteractiveRequired = "interactive_required"
+)
+
+// Values of recovery_action.
+const (
+	ActionNone              = "none"
+	ActionAutoRepair        = "auto_repair"
+	ActionRepairFromChrome  = "repair_from_chrome"
+	ActionInteractiveRepair = "interactive_repair"
+	ActionClearSession      = "clear_session"
+	ActionRetry             = "retry"
+)
+
+// Values of source.
+const (
+	SourceApp  = "app"
+	SourceHost = "host"
+)
+
+// The enumerations as stored: a value's index is its code in the database,
+// and 0 is "not stated" where a field is optional. Append only: a code is
+// never renumbered or reused.
+var (
+	typeNames   = []string{"", TypeRunStarted, TypeAuthChecked, TypeRecoveryAttempted, TypeRunSucceeded, TypeRunFailed, TypeSessionCleared}
+	modeNames   = []string{"", ModeHeadlessOnly, ModeInteractiveRequired}
+	actionNames = []string{"", ActionNone, ActionAutoRepair, ActionRepairFromChrome, ActionInteractiveRepair, ActionClearSession, ActionRetry}
+	sourceNames = []string{"", SourceApp, SourceHost}
+)
+
+// Codes of the enumerations, for the report loop.
+const (
+	codeRunStarted = iota + 1
+	codeAuthChecked
+	codeRecoveryAttempted
+	codeRunSucceeded
+	codeRunFailed
+	codeSessionCleared
+)
+
+const (
+	codeModeHeadless = iota + 1
+	codeModeInteractive
+)
+
+const (
+	codeActionNone = iota + 1
+	codeActionAutoRepair
+	codeActionRepairFromChrome
+	codeActionInteractiveRepair
+	codeActionClearSession
+	codeActionRetry
+)
+
+func indexOf(names []string, v string) int {
+	for i, n := range names {
+		if n == v {
+			return i
+		}
+	}
+	return -1
+}
+
+// Event is one dogfood event, as sent by the app or recorded by the host.
+// It has no free-text field: nothing in it can carry a cookie value, a URL
+// or page content.
+type Event struct {
+	EventID           string    `json:"event_id"`
+	Type              string    `json:"type"`
+	At                time.Time `json:"at"`
+	ConnectorID       string    `json:"connector_id"`
+	RunID             string    `json:"run_id"`
+	AuthModeUsed      string    `json:"auth_mode_used"`
+	AuthFailureReason string    `json:"auth_failure_reason"`
+	RecoveryAction    string    `json:"recovery_action"`
+	RecoverySuccess   *bool     `json:"recovery_success"`
+	TimeToSuccessMS   *int64    `json:"time_to_success_ms"`
+	Source            string    `json:"source"`
+}
+
+// wireEvent is an event as it arrives: every field optional so that a
+// missing one gets its own message.
+type wireEvent struct {
+	EventID           *string `json:"event_id"`
+	Type              *string `json:"type"`
+	At                *string `json:"at"`
+	ConnectorID       *string `json:"connector_id"`
+	RunID             *string `json:"run_id"`
+	AuthModeUsed      *string `json:"auth_mode_used"`
+	AuthFailureReason *string `json:"auth_failure_reason"`
+	RecoveryAction    *string `json:"recovery_action"`
+	RecoverySuccess   *bool   `json:"recovery_success"`
+	TimeToSuccessMS   *int64  `json:"time_to_success_ms"`
+	Source            *string `json:"source"`
+}
+
+// LineError is one problem of one input line.
+type LineError struct {
+	Line    int    `json:"line"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+func (e LineError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Message)
+	}
+	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Message)
+}
+
+// BatchError refuses a whole batch: it lists every problem of every bad
+// line. Nothing of a refused batch is stored.
+type BatchError struct {
+	Lines    []LineError
+	BadLines int // distinct lines with a problem
+	Events   int // lines holding an event, good or bad
+}
+
+func (e *BatchError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "batch refused, nothing was stored: %d of %d events are invalid", e.BadLines, e.Events)
+	for _, l := range e.Lines {
+		b.WriteString("\n")
+		b.WriteString(l.Error())
+	}
+	return b.String()
+}
+
+// ErrEmptyBatch is returned for a body with no event in it.
+var ErrEmptyBatch = errors.New("no event in the body: send one JSON object or JSON lines")
+
+// validReasons are the taxonomy codes an event may carry.
+var validReasons = func() map[string]bool {
+	m := map[string]bool{}
+	for _, r := range taxonomy.Reasons() {
+		m[string(r.Code)] = true
+	}
+	return m
+}()
+
+// ParseEvents reads one JSON object, or JSON lines (one object per line;
+// blank lines are skipped), and validates every event. Missing event ids
+// are generated and a missing at becomes now. Any bad line refuses the
+// whole batch: the error is a *BatchError naming every bad line and field.
+func ParseEvents(data []byte, now time.Time) ([]Event, error) {
+	lines := splitLines(data)
+	if len(lines) == 0 {
+		return nil, ErrEmptyBatch
+	}
+	// One object spread over several lines (pretty-printed) is one event.
+	if !json.Valid(lines[0].text) && json.Valid(bytes.TrimSpace(data)) {
+		lines = []line{{no: lines[0].no, text: bytes.TrimSpace(data)}}
+	}
+	events := make([]Event, 0, len(lines))
+	be := &BatchError{Events: len(lines)}
+	for _, l := range lines {
+		ev, errs := parseLine(l.no, l.text, now)
+		if len(errs) > 0 {
+			be.Lines = append(be.Lines, errs...)
+			be.BadLines++
+			continue
+		}
+		events = append(events, ev)
+	}
+	if be.BadLines > 0 {
+		return nil, be
+	}
+	return events, nil
+}
+
+type line struct {
+	no   int
+	text []byte
+}
+
+func splitLines(data []byte) []line {
+	var out []line
+	for no := 1; len(data) > 0; no++ {
+		var text []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			text, data = data[:i], data[i+1:]
+		} else {
+			text, data = data, nil
+		}
+		text = bytes.TrimSpace(text)
+		if len(text) > 0 {
+			out = append(out, line{no, text})
+		}
+	}
+	return out
+}
+
+func parseLine(no int, text []byte, now time.Time) (Event, []LineError) {
+	fail := func(field, format string, args ...any) []LineError {
+		return []LineError{{Line: no, Field: field, Message: fmt.Sprintf(format, args...)}}
+	}
+	if text[0] != '{' {
+		return Event{}, fail("", "want a JSON object")
+	}
+	var w wireEvent
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return Event{}, []LineError{jsonLineError(no, err)}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Event{}, fail("", "extra data after the JSON object")
+	}
+	return validate(no, w, now)
+}
+
+// jsonLineError turns a decoding error into a message naming the field.
+func jsonLineError(no int, err error) LineError {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		want := te.Type.String()
+		switch want {
+		case "string":
+			want = "a string"
+		case "bool":
+			want = "true or false"
+		case "int64":
+			want = "a whole number"
+		}
+		return LineError{Line: no, Field: te.Field, Message: fmt.Sprintf("want %s, got %s", want, te.Value)}
+	case errors.As(err, &se):
+		return LineError{Line: no, Message: fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, err)}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return LineError{Line: no, Field: name, Message: "unknown field (events carry only the documented fields)"}
+	}
+	return LineError{Line: no, Message: "invalid JSON: " + err.Error()}
+}
+
+func validate(no int, w wireEvent, now time.Time) (Event, []LineError) {
+	var errs []LineError
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, LineError{Line: no, Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	ev := Event{
+		Type: str(w.Type), ConnectorID: str(w.ConnectorID), RunID: str(w.RunID),
+		AuthModeUsed: str(w.AuthModeUsed), AuthFailureReason: str(w.AuthFailureReason),
+		RecoveryAction: str(w.RecoveryAction), RecoverySuccess: w.RecoverySuccess,
+		TimeToSuccessMS: w.TimeToSuccessMS, Source: str(w.Source),
+	}
+	if w.EventID == nil {
+		ev.EventID = newID()
+	} else if id, ok := canonicalUUID(*w.EventID); ok {
+		ev.EventID = id
+	} else {
+		bad("event_id", "%q is not a UUID", *w.EventID)
+	}
+	switch {
+	case w.Type == nil:
+		bad("type", "missing")
+	case indexOf(typeNames, ev.Type) <= 0:
+		bad("type", "%q is not one of %s", ev.Type, strings.Join(typeNames[1:], ", "))
+	}
+	if w.At == nil {
+		ev.At = now.UTC().Truncate(time.Microsecond)
+	} else if t, err := time.Parse(time.RFC3339Nano, *w.At); err != nil {
+		bad("at", "%q is not an RFC 3339 time (2026-01-02T15:04:05Z)", *w.At)
+	} else {
+		ev.At = t.UTC().Truncate(time.Microsecond)
+	}
+	switch {
+	case w.ConnectorID == nil || ev.ConnectorID == "":
+		bad("connector_id", "missing")
+	case !validConnectorID(ev.ConnectorID):
+		bad("connector_id", "%q is not a connector id (1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit)", ev.ConnectorID)
+	}
+	if w.RunID == nil {
+		bad("run_id", "missing")
+	} else if id, ok := canonicalUUID(ev.RunID); ok {
+		ev.RunID = id
+	} else {
+		bad("run_id", "%q is not a UUID", ev.RunID)
+	}
+	if indexOf(modeNames, ev.AuthModeUsed) < 0 {
+		bad("auth_mode_used", "%q is not one of %s", ev.AuthModeUsed, strings.Join(modeNames[1:], ", "))
+	}
+	if ev.AuthFailureReason != "" && !validReasons[ev.AuthFailureReason] {
+		bad("auth_failure_reason", "%q is not a taxonomy code", ev.AuthFailureReason)
+	}
+	if indexOf(actionNames, ev.RecoveryAction) < 0 {
+		bad("recovery_action", "%q is not one of %s", ev.RecoveryAction, strings.Join(actionNames[1:], ", "))
+	} else {
+		switch ev.Type {
+		case TypeRecoveryAttempted:
+			if ev.RecoveryAction == "" || ev.RecoveryAction == ActionNone {
+				bad("recovery_action", "a recovery_attempted event must name its action")
+			}
+		case TypeSessionCleared:
+			if ev.RecoveryAction != "" && ev.RecoveryAction != ActionClearSession {
+				bad("recovery_action", "a session_cleared event's action is clear_session, not %q", ev.RecoveryAction)
+			}
+			ev.RecoveryAction = ActionClearSession
+		}
+	}
+	if ev.RecoverySuccess != nil && ev.Type != TypeRecoveryAttempted && ev.Type != "" {
+		bad("recovery_success", "only a recovery_attempted event has one")
+	}
+	if ev.TimeToSuccessMS != nil {
+		if *ev.TimeToSuccessMS < 0 {
+			bad("time_to_success_ms", "%d is negative", *ev.TimeToSuccessMS)
+		} else if ev.Type != TypeRunSucceeded && ev.Type != "" {
+			bad("time_to_success_ms", "only a run_succeeded event has one")
+		}
+	}
+	switch {
+	case w.Source == nil:
+		ev.Source = SourceApp
+	case indexOf(sourceNames, ev.Source) <= 0:
+		bad("source", "%q is not one of app, host", ev.Source)
+	}
+	return ev, errs
+}
+
+// canonicalUUID accepts the 36-character form only and returns it in lower
+// case.
+func canonicalUUID(s string) (string, bool) {
+	if len(s) != 36 {
+		return "", false
+	}
+	u, err := uuid.Parse(s)
+	if err != nil {
+		return "", false
+	}
+	return u.String(), true
+}
+
+// validConnectorID is the connector package's id rule:
+// ^[a-z0-9][a-z0-9._-]{0,63}$.
+func validConnectorID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// newID returns a time-ordered UUID (version 7), which keeps the event id
+// index append-mostly.
+func newID() string {
+	u, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return u.String()
+}
