@@ -66,6 +66,14 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		LoadConnectors: connectorLoader(e.paths),
 		NoAutoRepair:   isOff(e.getenv("AUTHBRIDGE_AUTO_REPAIR")),
 	}
+	if v := e.getenv("AUTHBRIDGE_VERIFY_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			fmt.Fprintf(e.stderr, "authbridge: AUTHBRIDGE_VERIFY_TIMEOUT=%q is not a positive duration such as 10s\n", v)
+			return ExitUsage
+		}
+		cfg.VerifyTimeout = d
+	}
 	if *readyFD > 0 {
 		fd := *readyFD
 		cfg.Ready = func() {

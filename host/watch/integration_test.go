@@ -50,12 +50,13 @@ func start(t *testing.T, initial []storetest.Cookie) *harness {
 	})
 	ready := make(chan struct{})
 	w.cfg.Read = func(p string, d []string) ([]chromeprofile.StoredCookie, error) {
+		cs, err := chromeprofile.ReadCookieMeta(p, d)
 		select {
 		case <-ready:
 		default:
-			close(ready) // the baseline read is done: the watches are set
+			close(ready) // the baseline is read and the watches are set
 		}
-		return chromeprofile.ReadCookieMeta(p, d)
+		return cs, err
 	}
 	done := make(chan error, 1)
 	ctx := t.Context()

@@ -180,7 +180,7 @@ type loop struct {
 	retry   *time.Timer
 	backoff time.Duration
 
-	done    chan struct{}
+	done chan struct{}
 
 	snaps      map[string]map[cookieID]fingerprint
 	profiles   string // Local State's profiles, as compared

@@ -1,0 +1,220 @@
+package metrics
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ExportTimeFormat is how `at` is written in exports and API answers: UTC,
+// always six fractional digits (events are kept to the microsecond).
+const ExportTimeFormat = "2006-01-02T15:04:05.000000Z"
+
+// MarshalJSON writes every field, in the documented order, with null for an
+// absent recovery_success or time_to_success_ms and "" for an unstated
+// string; the export schema depends on this shape.
+func (e Event) MarshalJSON() ([]byte, error) {
+	return appendEventJSON(make([]byte, 0, 320), &e), nil
+}
+
+func appendEventJSON(b []byte, e *Event) []byte {
+	b = append(b, `{"event_id":`...)
+	b = strconv.AppendQuote(b, e.EventID)
+	b = append(b, `,"type":`...)
+	b = strconv.AppendQuote(b, e.Type)
+	b = append(b, `,"at":"`...)
+	b = e.At.UTC().AppendFormat(b, ExportTimeFormat)
+	b = append(b, `","connector_id":`...)
+	b = strconv.AppendQuote(b, e.ConnectorID)
+	b = append(b, `,"run_id":`...)
+	b = strconv.AppendQuote(b, e.RunID)
+	b = append(b, `,"auth_mode_used":`...)
+	b = strconv.AppendQuote(b, e.AuthModeUsed)
+	b = append(b, `,"auth_failure_reason":`...)
+	b = strconv.AppendQuote(b, e.AuthFailureReason)
+	b = append(b, `,"recovery_action":`...)
+	b = strconv.AppendQuote(b, e.RecoveryAction)
+	b = append(b, `,"recovery_success":`...)
+	if e.RecoverySuccess == nil {
+		b = append(b, "null"...)
+	} else {
+		b = strconv.AppendBool(b, *e.RecoverySuccess)
+	}
+	b = append(b, `,"time_to_success_ms":`...)
+	if e.TimeToSuccessMS == nil {
+		b = append(b, "null"...)
+	} else {
+		b = strconv.AppendInt(b, *e.TimeToSuccessMS, 10)
+	}
+	b = append(b, `,"source":`...)
+	b = strconv.AppendQuote(b, e.Source)
+	return append(b, '}')
+}
+
+// Page is one page of an export: events in key order and the cursor of the
+// next page ("" after the last).
+type Page struct {
+	Events []Event `json:"events"`
+	Next   string  `json:"next"`
+}
+
+// MaxPage is the largest export page the API answers.
+const MaxPage = 10000
+
+// ExportPage returns up to limit events at or after since (every event when
+// since is nil), after the cursor (from the previous page's Next; "" for the
+// first page), in (connector_id, at, event_id) order.
+func (r *Recorder) ExportPage(ctx context.Context, since *time.Time, cursor string, limit int) (Page, error) {
+	db, err := r.database()
+	if err != nil {
+		return Page{}, err
+	}
+	if limit <= 0 || limit > MaxPage {
+		limit = MaxPage
+	}
+	from := int64(math.MinInt64)
+	if since != nil {
+		from = since.UnixMicro()
+	}
+	c, err := decodeCursor(cursor)
+	if err != nil {
+		return Page{}, err
+	}
+	rows, err := db.QueryContext(ctx, `SELECT connector_id, at_us, event_id, run_id, type, auth_mode_used, auth_failure_reason,
+	recovery_action, recovery_success, time_to_success_ms, source FROM metric_events
+	WHERE at_us >= ? AND (connector_id, at_us, event_id) > (?, ?, ?) ORDER BY connector_id, at_us, event_id LIMIT ?`,
+		from, c.connector, c.at, c.eventID, limit)
+	if err != nil {
+		return Page{}, fmt.Errorf("export: %w", err)
+	}
+	defer rows.Close()
+	p := Page{Events: []Event{}}
+	var last cursorKey
+	for rows.Next() {
+		ev, key, err := scanEvent(rows)
+		if err != nil {
+			return Page{}, fmt.Errorf("export: %w", err)
+		}
+		p.Events = append(p.Events, ev)
+		last = key
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, fmt.Errorf("export: %w", err)
+	}
+	if len(p.Events) == limit {
+		p.Next = last.encode()
+	}
+	return p, nil
+}
+
+// Export writes every event at or after since as JSON lines (the export
+// schema), in (connector_id, at, event_id) order.
+func (r *Recorder) Export(ctx context.Context, w io.Writer, since *time.Time) error {
+	cursor := ""
+	for {
+		p, err := r.ExportPage(ctx, since, cursor, MaxPage)
+		if err != nil {
+			return err
+		}
+		if err := WriteNDJSON(w, p.Events); err != nil {
+			return err
+		}
+		if p.Next == "" {
+			return nil
+		}
+		cursor = p.Next
+	}
+}
+
+// WriteNDJSON writes events one JSON object per line.
+func WriteNDJSON(w io.Writer, events []Event) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf []byte
+	for i := range events {
+		buf = appendEventJSON(buf[:0], &events[i])
+		buf = append(buf, '\n')
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+func scanEvent(rows *sql.Rows) (Event, cursorKey, error) {
+	var (
+		ev                        Event
+		atUS                      int64
+		eid, rid                  []byte
+		typ, mode, action, source int64
+		success, tts              sql.NullInt64
+	)
+	if err := rows.Scan(&ev.ConnectorID, &atUS, &eid, &rid, &typ, &mode, &ev.AuthFailureReason, &action, &success, &tts, &source); err != nil {
+		return ev, cursorKey{}, err
+	}
+	e, err := uuid.FromBytes(eid)
+	if err != nil {
+		return ev, cursorKey{}, fmt.Errorf("stored event_id: %w", err)
+	}
+	rn, err := uuid.FromBytes(rid)
+	if err != nil {
+		return ev, cursorKey{}, fmt.Errorf("stored run_id: %w", err)
+	}
+	ev.EventID, ev.RunID = e.String(), rn.String()
+	ev.At = time.UnixMicro(atUS).UTC()
+	ev.Type, ev.AuthModeUsed = name(typeNames, typ), name(modeNames, mode)
+	ev.RecoveryAction, ev.Source = name(actionNames, action), name(sourceNames, source)
+	if success.Valid {
+		v := success.Int64 != 0
+		ev.RecoverySuccess = &v
+	}
+	if tts.Valid {
+		v := tts.Int64
+		ev.TimeToSuccessMS = &v
+	}
+	return ev, cursorKey{ev.ConnectorID, atUS, eid}, nil
+}
+
+func name(names []string, code int64) string {
+	if code < 0 || code >= int64(len(names)) {
+		return "code_" + strconv.FormatInt(code, 10)
+	}
+	return names[code]
+}
+
+// cursorKey is the key of the last event of a page.
+type cursorKey struct {
+	connector string
+	at        int64
+	eventID   []byte
+}
+
+func (k cursorKey) encode() string {
+	b := binary.BigEndian.AppendUint64(nil, uint64(k.at))
+	b = append(b, k.eventID...)
+	b = append(b, k.connector...)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ErrBadCursor is returned for an export cursor this package did not make.
+var ErrBadCursor = errors.New("bad export cursor")
+
+func decodeCursor(s string) (cursorKey, error) {
+	if s == "" {
+		return cursorKey{connector: "", at: math.MinInt64, eventID: []byte{}}, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 24 {
+		return cursorKey{}, ErrBadCursor
+	}
+	return cursorKey{at: int64(binary.BigEndian.Uint64(b)), eventID: b[8:24], connector: string(b[24:])}, nil
+}

@@ -1,0 +1,417 @@
+package metrics
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Report answers the five questions per connector and overall. Its JSON is
+// the `authbridge report --json` output and the GET /v1/report answer.
+type Report struct {
+	GeneratedAt time.Time `json:"generated_at"`
+	// Since is the start of the window (events at or after it); null means
+	// every stored event.
+	Since      *time.Time `json:"since"`
+	Connectors []Figures  `json:"connectors"`
+	Overall    Figures    `json:"overall"`
+}
+
+// Figures are the answers for one connector, or for all of them together
+// (ConnectorID empty). Percentages are 0 to 100, rounded to one decimal, and
+// null when their denominator is zero.
+type Figures struct {
+	ConnectorID string `json:"connector_id,omitempty"`
+	// Runs counts the runs in the window; SucceededRuns and InteractiveRuns
+	// are the denominators of the percentages below.
+	Runs            int `json:"runs"`
+	SucceededRuns   int `json:"succeeded_runs"`
+	InteractiveRuns int `json:"interactive_runs"`
+	// 1. Runs that stayed headless, over all runs.
+	HeadlessOnlyPct *float64 `json:"headless_only_pct"`
+	// 2. Runs that needed interactive login, over all runs, and how many of
+	// them per taxonomy reason.
+	InteractiveRequiredPct *float64       `json:"interactive_required_pct"`
+	InteractiveByReason    map[string]int `json:"interactive_by_reason"`
+	// 3. Of interactive runs, those whose first recovery attempt succeeded.
+	RecoveredInOneAttemptPct *float64 `json:"recovered_in_one_attempt_pct"`
+	// 4. Time to success over successful runs.
+	TimeToSuccessMS Percentiles `json:"time_to_success_ms"`
+	// 5. How recovery chains began.
+	FirstRecoveryAction FirstActions `json:"first_recovery_action"`
+	Chains              int          `json:"chains"`
+	Events              int          `json:"events"`
+}
+
+// Percentiles are nearest-rank percentiles in milliseconds, null when N is 0.
+type Percentiles struct {
+	P50 *int64 `json:"p50"`
+	P90 *int64 `json:"p90"`
+	N   int    `json:"n"`
+}
+
+// FirstActions counts recovery chains by their first recovery action.
+type FirstActions struct {
+	ClearSession int `json:"clear_session"`
+	// GuidedRepair is repair_from_chrome or interactive_repair.
+	GuidedRepair int `json:"guided_repair"`
+	// Other is auto_repair or retry.
+	Other int `json:"other"`
+	// None is a chain that reached its success with no recovery action.
+	None int `json:"none"`
+}
+
+// row is one event as the report needs it.
+type row struct {
+	at      int64 // microseconds since the epoch
+	run     [16]byte
+	typ     uint8
+	mode    uint8
+	action  uint8
+	success int8 // -1 not stated, 0 false, 1 true
+	reason  string
+	tts     int64 // -1 not stated
+}
+
+// tally accumulates the answers of one connector (or of all).
+type tally struct {
+	runs, succeeded, interactive, recoveredFirst int
+	byReason                                     map[string]int
+	tts                                          []int64
+	first                                        FirstActions
+	chains, events                               int
+}
+
+func (t *tally) add(o *tally) {
+	t.runs += o.runs
+	t.succeeded += o.succeeded
+	t.interactive += o.interactive
+	t.recoveredFirst += o.recoveredFirst
+	for k, v := range o.byReason {
+		if t.byReason == nil {
+			t.byReason = map[string]int{}
+		}
+		t.byReason[k] += v
+	}
+	t.tts = append(t.tts, o.tts...)
+	t.first.ClearSession += o.first.ClearSession
+	t.first.GuidedRepair += o.first.GuidedRepair
+	t.first.Other += o.first.Other
+	t.first.None += o.first.None
+	t.chains += o.chains
+	t.events += o.events
+}
+
+func (t *tally) figures(connector string) Figures {
+	f := Figures{
+		ConnectorID: connector, Runs: t.runs, SucceededRuns: t.succeeded, InteractiveRuns: t.interactive,
+		HeadlessOnlyPct:          pct(t.runs-t.interactive, t.runs),
+		InteractiveRequiredPct:   pct(t.interactive, t.runs),
+		InteractiveByReason:      map[string]int{},
+		RecoveredInOneAttemptPct: pct(t.recoveredFirst, t.interactive),
+		FirstRecoveryAction:      t.first,
+		Chains:                   t.chains,
+		Events:                   t.events,
+	}
+	for k, v := range t.byReason {
+		f.InteractiveByReason[k] = v
+	}
+	vals := slices.Clone(t.tts)
+	slices.Sort(vals)
+	f.TimeToSuccessMS = Percentiles{P50: nearestRank(vals, 50), P90: nearestRank(vals, 90), N: len(vals)}
+	return f
+}
+
+// pct is 100·n/d rounded to one decimal (half away from zero), or nil when
+// d is 0.
+func pct(n, d int) *float64 {
+	if d == 0 {
+		return nil
+	}
+	v := math.Round(float64(n)*1000/float64(d)) / 10
+	return &v
+}
+
+// nearestRank is the p-th percentile of sorted values by the nearest-rank
+// method: the value at rank ceil(p/100 · n), counting from 1.
+func nearestRank(sorted []int64, p int) *int64 {
+	n := len(sorted)
+	if n == 0 {
+		return nil
+	}
+	rank := max((p*n+99)/100, 1)
+	v := sorted[rank-1]
+	return &v
+}
+
+// runState is what the report keeps of one run while it reads a connector's
+// events in order.
+type runState struct {
+	firstAt        int64
+	lifecycle      bool // has run_started, run_succeeded or run_failed
+	interactive    bool
+	reason         string // first failure reason
+	attempted      bool
+	firstAttemptOK bool
+	succeeded      bool
+}
+
+// pass reads one connector's events in (at, event_id) order.
+type pass struct {
+	runIdx     map[[16]byte]int32
+	runs       []runState
+	pending    int64 // first run_started since the last success
+	hasPending bool
+	chainOpen  bool
+	chainFirst uint8 // first recovery action code of the open chain, 0: none yet
+	t          tally
+}
+
+func newPass() *pass {
+	return &pass{runIdx: map[[16]byte]int32{}, t: tally{byReason: map[string]int{}}}
+}
+
+func (p *pass) add(r *row) {
+	p.t.events++
+	idx, ok := p.runIdx[r.run]
+	if !ok {
+		idx = int32(len(p.runs))
+		p.runIdx[r.run] = idx
+		p.runs = append(p.runs, runState{firstAt: r.at})
+	}
+	rs := &p.runs[idx]
+	switch r.typ {
+	case codeRunStarted, codeRunSucceeded, codeRunFailed:
+		rs.lifecycle = true
+	}
+	if r.mode == codeModeInteractive {
+		rs.interactive = true
+	}
+	failure := r.reason != "" && r.reason != "OK"
+	if failure && rs.reason == "" {
+		rs.reason = r.reason
+	}
+	if r.typ == codeRecoveryAttempted && !rs.attempted {
+		rs.attempted, rs.firstAttemptOK = true, r.success == 1
+	}
+	// Chains: a failure (or a clear) opens one when none is open; its first
+	// recovery action is remembered; the next success closes it.
+	if !p.chainOpen && (failure || r.typ == codeRunFailed || r.typ == codeSessionCleared) {
+		p.chainOpen, p.chainFirst = true, 0
+		p.t.chains++
+	}
+	if p.chainOpen && p.chainFirst == 0 && (r.typ == codeRecoveryAttempted || r.typ == codeSessionCleared) {
+		p.chainFirst = r.action
+	}
+	if r.typ == codeRunStarted && !p.hasPending {
+		p.pending, p.hasPending = r.at, true
+	}
+	if r.typ == codeRunSucceeded && !rs.succeeded {
+		rs.succeeded = true
+		tts := r.tts
+		if tts < 0 {
+			start := rs.firstAt
+			if p.hasPending {
+				start = p.pending
+			}
+			tts = max(r.at-start, 0) / 1000
+		}
+		p.t.tts = append(p.t.tts, tts)
+		p.hasPending = false
+		if p.chainOpen {
+			p.closeChain()
+		}
+	}
+}
+
+func (p *pass) closeChain() {
+	switch p.chainFirst {
+	case 0, codeActionNone:
+		p.t.first.None++
+	case codeActionClearSession:
+		p.t.first.ClearSession++
+	case codeActionRepairFromChrome, codeActionInteractiveRepair:
+		p.t.first.GuidedRepair++
+	default:
+		p.t.first.Other++
+	}
+	p.chainOpen = false
+}
+
+// finish counts the runs and a chain still open at the end of the window.
+func (p *pass) finish() *tally {
+	if p.chainOpen && p.chainFirst != 0 {
+		p.closeChain()
+	} else if p.chainOpen {
+		// An open chain with no action yet is counted in chains only.
+		p.chainOpen = false
+	}
+	for i := range p.runs {
+		rs := &p.runs[i]
+		if !rs.lifecycle {
+			continue
+		}
+		p.t.runs++
+		if rs.succeeded {
+			p.t.succeeded++
+		}
+		if rs.interactive {
+			p.t.interactive++
+			reason := rs.reason
+			if reason == "" {
+				reason = "UNKNOWN"
+			}
+			p.t.byReason[reason]++
+			if rs.attempted && rs.firstAttemptOK {
+				p.t.recoveredFirst++
+			}
+		}
+	}
+	return &p.t
+}
+
+// builder turns connectors' ordered rows into a report.
+type builder struct {
+	rep     *Report
+	overall tally
+	cur     *pass
+	curID   string
+}
+
+func newBuilder(now time.Time, since *time.Time) *builder {
+	return &builder{rep: &Report{GeneratedAt: now.UTC(), Since: since, Connectors: []Figures{}}}
+}
+
+func (b *builder) connector(id string) {
+	b.flush()
+	b.cur, b.curID = newPass(), id
+}
+
+func (b *builder) flush() {
+	if b.cur == nil {
+		return
+	}
+	t := b.cur.finish()
+	b.rep.Connectors = append(b.rep.Connectors, t.figures(b.curID))
+	b.overall.add(t)
+	b.cur = nil
+}
+
+func (b *builder) done() *Report {
+	b.flush()
+	b.rep.Overall = b.overall.figures("")
+	return b.rep
+}
+
+// BuildReport computes the report from events in memory (any order; they
+// are sorted by connector, at, event_id). Events before since are left out
+// when since is set. It gives the same answers as Recorder.Report over the
+// same events.
+func BuildReport(events []Event, since *time.Time, now time.Time) *Report {
+	evs := make([]*Event, 0, len(events))
+	for i := range events {
+		if since != nil && events[i].At.Before(*since) {
+			continue
+		}
+		evs = append(evs, &events[i])
+	}
+	slices.SortFunc(evs, func(a, b *Event) int {
+		if c := strings.Compare(a.ConnectorID, b.ConnectorID); c != 0 {
+			return c
+		}
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return strings.Compare(a.EventID, b.EventID)
+	})
+	b := newBuilder(now, since)
+	for i, ev := range evs {
+		if i == 0 || ev.ConnectorID != evs[i-1].ConnectorID {
+			b.connector(ev.ConnectorID)
+		}
+		r := row{
+			at: ev.At.UnixMicro(), typ: uint8(indexOf(typeNames, ev.Type)), mode: uint8(max(indexOf(modeNames, ev.AuthModeUsed), 0)),
+			action: uint8(max(indexOf(actionNames, ev.RecoveryAction), 0)), success: -1, reason: ev.AuthFailureReason, tts: -1,
+		}
+		r.run = uuid.MustParse(ev.RunID)
+		if ev.RecoverySuccess != nil {
+			r.success = 0
+			if *ev.RecoverySuccess {
+				r.success = 1
+			}
+		}
+		if ev.TimeToSuccessMS != nil {
+			r.tts = *ev.TimeToSuccessMS
+		}
+		b.cur.add(&r)
+	}
+	return b.done()
+}
+
+// Report computes the report over the stored events at or after since
+// (every event when since is nil). It streams the table in key order
+// (connector_id, at, event_id) in one statement, so it reads one consistent
+// snapshot, and keeps only per-run state in memory.
+func (r *Recorder) Report(ctx context.Context, since *time.Time) (*Report, error) {
+	db, err := r.database()
+	if err != nil {
+		return nil, err
+	}
+	from := int64(math.MinInt64)
+	if since != nil {
+		from = since.UnixMicro()
+	}
+	rows, err := db.QueryContext(ctx, `SELECT connector_id, at_us, run_id, type, auth_mode_used, auth_failure_reason,
+	recovery_action, recovery_success, time_to_success_ms FROM metric_events WHERE at_us >= ? ORDER BY connector_id, at_us, event_id`, from)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	defer rows.Close()
+	b := newBuilder(r.clock(), since)
+	var (
+		conn, run, reason sql.RawBytes
+		cur               []byte
+		typ, mode, action int64
+		success, tts      sql.NullInt64
+		ev                row
+	)
+	reasons := map[string]string{"": ""}
+	for code := range validReasons {
+		reasons[code] = code
+	}
+	for rows.Next() {
+		if err := rows.Scan(&conn, &ev.at, &run, &typ, &mode, &reason, &action, &success, &tts); err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		if b.cur == nil || !bytes.Equal(conn, cur) {
+			cur = append(cur[:0], conn...)
+			b.connector(string(conn))
+		}
+		copy(ev.run[:], run)
+		ev.typ, ev.mode, ev.action = uint8(typ), uint8(mode), uint8(action)
+		ev.success, ev.tts = -1, -1
+		if success.Valid {
+			ev.success = int8(success.Int64)
+		}
+		if tts.Valid {
+			ev.tts = tts.Int64
+		}
+		var ok bool
+		if ev.reason, ok = reasons[string(reason)]; !ok {
+			ev.reason = string(reason)
+			reasons[ev.reason] = ev.reason
+		}
+		b.cur.add(&ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	return b.done(), nil
+}
