@@ -5,7 +5,7 @@
 
 import { NativeBridge, HOST_NAME } from './bridge.js';
 import { RpcError } from './rpc.js';
-import { CookieIndex, readScope, normalizeDomain } from './cookieindex.js';
+import { CookieIndex, readScope, normalizeDomain, cookieMeta, isExpired } from './cookieindex.js';
 import { ChangeForwarder, normalizeWatch } from './changes.js';
 import { StatusStore, badgeFor } from './status.js';
 
@@ -67,6 +67,18 @@ export function startWorker({
       await Promise.all(domains.map((d) => index.prime(d)));
       log.info?.(`authbridge: watching ${watch.length} connector(s), ${domains.length} domain(s), ${index.size} cookie(s) indexed`);
       return {};
+    },
+
+    // cookies.meta: metadata (never values) of up to `limit` persistent
+    // cookies of the whole profile, for the host to find this profile's
+    // cookie store on disk.
+    async 'cookies.meta'(msg) {
+      const limit = msg.limit === undefined ? 500 : msg.limit;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 5000) throw badRequest('limit must be a whole number from 1 to 5000');
+      const all = await chrome.cookies.getAll({});
+      const t = now();
+      const persistent = all.filter((c) => !c.session && !isExpired(c, t));
+      return { cookies: persistent.slice(0, limit).map(cookieMeta), total: all.length };
     },
 
     async 'tabs.open'(msg) {

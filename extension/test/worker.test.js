@@ -163,3 +163,18 @@ test('a popup from another extension is ignored', () => {
   chrome.runtime.onConnect.emit(port);
   assert.equal(port.sent.length, 0);
 });
+
+test('cookies.meta gives persistent, unexpired cookies of the whole profile without values', async () => {
+  const { native } = setup([
+    cookie({ name: 'keep', domain: '.a.test', session: false, expirationDate: NOW / 1000 + 3600, value: 'SECRET1' }),
+    cookie({ name: 'sess', domain: 'b.test', session: true, value: 'SECRET2' }),
+    cookie({ name: 'gone', domain: 'c.test', session: false, expirationDate: NOW / 1000 - 1, value: 'SECRET3' }),
+  ]);
+  await connectHost(native());
+  const res = await hostRequest(native(), { id: 'h1', type: 'cookies.meta', limit: 10 });
+  assert.deepEqual(res.result.cookies.map((c) => c.name), ['keep']);
+  assert.equal(res.result.total, 3);
+  assert.ok(!JSON.stringify(res).includes('SECRET'), 'a value reached the host');
+  const bad = await hostRequest(native(), { id: 'h2', type: 'cookies.meta', limit: 0 });
+  assert.equal(bad.error.code, 'bad_request');
+});

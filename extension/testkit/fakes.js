@@ -88,9 +88,11 @@ export class FakeCookies {
   async getAll(details) {
     this.calls.push(details);
     const snapshot = this.cookies.filter((c) => {
-      const d = norm(c.domain);
-      const s = norm(details.domain);
-      if (!(d === s || d.endsWith('.' + s))) return false;
+      if (details.domain !== undefined) {
+        const d = norm(c.domain);
+        const s = norm(details.domain);
+        if (!(d === s || d.endsWith('.' + s))) return false;
+      }
       if (details.partitionKey) return true;
       return !c.partitionKey;
     });

@@ -56,6 +56,14 @@ type Config struct {
 	ExtraRoutes map[string]HandlerFunc
 	// ProfileWriter writes repaired cookies into persistent profiles.
 	ProfileWriter ProfileWriter
+	// Profiles binds bridges to on-disk profiles and watches them (nil:
+	// no binding, no disk watching).
+	Profiles Profiles
+	// NoLiveEvents ignores the extension's cookie change events, so only
+	// the disk watcher heals (AUTHBRIDGE_LIVE_EVENTS=off).
+	NoLiveEvents bool
+	// NoDiskEvents ignores the disk watcher's events.
+	NoDiskEvents bool
 	// NoAutoRepair turns automatic repair off: a changed sign-in then only
 	// completes an interactive repair the user started.
 	NoAutoRepair bool
@@ -83,6 +91,7 @@ type Agent struct {
 	active         int
 	started        time.Time
 	sessions       map[string]*sessionState
+	watches        profileWatches
 	lastBridgeGone time.Time
 
 	bridgeHandlers map[string]bridgeHandler
@@ -103,6 +112,8 @@ type BridgeInfo struct {
 	LastActiveAt     time.Time `json:"last_active_at"`
 	ProfileDir       string    `json:"profile_dir,omitempty"`
 	Binding          string    `json:"binding,omitempty"`
+	// BindingDetail says how the profile was found (absent until bound).
+	BindingDetail *Binding `json:"binding_detail,omitempty"`
 }
 
 // New opens the state and prepares an agent; Run serves it.
@@ -232,6 +243,8 @@ type bridgeHello struct {
 	Origin   string `json:"origin"`
 	RelayPID int    `json:"relay_pid"`
 	Protocol int    `json:"protocol"`
+	// UserDataDir is the browser's --user-data-dir, when the relay saw it.
+	UserDataDir string `json:"user_data_dir,omitempty"`
 }
 
 func (a *Agent) acceptBridges(l net.Listener) {
@@ -269,6 +282,7 @@ func (a *Agent) startBridge(c net.Conn) {
 		id: uuid.NewString(), origin: h.Origin, relayPID: h.RelayPID, conn: c,
 		w: nativemsg.NewWriter(c, nativemsg.MaxOutbound), connected: time.Now(), lastActive: time.Now(),
 		pending: map[string]chan envelope{}, closed: make(chan struct{}),
+		userDataDirHint: h.UserDataDir,
 	}
 	b.log = a.log.With("bridge", b.id[:8])
 	a.mu.Lock()
@@ -288,6 +302,7 @@ func (a *Agent) removeBridge(b *bridge) {
 	a.signalBridgesLocked()
 	a.mu.Unlock()
 	a.store.BridgeDisconnected(context.Background(), b.id, time.Now())
+	a.stopWatch(b)
 	b.log.Info("bridge disconnected")
 }
 
@@ -406,6 +421,9 @@ func (a *Agent) reloadConnectors() {
 	for _, b := range bs {
 		go a.sendWatchSet(b)
 	}
+	if a.ctx != nil {
+		a.restartWatches()
+	}
 }
 
 // LiveCookies asks the browser for a connector's cookies, keeping only those
@@ -460,7 +478,10 @@ func (a *Agent) handleHello(ctx context.Context, b *bridge, raw json.RawMessage)
 	b.mu.Unlock()
 	a.store.UpsertBridge(a.ctx, store.Bridge{ID: b.id, Origin: b.origin, ExtensionVersion: h.Version, UserAgent: h.UserAgent,
 		RelayPID: b.relayPID, ConnectedAt: b.connected, LastSeenAt: time.Now()})
-	go a.sendWatchSet(b)
+	go func() {
+		a.sendWatchSet(b)
+		a.bindBridge(b)
+	}()
 	a.mu.Lock()
 	a.signalBridgesLocked()
 	a.mu.Unlock()

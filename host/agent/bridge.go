@@ -54,6 +54,10 @@ type bridge struct {
 	helloDone  bool
 	profileDir string
 	binding    string
+	bound      *Binding
+	// userDataDirHint is the --user-data-dir of the browser that started
+	// the relay, when the relay could tell.
+	userDataDirHint string
 
 	seq    atomic.Uint64
 	closed chan struct{}
@@ -62,11 +66,16 @@ type bridge struct {
 func (b *bridge) info() BridgeInfo {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return BridgeInfo{
+	info := BridgeInfo{
 		ID: b.id, Origin: b.origin, ExtensionID: b.extID, ExtensionVersion: b.extVersion,
 		UserAgent: b.userAgent, RelayPID: b.relayPID, ConnectedAt: b.connected,
 		LastActiveAt: b.lastActive, ProfileDir: b.profileDir, Binding: b.binding,
 	}
+	if b.bound != nil {
+		c := *b.bound
+		info.BindingDetail = &c
+	}
+	return info
 }
 
 func (b *bridge) touch() {

@@ -18,6 +18,9 @@ const healDebounce = 150 * time.Millisecond
 // onAuthCookiesChanged routes a batch of cookie changes to the connectors
 // whose auth cookies they touch.
 func (a *Agent) onAuthCookiesChanged(b *bridge, changes []cookieChange) {
+	if a.cfg.NoLiveEvents {
+		return
+	}
 	defs, _ := a.Connectors()
 	for _, d := range defs {
 		if touchesAuth(d, changes) {

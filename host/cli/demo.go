@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -337,7 +336,7 @@ func (d *demo) stopProcesses() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if err := d.client.JSON(ctx, "GET", "/v1/ping", nil, &ping); err == nil && ping.PID > 0 {
-			syscall.Kill(ping.PID, syscall.SIGTERM)
+			stopProcess(ping.PID)
 		}
 	}
 }

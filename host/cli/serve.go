@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/authbridge/authbridge/host/agent"
+	"github.com/authbridge/authbridge/host/chromeprofile"
 	"github.com/authbridge/authbridge/host/connector"
 	"github.com/authbridge/authbridge/host/localapi"
+	"github.com/authbridge/authbridge/host/metrics"
 	"github.com/authbridge/authbridge/host/paths"
 	"github.com/authbridge/authbridge/host/relay"
 )
@@ -60,11 +62,17 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		return ExitError
 	}
 	defer closeLog()
+	rec := metrics.NewRecorder(nil, log) // attached to the state database once agent.New opens it
 	cfg := agent.Config{
 		Paths: e.paths, Version: Version, IdleExit: *idle, Log: log,
+		ExtraRoutes: metrics.Routes(rec), OnOutcome: rec.OnOutcome,
 		AllowedOrigins: allowedOrigins(e.paths),
 		LoadConnectors: connectorLoader(e.paths),
 		NoAutoRepair:   isOff(e.getenv("AUTHBRIDGE_AUTO_REPAIR")),
+		NoLiveEvents:   isOff(e.getenv("AUTHBRIDGE_LIVE_EVENTS")),
+		NoDiskEvents:   isOff(e.getenv("AUTHBRIDGE_DISK_EVENTS")),
+		Profiles:       &profiles{getenv: e.getenv, log: log},
+		ProfileWriter:  &chromeprofile.ProfileWriter{},
 	}
 	if v := e.getenv("AUTHBRIDGE_VERIFY_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -90,6 +98,7 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "authbridge:", err)
 		return ExitError
 	}
+	rec.Attach(a.Store().DB)
 	if err := a.Run(ctx); err != nil {
 		log.Error("agent failed", "err", err)
 		fmt.Fprintln(e.stderr, "authbridge:", err)

@@ -1,3 +1,5 @@
+//go:build !windows
+
 // Package e2e holds the end-to-end tests: the real authbridge binary, real
 // headless Chromium with the real extension loaded, real native messaging,
 // real sockets and a real SQLite file. They never skip when CI is set.
@@ -80,6 +82,7 @@ type world struct {
 	// extraEnv is given to every authbridge command and to the browser
 	// (and so to the relay and the agent it starts).
 	extraEnv []string
+	siteBase string // the demo site's base URL, when there is one
 }
 
 func newWorld(t *testing.T) *world {

@@ -1,3 +1,5 @@
+//go:build !windows
+
 package e2e
 
 import (
@@ -45,6 +47,7 @@ func demoWorld(t *testing.T, env ...string) (*world, *demosite.Site, string) {
 	t.Cleanup(site.Close)
 	u, _ := url.Parse(base)
 	w := newWorld(t)
+	w.siteBase = base
 	w.extraEnv = append([]string{"AUTHBRIDGE_RESOLVE=*:" + u.Port() + ":127.0.0.1"}, env...)
 	def := site.Definition(base)
 	w.writeConnector(map[string]any{
@@ -127,7 +130,10 @@ func signInTab(t *testing.T, ctx context.Context, loginURL string, navigate bool
 		chromedp.WaitVisible(chromedp.ID("account-name")),
 	)
 	if err := chromedp.Do(sctx, steps...); err != nil {
-		t.Fatalf("sign in on the demo site: %v", err)
+		dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
+		defer dcancel()
+		where, _ := chromedp.Run(dctx, chromedp.Evaluate[string](`location.href + " :: " + document.body.innerText.slice(0, 300)`))
+		t.Fatalf("sign in on the demo site: %v (the tab shows %q)", err, where)
 	}
 }
 

@@ -107,15 +107,15 @@ func sortedReasons(m map[string]int) []string {
 // Chart geometry, in SVG user units.
 const (
 	chartWidth = 720
-	labelWidth = 170
+	labelWidth = 250
 	barHeight  = 22
 	barGap     = 10
 	chartPad   = 24
 )
 
 type svgBar struct {
-	Y, X, W, H  int
-	Class       string
+	Y, X, W, H   int
+	Class        string
 	Label, Text  string
 	TextX, TextY int
 }
@@ -162,7 +162,7 @@ func HTML(rep *Report) ([]byte, error) {
 			Recovered: pctText(f.RecoveredInOneAttemptPct),
 			P50:       msText(f.TimeToSuccessMS.P50), P90: msText(f.TimeToSuccessMS.P90),
 			Reasons: reasonsText(f.InteractiveByReason),
-			Chains: fmt.Sprintf("%d clear first, %d guided repair first, %d other, %d none",
+			Chains: fmt.Sprintf("clear %d, guided %d, other %d, none %d",
 				f.FirstRecoveryAction.ClearSession, f.FirstRecoveryAction.GuidedRepair, f.FirstRecoveryAction.Other, f.FirstRecoveryAction.None),
 		})
 	}
@@ -186,7 +186,7 @@ func chartHeight(n, perItem int) int { return chartPad*2 + n*perItem }
 // interactive share.
 func headlessChart(rep *Report) svgChart {
 	c := svgChart{Title: "Headless share of runs, per connector", Desc: "Each bar is 100% of a connector's runs: the dark part stayed headless, the hatched part needed interactive login."}
-	span := chartWidth - labelWidth - 60
+	span := chartWidth - labelWidth - 130
 	y := chartPad
 	for _, f := range rep.Connectors {
 		c.Labels = append(c.Labels, svgLabel{Y: y + barHeight/2 + 5, Text: f.ConnectorID})
@@ -315,7 +315,7 @@ dt { font-weight: 600; color: var(--ink); margin-top: .5rem; }
 
 <h2>Answers per connector</h2>
 <table>
-<thead><tr><th scope="col">Connector</th><th scope="col">Runs</th><th scope="col">1. Headless</th><th scope="col">2. Interactive</th><th scope="col">By reason</th><th scope="col">3. Recovered in one attempt</th><th scope="col">4. Time to success P50</th><th scope="col">P90</th><th scope="col">5. Recovery chains began with</th></tr></thead>
+<thead><tr><th scope="col">Connector</th><th scope="col">Runs</th><th scope="col">1. Headless</th><th scope="col">2. Interactive</th><th scope="col">By reason</th><th scope="col">3. Recovered in one attempt</th><th scope="col">4. Time to success P50</th><th scope="col">P90</th><th scope="col">5. Chains began with</th></tr></thead>
 <tbody>
 {{- range $i, $r := .Rows}}
 <tr{{if eq $r.ConnectorID ""}} class="overall"{{end}}><td>{{$r.Name}}</td><td>{{$r.Runs}}</td><td>{{$r.Headless}}</td><td>{{$r.Interactive}}</td><td class="text">{{$r.Reasons}}</td><td>{{$r.Recovered}}</td><td>{{$r.P50}}</td><td>{{$r.P90}}</td><td class="text">{{$r.Chains}}</td></tr>

@@ -65,7 +65,8 @@ func Run(ctx context.Context, cfg Config, in io.Reader, out io.Writer) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	r := &relay{cfg: cfg, browserOut: nativemsg.NewWriter(out, nativemsg.MaxOutbound), frames: make(chan []byte, 64)}
+	r := &relay{cfg: cfg, browserOut: nativemsg.NewWriter(out, nativemsg.MaxOutbound), frames: make(chan []byte, 64),
+		userDataDir: BrowserUserDataDir()}
 
 	// Frames from the browser are read in their own goroutine so that EOF
 	// on stdin ends the relay at once, whatever the agent is doing.
@@ -105,6 +106,8 @@ type relay struct {
 	cfg        Config
 	browserOut *nativemsg.Writer
 	frames     chan []byte
+
+	userDataDir string // the browser's --user-data-dir, if seen
 
 	mu    sync.Mutex
 	conn  net.Conn
@@ -180,7 +183,8 @@ func (r *relay) connect(ctx context.Context) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	hello, _ := json.Marshal(map[string]any{"type": "bridge.hello", "origin": r.cfg.Origin, "relay_pid": os.Getpid(), "protocol": 1})
+	hello, _ := json.Marshal(map[string]any{"type": "bridge.hello", "origin": r.cfg.Origin, "relay_pid": os.Getpid(), "protocol": 1,
+		"user_data_dir": r.userDataDir})
 	if err := nativemsg.NewWriter(conn, 0).WriteFrame(hello); err != nil {
 		conn.Close()
 		return nil, err

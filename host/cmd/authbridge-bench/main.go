@@ -81,7 +81,9 @@ func (b *bench) close() {
 	if b.client != nil {
 		var ping struct{ PID int }
 		if b.client.JSON(context.Background(), "GET", "/v1/ping", nil, &ping) == nil && ping.PID > 0 {
-			syscall.Kill(ping.PID, syscall.SIGTERM)
+			if p, err := os.FindProcess(ping.PID); err == nil {
+				p.Signal(syscall.SIGTERM)
+			}
 		}
 	}
 	if b.site != nil {
@@ -226,7 +228,9 @@ func summarize(ds []time.Duration) stats {
 	return stats{rank(0.5), rank(0.99)}
 }
 
-func ms(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64) + " ms" }
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64) + " ms"
+}
 
 type row struct {
 	name, median, p99, target, verdict string

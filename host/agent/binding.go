@@ -1,0 +1,190 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/host/store"
+)
+
+// Binding says which on-disk browser profile a bridge serves, and how that
+// was established.
+type Binding struct {
+	ProfileDir  string `json:"profile_dir"`
+	UserDataDir string `json:"user_data_dir"`
+	CookieStore string `json:"cookie_store"`
+	// Method is how the binding was made, e.g. "cookie-match", or
+	// "last-used (assumed)" when no evidence decided.
+	Method   string `json:"method"`
+	Evidence string `json:"evidence"`
+	Assumed  bool   `json:"assumed"`
+}
+
+// Profiles binds bridges to profiles and watches the bound profiles' cookie
+// stores. The agent defines it; the CLI wires the real implementation
+// (chromeprofile and watch packages), tests may use a fake.
+type Profiles interface {
+	// Bind finds the profile whose cookie store holds the live cookies.
+	// hint is the user-data-dir the browser was started with, when known.
+	Bind(ctx context.Context, hint string, live []apitype.CookieMeta) (Binding, error)
+	// Watch watches a bound profile until ctx ends, calling changed with a
+	// connector id when its auth cookies appear or change on disk, and
+	// profilesChanged when Local State's profiles change.
+	Watch(ctx context.Context, b Binding, conns []WatchedConnector, changed func(connectorID string), profilesChanged func()) error
+}
+
+// WatchedConnector is a connector whose auth cookies a watcher follows.
+type WatchedConnector struct {
+	ID          string
+	Domains     []string
+	AuthCookies []string
+}
+
+// profileWatches runs one watcher per bound cookie store, shared by the
+// bridges bound to it.
+type profileWatches struct {
+	mu    sync.Mutex
+	byDir map[string]*profileWatch
+}
+
+type profileWatch struct {
+	cancel  context.CancelFunc
+	bridges map[string]bool
+}
+
+func (a *Agent) watchedConnectors() []WatchedConnector {
+	defs, _ := a.Connectors()
+	out := make([]WatchedConnector, 0, len(defs))
+	for _, d := range defs {
+		out = append(out, WatchedConnector{ID: d.ID, Domains: d.Domains, AuthCookies: d.AuthCookies})
+	}
+	return out
+}
+
+// bindBridge binds a bridge to its profile from evidence (the extension's
+// live persistent cookies against each candidate store), then watches it.
+func (a *Agent) bindBridge(b *bridge) {
+	if a.cfg.Profiles == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
+	defer cancel()
+	var res struct {
+		Cookies []apitype.CookieMeta `json:"cookies"`
+	}
+	if err := b.call(ctx, "cookies.meta", map[string]any{"limit": 1000}, &res); err != nil {
+		b.log.Warn("cookies.meta failed; binding without cookie evidence", "err", err)
+	}
+	bind, err := a.cfg.Profiles.Bind(ctx, b.userDataDirHint, res.Cookies)
+	if err != nil {
+		b.log.Warn("profile binding failed", "err", err)
+		return
+	}
+	b.mu.Lock()
+	b.profileDir, b.binding, b.bound = bind.ProfileDir, bind.Method, &bind
+	b.mu.Unlock()
+	b.log.Info("bridge bound to profile", "profile", bind.ProfileDir, "method", bind.Method, "evidence", bind.Evidence)
+	a.store.UpsertBridge(a.ctx, store.Bridge{ID: b.id, Origin: b.origin, ExtensionVersion: b.info().ExtensionVersion,
+		UserAgent: b.info().UserAgent, RelayPID: b.relayPID, ProfileDir: bind.ProfileDir, BindingMethod: bind.Method,
+		ConnectedAt: b.connected, LastSeenAt: time.Now()})
+	a.startWatch(b, bind)
+	a.mu.Lock()
+	a.signalBridgesLocked()
+	a.mu.Unlock()
+}
+
+func (a *Agent) startWatch(b *bridge, bind Binding) {
+	if bind.CookieStore == "" {
+		return
+	}
+	a.watches.mu.Lock()
+	defer a.watches.mu.Unlock()
+	if a.watches.byDir == nil {
+		a.watches.byDir = map[string]*profileWatch{}
+	}
+	if w := a.watches.byDir[bind.CookieStore]; w != nil {
+		w.bridges[b.id] = true
+		return
+	}
+	ctx, cancel := context.WithCancel(a.ctx)
+	w := &profileWatch{cancel: cancel, bridges: map[string]bool{b.id: true}}
+	a.watches.byDir[bind.CookieStore] = w
+	go func() {
+		err := a.cfg.Profiles.Watch(ctx, bind, a.watchedConnectors(),
+			func(id string) {
+				if a.cfg.NoDiskEvents {
+					return
+				}
+				a.AuthCookiesChanged(id, "watcher")
+			},
+			func() { a.rebindAll() })
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("profile watcher stopped", "store", bind.CookieStore, "err", err)
+		}
+	}()
+}
+
+// stopWatch drops a bridge from its watcher, stopping it with the last one.
+func (a *Agent) stopWatch(b *bridge) {
+	a.watches.mu.Lock()
+	defer a.watches.mu.Unlock()
+	for dir, w := range a.watches.byDir {
+		if w.bridges[b.id] {
+			delete(w.bridges, b.id)
+			if len(w.bridges) == 0 {
+				w.cancel()
+				delete(a.watches.byDir, dir)
+			}
+		}
+	}
+}
+
+// restartWatches restarts every watcher, for a new set of connectors.
+func (a *Agent) restartWatches() {
+	a.mu.Lock()
+	bs := make([]*bridge, 0, len(a.bridges))
+	for _, b := range a.bridges {
+		bs = append(bs, b)
+	}
+	a.mu.Unlock()
+	for _, b := range bs {
+		a.stopWatch(b)
+		b.mu.Lock()
+		bound := b.bound
+		b.mu.Unlock()
+		if bound != nil {
+			a.startWatch(b, *bound)
+		}
+	}
+}
+
+// rebindAll binds every bridge again (a profile was added, removed or
+// renamed in Local State).
+func (a *Agent) rebindAll() {
+	a.mu.Lock()
+	bs := make([]*bridge, 0, len(a.bridges))
+	for _, b := range a.bridges {
+		bs = append(bs, b)
+	}
+	a.mu.Unlock()
+	for _, b := range bs {
+		a.stopWatch(b)
+		go a.bindBridge(b)
+	}
+}
+
+// BindingOf returns a bridge's binding, if any (for status).
+func (b *bridge) bindingInfo() *Binding {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.bound == nil {
+		return nil
+	}
+	c := *b.bound
+	return &c
+}
+
+var _ = fmt.Sprintf

@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/authbridge/authbridge/host/agent"
+	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/host/chromeprofile"
+	"github.com/authbridge/authbridge/host/watch"
+	"github.com/authbridge/authbridge/manifest"
+)
+
+// profiles binds bridges to on-disk profiles with the chromeprofile package
+// and watches them with the watch package (agent.Profiles).
+type profiles struct {
+	getenv func(string) string
+	log    *slog.Logger
+}
+
+// candidateDirs are the user-data-dirs a bridge may run in: the one the
+// browser was started with (when the relay saw it), $AUTHBRIDGE_USER_DATA_DIRS,
+// and every browser's default.
+func (p *profiles) candidateDirs(hint string) []string {
+	var dirs []string
+	seen := map[string]bool{}
+	add := func(d string) {
+		if d == "" {
+			return
+		}
+		if abs, err := filepath.Abs(d); err == nil {
+			d = abs
+		}
+		if seen[d] {
+			return
+		}
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			return
+		}
+		seen[d] = true
+		dirs = append(dirs, d)
+	}
+	add(hint)
+	for _, d := range filepath.SplitList(p.getenv("AUTHBRIDGE_USER_DATA_DIRS")) {
+		add(d)
+	}
+	home, _ := os.UserHomeDir()
+	if h := p.getenv("HOME"); h != "" {
+		home = h
+	}
+	for _, u := range chromeprofile.UserDataDirs(manifest.Env{OS: runtime.GOOS, Home: home, Getenv: p.getenv}) {
+		if u.Exists {
+			add(u.Dir)
+		}
+	}
+	return dirs
+}
+
+func (p *profiles) Bind(ctx context.Context, hint string, live []apitype.CookieMeta) (agent.Binding, error) {
+	var cands []chromeprofile.Profile
+	for _, d := range p.candidateDirs(hint) {
+		ps, err := chromeprofile.Profiles(d)
+		if err != nil {
+			p.log.Warn("list profiles", "dir", d, "err", err)
+			continue
+		}
+		cands = append(cands, ps...)
+	}
+	b, err := chromeprofile.Bind(cands, live)
+	if err != nil {
+		return agent.Binding{}, fmt.Errorf("bind profile (%d candidates): %w", len(cands), err)
+	}
+	return agent.Binding{ProfileDir: b.ProfileDir, UserDataDir: b.UserDataDir, CookieStore: b.CookieStore,
+		Method: b.Method, Evidence: b.Evidence, Assumed: b.Assumed()}, nil
+}
+
+func (p *profiles) Watch(ctx context.Context, b agent.Binding, conns []agent.WatchedConnector, changed func(string), profilesChanged func()) error {
+	ws := make([]watch.Watched, 0, len(conns))
+	for _, c := range conns {
+		if len(c.AuthCookies) == 0 {
+			continue
+		}
+		ws = append(ws, watch.Watched{ID: c.ID, Domains: c.Domains, AuthCookies: c.AuthCookies})
+	}
+	w := watch.New(watch.Config{
+		Store: b.CookieStore, UserDataDir: b.UserDataDir, Connectors: ws, Log: p.log,
+		OnAuthChange: func(e watch.Event) {
+			if e.Kind != watch.Vanished {
+				changed(e.ConnectorID)
+			}
+		},
+		OnProfilesChanged: profilesChanged,
+	})
+	return w.Run(ctx)
+}
+
+var _ = strings.TrimSpace

@@ -1,0 +1,304 @@
+package metrics
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/authbridge/authbridge/host/agent"
+	"github.com/authbridge/authbridge/host/paths"
+	"github.com/authbridge/authbridge/host/safesocket"
+	"github.com/authbridge/authbridge/host/store"
+	"github.com/authbridge/authbridge/taxonomy"
+)
+
+func testPaths(t *testing.T) paths.Paths {
+	t.Helper()
+	home := t.TempDir()
+	p, err := paths.Resolve(func(k string) string {
+		if k == "AUTHBRIDGE_HOME" {
+			return home
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// startAgent runs an agent in this process with the metrics routes.
+func startAgent(t *testing.T, p paths.Paths) (*Recorder, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	rec := NewRecorder(nil, nil)
+	ready := make(chan struct{})
+	a, err := agent.New(ctx, agent.Config{
+		Paths: p, Version: "test", ExtraRoutes: Routes(rec), OnOutcome: rec.OnOutcome,
+		Ready: func() { close(ready) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Attach(a.Store().DB)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("agent stopped: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("agent not ready after 10s")
+	}
+	stop := func() {
+		cancel()
+		<-done
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+	})
+	return rec, stop
+}
+
+// call sends a raw body to the API socket.
+func call(t *testing.T, socket, method, path string, body []byte) (int, []byte) {
+	t.Helper()
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return safesocket.Connect(ctx, socket)
+	}}}
+	defer hc.CloseIdleConnections()
+	req, _ := http.NewRequest(method, "http://authbridge"+path, bytes.NewReader(body))
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func linesOf(events []Event) []byte {
+	var b bytes.Buffer
+	WriteNDJSON(&b, events)
+	return b.Bytes()
+}
+
+// TestAgentDurable posts through a real agent, stops it, and finds every
+// event in the database file opened afresh.
+func TestAgentDurable(t *testing.T) {
+	p := testPaths(t)
+	_, stop := startAgent(t, p)
+	events, _ := storyLog()
+	status, body := call(t, p.APISocket, "POST", "/v1/events", linesOf(events))
+	if status != 200 {
+		t.Fatalf("POST /v1/events = %d %s", status, body)
+	}
+	var st Stored
+	json.Unmarshal(body, &st)
+	if st.Accepted != len(events) || st.Duplicates != 0 {
+		t.Errorf("answer %+v, want %d accepted", st, len(events))
+	}
+	// The same batch again: all duplicates.
+	_, body = call(t, p.APISocket, "POST", "/v1/events", linesOf(events))
+	json.Unmarshal(body, &st)
+	if st.Duplicates != len(events) {
+		t.Errorf("second POST: %+v, want %d duplicates", st, len(events))
+	}
+	// A batch with one bad line is refused whole.
+	bad := append(linesOf([]Event{ev("shop", runR1, TypeRunStarted, 999)}), []byte(`{"type":"run_started","connector_id":"shop","run_id":"nope"}`+"\n")...)
+	status, body = call(t, p.APISocket, "POST", "/v1/events", bad)
+	if status != 400 || !strings.Contains(string(body), "line 2: run_id") || !strings.Contains(string(body), `"code": "bad_request"`) {
+		t.Errorf("bad batch = %d %s; want 400 bad_request naming line 2 run_id", status, body)
+	}
+	status, body = call(t, p.APISocket, "GET", "/v1/report?since=bogus", nil)
+	if status != 400 {
+		t.Errorf("GET /v1/report?since=bogus = %d %s, want 400", status, body)
+	}
+	status, body = call(t, p.APISocket, "GET", "/v1/report", nil)
+	var rep Report
+	if err := json.Unmarshal(body, &rep); status != 200 || err != nil || rep.Overall.Events != len(events) {
+		t.Errorf("GET /v1/report = %d %v: %d events, want %d", status, err, rep.Overall.Events, len(events))
+	}
+	stop()
+
+	st2, err := store.Open(context.Background(), p.StateDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	n, err := NewRecorder(st2.DB, nil).Count(context.Background())
+	if err != nil || n != len(events) {
+		t.Errorf("reopened database holds %d events (%v), want %d", n, err, len(events))
+	}
+}
+
+// TestExportPages reads the export through the API in small pages and
+// gets every event once, equal to what was sent.
+func TestExportPages(t *testing.T) {
+	p := testPaths(t)
+	startAgent(t, p)
+	events, _ := storyLog()
+	if status, body := call(t, p.APISocket, "POST", "/v1/events", linesOf(events)); status != 200 {
+		t.Fatalf("POST = %d %s", status, body)
+	}
+	sent := map[string]string{}
+	for _, e := range events {
+		b, _ := json.Marshal(e)
+		sent[e.EventID] = string(b)
+	}
+	got := 0
+	after := ""
+	for pages := 0; ; pages++ {
+		status, body := call(t, p.APISocket, "GET", "/v1/events/export?limit=7&after="+after, nil)
+		if status != 200 {
+			t.Fatalf("export = %d %s", status, body)
+		}
+		var pg Page
+		if err := json.Unmarshal(body, &pg); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range pg.Events {
+			b, _ := json.Marshal(e)
+			if sent[e.EventID] != string(b) {
+				t.Errorf("exported %s\nsent     %s", b, sent[e.EventID])
+			}
+			delete(sent, e.EventID)
+			got++
+		}
+		if pg.Next == "" {
+			break
+		}
+		after = pg.Next
+	}
+	if got != len(events) || len(sent) != 0 {
+		t.Errorf("exported %d events, %d never; want %d", got, len(sent), len(events))
+	}
+	if status, _ := call(t, p.APISocket, "GET", "/v1/events/export?after=!!", nil); status != 400 {
+		t.Errorf("bad cursor = %d, want 400", status)
+	}
+}
+
+// TestOnOutcome records the host's actions with the fields of the mapping.
+func TestOnOutcome(t *testing.T) {
+	rec := newTestRecorder(t)
+	ctx := context.Background()
+	run := "6f1c1f0e-5d0a-4b7e-9a57-0c1d2e3f4a5b"
+	at := t0.Add(time.Minute)
+	bad := taxonomy.NewResult(taxonomy.SessionExpired, taxonomy.DetailLoginRedirect, 0, nil, "Shop")
+	ok := taxonomy.NewResult(taxonomy.OK, taxonomy.DetailLoggedIn, 0, nil, "Shop")
+	rec.OnOutcome(ctx, agent.Outcome{Connector: "shop", Action: "verify", RunID: run, Result: bad, At: at})
+	rec.OnOutcome(ctx, agent.Outcome{Connector: "shop", Action: agent.RecoveryInteractiveRepair, RunID: run, Result: ok, At: at.Add(time.Second)})
+	rec.OnOutcome(ctx, agent.Outcome{Connector: "shop", Action: agent.RecoveryAutoRepair, Result: bad, At: at.Add(2 * time.Second)})
+	rec.OnOutcome(ctx, agent.Outcome{Connector: "shop", Action: agent.RecoveryClearSession, RunID: "not-a-uuid", At: at.Add(3 * time.Second)})
+	var buf bytes.Buffer
+	if err := rec.Export(ctx, &buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d events recorded, want 4:\n%s", len(lines), buf.String())
+	}
+	var got []Event
+	for _, l := range lines {
+		var e Event
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e)
+	}
+	check := func(i int, typ, reason, action, mode string, success *bool, sameRun bool) {
+		t.Helper()
+		e := got[i]
+		if e.Type != typ || e.AuthFailureReason != reason || e.RecoveryAction != action || e.AuthModeUsed != mode || e.Source != SourceHost {
+			t.Errorf("event %d = %s", i, lines[i])
+		}
+		if (success == nil) != (e.RecoverySuccess == nil) || (success != nil && *success != *e.RecoverySuccess) {
+			t.Errorf("event %d recovery_success = %v, want %v", i, e.RecoverySuccess, success)
+		}
+		if (e.RunID == run) != sameRun {
+			t.Errorf("event %d run_id = %s; tied to the app's run: %v", i, e.RunID, sameRun)
+		}
+	}
+	yes, no := true, false
+	check(0, TypeAuthChecked, "SESSION_EXPIRED", ActionNone, "", nil, true)
+	check(1, TypeRecoveryAttempted, "", ActionInteractiveRepair, ModeInteractiveRequired, &yes, true)
+	check(2, TypeRecoveryAttempted, "SESSION_EXPIRED", ActionAutoRepair, ModeHeadlessOnly, &no, false)
+	check(3, TypeSessionCleared, "", ActionClearSession, "", nil, false)
+}
+
+// TestSIGKILLAfter2xx starts the real binary, kills it with SIGKILL right
+// after a 2xx, and finds every event of the batch in the database.
+func TestSIGKILLAfter2xx(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the authbridge binary")
+	}
+	bin := filepath.Join(t.TempDir(), "authbridge")
+	build := exec.Command("go", "build", "-o", bin, "github.com/authbridge/authbridge/host/cmd/authbridge")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	p := testPaths(t)
+	cmd := exec.Command(bin, "serve", "--foreground")
+	cmd.Env = append(os.Environ(), "AUTHBRIDGE_HOME="+p.Home)
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		conn, err := safesocket.Connect(context.Background(), p.APISocket)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("agent did not listen: %v\n%s", err, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var all []Event
+	for round := range 5 {
+		var batch []Event
+		for i := range 2000 {
+			e := Event{EventID: newID(), Type: TypeRunStarted, At: t0.Add(time.Duration(i) * time.Millisecond),
+				ConnectorID: fmt.Sprintf("site-%d", round), RunID: newID(), Source: SourceApp}
+			batch = append(batch, e)
+		}
+		status, body := call(t, p.APISocket, "POST", "/v1/events", linesOf(batch))
+		if status != 200 {
+			t.Fatalf("POST = %d %s\n%s", status, body, logs.String())
+		}
+		all = append(all, batch...)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+
+	st, err := store.Open(context.Background(), p.StateDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n, err := NewRecorder(st.DB, nil).Count(context.Background())
+	if err != nil || n != len(all) {
+		t.Fatalf("after SIGKILL the database holds %d events (%v), want %d", n, err, len(all))
+	}
+}
