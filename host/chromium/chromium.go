@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -58,6 +60,7 @@ type Browser struct {
 	// Ctx drives the browser's first tab; derive per-step timeouts from it.
 	Ctx    context.Context
 	cancel []context.CancelFunc
+	once   sync.Once
 }
 
 // BaseFlags are the flags every authbridge-started browser gets (see
@@ -129,11 +132,18 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 	return b, nil
 }
 
-// Close stops the browser and waits for it to exit.
+// Close closes the browser gracefully (so that it writes its cookie store
+// and other state to disk), waits for it to exit, and then releases the
+// contexts. It is safe to call more than once.
 func (b *Browser) Close() {
-	for _, c := range b.cancel {
-		c()
-	}
+	b.once.Do(func() {
+		ctx, cancel := context.WithTimeout(b.Ctx, 20*time.Second)
+		chromedp.Cancel(ctx)
+		cancel()
+		for _, c := range b.cancel {
+			c()
+		}
+	})
 }
 
 // HostResolverRules maps every given domain and its subdomains to addr.

@@ -5,12 +5,16 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 
+	"github.com/authbridge/authbridge/host/chromium"
 	"github.com/authbridge/authbridge/host/demosite"
 )
 
@@ -34,9 +38,9 @@ type verifyJSON struct {
 
 // verify runs `authbridge verify CONNECTOR --json` and checks that the exit
 // status is the one the result documents.
-func (w *world) verify(t *testing.T, id string) verifyJSON {
+func (w *world) verify(t *testing.T, id string, args ...string) verifyJSON {
 	t.Helper()
-	out, errOut, code := w.run("", "verify", id, "--json")
+	out, errOut, code := w.run("", append([]string{"verify", id, "--json"}, args...)...)
 	var v verifyJSON
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatalf("verify %s --json (exit %d): %v; stderr %s", id, code, err, errOut)
@@ -56,10 +60,19 @@ func TestEveryReasonThroughTheRealPath(t *testing.T) {
 		"login_url": js.LoginURL, "verify": js.Verify})
 	w.startBrowser("demo.test")
 
+	// Each check is one run of the app: it says the run started, has the
+	// host verify with its run id, and reports how the run ended.
 	check := func(t *testing.T, id, code, detail string, exit int) {
 		t.Helper()
-		v := w.verify(t, id)
+		run := uuid.NewString()
+		w.event(t, map[string]any{"type": "run_started", "connector_id": id, "run_id": run})
+		v := w.verify(t, id, "--run-id", run)
 		r := v.Result
+		if r.Code == "OK" {
+			w.event(t, map[string]any{"type": "run_succeeded", "connector_id": id, "run_id": run, "auth_mode_used": "headless_only"})
+		} else {
+			w.event(t, map[string]any{"type": "run_failed", "connector_id": id, "run_id": run, "auth_mode_used": "interactive_required", "auth_failure_reason": r.Code})
+		}
 		if r.Code != code || r.Detail != detail {
 			t.Fatalf("verify %s = %s/%s, want %s/%s", id, r.Code, r.Detail, code, detail)
 		}
@@ -125,6 +138,47 @@ func TestEveryReasonThroughTheRealPath(t *testing.T) {
 			}
 		}
 	})
+	t.Run("the report shows the app's and the host's events", func(t *testing.T) {
+		var rep struct {
+			Connectors []struct {
+				ConnectorID            string         `json:"connector_id"`
+				Runs                   int            `json:"runs"`
+				InteractiveRequiredPct *float64       `json:"interactive_required_pct"`
+				InteractiveByReason    map[string]int `json:"interactive_by_reason"`
+			} `json:"connectors"`
+		}
+		if err := json.Unmarshal([]byte(w.must("report", "--json")), &rep); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, c := range rep.Connectors {
+			if c.ConnectorID == "demo" {
+				found = true
+				if c.Runs < 9 || c.InteractiveRequiredPct == nil || c.InteractiveByReason["SESSION_EXPIRED"] != 1 || c.InteractiveByReason["NETWORK_OR_TIMEOUT"] != 3 {
+					t.Errorf("report for demo: runs %d, interactive %v, by reason %v", c.Runs, c.InteractiveRequiredPct, c.InteractiveByReason)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("report --json has no demo connector")
+		}
+		sources := map[string]int{}
+		for _, line := range strings.Split(strings.TrimSpace(w.must("report", "--export", "ndjson")), "\n") {
+			var e struct {
+				Source string `json:"source"`
+				Type   string `json:"type"`
+			}
+			json.Unmarshal([]byte(line), &e)
+			sources[e.Source]++
+		}
+		if sources["app"] == 0 || sources["host"] == 0 {
+			t.Errorf("exported events by source = %v, want both app and host", sources)
+		}
+		html := filepath.Join(outDir(t, "report"), "report.html")
+		w.must("report", "--html", html)
+		shotHTML(t, html, filepath.Join(outDir(t, "report"), "report.png"))
+	})
+
 	t.Run("no browser: exit 3", func(t *testing.T) {
 		w.browser.Close()
 		w.browser = nil
@@ -135,4 +189,35 @@ func TestEveryReasonThroughTheRealPath(t *testing.T) {
 		}
 	})
 	_ = context.Background
+}
+
+// event sends one app-side event with `authbridge event`.
+func (w *world) event(t *testing.T, e map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(e)
+	if _, errOut, code := w.run(string(b)+"\n", "event"); code != 0 {
+		t.Fatalf("authbridge event %s: exit %d: %s", b, code, errOut)
+	}
+}
+
+// shotHTML opens a local HTML file in headless Chromium and saves a PNG.
+func shotHTML(t *testing.T, page, png string) {
+	t.Helper()
+	b, err := chromium.Launch(context.Background(), chromium.Options{UserDataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1000, 800), chromedp.Navigate("file://"+page)); err != nil {
+		t.Fatal(err)
+	}
+	img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(png, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
