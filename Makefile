@@ -50,7 +50,7 @@ install: build ## install the binary to ~/.local/bin and register it with every 
 extension-zip: ## the store upload archive at bin/authbridge-extension.zip
 	@mkdir -p bin
 	rm -f bin/authbridge-extension.zip
-	cd extension && zip -qr ../bin/authbridge-extension.zip . -x 'test/*' 'testkit/*' 'tools/*' 'package.json'
+	cd extension && zip -qr ../bin/authbridge-extension.zip . -x 'test/*' 'testkit/*' 'tools/*' 'docs/*' 'package.json' 'README.md'
 	@echo bin/authbridge-extension.zip
 
 cross: ## build for Windows (cgo through mingw-w64) and check that the macOS code compiles

@@ -110,7 +110,10 @@ func (a *Agent) heal(connectorID, trigger string) {
 			return
 		}
 		if wait > 0 {
+			// Failed attempts back off, but the change is not lost: look
+			// again when the back-off ends.
 			a.log.Info("auto-repair backing off", "connector", def.ID, "wait", wait)
+			time.AfterFunc(wait, func() { a.AuthCookiesChanged(def.ID, trigger) })
 			return
 		}
 	}

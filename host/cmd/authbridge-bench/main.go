@@ -43,21 +43,62 @@ var (
 	totalFlag = flag.Int("cookies", 10000, "cookies in the browser")
 	cliRuns   = flag.Int("cli-runs", 60, "runs of the whole CLI")
 	apiRuns   = flag.Int("api-runs", 400, "API calls")
+	healRuns  = flag.Int("heal-runs", 10, "sign-ins healed through live events")
+	diskRuns  = flag.Int("disk-runs", 2, "sign-ins healed through the disk watcher alone (each waits for Chrome to write its store, up to 30 s)")
+	idleFor   = flag.Duration("idle", 60*time.Second, "how long to measure the idle agent's CPU")
+	events    = flag.Int("events", 1_000_000, "events to ingest for the metrics measure")
+	only      = flag.String("only", "", "run only these sections, comma separated: cookies,heal,idle,store,metrics")
 )
+
+func want(section string) bool {
+	if *only == "" {
+		return true
+	}
+	for _, s := range strings.Split(*only, ",") {
+		if strings.TrimSpace(s) == section {
+			return true
+		}
+	}
+	return false
+}
 
 func run() int {
 	flag.Parse()
 	ctx := context.Background()
-	b := &bench{}
-	if err := b.setup(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "bench setup:", err)
+	var rows []row
+	if want("cookies") {
+		b := &bench{}
+		if err := b.setup(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "bench setup:", err)
+			b.close()
+			return 1
+		}
+		r, err := b.measure(ctx)
 		b.close()
-		return 1
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 1
+		}
+		rows = append(rows, r...)
 	}
-	defer b.close()
-	if err := b.measure(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		return 1
+	for _, s := range []struct {
+		name string
+		f    func(context.Context) ([]row, error)
+	}{{"heal", measureHeal}, {"idle", measureIdle}, {"store", measureStore}, {"metrics", measureMetrics}} {
+		if !want(s.name) {
+			continue
+		}
+		r, err := s.f(ctx)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench %s: %v\n", s.name, err)
+			return 1
+		}
+		rows = append(rows, r...)
+	}
+	fmt.Println()
+	fmt.Printf("%-50s %12s %12s  %-18s %s\n", "measure", "median", "p99", "target", "")
+	for _, r := range rows {
+		fmt.Printf("%-50s %12s %12s  %-18s %s\n", r.name, r.median, r.p99, r.target, r.verdict)
 	}
 	return 0
 }
@@ -243,15 +284,15 @@ func verdict(got, target time.Duration) string {
 	return "MISSES"
 }
 
-func (b *bench) measure(ctx context.Context) error {
+func (b *bench) measure(ctx context.Context) ([]row, error) {
 	var rows []row
 	// Warm up: the first request primes the extension's index.
 	body, _, err := b.client.Do(ctx, "GET", "/v1/connectors/demo/cookies?format=playwright", nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if n := countCookies(body); n != 50 {
-		return fmt.Errorf("the connector's answer has %d cookies, want 50", n)
+		return nil, fmt.Errorf("the connector's answer has %d cookies, want 50", n)
 	}
 
 	var api []time.Duration
@@ -260,10 +301,10 @@ func (b *bench) measure(ctx context.Context) error {
 		body, _, err := b.client.Do(ctx, "GET", "/v1/connectors/demo/cookies?format=playwright", nil)
 		api = append(api, time.Since(start))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if n := countCookies(body); n != 50 {
-			return fmt.Errorf("API answer %d has %d cookies, want 50", i, n)
+			return nil, fmt.Errorf("API answer %d has %d cookies, want 50", i, n)
 		}
 	}
 	s := summarize(api)
@@ -279,10 +320,10 @@ func (b *bench) measure(ctx context.Context) error {
 		err := cmd.Run()
 		cli = append(cli, time.Since(start))
 		if err != nil {
-			return fmt.Errorf("authbridge cookies: %w", err)
+			return nil, fmt.Errorf("authbridge cookies: %w", err)
 		}
 		if n := countCookies(out.Bytes()); n != 50 {
-			return fmt.Errorf("CLI answer %d has %d cookies, want 50", i, n)
+			return nil, fmt.Errorf("CLI answer %d has %d cookies, want 50", i, n)
 		}
 	}
 	s = summarize(cli)
@@ -297,10 +338,10 @@ func (b *bench) measure(ctx context.Context) error {
 		err := b.client.JSON(ctx, "POST", "/v1/connectors/demo/verify", nil, &ans)
 		ver = append(ver, time.Since(start))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if ans.Result.Code != "OK" {
-			return fmt.Errorf("verify answered %s, want OK", ans.Result.Code)
+			return nil, fmt.Errorf("verify answered %s, want OK", ans.Result.Code)
 		}
 	}
 	s = summarize(ver)
@@ -310,7 +351,7 @@ func (b *bench) measure(ctx context.Context) error {
 	for i := 0; i < 20; i++ {
 		d, err := b.relayStart()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		relay = append(relay, d)
 	}
@@ -319,17 +360,12 @@ func (b *bench) measure(ctx context.Context) error {
 
 	var ping struct{ PID int }
 	if err := b.client.JSON(ctx, "GET", "/v1/ping", nil, &ping); err != nil {
-		return err
+		return nil, err
 	}
 	rss := rssKiB(ping.PID)
 	rows = append(rows, row{"agent RSS after the runs", fmt.Sprintf("%.1f MiB", float64(rss)/1024), "", "-", "-"})
 
-	fmt.Println()
-	fmt.Printf("%-46s %12s %12s  %-16s %s\n", "measure", "median", "p99", "target", "")
-	for _, r := range rows {
-		fmt.Printf("%-46s %12s %12s  %-16s %s\n", r.name, r.median, r.p99, r.target, r.verdict)
-	}
-	return nil
+	return rows, nil
 }
 
 func countCookies(body []byte) int {
