@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 
 	"github.com/authbridge/authbridge/host/chromium"
 	"github.com/authbridge/authbridge/host/demosite"
 	"github.com/authbridge/authbridge/host/localapi"
+	"github.com/authbridge/authbridge/host/metrics"
 	"github.com/authbridge/authbridge/host/paths"
 	"github.com/authbridge/authbridge/install"
 )
@@ -168,14 +170,15 @@ func (d *demo) run(ctx context.Context, extFlag string) int {
 	d.status(ctx)
 
 	d.step("Signing in to the demo site in that browser, as a user would")
+	run1 := d.appEvent(ctx, "", map[string]any{"type": "run_started"})
 	if err := d.signIn(ctx); err != nil {
 		return d.fail(err)
 	}
 	d.info("signed in as \"ada\"; the site set its session cookie sid")
 	if err := d.waitHealthy(ctx, 5*time.Second); err != nil {
 		d.info("the sign-in was not healed automatically yet (%v); repairing by hand", err)
-		if code := d.action(ctx, "repair"); code != 0 {
-			return code
+		if d.action(ctx, "repair", run1) == "" {
+			return ExitError
 		}
 	} else {
 		d.info("auto-repair saw the new sid cookie and marked the connector Healthy")
@@ -187,10 +190,13 @@ func (d *demo) run(ctx context.Context, extFlag string) int {
 		return d.fail(err)
 	}
 	d.info("full values: authbridge cookies demo --format playwright (run `authbridge demo --keep` to try it on this throw-away home)")
+	d.appEvent(ctx, run1, map[string]any{"type": "run_succeeded", "auth_mode_used": "headless_only"})
 
-	d.step("The site expires the session server-side; verifying now")
+	d.step("The site expires the session server-side; the app's next run verifies")
 	d.site.ExpireSessions()
-	d.action(ctx, "verify")
+	run2 := d.appEvent(ctx, "", map[string]any{"type": "run_started"})
+	reason := d.action(ctx, "verify", run2)
+	d.appEvent(ctx, run2, map[string]any{"type": "run_failed", "auth_mode_used": "interactive_required", "auth_failure_reason": reason})
 
 	d.step("Signing in again in the browser: authbridge repairs the connector by itself")
 	start := time.Now()
@@ -205,6 +211,19 @@ func (d *demo) run(ctx context.Context, extFlag string) int {
 		d.info("the connector's storage state holds the fresh session: %s", storage)
 	}
 	d.status(ctx)
+	run3 := d.appEvent(ctx, "", map[string]any{"type": "run_started"})
+	d.appEvent(ctx, run3, map[string]any{"type": "run_succeeded", "auth_mode_used": "headless_only"})
+
+	d.step("The dogfood report (the app's runs and the host's own actions)")
+	var report metrics.Report
+	if err := d.client.JSON(ctx, "GET", "/v1/report", nil, &report); err != nil {
+		return d.fail(err)
+	}
+	buf := &strings.Builder{}
+	metrics.WriteText(buf, &report)
+	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+		d.info("%s", line)
+	}
 	fmt.Fprintln(d.out, "\nDemo complete.")
 	return ExitOK
 }
@@ -279,10 +298,13 @@ func (d *demo) status(ctx context.Context) {
 	}
 }
 
-func (d *demo) action(ctx context.Context, name string) int {
+// action runs verify or repair for the app's run and returns the result's
+// code ("" on failure).
+func (d *demo) action(ctx context.Context, name, runID string) string {
 	var ans actionAnswer
-	if err := d.client.JSON(ctx, "POST", "/v1/connectors/demo/"+name, nil, &ans); err != nil {
-		return d.fail(err)
+	if err := d.client.JSON(ctx, "POST", "/v1/connectors/demo/"+name, map[string]string{"run_id": runID}, &ans); err != nil {
+		d.fail(err)
+		return ""
 	}
 	d.info("authbridge %s demo:", name)
 	buf := &strings.Builder{}
@@ -290,7 +312,20 @@ func (d *demo) action(ctx context.Context, name string) int {
 	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
 		d.info("  %s", line)
 	}
-	return ExitOK
+	return string(ans.Result.Code)
+}
+
+// appEvent sends a dogfood event as the data-export app would, in run runID
+// (a new run when empty), and returns the run id.
+func (d *demo) appEvent(ctx context.Context, runID string, e map[string]any) string {
+	if runID == "" {
+		runID = uuid.NewString()
+	}
+	e["connector_id"], e["run_id"], e["source"] = "demo", runID, "app"
+	if err := d.client.JSON(ctx, "POST", "/v1/events", e, nil); err != nil {
+		d.info("recording the app's event failed: %v", err)
+	}
+	return runID
 }
 
 func (d *demo) cookies(ctx context.Context) error {
