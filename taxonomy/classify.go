@@ -2,9 +2,6 @@ package taxonomy
 
 import (
 	"fmt"
-	"net/url"
-	"regexp"
-	"strings"
 )
 
 // TransportKind says how a connection failed before any HTTP answer.
@@ -168,51 +165,11 @@ func httpDetail(status int) string { return fmt.Sprintf("http_%d", status) }
 
 func anyMatch(patterns, urls []string) bool {
 	for _, u := range urls {
-		target, ok := matchTarget(u)
-		if !ok {
-			continue
-		}
 		for _, p := range patterns {
-			if matchPattern(p, target) {
+			if MatchPattern(p, u) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// matchTarget is the part of a URL that patterns see: the lower-case host
-// name (without port) followed by the path ("/" when empty). A URL without
-// a scheme is read as https; one without a host matches nothing.
-//
-// TODO: call connector.MatchPattern instead once taxonomy may depend on the
-// connector package (or the matcher moves to a package both can import);
-// this copy keeps its semantics.
-func matchTarget(raw string) (string, bool) {
-	if !strings.Contains(raw, "://") {
-		raw = "https://" + raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Hostname() == "" {
-		return "", false
-	}
-	path := u.Path
-	if path == "" {
-		path = "/"
-	}
-	return strings.ToLower(u.Hostname()) + path, true
-}
-
-// matchPattern reports whether pattern matches target: a substring ignoring
-// letter case, or a Go regexp after "re:". An empty or invalid pattern
-// matches nothing.
-func matchPattern(pattern, target string) bool {
-	if expr, ok := strings.CutPrefix(pattern, "re:"); ok {
-		if expr == "" {
-			return false
-		}
-		re, err := regexp.Compile(expr)
-		return err == nil && re.MatchString(target)
-	}
-	return pattern != "" && strings.Contains(strings.ToLower(target), strings.ToLower(pattern))
 }

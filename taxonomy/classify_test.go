@@ -232,9 +232,8 @@ func TestMatchPattern(t *testing.T) {
 		{"/", "https://demo.test", true},
 	}
 	for _, tt := range tests {
-		target, ok := matchTarget(tt.url)
-		if got := ok && matchPattern(tt.pattern, target); got != tt.want {
-			t.Errorf("matchPattern(%q, %q) = %v, want %v", tt.pattern, tt.url, got, tt.want)
+		if got := MatchPattern(tt.pattern, tt.url); got != tt.want {
+			t.Errorf("MatchPattern(%q, %q) = %v, want %v", tt.pattern, tt.url, got, tt.want)
 		}
 	}
 }

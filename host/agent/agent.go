@@ -322,14 +322,20 @@ func OriginAllowed(origin string, allowed []string) bool {
 	return false
 }
 
-// Bridges lists the connected browser profiles, most recently active first.
-func (a *Agent) Bridges() []BridgeInfo {
+// bridgeList is a snapshot of the connected bridges.
+func (a *Agent) bridgeList() []*bridge {
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	bs := make([]*bridge, 0, len(a.bridges))
 	for _, b := range a.bridges {
 		bs = append(bs, b)
 	}
-	a.mu.Unlock()
+	return bs
+}
+
+// Bridges lists the connected browser profiles, most recently active first.
+func (a *Agent) Bridges() []BridgeInfo {
+	bs := a.bridgeList()
 	out := make([]BridgeInfo, 0, len(bs))
 	for _, b := range bs {
 		out = append(out, b.info())
@@ -359,6 +365,13 @@ func (a *Agent) pickBridge(ctx context.Context, def connector.Definition) (*brid
 		for _, b := range a.bridges {
 			if best == nil || b.info().LastActiveAt.After(best.info().LastActiveAt) {
 				best = b
+			}
+		}
+		if def.SourceProfile != "" {
+			for _, b := range a.bridges {
+				if b.info().ProfileDir == def.SourceProfile {
+					best = b
+				}
 			}
 		}
 		ev := a.bridgeEvent

@@ -144,12 +144,7 @@ func (a *Agent) stopWatch(b *bridge) {
 
 // restartWatches restarts every watcher, for a new set of connectors.
 func (a *Agent) restartWatches() {
-	a.mu.Lock()
-	bs := make([]*bridge, 0, len(a.bridges))
-	for _, b := range a.bridges {
-		bs = append(bs, b)
-	}
-	a.mu.Unlock()
+	bs := a.bridgeList()
 	for _, b := range bs {
 		a.stopWatch(b)
 		b.mu.Lock()
@@ -164,12 +159,7 @@ func (a *Agent) restartWatches() {
 // rebindAll binds every bridge again (a profile was added, removed or
 // renamed in Local State).
 func (a *Agent) rebindAll() {
-	a.mu.Lock()
-	bs := make([]*bridge, 0, len(a.bridges))
-	for _, b := range a.bridges {
-		bs = append(bs, b)
-	}
-	a.mu.Unlock()
+	bs := a.bridgeList()
 	for _, b := range bs {
 		a.stopWatch(b)
 		go a.bindBridge(b)

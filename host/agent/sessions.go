@@ -469,12 +469,7 @@ func (a *Agent) broadcastStatus() {
 	if a.ctx == nil {
 		return
 	}
-	a.mu.Lock()
-	bs := make([]*bridge, 0, len(a.bridges))
-	for _, b := range a.bridges {
-		bs = append(bs, b)
-	}
-	a.mu.Unlock()
+	bs := a.bridgeList()
 	if len(bs) == 0 {
 		return
 	}

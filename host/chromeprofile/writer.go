@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/host/chromium"
 	"github.com/authbridge/authbridge/host/cookies"
 )
 
@@ -49,32 +50,10 @@ type ProfileWriter struct {
 	Output io.Writer
 }
 
-func (w *ProfileWriter) allocatorOptions(dir string) []chromedp.ExecAllocatorOption {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.Flag("headless", "new"),
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("password-store", "basic"),
-		chromedp.Flag("use-mock-keychain", true),
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(dir),
-	)
-	for k, v := range w.Flags {
-		opts = append(opts, chromedp.Flag(k, v))
-	}
-	if w.NoSandbox || os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	if w.ExecPath != "" {
-		opts = append(opts, chromedp.ExecPath(w.ExecPath))
-	}
-	if w.Output != nil {
-		opts = append(opts, chromedp.CombinedOutput(w.Output))
-	}
-	return opts
+func (w *ProfileWriter) allocatorOptions(dir string) ([]chromedp.ExecAllocatorOption, error) {
+	return chromium.AllocatorOptions(chromium.Options{
+		ExecPath: w.ExecPath, UserDataDir: dir, Flags: w.Flags, Output: w.Output, NoSandbox: w.NoSandbox,
+	})
 }
 
 // Replace makes the cookies of profileDir (used as the browser's
@@ -112,7 +91,11 @@ func (w *ProfileWriter) Replace(ctx context.Context, profileDir string, domains 
 	}
 	deadline := time.Now().Add(timeout)
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, w.allocatorOptions(dir)...)
+	aopts, err := w.allocatorOptions(dir)
+	if err != nil {
+		return fmt.Errorf("replace profile cookies in %s: %w", dir, err)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, aopts...)
 	defer cancelAlloc()
 	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
 	defer cancelBrowser()

@@ -18,9 +18,9 @@ import (
 	"github.com/authbridge/authbridge/host/apitype"
 )
 
-// chromium returns the browser for real-browser tests. It skips only
+// chromiumPath returns the browser for real-browser tests. It skips only
 // outside CI: in CI a missing browser fails the test.
-func chromium(t *testing.T) string {
+func chromiumPath(t *testing.T) string {
 	t.Helper()
 	for _, p := range []string{os.Getenv("AUTHBRIDGE_CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
 		if p == "" {
@@ -43,7 +43,11 @@ func chromium(t *testing.T) string {
 func browserCookies(t *testing.T, exe, dir string) map[string]string {
 	t.Helper()
 	w := &ProfileWriter{ExecPath: exe}
-	actx, cancelA := chromedp.NewExecAllocator(t.Context(), w.allocatorOptions(dir)...)
+	opts, err := w.allocatorOptions(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, cancelA := chromedp.NewExecAllocator(t.Context(), opts...)
 	defer cancelA()
 	bctx, cancelB := chromedp.NewContext(actx)
 	defer cancelB()
@@ -65,7 +69,7 @@ func browserCookies(t *testing.T, exe, dir string) map[string]string {
 }
 
 func TestProfileWriterRealChromium(t *testing.T) {
-	exe := chromium(t)
+	exe := chromiumPath(t)
 	dir := filepath.Join(t.TempDir(), "browser-profiles", "demo")
 	w := &ProfileWriter{ExecPath: exe, Timeout: 90 * time.Second}
 	exp := float64(time.Now().Add(48 * time.Hour).Unix())

@@ -53,6 +53,9 @@ type Options struct {
 	Flags map[string]any
 	// Output receives the browser's stdout and stderr (nil: discarded).
 	Output io.Writer
+	// NoSandbox runs Chromium without its sandbox. It is implied as root,
+	// where Chromium does not start otherwise.
+	NoSandbox bool
 }
 
 // Browser is a running Chromium.
@@ -67,7 +70,6 @@ type Browser struct {
 // ARCHITECTURE.md, "Testing with a real browser").
 func BaseFlags() map[string]any {
 	return map[string]any{
-		"no-sandbox":                    true,
 		"disable-gpu":                   true,
 		"disable-quic":                  true,
 		"no-first-run":                  true,
@@ -82,11 +84,10 @@ func BaseFlags() map[string]any {
 	}
 }
 
-// Launch starts Chromium and waits until it answers.
-func Launch(ctx context.Context, o Options) (*Browser, error) {
-	if o.UserDataDir == "" {
-		return nil, errors.New("chromium: a user data dir is required")
-	}
+// AllocatorOptions are the chromedp options that start Chromium as o says:
+// the one place authbridge's browsers (the demo, the tests, the verify
+// probe, the profile writer) get their flags.
+func AllocatorOptions(o Options) ([]chromedp.ExecAllocatorOption, error) {
 	exe := o.ExecPath
 	if exe == "" {
 		var err error
@@ -102,12 +103,17 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 	for k, v := range BaseFlags() {
 		opts = append(opts, chromedp.Flag(k, v))
 	}
+	if o.NoSandbox || os.Geteuid() == 0 {
+		opts = append(opts, chromedp.Flag("no-sandbox", true))
+	}
 	if !o.Headed {
 		opts = append(opts, chromedp.Flag("headless", "new"), chromedp.Flag("hide-scrollbars", true), chromedp.Flag("mute-audio", true))
 	}
 	if o.Extension != "" {
 		opts = append(opts, chromedp.Flag("load-extension", o.Extension),
 			chromedp.Flag("disable-extensions-except", o.Extension))
+	} else {
+		opts = append(opts, chromedp.Flag("disable-extensions", true))
 	}
 	if o.HostResolverRules != "" {
 		opts = append(opts, chromedp.Flag("host-resolver-rules", o.HostResolverRules))
@@ -120,6 +126,18 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 	}
 	if o.Output != nil {
 		opts = append(opts, chromedp.CombinedOutput(o.Output))
+	}
+	return opts, nil
+}
+
+// Launch starts Chromium and waits until it answers.
+func Launch(ctx context.Context, o Options) (*Browser, error) {
+	if o.UserDataDir == "" {
+		return nil, errors.New("chromium: a user data dir is required")
+	}
+	opts, err := AllocatorOptions(o)
+	if err != nil {
+		return nil, err
 	}
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, bcancel := chromedp.NewContext(actx)

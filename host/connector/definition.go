@@ -16,6 +16,10 @@ type Definition struct {
 	Icon        string   `json:"icon,omitempty"`
 	Verify      Verify   `json:"verify"`
 	Session     *Session `json:"session,omitempty"`
+	// SourceProfile is the browser profile directory (absolute) whose
+	// cookies this connector takes, when the user has several: requests go
+	// to the bridge bound to it. Empty means the most recently active one.
+	SourceProfile string `json:"source_profile,omitempty"`
 
 	// Source says where the definition came from: "builtin", or the absolute
 	// path of the file it was loaded from. Not read from JSON.

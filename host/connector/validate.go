@@ -124,6 +124,9 @@ func Validate(d Definition) error {
 			add(fieldErr("session.profile_dir", "%q must be an absolute path", p))
 		}
 	}
+	if p := d.SourceProfile; p != "" && !filepath.IsAbs(p) {
+		add(fieldErr("source_profile", "%q must be an absolute path", p))
+	}
 	return errors.Join(errs...)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/host/chromium"
 	"github.com/authbridge/authbridge/host/cookies"
 	"github.com/authbridge/authbridge/taxonomy"
 )
@@ -45,35 +46,15 @@ type BrowserOptions struct {
 	Output io.Writer
 }
 
-// browserFlags are the flags of ARCHITECTURE.md ("Testing with a real
-// browser") on top of chromedp's defaults. Each probe also gets a fresh
-// --user-data-dir, removed afterwards.
-func (p *probe) browserFlags(dir string) []chromedp.ExecAllocatorOption {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.Flag("headless", "new"),
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("password-store", "basic"),
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(dir),
-	)
-	if rules := p.resolver.HostResolverRules(); rules != "" {
-		opts = append(opts, chromedp.Flag("host-resolver-rules", rules))
-	}
+// browserFlags are authbridge's Chromium flags (host/chromium) with the
+// probe's host mapping. Each probe gets a fresh --user-data-dir, removed
+// afterwards.
+func (p *probe) browserFlags(dir string) ([]chromedp.ExecAllocatorOption, error) {
 	b := p.opts.Browser
-	if b.NoSandbox || os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	if b.ExecPath != "" {
-		opts = append(opts, chromedp.ExecPath(b.ExecPath))
-	}
-	if b.Output != nil {
-		opts = append(opts, chromedp.CombinedOutput(b.Output))
-	}
-	return opts
+	return chromium.AllocatorOptions(chromium.Options{
+		ExecPath: b.ExecPath, UserDataDir: dir, HostResolverRules: p.resolver.HostResolverRules(),
+		Output: b.Output, NoSandbox: b.NoSandbox,
+	})
 }
 
 // browser runs the browser probe: a fresh headless Chromium gets exactly the
@@ -90,7 +71,11 @@ func (p *probe) browser(ctx context.Context) (Report, error) {
 	}
 	defer removeAllRetry(dir)
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, p.browserFlags(dir)...)
+	flags, err := p.browserFlags(dir)
+	if err != nil {
+		return Report{}, fmt.Errorf("%w: %w", ErrBrowserStart, err)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, flags...)
 	defer cancelAlloc()
 	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
 	defer cancelBrowser()
