@@ -7,7 +7,6 @@ import (
 	"github.com/authbridge/authbridge/taxonomy"
 )
 
-
 // Wall is the kind of page that stands between a probe and the signed-in
 // page, as recognised by a definition's verify patterns.
 type Wall string
