@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,6 +144,18 @@ func TestAutoHealAfterSignInAgain(t *testing.T) {
 	}
 	if !profileSignedIn(t, profile, def.Verify.URL) {
 		t.Errorf("a browser on the connector's persistent profile is not signed in after the heal")
+	}
+	// The heal is recorded as a dogfood event.
+	var last map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(w.must("report", "--export", "ndjson")), "\n") {
+		var e map[string]any
+		json.Unmarshal([]byte(line), &e)
+		if e["recovery_action"] == "auto_repair" {
+			last = e
+		}
+	}
+	if last == nil || last["recovery_success"] != true || last["source"] != "host" || last["type"] != "recovery_attempted" {
+		t.Errorf("the last auto_repair event is %v, want a successful recovery_attempted from the host", last)
 	}
 	assertNoLeaks(t, w, []string{now, old})
 }

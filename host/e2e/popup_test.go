@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/authbridge/authbridge/host/demosite"
@@ -260,6 +262,47 @@ func TestPopupTwoConnectorsAndBadge(t *testing.T) {
 		t.Errorf("badge %q, but status has %d connectors needing attention", badge, need)
 	}
 	screenshot(t, p, outDir(t, "popup"), "7-two-connectors")
+
+	// Keyboard: Tab reaches every row's actions, in the rows' order.
+	var order []string
+	for i := 0; i < 40; i++ {
+		if err := chromedp.Do(p, chromedp.KeyEvent("\t")); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := chromedp.Run(p, chromedp.Evaluate[string](`(() => { const a = document.activeElement; const r = a?.closest("[data-connector-id]"); return r && a.dataset.action ? r.dataset.connectorId + "/" + a.dataset.action : ""; })()`))
+		if got != "" && (len(order) == 0 || order[len(order)-1] != got) {
+			order = append(order, got)
+		}
+	}
+	for _, want := range []string{"demo/verify", "demo/repair", "demo/interactive", "demo/clear", "demo-shop/verify", "demo-shop/repair", "demo-shop/interactive", "demo-shop/clear"} {
+		found := false
+		for _, o := range order {
+			found = found || o == want
+		}
+		if !found {
+			t.Errorf("Tab never reaches %s; focus order: %v", want, order)
+		}
+	}
+
+	// 200% zoom and the dark scheme. Chrome caps a popup at 800x600 device
+	// pixels, so at 200% it has at most 400x300 CSS pixels: nothing may
+	// overflow sideways (the page scrolls down instead).
+	err := chromedp.Do(p, chromedp.EmulateViewport(400, 300, chromedp.EmulateScale(2)), chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return chromedp.Void{}, err
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	overflow, _ := chromedp.Run(p, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth + 1`))
+	if overflow {
+		t.Errorf("at 200%% zoom the popup scrolls sideways")
+	}
+	dark, _ := chromedp.Run(p, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`))
+	if dark == "rgb(255, 255, 255)" {
+		t.Errorf("in the dark scheme the popup background is still white")
+	}
+	screenshot(t, p, outDir(t, "popup"), "8-zoom200-dark")
 }
 
 func hasCookie(cs []*networkCookie, name string) bool {
