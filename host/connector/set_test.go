@@ -26,7 +26,10 @@ func fixturesDir(t *testing.T) string {
 			return abs
 		}
 	}
-	t.Skipf("data-connectors fixtures not found in %v (set AUTHBRIDGE_FIXTURES)", dirs)
+	if os.Getenv("CI") != "" {
+		t.Fatalf("data-connectors fixtures not found in %v (set AUTHBRIDGE_FIXTURES)", dirs)
+	}
+	t.Skipf("data-connectors fixtures not found in %v (set AUTHBRIDGE_FIXTURES); with CI set this test fails instead", dirs)
 	return ""
 }
 

@@ -68,7 +68,7 @@ func TestSSLCertFile(t *testing.T) {
 func TestSSLCertFileChild(t *testing.T) {
 	u := os.Getenv(tlsChildURL)
 	if u == "" {
-		t.Skip("run by TestSSLCertFile in a child process")
+		t.Skip("a child process of TestSSLCertFile, which runs it (locally and in CI)")
 	}
 	host := strings.Split(strings.TrimPrefix(u, "https://"), ":")[0]
 	// Options{} reads the resolver from the environment.
