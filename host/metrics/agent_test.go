@@ -245,7 +245,7 @@ func TestOnOutcome(t *testing.T) {
 // after a 2xx, and finds every event of the batch in the database.
 func TestSIGKILLAfter2xx(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: this test builds the authbridge binary")
+		t.Skip("skipped under testing.Short: this test builds the authbridge binary")
 	}
 	bin := filepath.Join(t.TempDir(), "authbridge")
 	build := exec.Command("go", "build", "-o", bin, "github.com/authbridge/authbridge/host/cmd/authbridge")
