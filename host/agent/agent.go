@@ -487,7 +487,7 @@ func (a *Agent) handleHello(ctx context.Context, b *bridge, raw json.RawMessage)
 		return nil, &WireError{Code: "bad_request", Message: "hello: " + err.Error()}
 	}
 	b.mu.Lock()
-	b.extID, b.extVersion, b.userAgent, b.helloDone = h.ExtensionID, h.Version, h.UserAgent, true
+	b.extID, b.extVersion, b.userAgent = h.ExtensionID, h.Version, h.UserAgent
 	b.mu.Unlock()
 	a.store.UpsertBridge(a.ctx, store.Bridge{ID: b.id, Origin: b.origin, ExtensionVersion: h.Version, UserAgent: h.UserAgent,
 		RelayPID: b.relayPID, ConnectedAt: b.connected, LastSeenAt: time.Now()})

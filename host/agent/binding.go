@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -176,5 +175,3 @@ func (b *bridge) bindingInfo() *Binding {
 	c := *b.bound
 	return &c
 }
-
-var _ = fmt.Sprintf

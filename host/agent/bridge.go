@@ -51,7 +51,6 @@ type bridge struct {
 	extVersion string
 	userAgent  string
 	lastActive time.Time
-	helloDone  bool
 	profileDir string
 	binding    string
 	bound      *Binding

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -157,5 +156,3 @@ func needsHealing(h store.Health, recorded bool) bool {
 	}
 	return false
 }
-
-var _ = context.Background

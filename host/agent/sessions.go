@@ -259,7 +259,6 @@ func (a *Agent) verifyOptions(b *bridge) verify.Options {
 // Verify checks a connector's session with the cookies it would run with:
 // the live browser's when one is connected, else its stored session state.
 func (a *Agent) Verify(ctx context.Context, def connector.Definition, runID string) (ActionResult, error) {
-	s := a.session(def.ID)
 	var cs []apitype.Cookie
 	b, err := a.pickBridge(ctx, def)
 	if err == nil {
@@ -281,7 +280,6 @@ func (a *Agent) Verify(ctx context.Context, def connector.Definition, runID stri
 	if err != nil {
 		return ActionResult{}, err
 	}
-	_ = s
 	row, err := a.record(ctx, def, rep.Result, "verify", runID, false)
 	if err != nil {
 		return ActionResult{}, err

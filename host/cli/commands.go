@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -209,5 +208,3 @@ func cmdCookies(ctx context.Context, e *env, args []string) int {
 	e.stdout.Write(body)
 	return ExitOK
 }
-
-var _ = os.Stdout

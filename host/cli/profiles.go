@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 
 	"github.com/authbridge/authbridge/host/agent"
 	"github.com/authbridge/authbridge/host/apitype"
@@ -98,5 +97,3 @@ func (p *profiles) Watch(ctx context.Context, b agent.Binding, conns []agent.Wat
 	})
 	return w.Run(ctx)
 }
-
-var _ = strings.TrimSpace

@@ -18,7 +18,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -199,5 +198,3 @@ func (s *shop) connector() map[string]any {
 		},
 	}
 }
-
-var _ = strings.Repeat

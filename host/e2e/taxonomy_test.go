@@ -188,7 +188,6 @@ func TestEveryReasonThroughTheRealPath(t *testing.T) {
 			t.Errorf("cookies with the browser closed: exit %d (%s), want 3", code, errOut)
 		}
 	})
-	_ = context.Background
 }
 
 // event sends one app-side event with `authbridge event`.
