@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/authbridge/authbridge/host/atomicfile"
@@ -256,16 +255,4 @@ func openLog(p paths.Paths, name string, also io.Writer) (*slog.Logger, func(), 
 		w = io.MultiWriter(f, also)
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})), func() { f.Close() }, nil
-}
-
-// stopProcess asks a process to stop (SIGTERM where there are signals), and
-// kills it where asking is not possible.
-func stopProcess(pid int) {
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return
-	}
-	if err := p.Signal(syscall.SIGTERM); err != nil {
-		p.Kill()
-	}
 }

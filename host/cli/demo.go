@@ -365,14 +365,9 @@ func (d *demo) stopProcesses() {
 		d.site.Close()
 	}
 	if d.client != nil {
-		var ping struct {
-			PID int `json:"pid"`
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		if err := d.client.JSON(ctx, "GET", "/v1/ping", nil, &ping); err == nil && ping.PID > 0 {
-			stopProcess(ping.PID)
-		}
+		d.client.StopAgent(ctx)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"syscall"
 	"time"
 
@@ -146,4 +147,28 @@ func isDown(err error) bool {
 		return true
 	}
 	return false
+}
+
+// StopAgent asks the running agent to stop: it learns the agent's pid from
+// GET /v1/ping and sends it SIGTERM (on Windows, where there are no signals,
+// it ends the process). It does nothing when no agent answers.
+func (c *Client) StopAgent(ctx context.Context) error {
+	var ping struct {
+		PID int `json:"pid"`
+	}
+	saved := c.Start
+	c.Start = nil // never start an agent only to stop it
+	err := c.JSON(ctx, "GET", "/v1/ping", nil, &ping)
+	c.Start = saved
+	if err != nil || ping.PID <= 0 {
+		return nil
+	}
+	p, err := os.FindProcess(ping.PID)
+	if err != nil {
+		return err
+	}
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		return p.Kill()
+	}
+	return nil
 }

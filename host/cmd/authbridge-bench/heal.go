@@ -96,12 +96,7 @@ func (h *healEnv) close() {
 		h.browser.Close()
 	}
 	if h.client != nil {
-		var ping struct{ PID int }
-		if h.client.JSON(context.Background(), "GET", "/v1/ping", nil, &ping) == nil && ping.PID > 0 {
-			if p, err := os.FindProcess(ping.PID); err == nil {
-				p.Kill()
-			}
-		}
+		h.client.StopAgent(context.Background())
 	}
 	if h.site != nil {
 		h.site.Close()

@@ -18,7 +18,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -120,12 +119,7 @@ func (b *bench) close() {
 		b.browser.Close()
 	}
 	if b.client != nil {
-		var ping struct{ PID int }
-		if b.client.JSON(context.Background(), "GET", "/v1/ping", nil, &ping) == nil && ping.PID > 0 {
-			if p, err := os.FindProcess(ping.PID); err == nil {
-				p.Signal(syscall.SIGTERM)
-			}
-		}
+		b.client.StopAgent(context.Background())
 	}
 	if b.site != nil {
 		b.site.Close()
