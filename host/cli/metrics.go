@@ -7,15 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/authbridge/authbridge/host/atomicfile"
 	"github.com/authbridge/authbridge/host/localapi"
 	"github.com/authbridge/authbridge/host/metrics"
-	"github.com/authbridge/authbridge/host/safesocket"
 )
 
 // cmdEvent sends dogfood events (JSON lines on stdin) to the agent in one
@@ -42,7 +39,7 @@ func cmdEvent(ctx context.Context, e *env, args []string) int {
 		return ExitError
 	}
 	// The agent answers with line numbers of the body, which is stdin as is.
-	raw, err := e.postRaw(ctx, "/v1/events", "application/x-ndjson", data)
+	raw, _, err := e.client.Do(ctx, "POST", "/v1/events", localapi.Raw{ContentType: "application/x-ndjson", Data: data})
 	if err != nil {
 		return e.apiError(err)
 	}
@@ -53,46 +50,6 @@ func cmdEvent(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "stored %d events (%d new, %d duplicates already stored)\n", st.Accepted, st.Accepted-st.Duplicates, st.Duplicates)
 	return ExitOK
-}
-
-// postRaw sends a body as is (the local API client marshals its bodies as
-// one JSON value, and JSON lines are not one). It starts the agent first
-// when needed, through the client.
-func (e *env) postRaw(ctx context.Context, path, contentType string, body []byte) ([]byte, error) {
-	if _, _, err := e.client.Do(ctx, "GET", "/v1/ping", nil); err != nil {
-		return nil, err
-	}
-	hc := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return safesocket.Connect(ctx, e.paths.APISocket)
-		},
-	}}
-	defer hc.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(ctx, "POST", "http://authbridge"+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", contentType)
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("read API answer: %w", err)
-	}
-	if resp.StatusCode >= 400 {
-		var ae struct {
-			Error *localapi.Error `json:"error"`
-		}
-		if json.Unmarshal(b, &ae) == nil && ae.Error != nil {
-			ae.Error.Status = resp.StatusCode
-			return nil, ae.Error
-		}
-		return nil, fmt.Errorf("POST %s: HTTP %d", path, resp.StatusCode)
-	}
-	return b, nil
 }
 
 func cmdReport(ctx context.Context, e *env, args []string) int {

@@ -58,28 +58,39 @@ func (c *Client) http() *http.Client {
 	return c.hc
 }
 
-// Do sends a request and returns the raw answer body and content type. An
-// API error answer comes back as *Error.
+// Raw is a request body sent as it is, for bodies that are not one JSON
+// value (JSON lines).
+type Raw struct {
+	ContentType string
+	Data        []byte
+}
+
+// Do sends a request and returns the raw answer body and content type. The
+// body is marshalled as JSON, unless it is a Raw. An API error answer comes
+// back as *Error.
 func (c *Client) Do(ctx context.Context, method, path string, body any) ([]byte, string, error) {
 	var data []byte
-	if body != nil {
+	contentType := "application/json"
+	if r, ok := body.(Raw); ok {
+		data, contentType = r.Data, r.ContentType
+	} else if body != nil {
 		var err error
 		if data, err = json.Marshal(body); err != nil {
 			return nil, "", err
 		}
 	}
-	resp, err := c.send(ctx, method, path, data)
+	resp, err := c.send(ctx, method, path, contentType, data)
 	if err != nil && method == http.MethodGet && isReset(err) {
 		// An agent that was killed can still accept a connection from its
 		// backlog before the kernel closes its socket; a read-only request
 		// is safe to send again.
-		resp, err = c.send(ctx, method, path, data)
+		resp, err = c.send(ctx, method, path, contentType, data)
 	}
 	if err != nil && c.Start != nil && (isDown(err) || (method == http.MethodGet && isReset(err))) {
 		if serr := c.Start(ctx); serr != nil {
 			return nil, "", fmt.Errorf("%w: %v", ErrAgentDown, serr)
 		}
-		resp, err = c.send(ctx, method, path, data)
+		resp, err = c.send(ctx, method, path, contentType, data)
 	}
 	if err != nil {
 		if isDown(err) {
@@ -120,7 +131,7 @@ func (c *Client) JSON(ctx context.Context, method, path string, body, out any) e
 	return nil
 }
 
-func (c *Client) send(ctx context.Context, method, path string, data []byte) (*http.Response, error) {
+func (c *Client) send(ctx context.Context, method, path, contentType string, data []byte) (*http.Response, error) {
 	var rd io.Reader
 	if data != nil {
 		rd = bytes.NewReader(data)
@@ -130,7 +141,7 @@ func (c *Client) send(ctx context.Context, method, path string, data []byte) (*h
 		return nil, err
 	}
 	if data != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	return c.http().Do(req)
 }
