@@ -60,6 +60,8 @@ func (p *profiles) candidateDirs(hint string) []string {
 	return dirs
 }
 
+// Bind lists the profiles of every candidate user-data-dir and picks the one
+// whose cookie store holds the live cookies (chromeprofile.Bind).
 func (p *profiles) Bind(ctx context.Context, hint string, live []apitype.CookieMeta) (agent.Binding, error) {
 	var cands []chromeprofile.Profile
 	for _, d := range p.candidateDirs(hint) {
@@ -78,6 +80,7 @@ func (p *profiles) Bind(ctx context.Context, hint string, live []apitype.CookieM
 		Method: b.Method, Evidence: b.Evidence, Assumed: b.Assumed()}, nil
 }
 
+// Watch runs a watch.Watcher on the bound profile until ctx ends.
 func (p *profiles) Watch(ctx context.Context, b agent.Binding, conns []agent.WatchedConnector, changed func(string), profilesChanged func()) error {
 	ws := make([]watch.Watched, 0, len(conns))
 	for _, c := range conns {
