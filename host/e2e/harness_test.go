@@ -188,6 +188,16 @@ func (w *world) status() statusJSON {
 	return st
 }
 
+// promptJSON is a rendered prompt as the CLI and API print it.
+type promptJSON struct {
+	What   string `json:"what"`
+	Why    string `json:"why"`
+	Action struct {
+		ID    string `json:"id"`
+		Label string `json:"label"`
+	} `json:"action"`
+}
+
 type statusJSON struct {
 	Agent struct {
 		PID int `json:"pid"`
@@ -199,20 +209,13 @@ type statusJSON struct {
 		Binding          string `json:"binding"`
 	} `json:"bridges"`
 	Connectors []struct {
-		ID        string `json:"id"`
-		Health    string `json:"health"`
-		HealthKey string `json:"health_key"`
-		Reason    string `json:"reason"`
-		Detail    string `json:"detail"`
-		Prompt    struct {
-			What   string `json:"what"`
-			Why    string `json:"why"`
-			Action struct {
-				ID    string `json:"id"`
-				Label string `json:"label"`
-			} `json:"action"`
-		} `json:"prompt"`
-		LastInteractiveLoginAt string `json:"last_interactive_login_at"`
+		ID                     string     `json:"id"`
+		Health                 string     `json:"health"`
+		HealthKey              string     `json:"health_key"`
+		Reason                 string     `json:"reason"`
+		Detail                 string     `json:"detail"`
+		Prompt                 promptJSON `json:"prompt"`
+		LastInteractiveLoginAt string     `json:"last_interactive_login_at"`
 	} `json:"connectors"`
 }
 

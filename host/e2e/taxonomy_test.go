@@ -20,18 +20,11 @@ import (
 
 type verifyJSON struct {
 	Result struct {
-		Code       string `json:"code"`
-		Detail     string `json:"detail"`
-		Health     string `json:"health"`
-		ExitStatus int    `json:"exit_status"`
-		Prompt     struct {
-			What   string `json:"what"`
-			Why    string `json:"why"`
-			Action struct {
-				ID    string `json:"id"`
-				Label string `json:"label"`
-			} `json:"action"`
-		} `json:"prompt"`
+		Code       string     `json:"code"`
+		Detail     string     `json:"detail"`
+		Health     string     `json:"health"`
+		ExitStatus int        `json:"exit_status"`
+		Prompt     promptJSON `json:"prompt"`
 	} `json:"result"`
 	Probe string `json:"probe"`
 }

@@ -26,6 +26,8 @@ type healEnv struct {
 	base    string
 	site    *demosite.Site
 	siteURL string
+	port    string
+	env     []string // the environment of authbridge commands in this home
 	browser *chromium.Browser
 	client  *localapi.Client
 
@@ -57,7 +59,8 @@ func newHealEnv(bin, ext string, extraEnv ...string) (*healEnv, error) {
 	if h.siteURL, err = h.site.Start(context.Background(), "127.0.0.1:0"); err != nil {
 		return h, err
 	}
-	port := h.siteURL[strings.LastIndex(h.siteURL, ":")+1:]
+	h.port = h.siteURL[strings.LastIndex(h.siteURL, ":")+1:]
+	port := h.port
 	def := h.site.Definition(h.siteURL)
 	conn, _ := json.Marshal(map[string]any{"id": def.ID, "name": def.Name, "domains": def.Domains, "auth_cookies": def.AuthCookies,
 		"login_url": def.LoginURL, "verify": def.Verify,
@@ -70,8 +73,11 @@ func newHealEnv(bin, ext string, extraEnv ...string) (*healEnv, error) {
 		return h, err
 	}
 	env := append([]string{"AUTHBRIDGE_HOME=" + home, "AUTHBRIDGE_RESOLVE=*:" + port + ":127.0.0.1"}, extraEnv...)
+	h.env = append(os.Environ(), env...)
+	// Every *.test name reaches the demo site, which also serves the bulk
+	// cookies of the other "sites".
 	h.browser, err = chromium.Launch(context.Background(), chromium.Options{UserDataDir: udd, Extension: ext,
-		HostResolverRules: chromium.HostResolverRules("127.0.0.1", "demo.test"), Env: env})
+		HostResolverRules: "MAP *.test 127.0.0.1, MAP test 127.0.0.1", Env: env})
 	if err != nil {
 		return h, err
 	}

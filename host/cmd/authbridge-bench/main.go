@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,12 +23,6 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
-
-	"github.com/authbridge/authbridge/host/chromium"
-	"github.com/authbridge/authbridge/host/demosite"
-	"github.com/authbridge/authbridge/host/localapi"
-	"github.com/authbridge/authbridge/host/paths"
-	"github.com/authbridge/authbridge/install"
 )
 
 func main() {
@@ -102,30 +95,17 @@ func run() int {
 	return 0
 }
 
+// bench is the cookie-latency set-up: a heal environment (home, agent,
+// demo site, browser with the extension) whose browser then gets 10,000
+// cookies.
 type bench struct {
-	base    string
-	bin     string
-	paths   paths.Paths
-	env     []string
-	site    *demosite.Site
-	siteURL string
-	port    string
-	browser *chromium.Browser
-	client  *localapi.Client
+	*healEnv
+	bin string
 }
 
 func (b *bench) close() {
-	if b.browser != nil {
-		b.browser.Close()
-	}
-	if b.client != nil {
-		b.client.StopAgent(context.Background())
-	}
-	if b.site != nil {
-		b.site.Close()
-	}
-	if b.base != "" {
-		os.RemoveAll(b.base)
+	if b.healEnv != nil {
+		b.healEnv.close()
 	}
 }
 
@@ -138,45 +118,10 @@ func (b *bench) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if b.base, err = os.MkdirTemp("", "abbench"); err != nil {
-		return err
-	}
-	home := filepath.Join(b.base, "home")
-	b.paths, _ = paths.Resolve(func(k string) string {
-		if k == "AUTHBRIDGE_HOME" {
-			return home
-		}
-		return os.Getenv(k)
-	})
-	if err := b.paths.EnsureDirs(); err != nil {
-		return err
-	}
-	b.site = demosite.New(demosite.Options{})
-	if b.siteURL, err = b.site.Start(ctx, "127.0.0.1:0"); err != nil {
-		return err
-	}
-	u, _ := url.Parse(b.siteURL)
-	b.port = u.Port()
-	def := b.site.Definition(b.siteURL)
-	conn, _ := json.Marshal(map[string]any{"id": def.ID, "name": def.Name, "domains": def.Domains, "auth_cookies": def.AuthCookies,
-		"login_url": def.LoginURL, "verify": def.Verify})
-	if err := os.WriteFile(filepath.Join(b.paths.ConnectorsDir, "demo.json"), conn, 0o600); err != nil {
-		return err
-	}
-	b.env = append(os.Environ(), "AUTHBRIDGE_HOME="+home, "AUTHBRIDGE_RESOLVE=*:"+b.port+":127.0.0.1", "AUTHBRIDGE_AUTO_REPAIR=off")
-	udd := filepath.Join(b.base, "profile")
-	if _, err := install.Install(install.Options{Home: filepath.Join(b.base, "user"), Binary: b.bin, Browsers: []string{"chromium"}, UserDataDir: udd}); err != nil {
-		return err
-	}
-	b.browser, err = chromium.Launch(context.Background(), chromium.Options{
-		UserDataDir: udd, Extension: ext,
-		HostResolverRules: "MAP *.test 127.0.0.1, MAP test 127.0.0.1",
-		Env:               []string{"AUTHBRIDGE_HOME=" + home, "AUTHBRIDGE_RESOLVE=*:" + b.port + ":127.0.0.1", "AUTHBRIDGE_AUTO_REPAIR=off"},
-	})
+	b.healEnv, err = newHealEnv(b.bin, ext, "AUTHBRIDGE_AUTO_REPAIR=off")
 	if err != nil {
 		return err
 	}
-	b.client = &localapi.Client{Socket: b.paths.APISocket}
 	fmt.Printf("Populating Chromium with %d cookies through real Set-Cookie responses...\n", *totalFlag)
 	start := time.Now()
 	if err := b.populate(); err != nil {
@@ -187,7 +132,7 @@ func (b *bench) setup(ctx context.Context) error {
 		return err
 	}
 	fmt.Printf("  the browser holds %d cookies (%.1fs to populate)\n", n, time.Since(start).Seconds())
-	return b.waitBridge(ctx)
+	return nil
 }
 
 // populate fills the profile: 50 cookies of the demo connector over its
@@ -218,13 +163,7 @@ func (b *bench) populate() error {
 			return fmt.Errorf("visit %s: %w", u, err)
 		}
 	}
-	return chromedp.Do(tctx,
-		chromedp.Navigate(b.siteURL+"/login"),
-		chromedp.SendKeys(chromedp.ID("username"), "ada"),
-		chromedp.SendKeys(chromedp.ID("password"), demosite.DefaultPassword),
-		chromedp.Click(chromedp.ID("sign-in")),
-		chromedp.WaitVisible(chromedp.ID("account-name")),
-	)
+	return b.signIn()
 }
 
 func (b *bench) browserCookieCount() (int, error) {
@@ -233,22 +172,6 @@ func (b *bench) browserCookieCount() (int, error) {
 		return r.Cookies, err
 	}))
 	return len(cs), err
-}
-
-func (b *bench) waitBridge(ctx context.Context) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		var st struct {
-			Bridges []struct {
-				ExtensionVersion string `json:"extension_version"`
-			} `json:"bridges"`
-		}
-		if err := b.client.JSON(ctx, "GET", "/v1/status", nil, &st); err == nil && len(st.Bridges) > 0 && st.Bridges[0].ExtensionVersion != "" {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("the extension did not connect")
 }
 
 // stats are nearest-rank percentiles of durations.
