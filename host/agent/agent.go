@@ -1,17 +1,17 @@
 // Package agent is the per-user authbridge service (`authbridge serve`). It
-// owns the local API socket, the bridge socket the relays connect to, the
-// state database, and the routing of connector requests to the browser
-// profile that serves them.
+// owns the process lifecycle, the bridge socket the relays connect to, the
+// bridges' binding to on-disk profiles, and the routing of connector
+// requests to the browser profile that serves them. Connector sessions are
+// the session package's, definitions the catalog's, the local API the
+// localapi package's; the agent wires them and is their Browser.
 package agent
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"sort"
 	"sync"
@@ -20,11 +20,14 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/host/catalog"
 	"github.com/authbridge/authbridge/host/connector"
 	"github.com/authbridge/authbridge/host/cookies"
+	"github.com/authbridge/authbridge/host/localapi"
 	"github.com/authbridge/authbridge/host/nativemsg"
 	"github.com/authbridge/authbridge/host/paths"
 	"github.com/authbridge/authbridge/host/safesocket"
+	"github.com/authbridge/authbridge/host/session"
 	"github.com/authbridge/authbridge/host/store"
 )
 
@@ -42,8 +45,8 @@ type Config struct {
 	// AllowedOrigins are the extension origins a bridge may speak for.
 	AllowedOrigins []string
 	// LoadConnectors returns the connector definitions; called at start and
-	// when the definitions directory changes.
-	LoadConnectors func() ([]connector.Definition, []Problem)
+	// whenever the connectors folder changes.
+	LoadConnectors catalog.Loader
 	Log            *slog.Logger
 	// Ready is called once both sockets listen.
 	Ready func()
@@ -51,11 +54,11 @@ type Config struct {
 	// package's default).
 	VerifyTimeout time.Duration
 	// OnOutcome is told of every verify, repair and clear the host runs.
-	OnOutcome func(ctx context.Context, o Outcome)
+	OnOutcome func(ctx context.Context, o session.Outcome)
 	// ExtraRoutes adds local API routes ("METHOD /v1/path": handler).
-	ExtraRoutes map[string]HandlerFunc
+	ExtraRoutes map[string]localapi.HandlerFunc
 	// ProfileWriter writes repaired cookies into persistent profiles.
-	ProfileWriter ProfileWriter
+	ProfileWriter session.ProfileWriter
 	// Profiles binds bridges to on-disk profiles and watches them (nil:
 	// no binding, no disk watching).
 	Profiles Profiles
@@ -69,52 +72,30 @@ type Config struct {
 	NoAutoRepair bool
 }
 
-// Problem is a connector definition that could not be loaded.
-type Problem struct {
-	File    string `json:"file"`
-	Message string `json:"message"`
-}
-
 // Agent is the running service.
 type Agent struct {
-	cfg   Config
-	ctx   context.Context
-	log   *slog.Logger
-	store *store.Store
+	cfg      Config
+	ctx      context.Context
+	cancel   context.CancelFunc
+	log      *slog.Logger
+	store    *store.Store
+	catalog  *catalog.Catalog
+	sessions *session.Manager
+	api      *localapi.Server
 
 	mu             sync.Mutex
 	bridges        map[string]*bridge
 	bridgeEvent    chan struct{} // closed and replaced whenever bridges change
-	defs           map[string]connector.Definition
-	problems       []Problem
 	lastUse        time.Time
 	active         int
 	started        time.Time
-	sessions       map[string]*sessionState
 	watches        profileWatches
 	lastBridgeGone time.Time
 
 	bridgeHandlers map[string]bridgeHandler
-	api            http.Handler
 }
 
 type bridgeHandler func(ctx context.Context, b *bridge, raw json.RawMessage) (any, error)
-
-// BridgeInfo describes one connected browser profile.
-type BridgeInfo struct {
-	ID               string    `json:"id"`
-	Origin           string    `json:"origin"`
-	ExtensionID      string    `json:"extension_id,omitempty"`
-	ExtensionVersion string    `json:"extension_version,omitempty"`
-	UserAgent        string    `json:"user_agent,omitempty"`
-	RelayPID         int       `json:"relay_pid"`
-	ConnectedAt      time.Time `json:"connected_at"`
-	LastActiveAt     time.Time `json:"last_active_at"`
-	ProfileDir       string    `json:"profile_dir,omitempty"`
-	Binding          string    `json:"binding,omitempty"`
-	// BindingDetail says how the profile was found (absent until bound).
-	BindingDetail *Binding `json:"binding_detail,omitempty"`
-}
 
 // New opens the state and prepares an agent; Run serves it.
 func New(ctx context.Context, cfg Config) (*Agent, error) {
@@ -136,26 +117,45 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		bridges: map[string]*bridge{}, bridgeEvent: make(chan struct{}),
 		lastUse: time.Now(), started: time.Now(),
 	}
-	a.reloadConnectors()
+	// The agent's lifetime starts now, so that heals may run before Run;
+	// Run ends it.
+	a.ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	a.catalog = catalog.New(cfg.LoadConnectors, cfg.Log)
+	a.sessions = session.New(a.ctx, session.Config{
+		Browser: a, Store: st, Catalog: a.catalog, Notifier: a,
+		VerifyTimeout: cfg.VerifyTimeout, OnOutcome: cfg.OnOutcome,
+		ProfileWriter: cfg.ProfileWriter, NoAutoRepair: cfg.NoAutoRepair, Log: cfg.Log,
+	})
+	a.api = localapi.New(localapi.Config{
+		Agent: a.info, Catalog: a.catalog, Sessions: a.sessions, Bridges: a,
+		Extra: cfg.ExtraRoutes, Busy: a.busy,
+	})
 	a.bridgeHandlers = map[string]bridgeHandler{
-		"hello":           a.handleHello,
-		"api":             a.handleAPI,
-		"cookies.changed": a.handleCookiesChanged,
+		apitype.TypeHello:          a.handleHello,
+		apitype.TypeAPI:            a.handleAPI,
+		apitype.TypeCookiesChanged: a.handleCookiesChanged,
 	}
-	a.api = a.routes()
 	return a, nil
 }
 
 // Store exposes the state database (for in-process tests).
 func (a *Agent) Store() *store.Store { return a.store }
 
+// Sessions exposes the session manager (for in-process tests).
+func (a *Agent) Sessions() *session.Manager { return a.sessions }
+
+func (a *Agent) info() apitype.AgentInfo {
+	return apitype.AgentInfo{PID: os.Getpid(), Version: a.cfg.Version, Socket: a.cfg.Paths.APISocket, Home: a.cfg.Paths.Home, StartedAt: a.started}
+}
+
 // Run listens on both sockets and serves until ctx ends or the agent has
 // been idle for IdleExit.
 func (a *Agent) Run(ctx context.Context) error {
 	defer a.store.Close()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	a.ctx = ctx
+	defer a.cancel()
+	stop := context.AfterFunc(ctx, a.cancel)
+	defer stop()
+	ctx = a.ctx
 	apiL, err := safesocket.Listen(a.cfg.Paths.APISocket)
 	if err != nil {
 		return err
@@ -165,38 +165,28 @@ func (a *Agent) Run(ctx context.Context) error {
 		apiL.Close()
 		return err
 	}
-	srv := &http.Server{
-		Handler:           a.countActive(a.api),
-		ReadHeaderTimeout: 10 * time.Second,
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			if cred, ok := safesocket.PeerOf(c); ok {
-				return context.WithValue(ctx, peerKey{}, cred)
-			}
-			return ctx
-		},
-	}
-	go srv.Serve(apiL)
+	shutdown := a.api.Serve(apiL)
 	go a.acceptBridges(bridgeL)
 	a.log.Info("agent listening", "api", a.cfg.Paths.APISocket, "bridge", a.cfg.Paths.BridgeSocket, "pid", os.Getpid())
+	go func() {
+		if err := a.catalog.Watch(ctx, a.cfg.Paths.ConnectorsDir, a.connectorsChanged); err != nil {
+			a.log.Warn("connectors folder not watched", "err", err)
+		}
+	}()
 	if a.cfg.Ready != nil {
 		a.cfg.Ready()
 	}
-	go a.watchConnectorsDir(ctx)
 	a.idleLoop(ctx)
 	a.log.Info("agent stopping")
 	bridgeL.Close()
 	shutdownCtx, c2 := context.WithTimeout(context.Background(), 2*time.Second)
 	defer c2()
-	srv.Shutdown(shutdownCtx)
-	a.mu.Lock()
-	for _, b := range a.bridges {
+	shutdown(shutdownCtx)
+	for _, b := range a.bridgeList() {
 		b.conn.Close()
 	}
-	a.mu.Unlock()
 	return nil
 }
-
-type peerKey struct{}
 
 func (a *Agent) idleLoop(ctx context.Context) {
 	if a.cfg.IdleExit <= 0 {
@@ -221,30 +211,18 @@ func (a *Agent) idleLoop(ctx context.Context) {
 	}
 }
 
-func (a *Agent) countActive(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// busy counts a request in flight for the idle clock.
+func (a *Agent) busy() (done func()) {
+	a.mu.Lock()
+	a.active++
+	a.lastUse = time.Now()
+	a.mu.Unlock()
+	return func() {
 		a.mu.Lock()
-		a.active++
+		a.active--
 		a.lastUse = time.Now()
 		a.mu.Unlock()
-		defer func() {
-			a.mu.Lock()
-			a.active--
-			a.lastUse = time.Now()
-			a.mu.Unlock()
-		}()
-		h.ServeHTTP(w, r)
-	})
-}
-
-// bridgeHello is the relay's first frame.
-type bridgeHello struct {
-	Type     string `json:"type"`
-	Origin   string `json:"origin"`
-	RelayPID int    `json:"relay_pid"`
-	Protocol int    `json:"protocol"`
-	// UserDataDir is the browser's --user-data-dir, when the relay saw it.
-	UserDataDir string `json:"user_data_dir,omitempty"`
+	}
 }
 
 func (a *Agent) acceptBridges(l net.Listener) {
@@ -266,22 +244,22 @@ func (a *Agent) startBridge(c net.Conn) {
 		c.Close()
 		return
 	}
-	var h bridgeHello
-	if err := json.Unmarshal(raw, &h); err != nil || h.Type != "bridge.hello" {
+	var h apitype.BridgeHello
+	if err := json.Unmarshal(raw, &h); err != nil || h.Type != apitype.TypeBridgeHello {
 		a.log.Warn("bridge's first frame is not bridge.hello")
 		c.Close()
 		return
 	}
 	if !OriginAllowed(h.Origin, a.cfg.AllowedOrigins) {
 		a.log.Warn("bridge refused: origin not allowed", "origin", h.Origin)
-		nativemsg.NewWriter(c, 0).WriteMessage(map[string]any{"type": "error", "error": WireError{Code: "origin_not_allowed", Message: fmt.Sprintf("origin %q is not allowed", h.Origin)}})
+		nativemsg.NewWriter(c, 0).WriteMessage(map[string]any{"type": apitype.TypeError, "error": apitype.Error{Code: apitype.CodeOriginNotAllowed, Message: fmt.Sprintf("origin %q is not allowed", h.Origin)}})
 		c.Close()
 		return
 	}
 	b := &bridge{
 		id: uuid.NewString(), origin: h.Origin, relayPID: h.RelayPID, conn: c,
 		w: nativemsg.NewWriter(c, nativemsg.MaxOutbound), connected: time.Now(), lastActive: time.Now(),
-		pending: map[string]chan envelope{}, closed: make(chan struct{}),
+		pending: map[string]chan apitype.Envelope{}, closed: make(chan struct{}),
 		userDataDirHint: h.UserDataDir,
 	}
 	b.log = a.log.With("bridge", b.id[:8])
@@ -289,9 +267,16 @@ func (a *Agent) startBridge(c net.Conn) {
 	a.bridges[b.id] = b
 	a.signalBridgesLocked()
 	a.mu.Unlock()
-	a.store.UpsertBridge(a.ctx, store.Bridge{ID: b.id, Origin: b.origin, RelayPID: b.relayPID, ConnectedAt: b.connected, LastSeenAt: b.connected})
+	a.saveBridge(b)
 	b.log.Info("bridge connected", "origin", h.Origin, "relay_pid", h.RelayPID)
 	a.serveBridge(b)
+}
+
+// saveBridge records a bridge as it is now in the state database.
+func (a *Agent) saveBridge(b *bridge) {
+	i := b.info()
+	a.store.UpsertBridge(a.ctx, store.Bridge{ID: b.id, Origin: b.origin, ExtensionVersion: i.ExtensionVersion, UserAgent: i.UserAgent,
+		RelayPID: b.relayPID, ProfileDir: i.ProfileDir, BindingMethod: i.Binding, ConnectedAt: b.connected, LastSeenAt: time.Now()})
 }
 
 func (a *Agent) removeBridge(b *bridge) {
@@ -309,6 +294,12 @@ func (a *Agent) removeBridge(b *bridge) {
 func (a *Agent) signalBridgesLocked() {
 	close(a.bridgeEvent)
 	a.bridgeEvent = make(chan struct{})
+}
+
+func (a *Agent) signalBridges() {
+	a.mu.Lock()
+	a.signalBridgesLocked()
+	a.mu.Unlock()
 }
 
 // OriginAllowed reports whether origin is one of the allowed extension
@@ -334,14 +325,19 @@ func (a *Agent) bridgeList() []*bridge {
 }
 
 // Bridges lists the connected browser profiles, most recently active first.
-func (a *Agent) Bridges() []BridgeInfo {
+func (a *Agent) Bridges() []apitype.BridgeInfo {
 	bs := a.bridgeList()
-	out := make([]BridgeInfo, 0, len(bs))
+	out := make([]apitype.BridgeInfo, 0, len(bs))
 	for _, b := range bs {
 		out = append(out, b.info())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].LastActiveAt.After(out[j].LastActiveAt) })
 	return out
+}
+
+// LastBridgeSeen is when a browser was last connected.
+func (a *Agent) LastBridgeSeen(ctx context.Context) (time.Time, error) {
+	return a.store.LastBridgeSeen(ctx)
 }
 
 // pickBridge returns the bridge that serves a connector: the one bound to its
@@ -389,132 +385,137 @@ func (a *Agent) pickBridge(ctx context.Context, def connector.Definition) (*brid
 	}
 }
 
-// Connector returns a definition by id.
-func (a *Agent) Connector(id string) (connector.Definition, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	d, ok := a.defs[id]
-	if !ok {
-		return connector.Definition{}, fmt.Errorf("%w %q (see `authbridge connectors`)", ErrUnknownConnector, id)
-	}
-	return d, nil
-}
+// ErrNoBridge means no browser extension is connected.
+var ErrNoBridge = session.ErrNoBrowser
 
-// Connectors returns every definition sorted by id, and load problems.
-func (a *Agent) Connectors() ([]connector.Definition, []Problem) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	out := make([]connector.Definition, 0, len(a.defs))
-	for _, d := range a.defs {
-		out = append(out, d)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, append([]Problem(nil), a.problems...)
-}
-
-// ErrUnknownConnector is returned for a connector id that is not defined.
-var ErrUnknownConnector = errors.New("unknown connector")
-
-func (a *Agent) reloadConnectors() {
-	if a.cfg.LoadConnectors == nil {
-		return
-	}
-	defs, problems := a.cfg.LoadConnectors()
-	m := make(map[string]connector.Definition, len(defs))
-	for _, d := range defs {
-		m[d.ID] = d
-	}
-	a.mu.Lock()
-	a.defs, a.problems = m, problems
-	bs := make([]*bridge, 0, len(a.bridges))
-	for _, b := range a.bridges {
-		bs = append(bs, b)
-	}
-	a.mu.Unlock()
-	for _, b := range bs {
-		go a.sendWatchSet(b)
-	}
-	if a.ctx != nil {
-		a.restartWatches()
-	}
-}
-
-// LiveCookies asks the browser for a connector's cookies, keeping only those
-// inside the connector's domains and not expired.
-func (a *Agent) LiveCookies(ctx context.Context, def connector.Definition) ([]apitype.Cookie, error) {
+// LiveCookies asks the browser that serves a connector for its cookies,
+// keeping only those inside the connector's domains and not expired
+// (session.Browser).
+func (a *Agent) LiveCookies(ctx context.Context, def connector.Definition) (session.Live, error) {
 	b, err := a.pickBridge(ctx, def)
 	if err != nil {
-		return nil, err
+		return session.Live{}, err
 	}
-	var res struct {
-		Cookies []apitype.Cookie `json:"cookies"`
-	}
+	var res apitype.CookiesResult
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := b.call(cctx, "cookies.get", map[string]any{"domains": def.Domains}, &res); err != nil {
-		return nil, err
+	if err := b.call(cctx, apitype.CookiesGet{Domains: def.Domains}, &res); err != nil {
+		return session.Live{}, err
 	}
-	return cookies.FilterLive(res.Cookies, def.Domains, time.Now()), nil
+	return session.Live{Cookies: cookies.FilterLive(res.Cookies, def.Domains, time.Now()), UserAgent: b.info().UserAgent}, nil
+}
+
+// OpenTab opens url in the browser that serves def (session.Browser).
+func (a *Agent) OpenTab(ctx context.Context, def connector.Definition, url string) (int, error) {
+	b, err := a.pickBridge(ctx, def)
+	if err != nil {
+		return 0, err
+	}
+	var res apitype.TabsOpenResult
+	if err := b.call(ctx, apitype.TabsOpen{URL: url}, &res); err != nil {
+		return 0, err
+	}
+	return res.TabID, nil
+}
+
+// StatusChanged pushes changed rows to every connected extension, which
+// upserts them by id (session.Notifier).
+func (a *Agent) StatusChanged(rows []apitype.StatusRow) {
+	for _, b := range a.bridgeList() {
+		if err := b.notify(apitype.StatusChanged{Connectors: rows}); err != nil {
+			b.log.Warn("status.changed not sent", "err", err)
+		}
+	}
+}
+
+// connectorsChanged tells every bridge and profile watcher of a new set of
+// definitions, and every popup of the new rows.
+func (a *Agent) connectorsChanged() {
+	for _, b := range a.bridgeList() {
+		go a.sendWatchSet(b)
+	}
+	a.restartWatches()
+	rows, err := a.sessions.Rows(a.ctx, false)
+	if err != nil {
+		a.log.Warn("status rows", "err", err)
+		return
+	}
+	for _, b := range a.bridgeList() {
+		if err := b.notify(apitype.StatusChanged{Connectors: rows, Complete: true}); err != nil {
+			b.log.Warn("status.changed not sent", "err", err)
+		}
+	}
+}
+
+// watched is the connectors whose auth cookies the watchers follow.
+func (a *Agent) watched() []apitype.WatchedConnector {
+	defs, _ := a.catalog.Connectors()
+	ws := make([]apitype.WatchedConnector, 0, len(defs))
+	for _, d := range defs {
+		ws = append(ws, apitype.WatchedConnector{ID: d.ID, Domains: d.Domains, AuthCookies: d.AuthCookies})
+	}
+	return ws
 }
 
 func (a *Agent) sendWatchSet(b *bridge) {
-	defs, _ := a.Connectors()
-	type watch struct {
-		ID          string   `json:"id"`
-		Domains     []string `json:"domains"`
-		AuthCookies []string `json:"auth_cookies"`
-	}
-	ws := make([]watch, 0, len(defs))
-	for _, d := range defs {
-		ws = append(ws, watch{ID: d.ID, Domains: d.Domains, AuthCookies: d.AuthCookies})
-	}
 	ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
 	defer cancel()
-	if err := b.call(ctx, "watch.set", map[string]any{"connectors": ws}, nil); err != nil {
+	if err := b.call(ctx, apitype.WatchSet{Connectors: a.watched()}, nil); err != nil {
 		b.log.Warn("watch.set failed", "err", err)
 	}
 }
 
-type helloMsg struct {
-	ExtensionID string `json:"extension_id"`
-	Version     string `json:"version"`
-	UserAgent   string `json:"user_agent"`
-}
-
 func (a *Agent) handleHello(ctx context.Context, b *bridge, raw json.RawMessage) (any, error) {
-	var h helloMsg
+	var h apitype.Hello
 	if err := json.Unmarshal(raw, &h); err != nil {
-		return nil, &WireError{Code: "bad_request", Message: "hello: " + err.Error()}
+		return nil, &apitype.Error{Code: apitype.CodeBadRequest, Message: "hello: " + err.Error()}
 	}
 	b.mu.Lock()
 	b.extID, b.extVersion, b.userAgent = h.ExtensionID, h.Version, h.UserAgent
 	b.mu.Unlock()
-	a.store.UpsertBridge(a.ctx, store.Bridge{ID: b.id, Origin: b.origin, ExtensionVersion: h.Version, UserAgent: h.UserAgent,
-		RelayPID: b.relayPID, ConnectedAt: b.connected, LastSeenAt: time.Now()})
+	a.saveBridge(b)
 	go func() {
 		a.sendWatchSet(b)
 		a.bindBridge(b)
 	}()
-	a.mu.Lock()
-	a.signalBridgesLocked()
-	a.mu.Unlock()
-	return map[string]any{"agent_version": a.cfg.Version, "bridge_id": b.id}, nil
+	a.signalBridges()
+	return apitype.HelloResult{AgentVersion: a.cfg.Version, BridgeID: b.id}, nil
 }
 
-// cookieChange is one entry of a cookies.changed notification.
-type cookieChange struct {
-	Removed bool               `json:"removed"`
-	Cause   string             `json:"cause"`
-	Cookie  apitype.CookieMeta `json:"cookie"`
+// handleAPI answers an `api` message from the extension with the local
+// API's routes.
+func (a *Agent) handleAPI(ctx context.Context, b *bridge, raw json.RawMessage) (any, error) {
+	var m apitype.APIRequest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, &apitype.Error{Code: apitype.CodeBadRequest, Message: "api: " + err.Error()}
+	}
+	return a.api.Call(ctx, b.id[:8], m)
 }
 
 func (a *Agent) handleCookiesChanged(ctx context.Context, b *bridge, raw json.RawMessage) (any, error) {
-	var m struct {
-		Changes []cookieChange `json:"changes"`
-	}
+	var m apitype.CookiesChanged
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, &WireError{Code: "bad_request", Message: "cookies.changed: " + err.Error()}
+		return nil, &apitype.Error{Code: apitype.CodeBadRequest, Message: "cookies.changed: " + err.Error()}
 	}
-	a.onAuthCookiesChanged(b, m.Changes)
+	if a.cfg.NoLiveEvents {
+		return nil, nil
+	}
+	defs, _ := a.catalog.Connectors()
+	for _, d := range defs {
+		if touchesAuth(d, m.Changes) {
+			a.sessions.AuthCookiesChanged(d.ID, "live")
+		}
+	}
 	return nil, nil
+}
+
+// touchesAuth reports whether a change sets (not only removes) one of the
+// connector's auth cookies.
+func touchesAuth(d connector.Definition, changes []apitype.CookieChange) bool {
+	for _, c := range changes {
+		if !c.Removed && cookies.IsAuthCookie(d.Domains, d.AuthCookies, c.Cookie.Name, c.Cookie.Domain) {
+			return true
+		}
+	}
+	return false
 }

@@ -6,21 +6,7 @@ import (
 	"time"
 
 	"github.com/authbridge/authbridge/host/apitype"
-	"github.com/authbridge/authbridge/host/store"
 )
-
-// Binding says which on-disk browser profile a bridge serves, and how that
-// was established.
-type Binding struct {
-	ProfileDir  string `json:"profile_dir"`
-	UserDataDir string `json:"user_data_dir"`
-	CookieStore string `json:"cookie_store"`
-	// Method is how the binding was made, e.g. "cookie-match", or
-	// "last-used (assumed)" when no evidence decided.
-	Method   string `json:"method"`
-	Evidence string `json:"evidence"`
-	Assumed  bool   `json:"assumed"`
-}
 
 // Profiles binds bridges to profiles and watches the bound profiles' cookie
 // stores. The agent defines it; the CLI wires the real implementation
@@ -28,18 +14,11 @@ type Binding struct {
 type Profiles interface {
 	// Bind finds the profile whose cookie store holds the live cookies.
 	// hint is the user-data-dir the browser was started with, when known.
-	Bind(ctx context.Context, hint string, live []apitype.CookieMeta) (Binding, error)
+	Bind(ctx context.Context, hint string, live []apitype.CookieMeta) (apitype.Binding, error)
 	// Watch watches a bound profile until ctx ends, calling changed with a
 	// connector id when its auth cookies appear or change on disk, and
 	// profilesChanged when Local State's profiles change.
-	Watch(ctx context.Context, b Binding, conns []WatchedConnector, changed func(connectorID string), profilesChanged func()) error
-}
-
-// WatchedConnector is a connector whose auth cookies a watcher follows.
-type WatchedConnector struct {
-	ID          string
-	Domains     []string
-	AuthCookies []string
+	Watch(ctx context.Context, b apitype.Binding, conns []apitype.WatchedConnector, changed func(connectorID string), profilesChanged func()) error
 }
 
 // profileWatches runs one watcher per bound cookie store, shared by the
@@ -54,15 +33,6 @@ type profileWatch struct {
 	bridges map[string]bool
 }
 
-func (a *Agent) watchedConnectors() []WatchedConnector {
-	defs, _ := a.Connectors()
-	out := make([]WatchedConnector, 0, len(defs))
-	for _, d := range defs {
-		out = append(out, WatchedConnector{ID: d.ID, Domains: d.Domains, AuthCookies: d.AuthCookies})
-	}
-	return out
-}
-
 // bindBridge binds a bridge to its profile from evidence (the extension's
 // live persistent cookies against each candidate store), then watches it.
 func (a *Agent) bindBridge(b *bridge) {
@@ -71,10 +41,8 @@ func (a *Agent) bindBridge(b *bridge) {
 	}
 	ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
 	defer cancel()
-	var res struct {
-		Cookies []apitype.CookieMeta `json:"cookies"`
-	}
-	if err := b.call(ctx, "cookies.meta", map[string]any{"limit": 1000}, &res); err != nil {
+	var res apitype.CookiesMetaResult
+	if err := b.call(ctx, apitype.CookiesMetaRequest{Limit: 1000}, &res); err != nil {
 		b.log.Warn("cookies.meta failed; binding without cookie evidence", "err", err)
 	}
 	bind, err := a.cfg.Profiles.Bind(ctx, b.userDataDirHint, res.Cookies)
@@ -86,16 +54,12 @@ func (a *Agent) bindBridge(b *bridge) {
 	b.profileDir, b.binding, b.bound = bind.ProfileDir, bind.Method, &bind
 	b.mu.Unlock()
 	b.log.Info("bridge bound to profile", "profile", bind.ProfileDir, "method", bind.Method, "evidence", bind.Evidence)
-	a.store.UpsertBridge(a.ctx, store.Bridge{ID: b.id, Origin: b.origin, ExtensionVersion: b.info().ExtensionVersion,
-		UserAgent: b.info().UserAgent, RelayPID: b.relayPID, ProfileDir: bind.ProfileDir, BindingMethod: bind.Method,
-		ConnectedAt: b.connected, LastSeenAt: time.Now()})
+	a.saveBridge(b)
 	a.startWatch(b, bind)
-	a.mu.Lock()
-	a.signalBridgesLocked()
-	a.mu.Unlock()
+	a.signalBridges()
 }
 
-func (a *Agent) startWatch(b *bridge, bind Binding) {
+func (a *Agent) startWatch(b *bridge, bind apitype.Binding) {
 	if bind.CookieStore == "" {
 		return
 	}
@@ -112,12 +76,12 @@ func (a *Agent) startWatch(b *bridge, bind Binding) {
 	w := &profileWatch{cancel: cancel, bridges: map[string]bool{b.id: true}}
 	a.watches.byDir[bind.CookieStore] = w
 	go func() {
-		err := a.cfg.Profiles.Watch(ctx, bind, a.watchedConnectors(),
+		err := a.cfg.Profiles.Watch(ctx, bind, a.watched(),
 			func(id string) {
 				if a.cfg.NoDiskEvents {
 					return
 				}
-				a.AuthCookiesChanged(id, "watcher")
+				a.sessions.AuthCookiesChanged(id, "watcher")
 			},
 			func() { a.rebindAll() })
 		if err != nil && ctx.Err() == nil {
@@ -163,15 +127,4 @@ func (a *Agent) rebindAll() {
 		a.stopWatch(b)
 		go a.bindBridge(b)
 	}
-}
-
-// BindingOf returns a bridge's binding, if any (for status).
-func (b *bridge) bindingInfo() *Binding {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.bound == nil {
-		return nil
-	}
-	c := *b.bound
-	return &c
 }

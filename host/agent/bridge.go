@@ -13,27 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/host/localapi"
 	"github.com/authbridge/authbridge/host/nativemsg"
 )
-
-// ErrNoBridge means no browser extension is connected.
-var ErrNoBridge = errors.New("no browser is connected")
-
-// envelope is the part of every message the router looks at.
-type envelope struct {
-	ID    string          `json:"id,omitempty"`
-	Type  string          `json:"type"`
-	Error *WireError      `json:"error,omitempty"`
-	Res   json.RawMessage `json:"result,omitempty"`
-}
-
-// WireError is an error carried in a native message.
-type WireError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-func (e *WireError) Error() string { return e.Code + ": " + e.Message }
 
 // bridge is one relay connection: the extension in one browser profile.
 type bridge struct {
@@ -46,14 +29,14 @@ type bridge struct {
 	connected time.Time
 
 	mu         sync.Mutex
-	pending    map[string]chan envelope
+	pending    map[string]chan apitype.Envelope
 	extID      string
 	extVersion string
 	userAgent  string
 	lastActive time.Time
 	profileDir string
 	binding    string
-	bound      *Binding
+	bound      *apitype.Binding
 	// userDataDirHint is the --user-data-dir of the browser that started
 	// the relay, when the relay could tell.
 	userDataDirHint string
@@ -62,10 +45,10 @@ type bridge struct {
 	closed chan struct{}
 }
 
-func (b *bridge) info() BridgeInfo {
+func (b *bridge) info() apitype.BridgeInfo {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	info := BridgeInfo{
+	info := apitype.BridgeInfo{
 		ID: b.id, Origin: b.origin, ExtensionID: b.extID, ExtensionVersion: b.extVersion,
 		UserAgent: b.userAgent, RelayPID: b.relayPID, ConnectedAt: b.connected,
 		LastActiveAt: b.lastActive, ProfileDir: b.profileDir, Binding: b.binding,
@@ -84,13 +67,14 @@ func (b *bridge) touch() {
 }
 
 // call sends a request to the extension and waits for its reply.
-func (b *bridge) call(ctx context.Context, typ string, params map[string]any, out any) error {
+func (b *bridge) call(ctx context.Context, req apitype.Request, out any) error {
+	typ := req.MessageType()
 	id := "h" + strconv.FormatUint(b.seq.Add(1), 10)
-	msg := map[string]any{"id": id, "type": typ}
-	for k, v := range params {
-		msg[k] = v
+	msg, err := message(id, req)
+	if err != nil {
+		return err
 	}
-	ch := make(chan envelope, 1)
+	ch := make(chan apitype.Envelope, 1)
 	b.mu.Lock()
 	b.pending[id] = ch
 	b.mu.Unlock()
@@ -99,19 +83,19 @@ func (b *bridge) call(ctx context.Context, typ string, params map[string]any, ou
 		delete(b.pending, id)
 		b.mu.Unlock()
 	}()
-	if err := b.w.WriteMessage(msg); err != nil {
+	if err := b.w.WriteJSON(msg); err != nil {
 		return fmt.Errorf("send %s to the extension: %w", typ, err)
 	}
 	select {
 	case env := <-ch:
-		if env.Type == "error" {
+		if env.Type == apitype.TypeError {
 			if env.Error == nil {
-				return &WireError{Code: "internal", Message: "error reply without error"}
+				return &apitype.Error{Code: apitype.CodeInternal, Message: "error reply without error"}
 			}
 			return env.Error
 		}
 		if out != nil {
-			if err := json.Unmarshal(env.Res, out); err != nil {
+			if err := json.Unmarshal(env.Result, out); err != nil {
 				return fmt.Errorf("decode %s result: %w", typ, err)
 			}
 		}
@@ -123,13 +107,32 @@ func (b *bridge) call(ctx context.Context, typ string, params map[string]any, ou
 	}
 }
 
-// notify sends a message that gets no reply.
-func (b *bridge) notify(typ string, params map[string]any) error {
-	msg := map[string]any{"type": typ}
-	for k, v := range params {
-		msg[k] = v
+// message encodes a typed request as one native message: its fields with
+// "type" (and "id" when it is a request, not a notification) beside them.
+func message(id string, req apitype.Request) ([]byte, error) {
+	body, err := json.Marshal(req)
+	if err != nil || len(body) < 2 || body[0] != '{' {
+		return nil, fmt.Errorf("encode %s: not a JSON object: %v", req.MessageType(), err)
 	}
-	return b.w.WriteMessage(msg)
+	head, _ := json.Marshal(req.MessageType())
+	out := []byte(`{"type":`)
+	out = append(out, head...)
+	if id != "" {
+		out = append(out, `,"id":"`+id+`"`...)
+	}
+	if len(body) > 2 {
+		out = append(out, ',')
+	}
+	return append(out, body[1:]...), nil
+}
+
+// notify sends a message that gets no reply.
+func (b *bridge) notify(req apitype.Request) error {
+	msg, err := message("", req)
+	if err != nil {
+		return err
+	}
+	return b.w.WriteJSON(msg)
 }
 
 func (b *bridge) reply(id string, result any, err error) {
@@ -138,16 +141,16 @@ func (b *bridge) reply(id string, result any, err error) {
 	}
 	var msg any
 	if err != nil {
-		var we *WireError
+		var we *apitype.Error
 		if !errors.As(err, &we) {
-			we = &WireError{Code: codeOf(err), Message: err.Error()}
+			we = &apitype.Error{Code: localapi.CodeOf(err), Message: err.Error()}
 		}
-		msg = map[string]any{"id": id, "type": "error", "error": we}
+		msg = map[string]any{"id": id, "type": apitype.TypeError, "error": we}
 	} else {
 		if result == nil {
 			result = struct{}{}
 		}
-		msg = map[string]any{"id": id, "type": "result", "result": result}
+		msg = map[string]any{"id": id, "type": apitype.TypeResult, "result": result}
 	}
 	if werr := b.w.WriteMessage(msg); werr != nil {
 		b.log.Warn("reply to extension failed", "id", id, "err", werr)
@@ -176,7 +179,7 @@ func (a *Agent) serveBridge(b *bridge) {
 		b.touch()
 		if err := nativemsg.CheckObject(raw); err != nil {
 			b.log.Warn("bad frame from extension", "err", err, "bytes", len(raw))
-			b.notify("error", map[string]any{"error": WireError{Code: "bad_request", Message: fmt.Sprintf("bad frame (%d bytes): %v", len(raw), err)}})
+			b.w.WriteMessage(map[string]any{"type": apitype.TypeError, "error": apitype.Error{Code: apitype.CodeBadRequest, Message: fmt.Sprintf("bad frame (%d bytes): %v", len(raw), err)}})
 			continue
 		}
 		a.handleFrame(b, raw, &asm)
@@ -184,13 +187,13 @@ func (a *Agent) serveBridge(b *bridge) {
 }
 
 func (a *Agent) handleFrame(b *bridge, raw []byte, asm *nativemsg.Assembler) {
-	var env envelope
+	var env apitype.Envelope
 	if err := json.Unmarshal(raw, &env); err != nil {
 		b.log.Warn("bad frame from extension", "err", err)
 		return
 	}
 	switch env.Type {
-	case "chunk":
+	case apitype.TypeChunk:
 		var c nativemsg.Chunk
 		if err := json.Unmarshal(raw, &c); err != nil {
 			b.log.Warn("bad chunk", "err", err)
@@ -205,7 +208,7 @@ func (a *Agent) handleFrame(b *bridge, raw []byte, asm *nativemsg.Assembler) {
 			a.handleFrame(b, whole, asm)
 		}
 		return
-	case "result", "error":
+	case apitype.TypeResult, apitype.TypeError:
 		b.mu.Lock()
 		ch := b.pending[env.ID]
 		b.mu.Unlock()
@@ -217,7 +220,7 @@ func (a *Agent) handleFrame(b *bridge, raw []byte, asm *nativemsg.Assembler) {
 	h, ok := a.bridgeHandlers[env.Type]
 	if !ok {
 		b.log.Warn("unknown message type from extension", "type", env.Type)
-		b.reply(env.ID, nil, &WireError{Code: "unknown_type", Message: fmt.Sprintf("unknown message type %q", env.Type)})
+		b.reply(env.ID, nil, &apitype.Error{Code: apitype.CodeUnknownType, Message: fmt.Sprintf("unknown message type %q", env.Type)})
 		return
 	}
 	go func() {

@@ -17,8 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/atomicfile"
-	"github.com/authbridge/authbridge/host/localapi"
+	"github.com/authbridge/authbridge/host/localclient"
 	"github.com/authbridge/authbridge/host/paths"
 )
 
@@ -47,7 +48,7 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
-	client *localapi.Client
+	client *localclient.Client
 }
 
 type command struct {
@@ -89,8 +90,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitError
 	}
 	e := &env{paths: p, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
-	e.client = &localapi.Client{Socket: p.APISocket, Start: func(ctx context.Context) error {
-		return localapi.StartAgent(ctx, p, "", defaultIdleExit)
+	e.client = &localclient.Client{Socket: p.APISocket, Start: func(ctx context.Context) error {
+		return localclient.StartAgent(ctx, p, "", defaultIdleExit)
 	}}
 	rest := args[1:]
 	if len(rest) > 0 {
@@ -177,7 +178,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // apiError prints an API failure as one line and returns its exit status.
 func (e *env) apiError(err error) int {
-	var ae *localapi.Error
+	var ae *apitype.Error
 	if errors.As(err, &ae) {
 		fmt.Fprintln(e.stderr, "authbridge:", ae.Message)
 		if ae.Code == "browser_not_connected" {

@@ -10,55 +10,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/atomicfile"
 )
 
 func cmdVersion(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintln(e.stdout, "authbridge", Version)
 	return ExitOK
-}
-
-// StatusRow mirrors the local API's status row (PROTOCOL.md).
-type StatusRow struct {
-	ID                     string   `json:"id"`
-	Name                   string   `json:"name"`
-	Domains                []string `json:"domains"`
-	Health                 string   `json:"health"`
-	HealthKey              string   `json:"health_key"`
-	Reason                 string   `json:"reason"`
-	Detail                 string   `json:"detail"`
-	Prompt                 *Prompt  `json:"prompt"`
-	LastVerifiedAt         string   `json:"last_verified_at"`
-	LastHeadlessSuccessAt  string   `json:"last_headless_success_at"`
-	LastInteractiveLoginAt string   `json:"last_interactive_login_at"`
-	LastFailureReason      string   `json:"last_failure_reason"`
-}
-
-// Prompt is a rendered recovery prompt.
-type Prompt struct {
-	What   string `json:"what"`
-	Why    string `json:"why"`
-	Action struct {
-		ID    string `json:"id"`
-		Label string `json:"label"`
-	} `json:"action"`
-}
-
-type statusAnswer struct {
-	Agent struct {
-		PID     int    `json:"pid"`
-		Version string `json:"version"`
-		Socket  string `json:"socket"`
-	} `json:"agent"`
-	Bridges []struct {
-		ID               string    `json:"id"`
-		Origin           string    `json:"origin"`
-		ExtensionVersion string    `json:"extension_version"`
-		ProfileDir       string    `json:"profile_dir"`
-		Binding          string    `json:"binding"`
-		ConnectedAt      time.Time `json:"connected_at"`
-	} `json:"bridges"`
-	Connectors []StatusRow `json:"connectors"`
 }
 
 func cmdStatus(ctx context.Context, e *env, args []string) int {
@@ -80,7 +38,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) int {
 		e.stdout.Write(body)
 		return ExitOK
 	}
-	var st statusAnswer
+	var st apitype.Status
 	if err := json.Unmarshal(body, &st); err != nil {
 		fmt.Fprintln(e.stderr, "authbridge: decode status:", err)
 		return ExitError
@@ -107,11 +65,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) int {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONNECTOR\tHEALTH\tREASON\tLAST HEADLESS SUCCESS\tNEXT ACTION")
 	for _, r := range st.Connectors {
-		action := ""
-		if r.Prompt != nil {
-			action = r.Prompt.Action.Label
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Health, dash(r.Reason), dash(shortTime(r.LastHeadlessSuccessAt)), dash(action))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Health, dash(r.Reason), dash(shortTime(r.LastHeadlessSuccessAt)), dash(r.Prompt.Action.Label))
 	}
 	tw.Flush()
 	return ExitOK
@@ -124,10 +78,9 @@ func dash(s string) string {
 	return s
 }
 
-func shortTime(s string) string {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return s
+func shortTime(t *time.Time) string {
+	if t == nil {
+		return ""
 	}
 	return t.Local().Format("2006-01-02 15:04")
 }

@@ -14,9 +14,10 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
+	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/chromium"
 	"github.com/authbridge/authbridge/host/demosite"
-	"github.com/authbridge/authbridge/host/localapi"
+	"github.com/authbridge/authbridge/host/localclient"
 	"github.com/authbridge/authbridge/host/metrics"
 	"github.com/authbridge/authbridge/host/paths"
 	"github.com/authbridge/authbridge/install"
@@ -49,7 +50,7 @@ type demo struct {
 	headed  bool
 	base    string
 	paths   paths.Paths
-	client  *localapi.Client
+	client  *localclient.Client
 	browser *chromium.Browser
 	site    *demosite.Site
 	login   string
@@ -160,7 +161,7 @@ func (d *demo) run(ctx context.Context, extFlag string) int {
 	if err != nil {
 		return d.fail(err)
 	}
-	d.client = &localapi.Client{Socket: d.paths.APISocket}
+	d.client = &localclient.Client{Socket: d.paths.APISocket}
 	if err := d.waitBridge(ctx); err != nil {
 		return d.fail(err)
 	}
@@ -231,7 +232,7 @@ func (d *demo) run(ctx context.Context, extFlag string) int {
 func (d *demo) waitBridge(ctx context.Context) error {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		var st statusAnswer
+		var st apitype.Status
 		if err := d.client.JSON(ctx, "GET", "/v1/status", nil, &st); err == nil {
 			for _, b := range st.Bridges {
 				if b.ExtensionVersion != "" {
@@ -251,7 +252,7 @@ func (d *demo) waitBridge(ctx context.Context) error {
 func (d *demo) waitHealthy(ctx context.Context, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		var st statusAnswer
+		var st apitype.Status
 		if err := d.client.JSON(ctx, "GET", "/v1/status", nil, &st); err == nil {
 			for _, r := range st.Connectors {
 				if r.ID == "demo" && r.HealthKey == "healthy" {
@@ -282,7 +283,7 @@ func (d *demo) signIn(ctx context.Context) error {
 }
 
 func (d *demo) status(ctx context.Context) {
-	var st statusAnswer
+	var st apitype.Status
 	if err := d.client.JSON(ctx, "GET", "/v1/status", nil, &st); err != nil {
 		d.info("status: %v", err)
 		return
@@ -292,17 +293,15 @@ func (d *demo) status(ctx context.Context) {
 			continue
 		}
 		d.info("authbridge status:  demo  %s  %s", r.Health, dash(r.Reason))
-		if r.Prompt != nil {
-			d.info("  %s. %s  Next: %s", r.Prompt.What, r.Prompt.Why, r.Prompt.Action.Label)
-		}
+		d.info("  %s. %s  Next: %s", r.Prompt.What, r.Prompt.Why, r.Prompt.Action.Label)
 	}
 }
 
 // action runs verify or repair for the app's run and returns the result's
 // code ("" on failure).
 func (d *demo) action(ctx context.Context, name, runID string) string {
-	var ans actionAnswer
-	if err := d.client.JSON(ctx, "POST", "/v1/connectors/demo/"+name, map[string]string{"run_id": runID}, &ans); err != nil {
+	var ans apitype.ActionResult
+	if err := d.client.JSON(ctx, "POST", "/v1/connectors/demo/"+name, apitype.ActionRequest{RunID: runID}, &ans); err != nil {
 		d.fail(err)
 		return ""
 	}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/install"
 	"github.com/authbridge/authbridge/manifest"
 )
@@ -152,11 +153,11 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "authbridge:", err)
 		return ExitError
 	}
-	var st *statusAnswer
+	var st *apitype.Status
 	var stErr error
-	status := func() (*statusAnswer, error) {
+	status := func() (*apitype.Status, error) {
 		if st == nil && stErr == nil {
-			st = new(statusAnswer)
+			st = new(apitype.Status)
 			stErr = e.client.JSON(ctx, "GET", "/v1/status", nil, st)
 		}
 		return st, stErr
@@ -175,9 +176,9 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 				}
 			}
 			if last.IsZero() {
-				var ls lastSeen
-				if err := e.client.JSON(ctx, "GET", "/v1/bridges/last-seen", nil, &ls); err == nil {
-					last = ls.LastSeenAt
+				var ls apitype.LastSeen
+				if err := e.client.JSON(ctx, "GET", "/v1/bridges/last-seen", nil, &ls); err == nil && ls.LastSeenAt != nil {
+					last = *ls.LastSeenAt
 				}
 			}
 			return last, nil
@@ -221,10 +222,6 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 		return ExitError
 	}
 	return ExitOK
-}
-
-type lastSeen struct {
-	LastSeenAt time.Time `json:"last_seen_at"`
 }
 
 func printFinding(e *env, f install.Finding) {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/authbridge/authbridge/host/atomicfile"
-	"github.com/authbridge/authbridge/host/localapi"
 	"github.com/authbridge/authbridge/host/metrics"
 )
 
@@ -39,7 +38,7 @@ func cmdEvent(ctx context.Context, e *env, args []string) int {
 		return ExitError
 	}
 	// The agent answers with line numbers of the body, which is stdin as is.
-	raw, _, err := e.client.Do(ctx, "POST", "/v1/events", localapi.Raw{ContentType: "application/x-ndjson", Data: data})
+	raw, err := e.client.Events(ctx, data)
 	if err != nil {
 		return e.apiError(err)
 	}

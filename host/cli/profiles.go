@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 
-	"github.com/authbridge/authbridge/host/agent"
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/chromeprofile"
 	"github.com/authbridge/authbridge/host/watch"
@@ -62,7 +61,7 @@ func (p *profiles) candidateDirs(hint string) []string {
 
 // Bind lists the profiles of every candidate user-data-dir and picks the one
 // whose cookie store holds the live cookies (chromeprofile.Bind).
-func (p *profiles) Bind(ctx context.Context, hint string, live []apitype.CookieMeta) (agent.Binding, error) {
+func (p *profiles) Bind(ctx context.Context, hint string, live []apitype.CookieMeta) (apitype.Binding, error) {
 	var cands []chromeprofile.Profile
 	for _, d := range p.candidateDirs(hint) {
 		ps, err := chromeprofile.Profiles(d)
@@ -74,14 +73,14 @@ func (p *profiles) Bind(ctx context.Context, hint string, live []apitype.CookieM
 	}
 	b, err := chromeprofile.Bind(cands, live)
 	if err != nil {
-		return agent.Binding{}, fmt.Errorf("bind profile (%d candidates): %w", len(cands), err)
+		return apitype.Binding{}, fmt.Errorf("bind profile (%d candidates): %w", len(cands), err)
 	}
-	return agent.Binding{ProfileDir: b.ProfileDir, UserDataDir: b.UserDataDir, CookieStore: b.CookieStore,
+	return apitype.Binding{ProfileDir: b.ProfileDir, UserDataDir: b.UserDataDir, CookieStore: b.CookieStore,
 		Method: b.Method, Evidence: b.Evidence, Assumed: b.Assumed()}, nil
 }
 
 // Watch runs a watch.Watcher on the bound profile until ctx ends.
-func (p *profiles) Watch(ctx context.Context, b agent.Binding, conns []agent.WatchedConnector, changed func(string), profilesChanged func()) error {
+func (p *profiles) Watch(ctx context.Context, b apitype.Binding, conns []apitype.WatchedConnector, changed func(string), profilesChanged func()) error {
 	ws := make([]watch.Watched, 0, len(conns))
 	for _, c := range conns {
 		if len(c.AuthCookies) == 0 {

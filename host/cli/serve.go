@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/authbridge/authbridge/host/agent"
+	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/chromeprofile"
 	"github.com/authbridge/authbridge/host/connector"
-	"github.com/authbridge/authbridge/host/localapi"
+	"github.com/authbridge/authbridge/host/localclient"
 	"github.com/authbridge/authbridge/host/metrics"
 	"github.com/authbridge/authbridge/host/paths"
 	"github.com/authbridge/authbridge/host/relay"
@@ -31,7 +32,7 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		if idleExit == 0 {
 			idleExit = defaultIdleExit
 		}
-		if err := localapi.StartAgent(ctx, e.paths, "", idleExit); err != nil {
+		if err := localclient.StartAgent(ctx, e.paths, "", idleExit); err != nil {
 			fmt.Fprintln(e.stderr, "authbridge:", err)
 			return ExitError
 		}
@@ -42,7 +43,7 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "authbridge:", err)
 		return ExitError
 	}
-	lock, ok, err := localapi.TryLock(e.paths.LockFile)
+	lock, ok, err := localclient.TryLock(e.paths.LockFile)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "authbridge: agent lock:", err)
 		return ExitError
@@ -109,16 +110,16 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 
 // connectorLoader loads the built-in definitions and the files in the
 // connectors directory.
-func connectorLoader(p paths.Paths) func() ([]connector.Definition, []agent.Problem) {
-	return func() ([]connector.Definition, []agent.Problem) {
+func connectorLoader(p paths.Paths) func() ([]connector.Definition, []apitype.Problem) {
+	return func() ([]connector.Definition, []apitype.Problem) {
 		set, _ := connector.Load(p.ConnectorsDir)
-		var probs []agent.Problem
+		var probs []apitype.Problem
 		for _, err := range set.Problems() {
 			var fe *connector.FileError
 			if errors.As(err, &fe) {
-				probs = append(probs, agent.Problem{File: fe.Path, Message: strings.TrimSpace(fe.Error())})
+				probs = append(probs, apitype.Problem{File: fe.Path, Message: strings.TrimSpace(fe.Error())})
 			} else {
-				probs = append(probs, agent.Problem{Message: err.Error()})
+				probs = append(probs, apitype.Problem{Message: err.Error()})
 			}
 		}
 		return set.All(), probs
@@ -142,7 +143,7 @@ func runRelay(ctx context.Context, e *env, origin string) int {
 	err = relay.Run(ctx, relay.Config{
 		Origin: origin, Allowed: allowedOrigins(e.paths), BridgeSocket: e.paths.BridgeSocket, Log: log,
 		StartAgent: func(ctx context.Context) error {
-			return localapi.StartAgent(ctx, e.paths, "", defaultIdleExit)
+			return localclient.StartAgent(ctx, e.paths, "", defaultIdleExit)
 		},
 	}, e.stdin, e.stdout)
 	if err != nil {

@@ -2,19 +2,10 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/url"
 
-	"github.com/authbridge/authbridge/taxonomy"
+	"github.com/authbridge/authbridge/host/apitype"
 )
-
-type actionAnswer struct {
-	Result  taxonomy.Result `json:"result"`
-	Probe   string          `json:"probe"`
-	Row     StatusRow       `json:"row"`
-	Written []string        `json:"written"`
-}
 
 func cmdVerify(ctx context.Context, e *env, args []string) int {
 	return runAction(ctx, e, "verify", args)
@@ -37,16 +28,15 @@ func runAction(ctx context.Context, e *env, name string, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: authbridge", commands[name].usage)
 		return ExitUsage
 	}
-	var body any
-	if *runID != "" {
-		body = map[string]string{"run_id": *runID}
+	do := e.client.Verify
+	if name == "repair" {
+		do = e.client.Repair
 	}
-	raw, _, err := e.client.Do(ctx, "POST", "/v1/connectors/"+url.PathEscape(pos[0])+"/"+name, body)
-	if err != nil {
+	ans, raw, err := do(ctx, pos[0], *runID)
+	if raw == nil {
 		return e.apiError(err)
 	}
-	var ans actionAnswer
-	if err := json.Unmarshal(raw, &ans); err != nil {
+	if err != nil {
 		fmt.Fprintln(e.stderr, "authbridge: decode answer:", err)
 		return ExitError
 	}
@@ -58,7 +48,7 @@ func runAction(ctx context.Context, e *env, name string, args []string) int {
 	return ans.Result.ExitStatus
 }
 
-func printResult(e *env, ans actionAnswer) {
+func printResult(e *env, ans apitype.ActionResult) {
 	r := ans.Result
 	if r.Healthy() {
 		fmt.Fprintf(e.stdout, "%s: Healthy (%s)\n", ans.Row.Name, r.Detail)
@@ -82,19 +72,14 @@ func cmdClear(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: authbridge", commands["clear"].usage)
 		return ExitUsage
 	}
-	raw, _, err := e.client.Do(ctx, "POST", "/v1/connectors/"+url.PathEscape(pos[0])+"/clear", nil)
-	if err != nil {
+	ans, raw, err := e.client.Clear(ctx, pos[0])
+	if raw == nil {
 		return e.apiError(err)
 	}
 	if *asJSON {
 		e.stdout.Write(raw)
 		return ExitOK
 	}
-	var ans struct {
-		Row     StatusRow `json:"row"`
-		Cleared []string  `json:"cleared"`
-	}
-	json.Unmarshal(raw, &ans)
 	fmt.Fprintf(e.stdout, "%s: session cleared; health is now %s. Your browser's own cookies were not touched.\n", ans.Row.Name, ans.Row.Health)
 	for _, c := range ans.Cleared {
 		fmt.Fprintln(e.stdout, "  cleared:", c)

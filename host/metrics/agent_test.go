@@ -12,13 +12,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/authbridge/authbridge/host/agent"
+	"github.com/authbridge/authbridge/host/localapi"
 	"github.com/authbridge/authbridge/host/paths"
 	"github.com/authbridge/authbridge/host/safesocket"
+	"github.com/authbridge/authbridge/host/session"
 	"github.com/authbridge/authbridge/host/store"
 	"github.com/authbridge/authbridge/taxonomy"
 )
@@ -38,40 +40,33 @@ func testPaths(t *testing.T) paths.Paths {
 	return p
 }
 
-// startAgent runs an agent in this process with the metrics routes.
+// startAgent serves the metrics routes on the API socket with the real
+// local API server and state database, as the agent does.
 func startAgent(t *testing.T, p paths.Paths) (*Recorder, func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	rec := NewRecorder(nil, nil)
-	ready := make(chan struct{})
-	a, err := agent.New(ctx, agent.Config{
-		Paths: p, Version: "test", ExtraRoutes: Routes(rec), OnOutcome: rec.OnOutcome,
-		Ready: func() { close(ready) },
-	})
+	ctx := context.Background()
+	if err := p.EnsureDirs(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, p.StateDB)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.Attach(a.Store().DB)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("agent stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("agent not ready after 10s")
+	rec := NewRecorder(st.DB, nil)
+	l, err := safesocket.Listen(p.APISocket)
+	if err != nil {
+		t.Fatal(err)
 	}
+	shutdown := localapi.New(localapi.Config{Extra: Routes(rec)}).Serve(l)
+	var once sync.Once
 	stop := func() {
-		cancel()
-		<-done
+		once.Do(func() {
+			shutdown(ctx)
+			l.Close()
+			st.Close()
+		})
 	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-		}
-	})
+	t.Cleanup(stop)
 	return rec, stop
 }
 
@@ -98,7 +93,7 @@ func linesOf(events []Event) []byte {
 	return b.Bytes()
 }
 
-// TestAgentDurable posts through a real agent, stops it, and finds every
+// TestAgentDurable posts through the real API server, stops it, and finds every
 // event in the database file opened afresh.
 func TestAgentDurable(t *testing.T) {
 	p := testPaths(t)
@@ -201,10 +196,10 @@ func TestOnOutcome(t *testing.T) {
 	at := t0.Add(time.Minute)
 	bad := taxonomy.NewResult(taxonomy.SessionExpired, taxonomy.DetailLoginRedirect, 0, nil, "Shop")
 	ok := taxonomy.NewResult(taxonomy.OK, taxonomy.DetailLoggedIn, 0, nil, "Shop")
-	rec.OnOutcome(ctx, agent.Outcome{Connector: "shop", Action: "verify", RunID: run, Result: bad, At: at})
-	rec.OnOutcome(ctx, agent.Outcome{Connector: "shop", Action: agent.RecoveryInteractiveRepair, RunID: run, Result: ok, At: at.Add(time.Second)})
-	rec.OnOutcome(ctx, agent.Outcome{Connector: "shop", Action: agent.RecoveryAutoRepair, Result: bad, At: at.Add(2 * time.Second)})
-	rec.OnOutcome(ctx, agent.Outcome{Connector: "shop", Action: agent.RecoveryClearSession, RunID: "not-a-uuid", At: at.Add(3 * time.Second)})
+	rec.OnOutcome(ctx, session.Outcome{Connector: "shop", Action: "verify", RunID: run, Result: bad, At: at})
+	rec.OnOutcome(ctx, session.Outcome{Connector: "shop", Action: session.RecoveryInteractiveRepair, RunID: run, Result: ok, At: at.Add(time.Second)})
+	rec.OnOutcome(ctx, session.Outcome{Connector: "shop", Action: session.RecoveryAutoRepair, Result: bad, At: at.Add(2 * time.Second)})
+	rec.OnOutcome(ctx, session.Outcome{Connector: "shop", Action: session.RecoveryClearSession, RunID: "not-a-uuid", At: at.Add(3 * time.Second)})
 	var buf bytes.Buffer
 	if err := rec.Export(ctx, &buf, nil); err != nil {
 		t.Fatal(err)

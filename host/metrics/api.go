@@ -11,16 +11,17 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/authbridge/authbridge/host/agent"
+	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/host/session"
 )
 
 // MaxBody is the largest POST /v1/events body the agent reads.
 const MaxBody = 64 << 20
 
 // Routes are the local API routes of the metrics, for agent.Config's
-// ExtraRoutes.
-func Routes(r *Recorder) map[string]agent.HandlerFunc {
-	return map[string]agent.HandlerFunc{
+// ExtraRoutes (localapi.HandlerFunc).
+func Routes(r *Recorder) map[string]func(context.Context, *http.Request) (any, error) {
+	return map[string]func(context.Context, *http.Request) (any, error){
 		"POST /v1/events":       r.apiEvents,
 		"GET /v1/report":        r.apiReport,
 		"GET /v1/events/export": r.apiExport,
@@ -28,7 +29,7 @@ func Routes(r *Recorder) map[string]agent.HandlerFunc {
 }
 
 func badRequest(format string, args ...any) error {
-	return &agent.APIError{Status: http.StatusBadRequest, Code: "bad_request", Message: fmt.Sprintf(format, args...)}
+	return &apitype.Error{Status: http.StatusBadRequest, Code: apitype.CodeBadRequest, Message: fmt.Sprintf(format, args...)}
 }
 
 // apiEvents stores one JSON object or JSON lines. It answers 200 only once
@@ -43,7 +44,7 @@ func (r *Recorder) apiEvents(ctx context.Context, req *http.Request) (any, error
 		return nil, badRequest("read body: %v", err)
 	}
 	if len(data) > MaxBody {
-		return nil, &agent.APIError{Status: http.StatusRequestEntityTooLarge, Code: "bad_request",
+		return nil, &apitype.Error{Status: http.StatusRequestEntityTooLarge, Code: apitype.CodeBadRequest,
 			Message: fmt.Sprintf("body larger than %d MiB: send the events in smaller batches", MaxBody>>20)}
 	}
 	events, err := ParseEvents(data, r.clock())
@@ -108,7 +109,7 @@ func ParseSince(s string, now time.Time) (*time.Time, error) {
 // with recovery_success; a clear becomes session_cleared. The event joins
 // the app's run when the action was given its run_id, else a run of its own
 // (which the report does not count as a run: see the package doc).
-func (r *Recorder) OnOutcome(ctx context.Context, o agent.Outcome) {
+func (r *Recorder) OnOutcome(ctx context.Context, o session.Outcome) {
 	ev, ok := hostEvent(o)
 	if !ok {
 		r.log.Warn("metrics: host action not recorded: unknown action", "action", o.Action, "connector", o.Connector)
@@ -122,7 +123,7 @@ func (r *Recorder) OnOutcome(ctx context.Context, o agent.Outcome) {
 }
 
 // hostEvent maps a host action to its event.
-func hostEvent(o agent.Outcome) (Event, bool) {
+func hostEvent(o session.Outcome) (Event, bool) {
 	at := o.At
 	if at.IsZero() {
 		at = time.Now()

@@ -15,7 +15,7 @@ import (
 
 	"github.com/authbridge/authbridge/host/chromium"
 	"github.com/authbridge/authbridge/host/demosite"
-	"github.com/authbridge/authbridge/host/localapi"
+	"github.com/authbridge/authbridge/host/localclient"
 	"github.com/authbridge/authbridge/host/paths"
 	"github.com/authbridge/authbridge/install"
 )
@@ -29,7 +29,7 @@ type healEnv struct {
 	port    string
 	env     []string // the environment of authbridge commands in this home
 	browser *chromium.Browser
-	client  *localapi.Client
+	client  *localclient.Client
 
 	mu      sync.Mutex
 	loginAt time.Time // when the site answered the last sign-in
@@ -81,7 +81,7 @@ func newHealEnv(bin, ext string, extraEnv ...string) (*healEnv, error) {
 	if err != nil {
 		return h, err
 	}
-	h.client = &localapi.Client{Socket: p.APISocket}
+	h.client = &localclient.Client{Socket: p.APISocket}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		var st struct {

@@ -1,4 +1,4 @@
-package agent
+package session
 
 import (
 	"context"
@@ -77,7 +77,7 @@ func fromPlaywright(pc cookies.PlaywrightCookie) apitype.Cookie {
 
 // writeSession writes fresh cookies to the connector's own session state,
 // replacing its stale cookies and keeping every other domain's.
-func (a *Agent) writeSession(ctx context.Context, def connector.Definition, cs []apitype.Cookie) ([]string, error) {
+func (m *Manager) writeSession(ctx context.Context, def connector.Definition, cs []apitype.Cookie) ([]string, error) {
 	if def.Session == nil {
 		return nil, nil
 	}
@@ -88,8 +88,8 @@ func (a *Agent) writeSession(ctx context.Context, def connector.Definition, cs [
 		}
 		written = append(written, p)
 	}
-	if d := def.Session.ProfileDir; d != "" && a.cfg.ProfileWriter != nil {
-		if err := a.cfg.ProfileWriter.Replace(ctx, d, def.Domains, cs); err != nil {
+	if d := def.Session.ProfileDir; d != "" && m.cfg.ProfileWriter != nil {
+		if err := m.cfg.ProfileWriter.Replace(ctx, d, def.Domains, cs); err != nil {
 			return written, fmt.Errorf("profile %s: %w", d, err)
 		}
 		written = append(written, d)
@@ -98,7 +98,7 @@ func (a *Agent) writeSession(ctx context.Context, def connector.Definition, cs [
 }
 
 // clearSession removes the connector's cookies from its session state.
-func (a *Agent) clearSession(ctx context.Context, def connector.Definition) ([]string, error) {
+func (m *Manager) clearSession(ctx context.Context, def connector.Definition) ([]string, error) {
 	if def.Session == nil {
 		return nil, nil
 	}
@@ -111,9 +111,9 @@ func (a *Agent) clearSession(ctx context.Context, def connector.Definition) ([]s
 			cleared = append(cleared, p)
 		}
 	}
-	if d := def.Session.ProfileDir; d != "" && a.cfg.ProfileWriter != nil {
+	if d := def.Session.ProfileDir; d != "" && m.cfg.ProfileWriter != nil {
 		if _, err := os.Stat(d); err == nil {
-			if err := a.cfg.ProfileWriter.Replace(ctx, d, def.Domains, nil); err != nil {
+			if err := m.cfg.ProfileWriter.Replace(ctx, d, def.Domains, nil); err != nil {
 				return cleared, fmt.Errorf("profile %s: %w", d, err)
 			}
 			cleared = append(cleared, d)

@@ -1,4 +1,4 @@
-package localapi
+package localclient
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/safesocket"
 )
 
@@ -55,9 +56,9 @@ func TestDoSendsBodiesAndDecodesErrors(t *testing.T) {
 		t.Errorf("raw body: %q %q %v", body, ct, err)
 	}
 	_, _, err = c.Do(ctx, "GET", "/v1/missing", nil)
-	var ae *Error
+	var ae *apitype.Error
 	if !errors.As(err, &ae) || ae.Status != 404 || ae.Code != "not_found" || ae.Message != "no such connector" {
-		t.Errorf("error answer = %#v, want *Error 404 not_found", err)
+		t.Errorf("error answer = %#v, want *apitype.Error 404 not_found", err)
 	}
 }
 

@@ -1,7 +1,7 @@
-// Package localapi is the client of the agent's local API (HTTP over the
+// Package localclient is the client of the agent's local API (HTTP over the
 // user-only Unix socket), and starts the agent on demand when its socket
 // does not answer.
-package localapi
+package localclient
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/safesocket"
 )
 
@@ -29,16 +30,6 @@ type Client struct {
 
 	hc *http.Client
 }
-
-// Error is an error answer of the API.
-type Error struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Reason  string `json:"reason,omitempty"`
-}
-
-func (e *Error) Error() string { return e.Message }
 
 // ErrAgentDown is returned when the agent's socket does not answer and it
 // could not be started.
@@ -67,7 +58,7 @@ type Raw struct {
 
 // Do sends a request and returns the raw answer body and content type. The
 // body is marshalled as JSON, unless it is a Raw. An API error answer comes
-// back as *Error.
+// back as *apitype.Error.
 func (c *Client) Do(ctx context.Context, method, path string, body any) ([]byte, string, error) {
 	var data []byte
 	contentType := "application/json"
@@ -104,14 +95,12 @@ func (c *Client) Do(ctx context.Context, method, path string, body any) ([]byte,
 		return nil, "", fmt.Errorf("read API answer: %w", err)
 	}
 	if resp.StatusCode >= 400 {
-		var e struct {
-			Error *Error `json:"error"`
-		}
+		var e apitype.ErrorBody
 		if json.Unmarshal(b, &e) == nil && e.Error != nil {
 			e.Error.Status = resp.StatusCode
 			return nil, "", e.Error
 		}
-		return nil, "", &Error{Status: resp.StatusCode, Code: "internal", Message: fmt.Sprintf("%s %s: HTTP %d", method, path, resp.StatusCode)}
+		return nil, "", &apitype.Error{Status: resp.StatusCode, Code: apitype.CodeInternal, Message: fmt.Sprintf("%s %s: HTTP %d", method, path, resp.StatusCode)}
 	}
 	return b, resp.Header.Get("Content-Type"), nil
 }
@@ -164,9 +153,7 @@ func isDown(err error) bool {
 // GET /v1/ping and sends it SIGTERM (on Windows, where there are no signals,
 // it ends the process). It does nothing when no agent answers.
 func (c *Client) StopAgent(ctx context.Context) error {
-	var ping struct {
-		PID int `json:"pid"`
-	}
+	var ping apitype.Ping
 	saved := c.Start
 	c.Start = nil // never start an agent only to stop it
 	err := c.JSON(ctx, "GET", "/v1/ping", nil, &ping)

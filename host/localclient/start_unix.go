@@ -1,6 +1,6 @@
 //go:build !windows
 
-package localapi
+package localclient
 
 import (
 	"context"

@@ -1,0 +1,138 @@
+package apitype
+
+import (
+	"time"
+
+	"github.com/authbridge/authbridge/host/connector"
+	"github.com/authbridge/authbridge/taxonomy"
+)
+
+// StatusRow is one connector's line in the status (PROTOCOL.md, StatusRow).
+type StatusRow struct {
+	ID                     string          `json:"id"`
+	Name                   string          `json:"name"`
+	Icon                   string          `json:"icon,omitempty"`
+	Domains                []string        `json:"domains"`
+	Health                 string          `json:"health"`
+	HealthKey              taxonomy.Health `json:"health_key"`
+	Reason                 string          `json:"reason"`
+	Detail                 string          `json:"detail"`
+	Prompt                 taxonomy.Prompt `json:"prompt"`
+	LoginURL               string          `json:"login_url,omitempty"`
+	LastVerifiedAt         *time.Time      `json:"last_verified_at,omitempty"`
+	LastHeadlessSuccessAt  *time.Time      `json:"last_headless_success_at,omitempty"`
+	LastInteractiveLoginAt *time.Time      `json:"last_interactive_login_at,omitempty"`
+	LastFailureAt          *time.Time      `json:"last_failure_at,omitempty"`
+	LastFailureReason      string          `json:"last_failure_reason,omitempty"`
+	RepairInProgress       bool            `json:"repair_in_progress"`
+	AwaitingInteractive    bool            `json:"awaiting_interactive"`
+	Source                 string          `json:"source"`
+}
+
+// AgentInfo is the agent part of GET /v1/status.
+type AgentInfo struct {
+	PID       int       `json:"pid"`
+	Version   string    `json:"version"`
+	Socket    string    `json:"socket"`
+	Home      string    `json:"home"`
+	StartedAt time.Time `json:"started_at"`
+}
+
+// Status is the answer of GET /v1/status.
+type Status struct {
+	Agent      AgentInfo    `json:"agent"`
+	Bridges    []BridgeInfo `json:"bridges"`
+	Connectors []StatusRow  `json:"connectors"`
+}
+
+// BridgeInfo describes one connected browser profile.
+type BridgeInfo struct {
+	ID               string    `json:"id"`
+	Origin           string    `json:"origin"`
+	ExtensionID      string    `json:"extension_id,omitempty"`
+	ExtensionVersion string    `json:"extension_version,omitempty"`
+	UserAgent        string    `json:"user_agent,omitempty"`
+	RelayPID         int       `json:"relay_pid"`
+	ConnectedAt      time.Time `json:"connected_at"`
+	LastActiveAt     time.Time `json:"last_active_at"`
+	ProfileDir       string    `json:"profile_dir,omitempty"`
+	Binding          string    `json:"binding,omitempty"`
+	// BindingDetail says how the profile was found (absent until bound).
+	BindingDetail *Binding `json:"binding_detail,omitempty"`
+}
+
+// Binding says which on-disk browser profile a bridge serves, and how that
+// was established.
+type Binding struct {
+	ProfileDir  string `json:"profile_dir"`
+	UserDataDir string `json:"user_data_dir"`
+	CookieStore string `json:"cookie_store"`
+	// Method is how the binding was made, e.g. "cookie-match", or
+	// "last-used (assumed)" when no evidence decided.
+	Method   string `json:"method"`
+	Evidence string `json:"evidence"`
+	Assumed  bool   `json:"assumed"`
+}
+
+// ConnectorInfo is a definition as GET /v1/connectors lists it.
+type ConnectorInfo struct {
+	connector.Definition
+	Source string `json:"source"`
+	Kind   string `json:"kind"`
+}
+
+// Problem is a connector definition file that could not be loaded; Message
+// names the field that is wrong.
+type Problem struct {
+	File    string `json:"file"`
+	Message string `json:"message"`
+}
+
+// Connectors is the answer of GET /v1/connectors.
+type Connectors struct {
+	Connectors []ConnectorInfo `json:"connectors"`
+	Problems   []Problem       `json:"problems"`
+}
+
+// ActionRequest is the optional body of the connector actions.
+type ActionRequest struct {
+	RunID string `json:"run_id,omitempty"`
+}
+
+// ActionResult is the answer of verify and repair.
+type ActionResult struct {
+	Result taxonomy.Result `json:"result"`
+	Probe  string          `json:"probe,omitempty"`
+	Row    StatusRow       `json:"row"`
+	// Written lists the connector session state repair wrote to.
+	Written []string `json:"written,omitempty"`
+}
+
+// ClearResult is the answer of clear.
+type ClearResult struct {
+	Row     StatusRow `json:"row"`
+	Cleared []string  `json:"cleared"`
+}
+
+// InteractiveResult is the answer of interactive.
+type InteractiveResult struct {
+	TabID    int       `json:"tab_id"`
+	LoginURL string    `json:"login_url"`
+	Row      StatusRow `json:"row"`
+}
+
+// Ping is the answer of GET /v1/ping.
+type Ping struct {
+	PID     int    `json:"pid"`
+	Version string `json:"version"`
+}
+
+// LastSeen is the answer of GET /v1/bridges/last-seen.
+type LastSeen struct {
+	LastSeenAt *time.Time `json:"last_seen_at"`
+}
+
+// ErrorBody is the body of an API error answer.
+type ErrorBody struct {
+	Error *Error `json:"error"`
+}

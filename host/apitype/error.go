@@ -1,0 +1,63 @@
+package apitype
+
+import "net/http"
+
+// Error is an error answer: of the local API (`{"error": Error}`, with the
+// HTTP status beside it) and of a native message (`{"type":"error",
+// "error": Error}`). Codes are listed in PROTOCOL.md and in Codes.
+type Error struct {
+	// Status is the HTTP status of a local API answer; not on the wire.
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// Reason is a taxonomy code when one applies.
+	Reason string `json:"reason,omitempty"`
+	// Detail is a machine-readable refinement of Code.
+	Detail string `json:"detail,omitempty"`
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// The error codes of PROTOCOL.md. Codes are never renamed or reused.
+const (
+	CodeBadRequest          = "bad_request"
+	CodeUnknownType         = "unknown_type"
+	CodeNotFound            = "not_found"
+	CodeInternal            = "internal"
+	CodeTimeout             = "timeout"
+	CodeFrameTooLarge       = "frame_too_large"
+	CodeOriginNotAllowed    = "origin_not_allowed"
+	CodeBrowserNotConnected = "browser_not_connected"
+	CodeHostUnreachable     = "host_unreachable"
+	CodeBusy                = "busy"
+	CodeForbidden           = "forbidden"
+)
+
+// Codes is every error code with the HTTP status the local API answers it
+// with. extension/lib/protocol.js holds the same table; a test compares them.
+var Codes = map[string]int{
+	CodeBadRequest:          http.StatusBadRequest,
+	CodeUnknownType:         http.StatusBadRequest,
+	CodeNotFound:            http.StatusNotFound,
+	CodeInternal:            http.StatusInternalServerError,
+	CodeTimeout:             http.StatusGatewayTimeout,
+	CodeFrameTooLarge:       http.StatusRequestEntityTooLarge,
+	CodeOriginNotAllowed:    http.StatusForbidden,
+	CodeBrowserNotConnected: http.StatusServiceUnavailable,
+	CodeHostUnreachable:     http.StatusServiceUnavailable,
+	CodeBusy:                http.StatusConflict,
+	CodeForbidden:           http.StatusForbidden,
+}
+
+// HTTPStatus is the HTTP status of an error code (500 for a code not in
+// Codes).
+func HTTPStatus(code string) int {
+	if s, ok := Codes[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// NoBrowserMessage is the one sentence shown when live cookies are needed
+// and no browser is connected.
+const NoBrowserMessage = "no browser is connected to authbridge: open Chrome (or Chromium) with the authbridge extension installed, then try again"

@@ -1,0 +1,148 @@
+package apitype
+
+import "encoding/json"
+
+// Native message types (PROTOCOL.md, "Native messaging").
+const (
+	TypeBridgeHello    = "bridge.hello"
+	TypeHello          = "hello"
+	TypeAPI            = "api"
+	TypeCookiesChanged = "cookies.changed"
+	TypeCookiesGet     = "cookies.get"
+	TypeCookiesMeta    = "cookies.meta"
+	TypeWatchSet       = "watch.set"
+	TypeTabsOpen       = "tabs.open"
+	TypeStatusChanged  = "status.changed"
+	TypePing           = "ping"
+	TypeResult         = "result"
+	TypeError          = "error"
+	TypeChunk          = "chunk"
+)
+
+// Envelope is the part of every native message the router looks at.
+type Envelope struct {
+	ID     string          `json:"id,omitempty"`
+	Type   string          `json:"type"`
+	Error  *Error          `json:"error,omitempty"`
+	Result json.RawMessage `json:"result,omitempty"`
+}
+
+// BridgeHello is the relay's first frame on the bridge socket.
+type BridgeHello struct {
+	Type     string `json:"type"`
+	Origin   string `json:"origin"`
+	RelayPID int    `json:"relay_pid"`
+	Protocol int    `json:"protocol"`
+	// UserDataDir is the browser's --user-data-dir, when the relay saw it.
+	UserDataDir string `json:"user_data_dir,omitempty"`
+}
+
+// Hello is the extension's first request.
+type Hello struct {
+	ExtensionID string `json:"extension_id"`
+	Version     string `json:"version"`
+	UserAgent   string `json:"user_agent"`
+}
+
+// HelloResult answers Hello.
+type HelloResult struct {
+	AgentVersion string `json:"agent_version"`
+	BridgeID     string `json:"bridge_id"`
+}
+
+// CookieChange is one entry of a cookies.changed notification.
+type CookieChange struct {
+	Removed bool       `json:"removed"`
+	Cause   string     `json:"cause"`
+	Cookie  CookieMeta `json:"cookie"`
+	// Connectors are the watched connectors this change concerns.
+	Connectors []string `json:"connectors,omitempty"`
+}
+
+// CookiesChanged is the cookies.changed notification.
+type CookiesChanged struct {
+	Changes []CookieChange `json:"changes"`
+}
+
+// APIRequest is the api message: a local API request from the popup.
+type APIRequest struct {
+	Method string          `json:"method"`
+	Path   string          `json:"path"`
+	Body   json.RawMessage `json:"body,omitempty"`
+}
+
+// APIAnswer answers APIRequest.
+type APIAnswer struct {
+	Status int `json:"status"`
+	Body   any `json:"body"`
+}
+
+// CookiesGet is the cookies.get request.
+type CookiesGet struct {
+	Domains []string `json:"domains"`
+}
+
+// CookiesResult answers CookiesGet.
+type CookiesResult struct {
+	Cookies []Cookie `json:"cookies"`
+}
+
+// CookiesMetaRequest is the cookies.meta request.
+type CookiesMetaRequest struct {
+	Limit int `json:"limit"`
+}
+
+// CookiesMetaResult answers CookiesMetaRequest.
+type CookiesMetaResult struct {
+	Cookies []CookieMeta `json:"cookies"`
+	Total   int          `json:"total"`
+}
+
+// WatchedConnector is one connector of watch.set.
+type WatchedConnector struct {
+	ID          string   `json:"id"`
+	Domains     []string `json:"domains"`
+	AuthCookies []string `json:"auth_cookies"`
+}
+
+// WatchSet is the watch.set request.
+type WatchSet struct {
+	Connectors []WatchedConnector `json:"connectors"`
+}
+
+// TabsOpen is the tabs.open request.
+type TabsOpen struct {
+	URL string `json:"url"`
+}
+
+// TabsOpenResult answers TabsOpen.
+type TabsOpenResult struct {
+	TabID int `json:"tab_id"`
+}
+
+// StatusChanged is the status.changed notification: rows upserted by id.
+type StatusChanged struct {
+	Connectors []StatusRow `json:"connectors"`
+	Complete   bool        `json:"complete,omitempty"`
+}
+
+// Request is a native message the host sends: its type and its body.
+type Request interface {
+	// MessageType is the message's type field.
+	MessageType() string
+}
+
+// MessageType implements Request.
+func (CookiesGet) MessageType() string { return TypeCookiesGet }
+
+// MessageType implements Request.
+func (CookiesMetaRequest) MessageType() string { return TypeCookiesMeta }
+
+// MessageType implements Request.
+func (WatchSet) MessageType() string { return TypeWatchSet }
+
+// MessageType implements Request.
+func (TabsOpen) MessageType() string { return TypeTabsOpen }
+
+// MessageType implements Request.
+func (StatusChanged) MessageType() string { return TypeStatusChanged }

@@ -1,0 +1,276 @@
+// Package localapi is the server of the agent's local API: HTTP over the
+// user-only Unix socket, and the same routes for the popup through the
+// extension's `api` message. Each handler checks the caller, then the
+// parameters, and answers errors as JSON (apitype.Error). Its client is
+// host/localclient.
+package localapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/host/connector"
+	"github.com/authbridge/authbridge/host/safesocket"
+	"github.com/authbridge/authbridge/host/session"
+)
+
+// HandlerFunc is the shape of every route: it returns a value to marshal as
+// JSON (or a Raw body), or an error.
+type HandlerFunc = func(ctx context.Context, r *http.Request) (any, error)
+
+// Raw is a handler result written as it is.
+type Raw struct {
+	ContentType string
+	Body        []byte
+}
+
+// Catalog is the set of connector definitions.
+type Catalog interface {
+	Connector(id string) (connector.Definition, error)
+	Connectors() ([]connector.Definition, []apitype.Problem)
+}
+
+// Sessions runs the connector actions (session.Manager).
+type Sessions interface {
+	Rows(ctx context.Context, all bool) ([]apitype.StatusRow, error)
+	Verify(ctx context.Context, def connector.Definition, runID string) (apitype.ActionResult, error)
+	Repair(ctx context.Context, def connector.Definition, runID string) (apitype.ActionResult, error)
+	Clear(ctx context.Context, def connector.Definition) (apitype.ClearResult, error)
+	Interactive(ctx context.Context, def connector.Definition, runID string) (apitype.InteractiveResult, error)
+	LiveCookies(ctx context.Context, def connector.Definition) ([]apitype.Cookie, error)
+	RecordRelease(ctx context.Context, def connector.Definition, n int, format string) error
+}
+
+// Bridges tells about the connected browsers (the agent).
+type Bridges interface {
+	Bridges() []apitype.BridgeInfo
+	LastBridgeSeen(ctx context.Context) (time.Time, error)
+}
+
+// Config configures a Server.
+type Config struct {
+	Agent    func() apitype.AgentInfo
+	Catalog  Catalog
+	Sessions Sessions
+	Bridges  Bridges
+	// Extra adds routes ("METHOD /v1/path": handler).
+	Extra map[string]HandlerFunc
+	// Busy is called when a request starts and returns the function to call
+	// when it ends (the agent's idle clock); nil: nothing.
+	Busy func() (done func())
+}
+
+// Server answers the local API.
+type Server struct {
+	cfg    Config
+	routes []route
+}
+
+type route struct {
+	method string
+	parts  []string // path segments; "{name}" captures one
+	h      HandlerFunc
+}
+
+// New returns a server with the built-in routes and cfg.Extra.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg}
+	table := map[string]HandlerFunc{
+		"GET /v1/ping":                         s.ping,
+		"GET /v1/status":                       s.status,
+		"GET /v1/connectors":                   s.connectors,
+		"GET /v1/bridges/last-seen":            s.lastSeen,
+		"GET /v1/connectors/{id}/cookies":      s.cookies,
+		"POST /v1/connectors/{id}/verify":      s.verify,
+		"POST /v1/connectors/{id}/repair":      s.repair,
+		"POST /v1/connectors/{id}/interactive": s.interactive,
+		"POST /v1/connectors/{id}/clear":       s.clear,
+	}
+	for p, h := range cfg.Extra {
+		table[p] = h
+	}
+	for p, h := range table {
+		method, path, _ := strings.Cut(p, " ")
+		s.routes = append(s.routes, route{method: method, parts: strings.Split(path, "/"), h: h})
+	}
+	return s
+}
+
+// match finds the route of a request and sets its path values.
+func (s *Server) match(r *http.Request) HandlerFunc {
+	parts := strings.Split(r.URL.Path, "/")
+	for _, rt := range s.routes {
+		if rt.method != r.Method || len(rt.parts) != len(parts) {
+			continue
+		}
+		ok := true
+		for i, p := range rt.parts {
+			if strings.HasPrefix(p, "{") && parts[i] != "" {
+				continue
+			}
+			if p != parts[i] {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		for i, p := range rt.parts {
+			if strings.HasPrefix(p, "{") {
+				v, _ := url.PathUnescape(parts[i])
+				r.SetPathValue(strings.Trim(p, "{}"), v)
+			}
+		}
+		return rt.h
+	}
+	return nil
+}
+
+// dispatch runs a request's handler.
+func (s *Server) dispatch(ctx context.Context, r *http.Request) (any, error) {
+	if s.cfg.Busy != nil {
+		defer s.cfg.Busy()()
+	}
+	h := s.match(r)
+	if h == nil {
+		return nil, &apitype.Error{Status: http.StatusNotFound, Code: apitype.CodeNotFound, Message: fmt.Sprintf("no such API: %s %s", r.Method, r.URL.Path)}
+	}
+	return h(ctx, r)
+}
+
+type peerKey struct{}
+
+// Serve answers the API on l until it is closed; the returned function
+// shuts the server down.
+func (s *Server) Serve(l net.Listener) (shutdown func(ctx context.Context) error) {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if cred, ok := safesocket.PeerOf(c); ok {
+				return context.WithValue(ctx, peerKey{}, cred)
+			}
+			return ctx
+		},
+	}
+	go srv.Serve(l)
+	return srv.Shutdown
+}
+
+// ServeHTTP answers one request from the socket: only the own user may ask.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	caller := session.Caller{UID: os.Getuid(), Via: "api"}
+	if cred, ok := ctx.Value(peerKey{}).(safesocket.Cred); ok {
+		if cred.UID != os.Getuid() {
+			writeJSON(w, http.StatusForbidden, apitype.ErrorBody{Error: &apitype.Error{Code: apitype.CodeForbidden, Message: "the local API answers its own user only"}})
+			return
+		}
+		caller.PID, caller.UID = cred.PID, cred.UID
+	}
+	res, err := s.dispatch(session.WithCaller(ctx, caller), r)
+	if err != nil {
+		ae := toError(err)
+		writeJSON(w, ae.Status, apitype.ErrorBody{Error: ae})
+		return
+	}
+	if rb, ok := res.(Raw); ok {
+		w.Header().Set("Content-Type", rb.ContentType)
+		w.Write(rb.Body)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// Call answers an `api` message from the extension (via names the bridge)
+// with the same routes, without going through HTTP.
+func (s *Server) Call(ctx context.Context, via string, m apitype.APIRequest) (apitype.APIAnswer, error) {
+	if m.Method == "" || len(m.Path) == 0 || m.Path[0] != '/' {
+		return apitype.APIAnswer{}, &apitype.Error{Code: apitype.CodeBadRequest, Message: "api: method and an absolute path are required"}
+	}
+	var body io.Reader
+	if len(m.Body) > 0 && string(m.Body) != "null" {
+		body = bytes.NewReader(m.Body)
+	}
+	ctx = session.WithCaller(ctx, session.Caller{UID: os.Getuid(), Via: "extension:" + via})
+	r, err := http.NewRequestWithContext(ctx, m.Method, "http://authbridge"+m.Path, body)
+	if err != nil {
+		return apitype.APIAnswer{}, &apitype.Error{Code: apitype.CodeBadRequest, Message: "api: " + err.Error()}
+	}
+	res, err := s.dispatch(ctx, r)
+	if err != nil {
+		ae := toError(err)
+		return apitype.APIAnswer{Status: ae.Status, Body: apitype.ErrorBody{Error: ae}}, nil
+	}
+	if rb, ok := res.(Raw); ok {
+		if json.Valid(rb.Body) {
+			return apitype.APIAnswer{Status: http.StatusOK, Body: json.RawMessage(rb.Body)}, nil
+		}
+		return apitype.APIAnswer{Status: http.StatusOK, Body: string(rb.Body)}, nil
+	}
+	return apitype.APIAnswer{Status: http.StatusOK, Body: res}, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// CodeOf maps an error to its stable wire code: the one place codes are
+// attached to errors leaving the process.
+func CodeOf(err error) string {
+	var ae *apitype.Error
+	switch {
+	case errors.As(err, &ae):
+		return ae.Code
+	case errors.Is(err, session.ErrNoBrowser):
+		return apitype.CodeBrowserNotConnected
+	case errors.Is(err, session.ErrUnknownConnector):
+		return apitype.CodeNotFound
+	case errors.Is(err, context.DeadlineExceeded):
+		return apitype.CodeTimeout
+	}
+	return apitype.CodeInternal
+}
+
+// toError turns any handler error into the API's error answer.
+func toError(err error) *apitype.Error {
+	var ae *apitype.Error
+	if errors.As(err, &ae) {
+		e := *ae
+		if e.Status == 0 {
+			e.Status = apitype.HTTPStatus(e.Code)
+		}
+		if error(ae) != err {
+			e.Message = err.Error() // keep the context the error was wrapped in
+		}
+		return &e
+	}
+	code := CodeOf(err)
+	e := &apitype.Error{Status: apitype.HTTPStatus(code), Code: code, Message: err.Error()}
+	if code == apitype.CodeBrowserNotConnected {
+		e.Message = apitype.NoBrowserMessage
+		e.Reason = "UNKNOWN"
+	}
+	return e
+}
+
+// BadRequest is a 400 answer naming what was wrong.
+func BadRequest(format string, args ...any) error {
+	return &apitype.Error{Status: http.StatusBadRequest, Code: apitype.CodeBadRequest, Message: fmt.Sprintf(format, args...)}
+}

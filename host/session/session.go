@@ -1,0 +1,471 @@
+// Package session owns each connector's session: its recorded health, and
+// the verify, repair, clear, interactive sign-in and auto-heal policy that
+// change it. It reaches the browser, the state store and the popups only
+// through the small interfaces below, so it is tested with fakes.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/host/connector"
+	"github.com/authbridge/authbridge/host/store"
+	"github.com/authbridge/authbridge/host/verify"
+	"github.com/authbridge/authbridge/taxonomy"
+)
+
+// ErrNoBrowser means no browser extension is connected.
+var ErrNoBrowser = errors.New("no browser is connected")
+
+// ErrUnknownConnector is returned for a connector id that is not defined.
+var ErrUnknownConnector = errors.New("unknown connector")
+
+// Live is a connector's live cookies and the browser they came from.
+type Live struct {
+	Cookies []apitype.Cookie
+	// UserAgent is the browser's user agent, sent with verify probes.
+	UserAgent string
+}
+
+// Browser gives a connector's live cookies and opens sign-in tabs. Both
+// return an error wrapping ErrNoBrowser when no browser is connected.
+type Browser interface {
+	LiveCookies(ctx context.Context, def connector.Definition) (Live, error)
+	OpenTab(ctx context.Context, def connector.Definition, url string) (tabID int, err error)
+}
+
+// Notifier is told of every row that changed, once per transition.
+type Notifier interface {
+	StatusChanged(rows []apitype.StatusRow)
+}
+
+// Store is the state the manager keeps.
+type Store interface {
+	GetHealth(ctx context.Context, id string) (store.Health, error)
+	PutHealth(ctx context.Context, h store.Health) error
+	AllHealth(ctx context.Context) (map[string]store.Health, error)
+	RecordRelease(ctx context.Context, r store.Release) error
+}
+
+// Catalog is the set of connector definitions.
+type Catalog interface {
+	Connector(id string) (connector.Definition, error)
+	Connectors() ([]connector.Definition, []apitype.Problem)
+}
+
+// Verifier probes whether cookies make a working session (verify.Verify).
+type Verifier func(ctx context.Context, def connector.Definition, cs []apitype.Cookie, opts verify.Options) (verify.Report, error)
+
+// Outcome is one host action's result, for the metrics recorder.
+type Outcome struct {
+	Connector string
+	Action    string // verify, or a recovery action
+	RunID     string
+	Result    taxonomy.Result
+	At        time.Time
+}
+
+// Recovery actions, as recorded in metrics events.
+const (
+	ActionVerify              = "verify"
+	RecoveryRepairFromChrome  = "repair_from_chrome"
+	RecoveryAutoRepair        = "auto_repair"
+	RecoveryInteractiveRepair = "interactive_repair"
+	RecoveryClearSession      = "clear_session"
+)
+
+// Config configures a Manager.
+type Config struct {
+	Browser  Browser
+	Store    Store
+	Catalog  Catalog
+	Notifier Notifier // nil: nobody is told
+	// Verify probes sessions; nil means verify.Verify.
+	Verify Verifier
+	// VerifyTimeout bounds each probe (0: the verify package's default).
+	VerifyTimeout time.Duration
+	// VerifyWait is how long a verify waits for a running repair of the
+	// same connector before it answers busy (0: 30s).
+	VerifyWait time.Duration
+	// OnOutcome is told of every verify, repair and clear.
+	OnOutcome func(ctx context.Context, o Outcome)
+	// ProfileWriter writes repaired cookies into persistent profiles.
+	ProfileWriter ProfileWriter
+	// NoAutoRepair turns automatic repair off: a changed sign-in then only
+	// completes an interactive repair the user started.
+	NoAutoRepair bool
+	Log          *slog.Logger
+}
+
+// Manager holds every connector's session state.
+type Manager struct {
+	cfg Config
+	ctx context.Context // the agent's lifetime, for heals
+
+	mu    sync.Mutex
+	state map[string]*state
+}
+
+// state is one connector's in-memory bookkeeping.
+type state struct {
+	mu          sync.Mutex
+	repairing   bool
+	repairDone  chan struct{} // closed when the running repair ends
+	awaiting    bool          // an interactive repair is open
+	awaitRunID  string
+	lastAttempt time.Time
+	failures    int
+	healTimer   *time.Timer // pending debounced heal
+	rerun       bool        // cookies changed during a repair
+}
+
+// New returns a manager; ctx bounds the heals it runs on its own.
+func New(ctx context.Context, cfg Config) *Manager {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Verify == nil {
+		cfg.Verify = verify.Verify
+	}
+	if cfg.VerifyWait == 0 {
+		cfg.VerifyWait = 30 * time.Second
+	}
+	return &Manager{cfg: cfg, ctx: ctx, state: map[string]*state{}}
+}
+
+func (m *Manager) session(id string) *state {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.state[id]
+	if s == nil {
+		s = &state{}
+		m.state[id] = s
+	}
+	return s
+}
+
+// Caller says who asked for an action, for the audit rows.
+type Caller struct {
+	PID, UID int
+	Via      string
+}
+
+type callerKey struct{}
+
+// WithCaller returns a context that carries who asked.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerOf returns who asked (the own user through the API when unknown).
+func CallerOf(ctx context.Context) Caller {
+	if c, ok := ctx.Value(callerKey{}).(Caller); ok {
+		return c
+	}
+	return Caller{UID: os.Getuid(), Via: "api"}
+}
+
+func tptr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// Row builds the status row of one connector from its stored health.
+func (m *Manager) Row(ctx context.Context, def connector.Definition) (apitype.StatusRow, error) {
+	h, err := m.cfg.Store.GetHealth(ctx, def.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return apitype.StatusRow{}, err
+	}
+	return m.row(def, h, err == nil), nil
+}
+
+func (m *Manager) row(def connector.Definition, h store.Health, recorded bool) apitype.StatusRow {
+	name := def.Name
+	if name == "" {
+		name = def.ID
+	}
+	r := apitype.StatusRow{
+		ID: def.ID, Name: name, Icon: def.Icon, Domains: def.Domains, LoginURL: def.LoginURL, Source: def.Source,
+		LastVerifiedAt: tptr(h.LastVerifiedAt), LastHeadlessSuccessAt: tptr(h.LastHeadlessSuccessAt),
+		LastInteractiveLoginAt: tptr(h.LastInteractiveLoginAt), LastFailureAt: tptr(h.LastFailureAt),
+		LastFailureReason: h.LastFailureReason, Reason: h.Reason, Detail: h.Detail,
+	}
+	s := m.session(def.ID)
+	s.mu.Lock()
+	r.RepairInProgress, r.AwaitingInteractive = s.repairing, s.awaiting
+	s.mu.Unlock()
+	switch {
+	case !recorded || h.Health == "" || (h.Reason == "" && h.Health == string(taxonomy.HealthUnknown)):
+		r.HealthKey = taxonomy.HealthUnknown
+		r.Prompt = taxonomy.NotCheckedPrompt(name, h.Detail == "cleared")
+	case h.Reason == "":
+		res := taxonomy.NewResult(taxonomy.OK, h.Detail, 0, nil, name)
+		r.HealthKey, r.Prompt = res.Health, res.Prompt
+	default:
+		res := taxonomy.NewResult(taxonomy.Code(h.Reason), h.Detail, 0, nil, name)
+		r.HealthKey, r.Prompt = res.Health, res.Prompt
+	}
+	if r.AwaitingInteractive {
+		r.Prompt = taxonomy.InteractivePendingPrompt(name)
+	}
+	r.Health = r.HealthKey.Label()
+	return r
+}
+
+// Rows returns the status rows, sorted by id: every connector defined in a
+// file, and the built-in ones that have been used (a recorded health, or a
+// repair or sign-in under way). With all, every built-in too.
+func (m *Manager) Rows(ctx context.Context, all bool) ([]apitype.StatusRow, error) {
+	healths, err := m.cfg.Store.AllHealth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defs, _ := m.cfg.Catalog.Connectors()
+	rows := make([]apitype.StatusRow, 0, len(defs))
+	for _, d := range defs {
+		h, ok := healths[d.ID]
+		if !all && !ok && d.Kind == connector.KindBuiltin && !m.session(d.ID).busy() {
+			continue
+		}
+		rows = append(rows, m.row(d, h, ok))
+	}
+	return rows, nil
+}
+
+func (s *state) busy() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.awaiting || s.repairing
+}
+
+// push tells the notifier of one connector's row.
+func (m *Manager) push(ctx context.Context, def connector.Definition) {
+	if m.cfg.Notifier == nil {
+		return
+	}
+	row, err := m.Row(ctx, def)
+	if err != nil {
+		m.cfg.Log.Warn("status row", "connector", def.ID, "err", err)
+		return
+	}
+	m.cfg.Notifier.StatusChanged([]apitype.StatusRow{row})
+}
+
+func (m *Manager) verifyOptions(ua string) verify.Options {
+	return verify.Options{Timeout: m.cfg.VerifyTimeout, UserAgent: ua}
+}
+
+// LiveCookies returns a connector's live cookies from the browser.
+func (m *Manager) LiveCookies(ctx context.Context, def connector.Definition) ([]apitype.Cookie, error) {
+	live, err := m.cfg.Browser.LiveCookies(ctx, def)
+	return live.Cookies, err
+}
+
+// RecordRelease records that n cookies of def left the host in format.
+func (m *Manager) RecordRelease(ctx context.Context, def connector.Definition, n int, format string) error {
+	c := CallerOf(ctx)
+	return m.cfg.Store.RecordRelease(ctx, store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: n, Format: format, Via: c.Via})
+}
+
+// waitRepair waits for a running repair of s to end, up to VerifyWait.
+func (m *Manager) waitRepair(ctx context.Context, def connector.Definition, s *state) error {
+	s.mu.Lock()
+	done := s.repairDone
+	repairing := s.repairing
+	s.mu.Unlock()
+	if !repairing {
+		return nil
+	}
+	t := time.NewTimer(m.cfg.VerifyWait)
+	defer t.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-t.C:
+		return &apitype.Error{Code: apitype.CodeBusy, Message: fmt.Sprintf("a repair of %s is still running after %s: try again when it ends", def.ID, m.cfg.VerifyWait)}
+	case <-ctx.Done():
+		return fmt.Errorf("wait for the running repair of %s: %w", def.ID, ctx.Err())
+	}
+}
+
+// Verify checks a connector's session with the cookies it would run with:
+// the live browser's when one is connected, else its stored session state.
+// A verify that arrives during a repair waits for it (up to VerifyWait,
+// then answers busy) so it never reports a half-written session.
+func (m *Manager) Verify(ctx context.Context, def connector.Definition, runID string) (apitype.ActionResult, error) {
+	if err := m.waitRepair(ctx, def, m.session(def.ID)); err != nil {
+		return apitype.ActionResult{}, err
+	}
+	live, err := m.cfg.Browser.LiveCookies(ctx, def)
+	cs := live.Cookies
+	if err != nil {
+		if !errors.Is(err, ErrNoBrowser) {
+			return apitype.ActionResult{}, err
+		}
+		stored, serr := readStorageState(def)
+		if serr != nil {
+			res := taxonomy.NewResult(taxonomy.Unknown, taxonomy.DetailBrowserNotConnected, 0, nil, def.Name)
+			row, _ := m.Row(ctx, def)
+			return apitype.ActionResult{Result: res, Row: row}, nil
+		}
+		cs = stored
+	}
+	rep, err := m.cfg.Verify(ctx, def, cs, m.verifyOptions(live.UserAgent))
+	if err != nil {
+		return apitype.ActionResult{}, err
+	}
+	row, err := m.record(ctx, def, rep.Result, ActionVerify, runID)
+	if err != nil {
+		return apitype.ActionResult{}, err
+	}
+	m.push(ctx, def)
+	return apitype.ActionResult{Result: rep.Result, Probe: string(rep.Probe), Row: row}, nil
+}
+
+// Repair takes the connector's cookies from the browser now, verifies them,
+// writes them to the connector's own session state when they work, and
+// records the outcome. Only one repair of a connector runs at a time; a
+// second one answers busy.
+func (m *Manager) Repair(ctx context.Context, def connector.Definition, runID string) (apitype.ActionResult, error) {
+	return m.repair(ctx, def, RecoveryRepairFromChrome, runID)
+}
+
+func (m *Manager) repair(ctx context.Context, def connector.Definition, action, runID string) (apitype.ActionResult, error) {
+	s := m.session(def.ID)
+	s.mu.Lock()
+	if s.repairing {
+		s.mu.Unlock()
+		return apitype.ActionResult{}, &apitype.Error{Code: apitype.CodeBusy, Message: fmt.Sprintf("a repair of %s is already running", def.ID)}
+	}
+	s.repairing, s.repairDone = true, make(chan struct{})
+	s.lastAttempt = time.Now()
+	s.mu.Unlock()
+	m.push(ctx, def)
+	res, err := m.runRepair(ctx, def, action, runID)
+	s.mu.Lock()
+	s.repairing = false
+	close(s.repairDone)
+	if err == nil && res.Result.Healthy() {
+		s.failures = 0
+		if action == RecoveryInteractiveRepair {
+			s.awaiting, s.awaitRunID = false, ""
+		}
+	} else if err == nil {
+		s.failures++
+	}
+	s.mu.Unlock()
+	m.push(ctx, def)
+	if err == nil {
+		res.Row, _ = m.Row(ctx, def)
+	}
+	return res, err
+}
+
+func (m *Manager) runRepair(ctx context.Context, def connector.Definition, action, runID string) (apitype.ActionResult, error) {
+	live, err := m.cfg.Browser.LiveCookies(ctx, def)
+	if err != nil {
+		return apitype.ActionResult{}, err
+	}
+	rep, err := m.cfg.Verify(ctx, def, live.Cookies, m.verifyOptions(live.UserAgent))
+	if err != nil {
+		return apitype.ActionResult{}, err
+	}
+	var written []string
+	if rep.Result.Healthy() {
+		written, err = m.writeSession(ctx, def, live.Cookies)
+		if err != nil {
+			return apitype.ActionResult{}, fmt.Errorf("write %s session state: %w", def.ID, err)
+		}
+		c := CallerOf(ctx)
+		m.cfg.Store.RecordRelease(ctx, store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: len(live.Cookies), Format: "session-state", Via: "repair:" + c.Via})
+	}
+	row, err := m.record(ctx, def, rep.Result, action, runID)
+	if err != nil {
+		return apitype.ActionResult{}, err
+	}
+	return apitype.ActionResult{Result: rep.Result, Probe: string(rep.Probe), Row: row, Written: written}, nil
+}
+
+// record stores a verification outcome.
+func (m *Manager) record(ctx context.Context, def connector.Definition, res taxonomy.Result, action, runID string) (apitype.StatusRow, error) {
+	now := time.Now()
+	h, err := m.cfg.Store.GetHealth(ctx, def.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return apitype.StatusRow{}, err
+	}
+	h.ConnectorID = def.ID
+	h.LastVerifiedAt = now
+	h.Detail = res.Detail
+	if res.Healthy() {
+		h.Health, h.Reason = string(taxonomy.Healthy), ""
+		h.LastHeadlessSuccessAt = now
+		if action == RecoveryInteractiveRepair {
+			h.LastInteractiveLoginAt = now
+		}
+	} else {
+		h.Health, h.Reason = string(res.Health), string(res.Code)
+		h.LastFailureAt, h.LastFailureReason = now, string(res.Code)
+	}
+	if err := m.cfg.Store.PutHealth(ctx, h); err != nil {
+		return apitype.StatusRow{}, fmt.Errorf("record %s health: %w", def.ID, err)
+	}
+	m.outcome(ctx, Outcome{Connector: def.ID, Action: action, RunID: runID, Result: res, At: now})
+	return m.row(def, h, true), nil
+}
+
+func (m *Manager) outcome(ctx context.Context, o Outcome) {
+	if m.cfg.OnOutcome != nil {
+		m.cfg.OnOutcome(ctx, o)
+	}
+}
+
+// Clear removes the connector's cookies from its own session state and marks
+// it Unknown. It never touches the user's browser cookies.
+func (m *Manager) Clear(ctx context.Context, def connector.Definition) (apitype.ClearResult, error) {
+	s := m.session(def.ID)
+	s.mu.Lock()
+	s.awaiting = false
+	s.mu.Unlock()
+	cleared, err := m.clearSession(ctx, def)
+	if err != nil {
+		return apitype.ClearResult{}, fmt.Errorf("clear %s session state: %w", def.ID, err)
+	}
+	h, err := m.cfg.Store.GetHealth(ctx, def.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return apitype.ClearResult{}, err
+	}
+	h.ConnectorID, h.Health, h.Reason, h.Detail = def.ID, string(taxonomy.HealthUnknown), "", "cleared"
+	if err := m.cfg.Store.PutHealth(ctx, h); err != nil {
+		return apitype.ClearResult{}, err
+	}
+	m.outcome(ctx, Outcome{Connector: def.ID, Action: RecoveryClearSession, At: time.Now()})
+	m.push(ctx, def)
+	return apitype.ClearResult{Row: m.row(def, h, true), Cleared: cleared}, nil
+}
+
+// Interactive opens the connector's login page in the browser; the repair
+// completes by itself when its auth cookies appear (AuthCookiesChanged).
+func (m *Manager) Interactive(ctx context.Context, def connector.Definition, runID string) (apitype.InteractiveResult, error) {
+	if def.LoginURL == "" {
+		return apitype.InteractiveResult{}, &apitype.Error{Code: apitype.CodeBadRequest, Message: fmt.Sprintf("connector %s has no login_url to open", def.ID)}
+	}
+	tab, err := m.cfg.Browser.OpenTab(ctx, def, def.LoginURL)
+	if err != nil {
+		return apitype.InteractiveResult{}, err
+	}
+	s := m.session(def.ID)
+	s.mu.Lock()
+	s.awaiting, s.awaitRunID = true, runID
+	s.mu.Unlock()
+	m.push(ctx, def)
+	row, _ := m.Row(ctx, def)
+	return apitype.InteractiveResult{TabID: tab, LoginURL: def.LoginURL, Row: row}, nil
+}
