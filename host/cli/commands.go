@@ -99,18 +99,7 @@ func cmdConnectors(ctx context.Context, e *env, args []string) int {
 		e.stdout.Write(body)
 		return ExitOK
 	}
-	var ans struct {
-		Connectors []struct {
-			ID      string   `json:"id"`
-			Name    string   `json:"name"`
-			Domains []string `json:"domains"`
-			Source  string   `json:"source"`
-		} `json:"connectors"`
-		Problems []struct {
-			File    string `json:"file"`
-			Message string `json:"message"`
-		} `json:"problems"`
-	}
+	var ans apitype.Connectors
 	if err := json.Unmarshal(body, &ans); err != nil {
 		fmt.Fprintln(e.stderr, "authbridge: decode connectors:", err)
 		return ExitError

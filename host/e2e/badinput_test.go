@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authbridge/authbridge/host/apitype"
 )
 
 const origin = "chrome-extension://ldpickkggldlkffgckonbokbiinckjpp/"
@@ -256,7 +258,7 @@ func TestConcurrentStartsMakeOneAgent(t *testing.T) {
 			cmd := exec.Command(binPath, "status", "--json")
 			cmd.Env = w.env()
 			out, err := cmd.Output()
-			var st statusJSON
+			var st apitype.Status
 			if err != nil || json.Unmarshal(out, &st) != nil {
 				pids <- -1
 				return

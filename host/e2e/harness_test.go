@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
+	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/chromium"
 )
 
@@ -179,44 +180,13 @@ func (w *world) startBrowser(domains ...string) {
 }
 
 // status returns `authbridge status --json`.
-func (w *world) status() statusJSON {
+func (w *world) status() apitype.Status {
 	w.t.Helper()
-	var st statusJSON
+	var st apitype.Status
 	if err := json.Unmarshal([]byte(w.must("status", "--json")), &st); err != nil {
 		w.t.Fatalf("status --json: %v", err)
 	}
 	return st
-}
-
-// promptJSON is a rendered prompt as the CLI and API print it.
-type promptJSON struct {
-	What   string `json:"what"`
-	Why    string `json:"why"`
-	Action struct {
-		ID    string `json:"id"`
-		Label string `json:"label"`
-	} `json:"action"`
-}
-
-type statusJSON struct {
-	Agent struct {
-		PID int `json:"pid"`
-	} `json:"agent"`
-	Bridges []struct {
-		ID               string `json:"id"`
-		ExtensionVersion string `json:"extension_version"`
-		ProfileDir       string `json:"profile_dir"`
-		Binding          string `json:"binding"`
-	} `json:"bridges"`
-	Connectors []struct {
-		ID                     string     `json:"id"`
-		Health                 string     `json:"health"`
-		HealthKey              string     `json:"health_key"`
-		Reason                 string     `json:"reason"`
-		Detail                 string     `json:"detail"`
-		Prompt                 promptJSON `json:"prompt"`
-		LastInteractiveLoginAt string     `json:"last_interactive_login_at"`
-	} `json:"connectors"`
 }
 
 // waitBridge waits until the extension has connected and said hello.
@@ -229,7 +199,7 @@ func (w *world) waitBridge() {
 }
 
 func (w *world) agentPID() int {
-	var st statusJSON
+	var st apitype.Status
 	out, _, code := w.run("", "status", "--json")
 	if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
 		return 0

@@ -97,7 +97,7 @@ func profileSignedIn(t *testing.T, profile, accountURL string) bool {
 func (w *world) health(id string) (string, string) {
 	for _, c := range w.status().Connectors {
 		if c.ID == id {
-			return c.HealthKey, c.Reason
+			return string(c.HealthKey), c.Reason
 		}
 	}
 	return "", ""

@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/demosite"
 )
 
@@ -162,7 +163,7 @@ func TestPopupControlSurface(t *testing.T) {
 	click(t, p, "demo", "verify")
 	waitHealth(t, p, "demo", "needs_attention")
 	text := rowText(t, p, "demo")
-	var st statusJSON
+	var st apitype.Status
 	json.Unmarshal([]byte(w.must("status", "--json")), &st)
 	var prompt string
 	for _, c := range st.Connectors {
@@ -198,7 +199,7 @@ func TestPopupControlSurface(t *testing.T) {
 	waitHealth(t, p, "demo", "healthy")
 	json.Unmarshal([]byte(w.must("status", "--json")), &st)
 	for _, c := range st.Connectors {
-		if c.ID == "demo" && c.LastInteractiveLoginAt == "" {
+		if c.ID == "demo" && c.LastInteractiveLoginAt == nil {
 			t.Errorf("the interactive repair did not record the interactive login")
 		}
 	}
@@ -250,7 +251,7 @@ func TestPopupTwoConnectorsAndBadge(t *testing.T) {
 		badge, _ = chromedp.Run(p, chromedp.Evaluate[string](`chrome.action.getBadgeText({})`, chromedp.EvalAwaitPromise))
 		return badge == "1"
 	})
-	var st statusJSON
+	var st apitype.Status
 	json.Unmarshal([]byte(w.must("status", "--json")), &st)
 	need := 0
 	for _, c := range st.Connectors {

@@ -14,27 +14,17 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
+	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/chromium"
 	"github.com/authbridge/authbridge/host/demosite"
 )
 
-type verifyJSON struct {
-	Result struct {
-		Code       string     `json:"code"`
-		Detail     string     `json:"detail"`
-		Health     string     `json:"health"`
-		ExitStatus int        `json:"exit_status"`
-		Prompt     promptJSON `json:"prompt"`
-	} `json:"result"`
-	Probe string `json:"probe"`
-}
-
 // verify runs `authbridge verify CONNECTOR --json` and checks that the exit
 // status is the one the result documents.
-func (w *world) verify(t *testing.T, id string, args ...string) verifyJSON {
+func (w *world) verify(t *testing.T, id string, args ...string) apitype.ActionResult {
 	t.Helper()
 	out, errOut, code := w.run("", append([]string{"verify", id, "--json"}, args...)...)
-	var v verifyJSON
+	var v apitype.ActionResult
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatalf("verify %s --json (exit %d): %v; stderr %s", id, code, err, errOut)
 	}
@@ -66,7 +56,7 @@ func TestEveryReasonThroughTheRealPath(t *testing.T) {
 		} else {
 			w.event(t, map[string]any{"type": "run_failed", "connector_id": id, "run_id": run, "auth_mode_used": "interactive_required", "auth_failure_reason": r.Code})
 		}
-		if r.Code != code || r.Detail != detail {
+		if string(r.Code) != code || r.Detail != detail {
 			t.Fatalf("verify %s = %s/%s, want %s/%s", id, r.Code, r.Detail, code, detail)
 		}
 		if r.ExitStatus != exit {
