@@ -5,6 +5,7 @@
 
 import { backoffDelay } from './backoff.js';
 import { Endpoint, RpcError } from './rpc.js';
+import { CODE, TYPES } from './protocol.js';
 
 export const HOST_NAME = 'com.authbridge.host';
 export const HELLO_TIMEOUT_MS = 10_000;
@@ -112,7 +113,7 @@ export class NativeBridge {
   async hello(endpoint, port) {
     let res;
     try {
-      res = await endpoint.request('hello', this.helloFields(), { timeoutMs: HELLO_TIMEOUT_MS });
+      res = await endpoint.request(TYPES.HELLO, this.helloFields(), { timeoutMs: HELLO_TIMEOUT_MS });
     } catch (err) {
       if (this.port !== port) return; // the disconnect already handled it
       this.log.warn?.(`authbridge: hello failed: ${err.code || ''} ${err.message}`);
@@ -134,7 +135,7 @@ export class NativeBridge {
     const endpoint = this.endpoint;
     this.port = null;
     this.endpoint = null;
-    endpoint?.close('host_unreachable', 'the native port was closed');
+    endpoint?.close(CODE.host_unreachable, 'the native port was closed');
     try {
       port?.disconnect();
     } catch {
@@ -149,7 +150,7 @@ export class NativeBridge {
     this.endpoint = null;
     const port = this.port;
     this.port = null;
-    endpoint?.close('host_unreachable', message, { detail: kind });
+    endpoint?.close(CODE.host_unreachable, message, { detail: kind });
     try {
       port?.disconnect();
     } catch {
@@ -178,7 +179,7 @@ export class NativeBridge {
   /** request sends a request to the host, failing fast when it is not connected. */
   request(type, fields, opts) {
     if (!this.connected || !this.endpoint) {
-      return Promise.reject(new RpcError('host_unreachable', this.state.message || 'authbridge is not connected', { detail: this.state.state }));
+      return Promise.reject(new RpcError(CODE.host_unreachable, this.state.message || 'authbridge is not connected', { detail: this.state.state }));
     }
     return this.endpoint.request(type, fields, opts);
   }

@@ -4,7 +4,8 @@
 // becomes one message. Values never leave this module: changes carry
 // CookieMeta only.
 
-import { cookieMeta, domainInScope } from './cookieindex.js';
+import { isAuthCookie } from './authcookie.js';
+import { cookieMeta } from './cookieindex.js';
 
 export const COALESCE_MS = 50;
 /** Most changes sent in one message; a longer burst is split. */
@@ -32,16 +33,10 @@ export function normalizeWatch(connectors) {
 
 /**
  * matchConnectors returns the ids of the watched connectors for which this
- * cookie is an auth cookie: its name is one of the connector's auth_cookies
- * and its domain is inside one of the connector's domains.
+ * cookie is an auth cookie (isAuthCookie).
  */
 export function matchConnectors(watch, cookie) {
-  const ids = [];
-  for (const c of watch) {
-    if (!c.auth_cookies.includes(cookie.name)) continue;
-    if (c.domains.some((d) => domainInScope(cookie.domain, d))) ids.push(c.id);
-  }
-  return ids;
+  return watch.filter((c) => isAuthCookie(c, cookie)).map((c) => c.id);
 }
 
 /**

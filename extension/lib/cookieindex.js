@@ -27,7 +27,14 @@ export function domainInScope(cookieDomain, scope) {
   const d = normalizeDomain(cookieDomain);
   const s = normalizeDomain(scope);
   if (!s) return false;
+  // An IP address covers only itself, as in the host's cookies.InScope.
+  if (isIP(s) || isIP(d)) return d === s;
   return d === s || d.endsWith('.' + s);
+}
+
+/** isIP reports whether a normalized host is an IPv4 or IPv6 address. */
+function isIP(h) {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || h.includes(':');
 }
 
 /**

@@ -6,6 +6,8 @@
 // Nothing here touches chrome.*: the caller passes `send` (one frame out) and
 // timer functions, so node --test drives it directly.
 
+import { CODE, TYPES } from './protocol.js';
+
 /** Largest JSON text we send in one frame; bigger messages go out as chunks. */
 export const OUTGOING_FRAME_LIMIT = 8 * 1024 * 1024;
 /** Largest message we reassemble from incoming chunks. */
@@ -57,7 +59,7 @@ function jsonCost(s, i) {
  * surrogate would not survive the JSON round trip).
  */
 export function splitForChunks(text, limit, chunkId) {
-  const overhead = byteLength(JSON.stringify({ type: 'chunk', chunk_id: chunkId, seq: 999999, total: 999999, data: '' }));
+  const overhead = byteLength(JSON.stringify({ type: TYPES.CHUNK, chunk_id: chunkId, seq: 999999, total: 999999, data: '' }));
   const budget = limit - overhead;
   if (budget < 8) throw new RangeError('frame limit too small for chunking');
   const pieces = [];
@@ -121,11 +123,11 @@ export class Endpoint {
 
   /** request sends a request and resolves with its `result`, or rejects with an RpcError. */
   request(type, fields = {}, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
-    if (this.closed) return Promise.reject(new RpcError('host_unreachable', 'the native port is closed'));
+    if (this.closed) return Promise.reject(new RpcError(CODE.host_unreachable, 'the native port is closed'));
     const id = `${this.idPrefix}${this.nextId++}`;
     return new Promise((resolve, reject) => {
       const timer = this.setTimeout(() => {
-        if (this.pending.delete(id)) reject(new RpcError('timeout', `${type} got no answer within ${timeoutMs} ms`));
+        if (this.pending.delete(id)) reject(new RpcError(CODE.timeout, `${type} got no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer, type });
       try {
@@ -133,7 +135,7 @@ export class Endpoint {
       } catch (err) {
         this.clearTimeout(timer);
         this.pending.delete(id);
-        reject(err instanceof RpcError ? err : new RpcError('host_unreachable', String(err?.message || err)));
+        reject(err instanceof RpcError ? err : new RpcError(CODE.host_unreachable, String(err?.message || err)));
       }
     });
   }
@@ -154,7 +156,7 @@ export class Endpoint {
     }
     const chunkId = `${this.idPrefix}c${this.nextChunkId++}`;
     const pieces = splitForChunks(text, this.frameLimit, chunkId);
-    pieces.forEach((data, seq) => this.send({ type: 'chunk', chunk_id: chunkId, seq, total: pieces.length, data }));
+    pieces.forEach((data, seq) => this.send({ type: TYPES.CHUNK, chunk_id: chunkId, seq, total: pieces.length, data }));
   }
 
   /** receive handles one incoming frame. It never throws. */
@@ -163,16 +165,16 @@ export class Endpoint {
     if (msg === null || typeof msg !== 'object' || Array.isArray(msg) || typeof msg.type !== 'string') {
       this.log.warn?.('authbridge: dropped a malformed message');
       if (msg && typeof msg === 'object' && typeof msg.id === 'string') {
-        this.replyError(msg.id, new RpcError('bad_request', 'message has no type'));
+        this.replyError(msg.id, new RpcError(CODE.bad_request, 'message has no type'));
       }
       return;
     }
-    if (msg.type === 'chunk') {
+    if (msg.type === TYPES.CHUNK) {
       const whole = this.addChunk(msg);
       if (whole !== undefined) await this.receive(whole);
       return;
     }
-    if (msg.type === 'result' || msg.type === 'error') {
+    if (msg.type === TYPES.RESULT || msg.type === TYPES.ERROR) {
       const p = this.pending.get(msg.id);
       if (!p) {
         this.onUnhandled(msg);
@@ -180,29 +182,29 @@ export class Endpoint {
       }
       this.pending.delete(msg.id);
       this.clearTimeout(p.timer);
-      if (msg.type === 'result') p.resolve(msg.result ?? {});
+      if (msg.type === TYPES.RESULT) p.resolve(msg.result ?? {});
       else {
         const e = msg.error || {};
-        p.reject(new RpcError(e.code || 'internal', e.message || 'the host answered with an error', { detail: e.detail }));
+        p.reject(new RpcError(e.code || CODE.internal, e.message || 'the host answered with an error', { detail: e.detail }));
       }
       return;
     }
     const handler = Object.hasOwn(this.handlers, msg.type) ? this.handlers[msg.type] : undefined;
     const isRequest = typeof msg.id === 'string' && msg.id !== '';
     if (!handler) {
-      if (isRequest) this.replyError(msg.id, new RpcError('unknown_type', `unknown message type ${JSON.stringify(msg.type)}`));
+      if (isRequest) this.replyError(msg.id, new RpcError(CODE.unknown_type, `unknown message type ${JSON.stringify(msg.type)}`));
       else this.onUnhandled(msg);
       return;
     }
     try {
       const result = await handler(msg);
-      if (isRequest && !this.closed) this.post({ id: msg.id, type: 'result', result: result ?? {} });
+      if (isRequest && !this.closed) this.post({ id: msg.id, type: TYPES.RESULT, result: result ?? {} });
     } catch (err) {
       if (!isRequest) {
         this.log.warn?.(`authbridge: ${msg.type} handler failed: ${err?.message || err}`);
         return;
       }
-      const e = err instanceof RpcError ? err : new RpcError('internal', String(err?.message || err));
+      const e = err instanceof RpcError ? err : new RpcError(CODE.internal, String(err?.message || err));
       this.replyError(msg.id, e);
     }
   }
@@ -210,7 +212,7 @@ export class Endpoint {
   replyError(id, err) {
     if (this.closed) return;
     try {
-      this.post({ id, type: 'error', error: err.toWire() });
+      this.post({ id, type: TYPES.ERROR, error: err.toWire() });
     } catch (e) {
       this.log.warn?.(`authbridge: could not send an error reply: ${e?.message || e}`);
     }
@@ -267,7 +269,7 @@ export class Endpoint {
   }
 
   /** close rejects every pending request with `code` and drops partial chunks. */
-  close(code = 'host_unreachable', message = 'the native port closed', extra = {}) {
+  close(code = CODE.host_unreachable, message = 'the native port closed', extra = {}) {
     this.closed = true;
     for (const [id, p] of this.pending) {
       this.clearTimeout(p.timer);

@@ -7,6 +7,7 @@
 // module only chooses how to show it.
 
 import { healthKey } from './status.js';
+import { CODE } from './protocol.js';
 
 export const ACTIONS = {
   verify: { label: 'Verify session', busy: 'Verifying…', endpoint: 'verify' },
@@ -283,7 +284,7 @@ export function actionPath(id, action) {
 export function noteFor(action, answer) {
   if (answer.error) {
     const e = answer.error;
-    if (e.code === 'host_unreachable') return { kind: 'error', text: 'authbridge is not connected.' };
+    if (e.code === CODE.host_unreachable) return { kind: 'error', text: 'authbridge is not connected.' };
     return { kind: 'error', text: e.message || `Failed (${e.code}).` };
   }
   const { status, body } = answer.result ?? {};

@@ -8,6 +8,7 @@ import { RpcError } from './rpc.js';
 import { CookieIndex, readScope, normalizeDomain, cookieMeta, isExpired } from './cookieindex.js';
 import { ChangeForwarder, normalizeWatch } from './changes.js';
 import { StatusStore, badgeFor } from './status.js';
+import { CODE, TYPES } from './protocol.js';
 
 export const POPUP_PORT = 'popup';
 export const API_TIMEOUT_MS = 120_000; // verify and repair drive a headless browser
@@ -15,7 +16,7 @@ export const API_TIMEOUT_MS = 120_000; // verify and repair drive a headless bro
 const ACTION_PATH = /^\/v1\/[A-Za-z0-9._~%\/-]*$/;
 
 /** badRequest builds the error a handler throws for a malformed field. */
-const badRequest = (message) => new RpcError('bad_request', message);
+const badRequest = (message) => new RpcError(CODE.bad_request, message);
 
 /**
  * startWorker registers every listener synchronously (as MV3 requires for
@@ -38,13 +39,13 @@ export function startWorker({
 
   const index = new CookieIndex({ read: (d) => readScope(chrome.cookies, d), now });
   const forwarder = new ChangeForwarder({
-    send: (changes) => bridge.notify('cookies.changed', { changes }),
+    send: (changes) => bridge.notify(TYPES.COOKIES_CHANGED, { changes }),
     setTimeout: setT,
     clearTimeout: clearT,
   });
 
   const handlers = {
-    async 'cookies.get'(msg) {
+    async [TYPES.COOKIES_GET](msg) {
       const domains = msg.domains;
       if (!Array.isArray(domains) || domains.length === 0 || domains.some((d) => typeof d !== 'string' || normalizeDomain(d) === '')) {
         throw badRequest('domains must be a non-empty array of domain names');
@@ -53,7 +54,7 @@ export function startWorker({
       return { cookies };
     },
 
-    async 'watch.set'(msg) {
+    async [TYPES.WATCH_SET](msg) {
       let next;
       try {
         next = normalizeWatch(msg.connectors);
@@ -72,7 +73,7 @@ export function startWorker({
     // cookies.meta: metadata (never values) of up to `limit` persistent
     // cookies of the whole profile, for the host to find this profile's
     // cookie store on disk.
-    async 'cookies.meta'(msg) {
+    async [TYPES.COOKIES_META](msg) {
       const limit = msg.limit === undefined ? 500 : msg.limit;
       if (!Number.isInteger(limit) || limit < 1 || limit > 5000) throw badRequest('limit must be a whole number from 1 to 5000');
       const all = await chrome.cookies.getAll({});
@@ -81,7 +82,7 @@ export function startWorker({
       return { cookies: persistent.slice(0, limit).map(cookieMeta), total: all.length };
     },
 
-    async 'tabs.open'(msg) {
+    async [TYPES.TABS_OPEN](msg) {
       let url;
       try {
         url = new URL(msg.url);
@@ -97,7 +98,7 @@ export function startWorker({
       return {};
     },
 
-    async 'status.changed'(msg) {
+    async [TYPES.STATUS_CHANGED](msg) {
       if (!Array.isArray(msg.connectors)) throw badRequest('connectors must be an array');
       let ids;
       if (msg.complete === true) {
@@ -133,7 +134,7 @@ export function startWorker({
   /** loadStatus asks the host for every row (GET /v1/status) and replaces ours. */
   async function loadStatus() {
     try {
-      const res = await bridge.request('api', { method: 'GET', path: '/v1/status', body: null }, { timeoutMs: 15_000 });
+      const res = await bridge.request(TYPES.API, { method: 'GET', path: '/v1/status', body: null }, { timeoutMs: 15_000 });
       if (res?.status >= 200 && res.status < 300 && Array.isArray(res.body?.connectors)) {
         status.replace(res.body.connectors);
         refresh({ source: 'status' });
@@ -185,22 +186,22 @@ export function startWorker({
       case 'api': {
         const { id, method, path, body } = msg;
         if (typeof method !== 'string' || typeof path !== 'string' || !ACTION_PATH.test(path)) {
-          reply({ id, type: 'error', error: { code: 'bad_request', message: 'api needs a method and a /v1/ path' } });
+          reply({ id, type: TYPES.ERROR, error: { code: CODE.bad_request, message: 'api needs a method and a /v1/ path' } });
           return;
         }
         try {
-          const result = await bridge.request('api', { method, path, body: body ?? null }, { timeoutMs: API_TIMEOUT_MS });
+          const result = await bridge.request(TYPES.API, { method, path, body: body ?? null }, { timeoutMs: API_TIMEOUT_MS });
           const row = result?.body?.row;
           let ids = [];
           if (row && typeof row.id === 'string') ids = status.upsert([row]);
           if (method === 'GET' && path === '/v1/status' && Array.isArray(result?.body?.connectors)) {
             status.replace(result.body.connectors);
           }
-          reply({ id, type: 'result', result });
+          reply({ id, type: TYPES.RESULT, result });
           if (ids.length > 0 || path === '/v1/status') refresh({ source: 'api', ids });
         } catch (err) {
-          const e = err instanceof RpcError ? err.toWire() : { code: 'internal', message: String(err?.message || err) };
-          if (e.code === 'host_unreachable' && !e.detail) e.detail = bridge.state.state;
+          const e = err instanceof RpcError ? err.toWire() : { code: CODE.internal, message: String(err?.message || err) };
+          if (e.code === CODE.host_unreachable && !e.detail) e.detail = bridge.state.state;
           reply({ id, type: 'error', error: e });
         }
         return;
@@ -213,7 +214,7 @@ export function startWorker({
         else reply(snapshot({ source: 'refresh' }));
         return;
       default:
-        reply({ id: msg.id, type: 'error', error: { code: 'unknown_type', message: `unknown popup message ${msg.type}` } });
+        reply({ id: msg.id, type: TYPES.ERROR, error: { code: CODE.unknown_type, message: `unknown popup message ${msg.type}` } });
     }
   }
 

@@ -84,7 +84,7 @@ func (p *profiles) Watch(ctx context.Context, b apitype.Binding, conns []apitype
 	ws := make([]watch.Watched, 0, len(conns))
 	for _, c := range conns {
 		if len(c.AuthCookies) == 0 {
-			continue
+			continue // no auth cookies to watch (cookies.IsAuthCookie)
 		}
 		ws = append(ws, watch.Watched{ID: c.ID, Domains: c.Domains, AuthCookies: c.AuthCookies})
 	}

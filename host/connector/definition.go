@@ -10,7 +10,9 @@ type Definition struct {
 	Domains []string `json:"domains"`
 	// AuthCookies are the names of the cookies that carry the session. A
 	// session needs every one of them; the connector may still receive the
-	// other cookies of its domains.
+	// other cookies of its domains. Empty means the connector has no auth
+	// cookies: no cookie change heals it automatically, though it is still
+	// verified and repaired on request (cookies.IsAuthCookie is the rule).
 	AuthCookies []string `json:"auth_cookies,omitempty"`
 	LoginURL    string   `json:"login_url,omitempty"`
 	Icon        string   `json:"icon,omitempty"`

@@ -25,6 +25,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/authbridge/authbridge/host/chromeprofile"
+	"github.com/authbridge/authbridge/host/cookies"
 )
 
 // Defaults of Config.
@@ -57,8 +58,8 @@ type Event struct {
 type Watched struct {
 	ID      string
 	Domains []string
-	// AuthCookies are the names that count; none means every cookie in
-	// the domains (as the agent's live path decides).
+	// AuthCookies are the names that count (cookies.IsAuthCookie): a
+	// connector without any has no auth cookies, so nothing is watched.
 	AuthCookies []string
 }
 
@@ -409,10 +410,7 @@ func (l *loop) retryLater() {
 func snapshot(c Watched, stored []chromeprofile.StoredCookie, now time.Time) map[cookieID]fingerprint {
 	out := map[cookieID]fingerprint{}
 	for _, s := range stored {
-		if len(c.AuthCookies) > 0 && !slices.Contains(c.AuthCookies, s.Name) {
-			continue
-		}
-		if !inScope(s.HostKey, c.Domains) || s.Expired(now) {
+		if !cookies.IsAuthCookie(c.Domains, c.AuthCookies, s.Name, s.HostKey) || s.Expired(now) {
 			continue
 		}
 		out[cookieID{strings.ToLower(s.HostKey), s.Name, s.Path, s.TopFrameSiteKey}] = fingerprint{
