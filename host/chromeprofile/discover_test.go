@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/authbridge/authbridge/host/apitype"
-	"github.com/authbridge/authbridge/host/chromeprofile/storetest"
+	"github.com/authbridge/authbridge/host/internal/storetest"
 	"github.com/authbridge/authbridge/manifest"
 )
 

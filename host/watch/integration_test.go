@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/authbridge/authbridge/host/chromeprofile"
-	"github.com/authbridge/authbridge/host/chromeprofile/storetest"
+	"github.com/authbridge/authbridge/host/internal/storetest"
 )
 
 // These tests use real fsnotify and real SQLite stores. The rescan is an

@@ -10,8 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authbridge/authbridge/host/chromeprofile"
-	"github.com/authbridge/authbridge/host/metrics"
+	"github.com/authbridge/authbridge/host/internal/metricsbench"
 )
 
 // measureStore reads one connector's cookie metadata from a 10,000-cookie
@@ -19,7 +18,7 @@ import (
 func measureStore(ctx context.Context) ([]row, error) {
 	fmt.Println("Reading one connector's cookie metadata from a 10,000-cookie store...")
 	var out bytes.Buffer
-	if err := chromeprofile.BenchReadCookieMeta(&out, 200); err != nil {
+	if err := benchReadCookieMeta(&out, 200); err != nil {
 		return nil, err
 	}
 	fmt.Print(indent(out.String()))
@@ -39,7 +38,7 @@ func measureMetrics(ctx context.Context) ([]row, error) {
 	}
 	defer os.RemoveAll(dir)
 	var out bytes.Buffer
-	if err := metrics.Bench(ctx, dir, *events, &out); err != nil {
+	if err := metricsbench.Bench(ctx, dir, *events, &out); err != nil {
 		return nil, err
 	}
 	fmt.Print(indent(out.String()))

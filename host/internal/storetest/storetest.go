@@ -295,3 +295,22 @@ func columns(db *sql.DB) (map[string]bool, error) {
 	}
 	return out, rows.Err()
 }
+
+// CreateMany writes a cookie store of the newest schema with n cookies
+// spread over n/10 sites, plus five cookies of demo.test (two of them on
+// subdomains), the connector the benchmark reads.
+func CreateMany(path string, n int) error {
+	now := time.Now()
+	cs := make([]Cookie, 0, n+5)
+	for i := range n {
+		cs = append(cs, Cookie{
+			HostKey: fmt.Sprintf(".site%04d.example", i/10), Name: fmt.Sprintf("c%d", i%10), Path: "/",
+			Created: now, Expires: now.Add(24 * time.Hour), Updated: now, Secure: true, SameSite: 1,
+		})
+	}
+	for i, h := range []string{"demo.test", ".demo.test", "www.demo.test", ".api.demo.test", "demo.test"} {
+		cs = append(cs, Cookie{HostKey: h, Name: fmt.Sprintf("sid%d", i), Path: "/", Created: now,
+			Expires: now.Add(time.Hour), Updated: now, SameSite: -1})
+	}
+	return Create(path, 24, cs)
+}

@@ -1,21 +1,35 @@
-package metrics
+package metricsbench
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/authbridge/authbridge/host/metrics"
+	"github.com/authbridge/authbridge/host/store"
 )
+
+func newRecorder(b *testing.B) *metrics.Recorder {
+	b.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "state.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	return metrics.NewRecorder(st.DB, nil)
+}
 
 // BenchmarkIngest parses and stores batches of BenchBatch synthetic events
 // (the POST /v1/events path without HTTP) and reports events/s.
 func BenchmarkIngest(b *testing.B) {
-	rec := newTestRecorder(b)
+	rec := newRecorder(b)
 	ctx := context.Background()
 	batches := SyntheticBatches(b.N*BenchBatch, BenchBatch, uint64(b.N))
 	b.ResetTimer()
 	start := time.Now()
 	for _, batch := range batches {
-		events, err := ParseEvents(batch, time.Now())
+		events, err := metrics.ParseEvents(batch, time.Now())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -30,10 +44,10 @@ func BenchmarkIngest(b *testing.B) {
 // with -benchtime 1x (storing the events takes longer than the report).
 func BenchmarkReport(b *testing.B) {
 	const n = 1_000_000
-	rec := newTestRecorder(b)
+	rec := newRecorder(b)
 	ctx := context.Background()
 	for _, batch := range SyntheticBatches(n, 50000, 1) {
-		events, err := ParseEvents(batch, time.Now())
+		events, err := metrics.ParseEvents(batch, time.Now())
 		if err != nil {
 			b.Fatal(err)
 		}

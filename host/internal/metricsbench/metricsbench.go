@@ -1,4 +1,7 @@
-package metrics
+// Package metricsbench builds synthetic dogfood events and measures the
+// metrics ingestion and report on them, for `make bench` and the package's
+// benchmarks. It is not part of the agent.
+package metricsbench
 
 import (
 	"context"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/authbridge/authbridge/host/metrics"
 	"github.com/authbridge/authbridge/host/store"
 )
 
@@ -27,11 +31,11 @@ func Bench(ctx context.Context, dir string, n int, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	rec := NewRecorder(st.DB, nil)
+	rec := metrics.NewRecorder(st.DB, nil)
 	batches := SyntheticBatches(n, BenchBatch, 1)
 	start := time.Now()
 	for _, b := range batches {
-		events, err := ParseEvents(b, time.Now())
+		events, err := metrics.ParseEvents(b, time.Now())
 		if err != nil {
 			return err
 		}
@@ -47,7 +51,7 @@ func Bench(ctx context.Context, dir string, n int, out io.Writer) error {
 	fmt.Fprintf(out, "metrics ingest: %d events in %d batches of %d in %s: %.0f events/s\n",
 		stored, len(batches), BenchBatch, ingest.Round(time.Millisecond), float64(n)/ingest.Seconds())
 	var times []time.Duration
-	var rep *Report
+	var rep *metrics.Report
 	for range 5 {
 		t0 := time.Now()
 		if rep, err = rec.Report(ctx, nil); err != nil {
