@@ -355,6 +355,25 @@ func Install(opts Options) (Report, error) {
 
 func (o Options) installFiles(m manifest.Manifest, targets []target) ([]Result, []error) {
 	data := m.Marshal()
+	return eachManifestFile(targets, func(t target, r *Result) error {
+		var err error
+		if o.DryRun {
+			r.Action, err = planWrite(r.Path, data)
+		} else {
+			r.Action, err = writeFile(r.Path, data)
+		}
+		if err == nil && !t.detected {
+			r.Note = "browser not detected; registered because it was named"
+		}
+		return err
+	}, func(Result, target) bool { return true })
+}
+
+// eachManifestFile runs act once per distinct manifest file of targets (a
+// Result with Browser, Scope and Path set for act to complete; an error
+// makes it Failed). A target whose file was already handled gets that
+// result, noted. show decides which results are listed.
+func eachManifestFile(targets []target, act func(t target, r *Result) error, show func(r Result, t target) bool) ([]Result, []error) {
 	var results []Result
 	var errs []error
 	done := map[string]Result{}
@@ -363,24 +382,16 @@ func (o Options) installFiles(m manifest.Manifest, targets []target) ([]Result, 
 		r := Result{Browser: t.browser, Scope: t.loc.Scope, Path: file}
 		if prev, ok := done[file]; ok {
 			r.Action, r.Note = prev.Action, "same file as for "+prev.Browser
-			results = append(results, r)
-			continue
-		}
-		var err error
-		if o.DryRun {
-			r.Action, err = planWrite(file, data)
 		} else {
-			r.Action, err = writeFile(file, data)
+			if err := act(t, &r); err != nil {
+				r.Action, r.Note = Failed, err.Error()
+				errs = append(errs, err)
+			}
+			done[file] = r
 		}
-		switch {
-		case err != nil:
-			r.Action, r.Note = Failed, err.Error()
-			errs = append(errs, err)
-		case !t.detected:
-			r.Note = "browser not detected; registered because it was named"
+		if show(r, t) {
+			results = append(results, r)
 		}
-		done[file] = r
-		results = append(results, r)
 	}
 	return results, errs
 }
@@ -491,26 +502,13 @@ func Uninstall(opts Options) (Report, error) {
 }
 
 func (o Options) uninstallFiles(targets []target) ([]Result, []error) {
-	var results []Result
-	var errs []error
-	done := map[string]Result{}
-	for _, t := range targets {
-		file := filepath.Join(t.loc.Dir, manifest.FileName(manifest.HostName))
-		r := Result{Browser: t.browser, Scope: t.loc.Scope, Path: file}
-		if prev, ok := done[file]; ok {
-			if prev.Action != NotFound || t.detected || t.named {
-				r.Action, r.Note = prev.Action, "same file as for "+prev.Browser
-				results = append(results, r)
-			}
-			continue
-		}
-		data, err := os.ReadFile(file)
+	return eachManifestFile(targets, func(t target, r *Result) error {
+		data, err := os.ReadFile(r.Path)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 			r.Action = NotFound
 		case err != nil:
-			r.Action, r.Note = Failed, err.Error()
-			errs = append(errs, err)
+			return err
 		default:
 			if m, perr := manifest.Parse(data); perr != nil || m.Name != manifest.HostName {
 				r.Action, r.Note = Skipped, "not an authbridge host manifest; left alone"
@@ -519,23 +517,19 @@ func (o Options) uninstallFiles(targets []target) ([]Result, []error) {
 			} else {
 				r.Action = Removed
 				if !o.DryRun {
-					if err := os.Remove(file); err != nil {
-						r.Action, r.Note = Failed, err.Error()
-						errs = append(errs, err)
-					} else {
-						syncDir(t.loc.Dir)
-						pruneEmpty(t.loc.Dir, t.stop, t.keep)
+					if err := os.Remove(r.Path); err != nil {
+						return err
 					}
+					syncDir(t.loc.Dir)
+					pruneEmpty(t.loc.Dir, t.stop, t.keep)
 				}
 			}
 		}
-		done[file] = r
-		if r.Action == NotFound && !t.detected && !t.named {
-			continue // a browser that is not here and has nothing of ours: not worth a line
-		}
-		results = append(results, r)
-	}
-	return results, errs
+		return nil
+	}, func(r Result, t target) bool {
+		// a browser that is not here and has nothing of ours: not worth a line
+		return r.Action != NotFound || t.detected || t.named
+	})
 }
 
 // ours reports whether a registry value points at an authbridge manifest:

@@ -254,7 +254,21 @@ func queryInMemory(dbBytes []byte, domains []string) ([]StoredCookie, error) {
 	if len(dbBytes) == 0 {
 		return nil, fmt.Errorf("%w: empty file", ErrNotCookieStore)
 	}
-	db, err := sql.Open("sqlite3", ":memory:")
+	return withConn(":memory:", func(ctx context.Context, conn *sql.Conn) ([]StoredCookie, error) {
+		if err := deserialize(conn, dbBytes); err != nil {
+			if errors.Is(err, errNoDeserialize) {
+				return queryRecovered(storeSnapshot{files: [3][]byte{dbBytes}}, domains)
+			}
+			return nil, err
+		}
+		return queryConn(ctx, conn, domains)
+	})
+}
+
+// withConn opens one connection to the SQLite database dsn and runs fn on
+// it: the one way this package opens a store.
+func withConn(dsn string, fn func(ctx context.Context, conn *sql.Conn) ([]StoredCookie, error)) ([]StoredCookie, error) {
+	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -265,13 +279,7 @@ func queryInMemory(dbBytes []byte, domains []string) ([]StoredCookie, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	if err := deserialize(conn, dbBytes); err != nil {
-		if errors.Is(err, errNoDeserialize) {
-			return queryRecovered(storeSnapshot{files: [3][]byte{dbBytes}}, domains)
-		}
-		return nil, err
-	}
-	return queryConn(ctx, conn, domains)
+	return fn(ctx, conn)
 }
 
 // queryRecovered writes the store's files to a private temporary directory
@@ -292,18 +300,9 @@ func queryRecovered(snap storeSnapshot, domains []string) ([]StoredCookie, error
 			return nil, err
 		}
 	}
-	db, err := sql.Open("sqlite3", "file:"+copyPath+"?mode=rw&_busy_timeout=0")
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	return queryConn(ctx, conn, domains)
+	return withConn("file:"+copyPath+"?mode=rw&_busy_timeout=0", func(ctx context.Context, conn *sql.Conn) ([]StoredCookie, error) {
+		return queryConn(ctx, conn, domains)
+	})
 }
 
 // queryConn reads the cookies' metadata from an open store.
