@@ -245,16 +245,29 @@ export function buildView(ui, opts) {
   const connected = connection.state === 'connected';
   const state = { ...ui, connected };
   const rows = (ui.rows ?? []).filter((r) => r && typeof r.id === 'string').map((r) => rowView(r, state, opts));
-  const attention = rows.filter((r) => r.health.key === 'needs_attention').length;
-  let summary = '';
-  if (rows.length > 0) summary = attention === 0 ? `${plural(rows.length, 'connector')}, all fine` : `${attention} of ${plural(rows.length, 'connector')} need${attention === 1 ? 's' : ''} attention`;
   return {
     connection,
     rows,
-    summary,
+    summary: summaryText(rows),
     loading: connection.state === 'connecting' && rows.length === 0,
     empty: connected && ui.rowsComplete && rows.length === 0,
   };
+}
+
+/**
+ * summaryText sums the rows up in one line. Only Healthy rows count as
+ * fine: an Unknown row has not been checked yet, and says so.
+ */
+export function summaryText(rows) {
+  const n = rows.length;
+  if (n === 0) return '';
+  const count = (key) => rows.filter((r) => r.health.key === key).length;
+  const attention = count('needs_attention');
+  const unknown = count('unknown');
+  if (attention > 0) return `${attention} of ${plural(n, 'connector')} need${attention === 1 ? 's' : ''} attention`;
+  if (unknown === 0) return `${plural(n, 'connector')}, all fine`;
+  if (unknown === n) return `${plural(n, 'connector')}, not checked yet`;
+  return `${plural(n, 'connector')}: ${n - unknown} fine, ${unknown} not checked yet`;
 }
 
 /**

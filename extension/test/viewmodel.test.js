@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  summaryText,
   ACTIONS, actionPath, applyPush, avatar, browserFlag, buildView, connectionView, exactTime, noteFor,
   primaryAction, reasonLabel, relativeTime, timeField,
 } from '../lib/viewmodel.js';
@@ -171,4 +172,17 @@ test('helpers: action paths, browser flag, reason labels, notes', () => {
   assert.deepEqual(noteFor('verify', { result: { status: 404, body: { error: { code: 'not_found', message: 'no connector "x"' } } } }), { kind: 'error', text: 'no connector "x"' });
   assert.equal(noteFor('verify', { result: { status: 200, body: {} } }), null);
   assert.equal(noteFor('clear', { result: { status: 200, body: {} } }).kind, 'ok');
+});
+
+test('the summary counts Unknown rows as not checked, never as fine', () => {
+  const rows = (...keys) => keys.map((key) => ({ health: { key } }));
+  const cases = [
+    [rows(), ''],
+    [rows('healthy'), '1 connector, all fine'],
+    [rows('unknown'), '1 connector, not checked yet'],
+    [rows('healthy', 'unknown'), '2 connectors: 1 fine, 1 not checked yet'],
+    [rows('needs_attention', 'healthy'), '1 of 2 connectors needs attention'],
+    [rows('needs_attention', 'unknown', 'unknown'), '1 of 3 connectors needs attention'],
+  ];
+  for (const [rs, want] of cases) assert.equal(summaryText(rs), want, rs.map((r) => r.health.key).join(','));
 });
