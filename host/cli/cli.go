@@ -181,11 +181,8 @@ func (e *env) apiError(err error) int {
 	var ae *apitype.Error
 	if errors.As(err, &ae) {
 		fmt.Fprintln(e.stderr, "authbridge:", ae.Message)
-		if ae.Code == "browser_not_connected" {
+		if ae.Code == apitype.CodeBrowserNotConnected {
 			return ExitBrowserNotConnected
-		}
-		if ae.Code == "bad_request" || ae.Code == "not_found" {
-			return ExitError
 		}
 		return ExitError
 	}

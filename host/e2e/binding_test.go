@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/chromium"
 )
 
@@ -62,19 +63,11 @@ func TestBindingFindsTheProfileByItsCookies(t *testing.T) {
 	want := filepath.Join(w.udd, "Profile 2")
 	check := func(what string) {
 		t.Helper()
-		var st struct {
-			Bridges []struct {
-				ProfileDir    string `json:"profile_dir"`
-				Binding       string `json:"binding"`
-				BindingDetail struct {
-					Evidence string `json:"evidence"`
-					Assumed  bool   `json:"assumed"`
-				} `json:"binding_detail"`
-			} `json:"bridges"`
-		}
+		var st apitype.Status
 		eventually(t, 20*time.Second, what, func() bool {
+			st = apitype.Status{}
 			json.Unmarshal([]byte(w.must("status", "--json")), &st)
-			return len(st.Bridges) == 1 && st.Bridges[0].ProfileDir != ""
+			return len(st.Bridges) == 1 && st.Bridges[0].ProfileDir != "" && st.Bridges[0].BindingDetail != nil
 		})
 		br := st.Bridges[0]
 		if br.ProfileDir != want || br.Binding != "cookie-match" || br.BindingDetail.Assumed || br.BindingDetail.Evidence == "" {

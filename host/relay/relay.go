@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/nativemsg"
 	"github.com/authbridge/authbridge/host/safesocket"
 )
@@ -183,8 +184,8 @@ func (r *relay) connect(ctx context.Context) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	hello, _ := json.Marshal(map[string]any{"type": "bridge.hello", "origin": r.cfg.Origin, "relay_pid": os.Getpid(), "protocol": 1,
-		"user_data_dir": r.userDataDir})
+	hello, _ := json.Marshal(apitype.BridgeHello{Type: apitype.TypeBridgeHello, Origin: r.cfg.Origin, RelayPID: os.Getpid(), Protocol: 1,
+		UserDataDir: r.userDataDir})
 	if err := nativemsg.NewWriter(conn, 0).WriteFrame(hello); err != nil {
 		conn.Close()
 		return nil, err
@@ -217,10 +218,8 @@ func (r *relay) browserToAgent(ctx context.Context, w *nativemsg.Writer, pending
 // noteHello remembers the extension's hello (with a replay id) so that a
 // restarted agent learns who is connected without the extension noticing.
 func (r *relay) noteHello(frame []byte) {
-	var env struct {
-		Type string `json:"type"`
-	}
-	if json.Unmarshal(frame, &env) != nil || env.Type != "hello" {
+	var env apitype.Envelope
+	if json.Unmarshal(frame, &env) != nil || env.Type != apitype.TypeHello {
 		return
 	}
 	var m map[string]any
@@ -246,18 +245,12 @@ func (r *relay) agentToBrowser(conn net.Conn) {
 		if err != nil {
 			return
 		}
-		var env struct {
-			ID    string `json:"id"`
-			Type  string `json:"type"`
-			Error *struct {
-				Code string `json:"code"`
-			} `json:"error"`
-		}
+		var env apitype.Envelope
 		if json.Unmarshal(b, &env) == nil {
 			if env.ID == replayID {
 				continue
 			}
-			if env.ID == "" && env.Type == "error" && env.Error != nil && env.Error.Code == "origin_not_allowed" {
+			if env.ID == "" && env.Type == apitype.TypeError && env.Error != nil && env.Error.Code == apitype.CodeOriginNotAllowed {
 				r.cfg.Log.Warn("agent refused this origin")
 			}
 		}

@@ -84,12 +84,7 @@ func newHealEnv(bin, ext string, extraEnv ...string) (*healEnv, error) {
 	h.client = &localclient.Client{Socket: p.APISocket}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		var st struct {
-			Bridges []struct {
-				ProfileDir string `json:"profile_dir"`
-			} `json:"bridges"`
-		}
-		if h.client.JSON(context.Background(), "GET", "/v1/status", nil, &st) == nil && len(st.Bridges) > 0 && st.Bridges[0].ProfileDir != "" {
+		if st, err := h.client.Status(context.Background(), false); err == nil && len(st.Bridges) > 0 && st.Bridges[0].ProfileDir != "" {
 			return h, nil
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -111,18 +106,13 @@ func (h *healEnv) close() {
 }
 
 func (h *healEnv) health() string {
-	var st struct {
-		Connectors []struct {
-			ID        string `json:"id"`
-			HealthKey string `json:"health_key"`
-		} `json:"connectors"`
-	}
-	if h.client.JSON(context.Background(), "GET", "/v1/status", nil, &st) != nil {
+	st, err := h.client.Status(context.Background(), false)
+	if err != nil {
 		return ""
 	}
 	for _, c := range st.Connectors {
 		if c.ID == "demo" {
-			return c.HealthKey
+			return string(c.HealthKey)
 		}
 	}
 	return ""

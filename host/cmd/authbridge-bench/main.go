@@ -248,11 +248,8 @@ func (b *bench) measure(ctx context.Context) ([]row, error) {
 
 	var ver []time.Duration
 	for i := 0; i < 100; i++ {
-		var ans struct {
-			Result struct{ Code string } `json:"result"`
-		}
 		start := time.Now()
-		err := b.client.JSON(ctx, "POST", "/v1/connectors/demo/verify", nil, &ans)
+		ans, _, err := b.client.Verify(ctx, "demo", "")
 		ver = append(ver, time.Since(start))
 		if err != nil {
 			return nil, err
