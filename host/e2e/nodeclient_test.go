@@ -120,5 +120,6 @@ func TestNodeClientLive(t *testing.T) {
 	if at := time.UnixMilli(ms); at.Before(signedInAt) {
 		t.Errorf("interactive({wait: true}) resolved at %v, before the sign-in began at %v", at, signedInAt)
 	}
+	assertNoLeaks(t, w, []string{sid, browserSID(t, w.browser.Ctx)})
 	t.Logf("node client, live:\n%s", output())
 }
