@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/authbridge/authbridge/host/cli.Version=$(VERSION)
 PW_DIR := host/e2e/playwright
 
-.PHONY: help build demo test test-unit test-e2e test-extension bench deps chromium install extension-zip cross vet fmt clean
+.PHONY: help build demo test test-unit test-e2e test-extension test-node bench deps chromium install extension-zip cross vet fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ deps: chromium ## everything the tests need: chromium, playwright-core (npm), Go
 demo: chromium build ## sign in on the embedded demo site in a throw-away Chromium and show the bridge at work
 	./$(BIN) demo
 
-test: deps test-unit test-extension test-e2e ## run every test (what CI runs)
+test: deps test-unit test-extension test-node test-e2e ## run every test (what CI runs)
 
 test-unit: ## Go unit and integration tests, with the race detector
 	$(GO) vet ./...
@@ -34,6 +34,9 @@ test-unit: ## Go unit and integration tests, with the race detector
 
 test-extension: ## the extension's pure logic, with node --test
 	node --test extension/test/
+
+test-node: build ## the Node client (clients/node) with node --test, against a real agent from bin/authbridge
+	AUTHBRIDGE_BIN=$(CURDIR)/$(BIN) node --test clients/node/test/
 
 test-e2e: ## end-to-end tests in real headless Chromium with the real extension
 	$(GO) test -count=1 -timeout 15m ./host/e2e/
