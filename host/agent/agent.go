@@ -451,7 +451,7 @@ func (a *Agent) LiveCookies(ctx context.Context, def connector.Definition) ([]ap
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := b.call(cctx, "cookies.get", map[string]any{"domains": def.Domains}, &res); err != nil {
+	if err := b.call(cctx, "cookies.get", cookiesGetParams(def), &res); err != nil {
 		return nil, err
 	}
 	return cookies.FilterLive(res.Cookies, def.Domains, time.Now()), nil

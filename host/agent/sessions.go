@@ -39,6 +39,9 @@ type StatusRow struct {
 	RepairInProgress       bool            `json:"repair_in_progress"`
 	AwaitingInteractive    bool            `json:"awaiting_interactive"`
 	Source                 string          `json:"source"`
+	// SourceStore is the cookie store the connector reads: "default", or the
+	// name of the Firefox container its definition names.
+	SourceStore string `json:"source_store"`
 }
 
 func tptr(t time.Time) *time.Time {
@@ -93,6 +96,7 @@ func (a *Agent) row(def connector.Definition, h store.Health, recorded bool) Sta
 		LastVerifiedAt: tptr(h.LastVerifiedAt), LastHeadlessSuccessAt: tptr(h.LastHeadlessSuccessAt),
 		LastInteractiveLoginAt: tptr(h.LastInteractiveLoginAt), LastFailureAt: tptr(h.LastFailureAt),
 		LastFailureReason: h.LastFailureReason, Reason: h.Reason, Detail: h.Detail,
+		SourceStore: sourceStoreLabel(def),
 	}
 	s := a.session(def.ID)
 	s.mu.Lock()
@@ -293,7 +297,7 @@ func (a *Agent) liveFrom(ctx context.Context, b *bridge, def connector.Definitio
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := b.call(cctx, "cookies.get", map[string]any{"domains": def.Domains}, &res); err != nil {
+	if err := b.call(cctx, "cookies.get", cookiesGetParams(def), &res); err != nil {
 		return nil, err
 	}
 	return cookies.FilterLive(res.Cookies, def.Domains, time.Now()), nil

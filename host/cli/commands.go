@@ -32,6 +32,7 @@ type StatusRow struct {
 	LastHeadlessSuccessAt  string   `json:"last_headless_success_at"`
 	LastInteractiveLoginAt string   `json:"last_interactive_login_at"`
 	LastFailureReason      string   `json:"last_failure_reason"`
+	SourceStore            string   `json:"source_store"`
 }
 
 // Prompt is a rendered recovery prompt.
@@ -105,13 +106,13 @@ func cmdStatus(ctx context.Context, e *env, args []string) int {
 		return ExitOK
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CONNECTOR\tHEALTH\tREASON\tLAST HEADLESS SUCCESS\tNEXT ACTION")
+	fmt.Fprintln(tw, "CONNECTOR\tHEALTH\tREASON\tLAST HEADLESS SUCCESS\tNEXT ACTION\tSTORE")
 	for _, r := range st.Connectors {
 		action := ""
 		if r.Prompt != nil {
 			action = r.Prompt.Action.Label
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Health, dash(r.Reason), dash(shortTime(r.LastHeadlessSuccessAt)), dash(action))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Health, dash(r.Reason), dash(shortTime(r.LastHeadlessSuccessAt)), dash(action), dash(r.SourceStore))
 	}
 	tw.Flush()
 	return ExitOK
