@@ -3,12 +3,17 @@
 package e2e
 
 import (
+	"bufio"
 	"encoding/json"
-	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/network"
 )
 
 // ffWorld is a world whose browser is a real Firefox ESR with the extension
@@ -85,22 +90,272 @@ func ffSetAllCookies(t *testing.T, f *firefox, s *shop) {
 	})
 }
 
-func TestFirefoxExplore(t *testing.T) {
+// ffRef is one cookie as Firefox holds it, read through BiDi.
+type ffRef struct {
+	bidiCookie
+	Session bool
+	Expires float64 // seconds; 0 for session cookies
+}
+
+// firefoxHolds returns the cookies Firefox holds in a user context, by key.
+// BiDi's storage.getCookies without a source origin returns the cookies of
+// every partition; a cookie that also shows up when reading news.test's
+// partition while its domain is not news.test's is a partitioned
+// third-party cookie (Total Cookie Protection and CHIPS keep those under
+// the top-level site).
+func firefoxHolds(t *testing.T, f *firefox, userContext string) map[string]ffRef {
+	t.Helper()
+	const news = "https://news.test"
+	partitioned := map[string]bool{}
+	for _, c := range f.cookies(t, userContext, news) {
+		if c.Partition != "" && !inNews(c.Domain) {
+			partitioned[c.Name+"|"+c.Domain+"|"+c.Path] = true
+		}
+	}
+	out := map[string]ffRef{}
+	for _, c := range f.cookies(t, userContext) {
+		r := ffRef{bidiCookie: c, Session: c.Expiry == nil}
+		if c.Expiry != nil {
+			r.Expires = *c.Expiry
+		}
+		if partitioned[c.Name+"|"+c.Domain+"|"+c.Path] {
+			r.Partition = news
+		}
+		out[key(r.Name, r.Domain, r.Path, r.Partition)] = r
+	}
+	return out
+}
+
+func inNews(domain string) bool {
+	d := strings.TrimPrefix(domain, ".")
+	return d == "news.test" || strings.HasSuffix(d, ".news.test")
+}
+
+// pwFromBiDi is Playwright's spelling of a BiDi sameSite; "default" (no
+// SameSite attribute) becomes Lax, what the Chromium target applies to such
+// a cookie (cookies.PlaywrightSameSite).
+func pwFromBiDi(s string) string {
+	switch s {
+	case "strict":
+		return "Strict"
+	case "none":
+		return "None"
+	}
+	return "Lax"
+}
+
+// cdpFromBiDi is CDP's spelling; "default" leaves the field out.
+func cdpFromBiDi(s string) network.CookieSameSite {
+	switch s {
+	case "strict":
+		return network.CookieSameSiteStrict
+	case "lax":
+		return network.CookieSameSiteLax
+	case "none":
+		return network.CookieSameSiteNone
+	}
+	return ""
+}
+
+// TestFirefoxCookiesMatchTheBrowserInEveryFormat is the Chromium cookie test
+// in real Firefox ESR: every cookie kind the shop sets comes out of
+// `authbridge cookies` exactly as Firefox holds it, attribute by attribute,
+// in every format, and nothing of news.test.
+func TestFirefoxCookiesMatchTheBrowserInEveryFormat(t *testing.T) {
 	s := newShop(t)
 	w := newFirefoxWorld(t)
 	w.writeConnector(s.connector())
 	w.start("shop.test", "www.shop.test", "widget.shop.test", "news.test")
 	ffSignIn(t, w.ff, s)
 	ffSetAllCookies(t, w.ff, s)
-	for _, c := range w.ff.cookies(t, "default", "https://news.test") {
-		c.Value.Value = fmt.Sprint(len(c.Value.Value))
-		t.Logf("bidi %+v exp=%v", c, c.Expiry)
+
+	all := firefoxHolds(t, w.ff, "default")
+	want := map[string]ffRef{}
+	for k, c := range all {
+		if inShop(c.Domain) {
+			want[k] = c
+		}
 	}
-	out := w.must("cookies", "shop", "--format", "playwright")
-	var st struct{ Cookies []map[string]any }
-	json.Unmarshal([]byte(out), &st)
-	for _, c := range st.Cookies {
-		c["value"] = len(c["value"].(string))
-		t.Logf("pw %v", c)
+	kinds := map[string]bool{"sid": true, "hostonly": true, "sess": true, "sec": true, "strict": true, "lax": true, "big": true, "wwwonly": true, "chip": true}
+	for _, c := range want {
+		delete(kinds, c.Name)
+		if c.Name == "chip" && c.Partition == "" {
+			t.Errorf("Firefox holds chip unpartitioned; the test site meant a partitioned cookie")
+		}
 	}
+	if len(kinds) > 0 {
+		t.Fatalf("Firefox lacks test cookies %v: the test site did not set them", kinds)
+	}
+	byName := func(name, domain, path string) (ffRef, bool) {
+		for _, c := range want {
+			if c.Name == name && c.Domain == domain && c.Path == path {
+				return c, true
+			}
+		}
+		return ffRef{}, false
+	}
+
+	t.Run("playwright", func(t *testing.T) {
+		var st struct {
+			Cookies []struct {
+				Name, Value, Domain, Path, SameSite, PartitionKey string
+				Expires                                           float64
+				HTTPOnly                                          bool `json:"httpOnly"`
+				Secure                                            bool
+			} `json:"cookies"`
+			Origins []any `json:"origins"`
+		}
+		if err := json.Unmarshal([]byte(w.must("cookies", "shop", "--format", "playwright")), &st); err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Cookies) != len(want) || st.Origins == nil {
+			t.Fatalf("playwright: %d cookies (origins %v), Firefox holds %d for the connector", len(st.Cookies), st.Origins, len(want))
+		}
+		for _, c := range st.Cookies {
+			b, ok := want[key(c.Name, c.Domain, c.Path, c.PartitionKey)]
+			if !ok {
+				t.Errorf("playwright cookie %s (%s%s, partition %q) is not in Firefox", c.Name, c.Domain, c.Path, c.PartitionKey)
+				continue
+			}
+			if c.Value != b.Value.Value {
+				t.Errorf("playwright %s: value differs from Firefox's", c.Name)
+			}
+			wantExp := b.Expires
+			if b.Session {
+				wantExp = -1
+			}
+			// BiDi reports whole seconds; the cookies API keeps Firefox's milliseconds.
+			if math.Abs(c.Expires-wantExp) >= 1 {
+				t.Errorf("playwright %s: expires %v, Firefox %v", c.Name, c.Expires, wantExp)
+			}
+			if c.HTTPOnly != b.HTTPOnly || c.Secure != b.Secure || c.SameSite != pwFromBiDi(b.SameSite) {
+				t.Errorf("playwright %s: httpOnly %v secure %v sameSite %s; Firefox %v %v %s", c.Name, c.HTTPOnly, c.Secure, c.SameSite, b.HTTPOnly, b.Secure, b.SameSite)
+			}
+		}
+	})
+
+	t.Run("cdp", func(t *testing.T) {
+		var params []*network.CookieParam
+		if err := json.Unmarshal([]byte(w.must("cookies", "shop", "--format", "cdp")), &params); err != nil {
+			t.Fatal(err)
+		}
+		if len(params) != len(want) {
+			t.Fatalf("cdp: %d cookies, Firefox holds %d", len(params), len(want))
+		}
+		for _, p := range params {
+			domain := p.Domain
+			if domain == "" { // host-only: given by URL
+				domain = strings.Split(strings.SplitN(p.URL, "://", 2)[1], "/")[0]
+			}
+			pk := ""
+			if p.PartitionKey != nil {
+				pk = p.PartitionKey.TopLevelSite
+			}
+			b, ok := want[key(p.Name, domain, p.Path, pk)]
+			if !ok {
+				t.Errorf("cdp cookie %s (%s%s) is not in Firefox", p.Name, domain, p.Path)
+				continue
+			}
+			if p.Value != b.Value.Value || p.Secure != b.Secure || p.HTTPOnly != b.HTTPOnly || p.SameSite != cdpFromBiDi(b.SameSite) {
+				t.Errorf("cdp %s: secure %v httpOnly %v sameSite %q; Firefox %v %v %q", p.Name, p.Secure, p.HTTPOnly, p.SameSite, b.Secure, b.HTTPOnly, b.SameSite)
+			}
+			if b.Session != (p.Expires == 0) {
+				t.Errorf("cdp %s: expires %v for a cookie whose session is %v", p.Name, p.Expires, b.Session)
+			} else if p.Expires != 0 && math.Abs(p.Expires.Float64()-b.Expires) >= 1 {
+				t.Errorf("cdp %s: expires %v, Firefox %v", p.Name, p.Expires.Float64(), b.Expires)
+			}
+		}
+	})
+
+	t.Run("netscape", func(t *testing.T) {
+		out := w.must("cookies", "shop", "--format", "netscape")
+		sc := bufio.NewScanner(strings.NewReader(out))
+		sc.Buffer(make([]byte, 64<<10), 64<<10)
+		n := 0
+		for sc.Scan() {
+			line := sc.Text()
+			httpOnly := strings.HasPrefix(line, "#HttpOnly_")
+			line = strings.TrimPrefix(line, "#HttpOnly_")
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			f := strings.Split(line, "\t")
+			if len(f) != 7 {
+				t.Fatalf("netscape line has %d fields, want 7", len(f))
+			}
+			n++
+			// cookies.txt has no partition field.
+			b, ok := byName(f[5], f[0], f[2])
+			if !ok {
+				t.Errorf("netscape cookie %s (%s%s) is not in Firefox", f[5], f[0], f[2])
+				continue
+			}
+			sub := strings.HasPrefix(b.Domain, ".")
+			exp := "0"
+			if !b.Session {
+				exp = strconv.FormatInt(int64(b.Expires), 10)
+			}
+			gotExp, _ := strconv.ParseInt(f[4], 10, 64)
+			wantExp, _ := strconv.ParseInt(exp, 10, 64)
+			if f[1] != strings.ToUpper(strconv.FormatBool(sub)) || f[3] != strings.ToUpper(strconv.FormatBool(b.Secure)) || gotExp-wantExp > 1 || wantExp-gotExp > 1 || f[6] != b.Value.Value || httpOnly != b.HTTPOnly {
+				t.Errorf("netscape %s: fields %q %q %q httpOnly %v differ from Firefox's", f[5], f[1], f[3], f[4], httpOnly)
+			}
+		}
+		if n != len(want) {
+			t.Errorf("netscape: %d cookies, Firefox holds %d", n, len(want))
+		}
+	})
+
+	t.Run("header", func(t *testing.T) {
+		// What Firefox itself sends to that URL is the reference.
+		for _, u := range []struct{ host, path string }{{"shop.test", "/account"}, {"www.shop.test", "/echo"}} {
+			target := s.URL(u.host, u.path)
+			w.ff.navigate(t, target)
+			sent := s.LastCookieHeader(u.path)
+			got := strings.TrimSpace(w.must("cookies", "shop", "--format", "header", "--url", target))
+			if !sameCookieSet(got, sent) {
+				t.Errorf("header for %s differs from what Firefox sent (%d vs %d cookies)", target, len(splitHeader(got)), len(splitHeader(sent)))
+			}
+		}
+	})
+
+	t.Run("no unrelated cookies", func(t *testing.T) {
+		for _, f := range []string{"playwright", "cdp", "netscape", "header"} {
+			args := []string{"cookies", "shop", "--format", f}
+			if f == "header" {
+				args = append(args, "--url", s.URL("shop.test", "/"))
+			}
+			out := w.must(args...)
+			if v := s.Value("newsid"); v == "" || strings.Contains(out, v) || strings.Contains(out, "newsid") {
+				t.Errorf("%s output holds the unrelated news.test cookie", f)
+			}
+		}
+	})
+
+	t.Run("status names the Firefox bridge and the store", func(t *testing.T) {
+		var st struct {
+			Bridges []struct {
+				Origin string `json:"origin"`
+			} `json:"bridges"`
+			Connectors []struct {
+				ID          string `json:"id"`
+				SourceStore string `json:"source_store"`
+			} `json:"connectors"`
+		}
+		if err := json.Unmarshal([]byte(w.must("status", "--json")), &st); err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Bridges) != 1 || st.Bridges[0].Origin != geckoID {
+			t.Errorf("bridges = %+v, want one from %s", st.Bridges, geckoID)
+		}
+		for _, c := range st.Connectors {
+			if c.ID == "shop" && c.SourceStore != "default" {
+				t.Errorf("shop reads store %q, want default", c.SourceStore)
+			}
+		}
+	})
+
+	t.Run("no cookie value leaks", func(t *testing.T) {
+		assertNoLeaks(t, w.world, s.Values())
+	})
 }
