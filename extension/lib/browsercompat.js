@@ -106,6 +106,11 @@ export async function resolveStore(ns, info, name) {
   if (exact.length === 0) {
     throw Object.assign(new Error(`source_store ${JSON.stringify(want)}: no container has that name`), { code: 'store_not_found' });
   }
+  if (exact.length > 1) {
+    // Firefox lets two containers share a name; guessing would hand out the wrong account's cookies.
+    const ids = exact.map((c) => c.cookieStoreId).join(', ');
+    throw Object.assign(new Error(`source_store ${JSON.stringify(want)}: ${exact.length} containers have that name (${ids}); rename one, or name the store id`), { code: 'store_ambiguous' });
+  }
   return exact[0].cookieStoreId;
 }
 

@@ -124,6 +124,8 @@ test('resolveStore maps a container name to its store id and refuses unknown nam
   assert.equal(await resolveStore(ns, f, 'firefox-container-7'), 'firefox-container-7');
   await assert.rejects(resolveStore(ns, f, 'Banking'), (e) => e.code === 'store_not_found' && /"Banking"/.test(e.message));
   await assert.rejects(resolveStore(ns, f, 'work'), (e) => e.code === 'store_not_found', 'names match exactly, as the user sees them');
+  ns.contextualIdentities.query = async () => [{ name: 'Work', cookieStoreId: 'firefox-container-2' }, { name: 'Work', cookieStoreId: 'firefox-container-6' }];
+  await assert.rejects(resolveStore(ns, f, 'Work'), (e) => e.code === 'store_ambiguous' && /firefox-container-2, firefox-container-6/.test(e.message));
   const cns = fakeChrome();
   await assert.rejects(resolveStore(cns, detect(cns), 'Work'), (e) => e.code === 'store_unsupported');
   assert.equal(await resolveStore(cns, detect(cns), ''), DEFAULT_STORE.chromium);

@@ -81,6 +81,10 @@ type firefoxOptions struct {
 	Hosts   []string  // host names resolved to 127.0.0.1
 	Prefs   []string  // extra user.js lines
 	Output  io.Writer // Firefox's stdout and stderr
+	// SystemAccess lets BiDi reach chrome (browser UI) contexts, where the
+	// tests open the extension's own pages: content contexts may not
+	// navigate to moz-extension:// URLs.
+	SystemAccess bool
 }
 
 func launchFirefox(t *testing.T, o firefoxOptions) *firefox {
@@ -106,7 +110,11 @@ func launchFirefox(t *testing.T, o firefoxOptions) *firefox {
 	if err := os.WriteFile(filepath.Join(o.Profile, "user.js"), []byte(strings.Join(prefs, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(exe, "--headless", "--no-remote", "--profile", o.Profile, "--remote-debugging-port", "0", "about:blank")
+	args := []string{"--headless", "--no-remote", "--profile", o.Profile, "--remote-debugging-port", "0"}
+	if o.SystemAccess {
+		args = append(args, "-remote-allow-system-access")
+	}
+	cmd := exec.Command(exe, append(args, "about:blank")...)
 	cmd.Env = append(os.Environ(), o.Env...)
 	cmd.Env = append(cmd.Env, "MOZ_CRASHREPORTER_DISABLE=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -415,3 +423,80 @@ func (b *bidi) call(ctx context.Context, method string, params, result any) erro
 }
 
 func (b *bidi) close() { b.c.Close(websocket.StatusNormalClosure, "") }
+
+// tab opens a new tab in a user context (a container) and returns a handle
+// on it that shares the BiDi session.
+func (f *firefox) tab(t *testing.T, userContext string) *firefox {
+	t.Helper()
+	var res struct {
+		Context string `json:"context"`
+	}
+	if err := f.bidi.call(f.ctx30(), "browsingContext.create", map[string]any{"type": "tab", "userContext": userContext}, &res); err != nil {
+		t.Fatalf("browsingContext.create in %s: %v", userContext, err)
+	}
+	return &firefox{cmd: f.cmd, profile: f.profile, bidi: f.bidi, ctx: res.Context, done: f.done}
+}
+
+// userContexts lists the BiDi user context ids (containers included).
+func (f *firefox) userContexts(t *testing.T) []string {
+	t.Helper()
+	var res struct {
+		UserContexts []struct {
+			UserContext string `json:"userContext"`
+		} `json:"userContexts"`
+	}
+	if err := f.bidi.call(f.ctx30(), "browser.getUserContexts", map[string]any{}, &res); err != nil {
+		t.Fatalf("browser.getUserContexts: %v", err)
+	}
+	var out []string
+	for _, u := range res.UserContexts {
+		out = append(out, u.UserContext)
+	}
+	return out
+}
+
+// openExtensionPage loads one of the extension's own pages (moz-extension://)
+// in this tab. BiDi refuses to navigate content to such URLs, so the load is
+// started from the browser window's chrome context, with the system
+// principal, the way a click in Firefox's own UI would (needs SystemAccess).
+func (f *firefox) openExtensionPage(t *testing.T, url string) {
+	t.Helper()
+	if err := f.bidi.call(f.ctx30(), "browsingContext.activate", map[string]any{"context": f.ctx}, nil); err != nil {
+		t.Fatalf("activate tab: %v", err)
+	}
+	var tree struct {
+		Contexts []struct {
+			Context string `json:"context"`
+			URL     string `json:"url"`
+		} `json:"contexts"`
+	}
+	if err := f.bidi.call(f.ctx30(), "browsingContext.getTree", map[string]any{"moz:scope": "chrome", "maxDepth": 0}, &tree); err != nil {
+		t.Fatalf("chrome contexts (is SystemAccess set?): %v", err)
+	}
+	win := ""
+	for _, c := range tree.Contexts {
+		if c.URL == "chrome://browser/content/browser.xhtml" {
+			win = c.Context
+		}
+	}
+	if win == "" {
+		t.Fatal("no browser window among the chrome contexts")
+	}
+	expr := `gBrowser.selectedBrowser.fixupAndLoadURIString(` + jsString(url) + `, {triggeringPrincipal: Services.scriptSecurityManager.getSystemPrincipal()})`
+	var res struct {
+		Type             string `json:"type"`
+		ExceptionDetails *struct {
+			Text string `json:"text"`
+		} `json:"exceptionDetails"`
+	}
+	if err := f.bidi.call(f.ctx30(), "script.evaluate", map[string]any{"expression": expr, "target": map[string]any{"context": win}, "awaitPromise": false}, &res); err != nil {
+		t.Fatalf("load %s from chrome: %v", url, err)
+	}
+	if res.Type == "exception" {
+		t.Fatalf("load %s from chrome: %+v", url, res.ExceptionDetails)
+	}
+	eventually(t, 20*time.Second, "the tab shows "+url, func() bool {
+		var href string
+		return f.evalErr(`document.readyState === 'complete' ? location.href : ''`, &href) == nil && href == url
+	})
+}

@@ -21,7 +21,8 @@ import (
 // install --browser firefox` does it (in $HOME/.mozilla/native-messaging-hosts).
 type ffWorld struct {
 	*world
-	ff *firefox
+	ff         *firefox
+	extraPrefs []string // user.js lines
 }
 
 func newFirefoxWorld(t *testing.T) *ffWorld {
@@ -44,10 +45,12 @@ func (w *ffWorld) start(hosts ...string) {
 	w.t.Helper()
 	w.must("install", "--browser", "firefox")
 	w.ff = launchFirefox(w.t, firefoxOptions{
-		Profile: w.udd,
-		Env:     append([]string{"HOME=" + w.userDir, "AUTHBRIDGE_HOME=" + w.home}, w.extraEnv...),
-		Hosts:   hosts,
-		Output:  &w.stderr,
+		Profile:      w.udd,
+		Env:          append([]string{"HOME=" + w.userDir, "AUTHBRIDGE_HOME=" + w.home}, w.extraEnv...),
+		Hosts:        hosts,
+		Prefs:        w.extraPrefs,
+		SystemAccess: true,
+		Output:       &w.stderr,
 	})
 	if id := w.ff.installExtension(w.t, extension); id != geckoID {
 		w.t.Fatalf("webExtension.install returned id %q, want %q", id, geckoID)
@@ -358,4 +361,117 @@ func TestFirefoxCookiesMatchTheBrowserInEveryFormat(t *testing.T) {
 	t.Run("no cookie value leaks", func(t *testing.T) {
 		assertNoLeaks(t, w.world, s.Values())
 	})
+}
+
+// ffPopupURL is the extension's popup page in the Firefox test profile.
+const ffPopupURL = "moz-extension://" + firefoxUUID + "/popup.html"
+
+// TestFirefoxContainerIsASource: a cookie set in a container is returned
+// only for a connector whose source_store names that container, and status
+// shows which store each connector reads.
+func TestFirefoxContainerIsASource(t *testing.T) {
+	s := newShop(t)
+	w := newFirefoxWorld(t)
+	shopDef := s.connector()
+	w.writeConnector(shopDef)
+	work := s.connector()
+	work["id"], work["name"], work["source_store"] = "shop-work", "Shop (Client A container)", "Client A"
+	w.writeConnector(work)
+	missing := s.connector()
+	missing["id"], missing["source_store"] = "shop-gone", "Old Client"
+	w.writeConnector(missing)
+	w.start("shop.test", "www.shop.test", "widget.shop.test", "news.test")
+
+	ffSignIn(t, w.ff, s)
+	defaultSID := s.Value("sid")
+
+	// The user makes a container (as about:preferences#containers does; a new
+	// profile already has Personal, Work, Banking and Shopping) and signs in
+	// there too, as someone else.
+	before := map[string]bool{}
+	for _, u := range w.ff.userContexts(t) {
+		before[u] = true
+	}
+	w.ff.openExtensionPage(t, ffPopupURL)
+	var created struct {
+		CookieStoreID string `json:"cookieStoreId"`
+	}
+	w.ff.eval(t, `browser.contextualIdentities.create({name: 'Client A', color: 'blue', icon: 'briefcase'})`, &created)
+	if !strings.HasPrefix(created.CookieStoreID, "firefox-container-") {
+		t.Fatalf("container store id = %q", created.CookieStoreID)
+	}
+	var workContext string
+	for _, u := range w.ff.userContexts(t) {
+		if !before[u] {
+			workContext = u
+		}
+	}
+	if workContext == "" {
+		t.Fatal("BiDi lists no user context for the new container")
+	}
+	tab := w.ff.tab(t, workContext)
+	ffSignIn(t, tab, s)
+	workSID := s.Value("sid")
+	if workSID == defaultSID {
+		t.Fatal("the container sign-in did not get its own session")
+	}
+
+	held := func(userContext string) string {
+		for _, c := range w.ff.cookies(t, userContext) {
+			if c.Name == "sid" {
+				return c.Value.Value
+			}
+		}
+		return ""
+	}
+	if held("default") != defaultSID || held(workContext) != workSID {
+		t.Fatal("Firefox does not hold one sid per container as the test expects")
+	}
+
+	sidOf := func(id string) []string {
+		var st struct {
+			Cookies []struct{ Name, Value string } `json:"cookies"`
+		}
+		if err := json.Unmarshal([]byte(w.must("cookies", id, "--format", "playwright")), &st); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range st.Cookies {
+			if c.Name == "sid" {
+				out = append(out, c.Value)
+			}
+		}
+		return out
+	}
+	if got := sidOf("shop"); len(got) != 1 || got[0] != defaultSID {
+		t.Errorf("shop (default store) got %d sid cookies, the container's: %v; want only the default store's", len(got), len(got) == 1 && got[0] == workSID)
+	}
+	if got := sidOf("shop-work"); len(got) != 1 || got[0] != workSID {
+		t.Errorf("shop-work (source_store Client A) got %d sid cookies, the default store's: %v; want only the container's", len(got), len(got) == 1 && got[0] == defaultSID)
+	}
+	_, errOut, code := w.run("", "cookies", "shop-gone", "--format", "playwright")
+	if code == 0 || !strings.Contains(errOut, "Old Client") {
+		t.Errorf("cookies for a connector naming a missing container: exit %d, stderr %q; want a failure naming the container", code, errOut)
+	}
+
+	var st struct {
+		Connectors []struct {
+			ID          string `json:"id"`
+			SourceStore string `json:"source_store"`
+		} `json:"connectors"`
+	}
+	if err := json.Unmarshal([]byte(w.must("status", "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	stores := map[string]string{}
+	for _, c := range st.Connectors {
+		stores[c.ID] = c.SourceStore
+	}
+	if stores["shop"] != "default" || stores["shop-work"] != "Client A" {
+		t.Errorf("status stores = %v, want shop default and shop-work Client A", stores)
+	}
+	if text := w.must("status"); !strings.Contains(text, "Client A") {
+		t.Errorf("status text does not show the Client A store:\n%s", text)
+	}
+	assertNoLeaks(t, w.world, s.Values())
 }
