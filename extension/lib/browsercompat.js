@@ -86,8 +86,8 @@ export function isDefaultStore(info, storeId) {
  * resolveStore turns a connector's source_store (a container's name as the
  * user sees it, or a store id) into a cookie store id. "" and "default" are
  * the default store. It throws an Error with code "store_not_found" when no
- * container has that name, and "store_unsupported" where the browser has no
- * containers.
+ * container has that name, "store_ambiguous" when several have it, and
+ * "store_unsupported" where the browser has no containers.
  */
 export async function resolveStore(ns, info, name) {
   const want = String(name ?? '').trim();
