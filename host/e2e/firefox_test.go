@@ -4,8 +4,10 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +16,8 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+
+	"github.com/authbridge/authbridge/host/demosite"
 )
 
 // ffWorld is a world whose browser is a real Firefox ESR with the extension
@@ -474,4 +478,139 @@ func TestFirefoxContainerIsASource(t *testing.T) {
 		t.Errorf("status text does not show the Client A store:\n%s", text)
 	}
 	assertNoLeaks(t, w.world, s.Values())
+}
+
+// ffDemoWorld is demoWorld with Firefox as the user's browser: the demo site
+// runs, its connector is defined, and the host's probes resolve demo.test.
+func ffDemoWorld(t *testing.T, session bool, env ...string) (w *ffWorld, site *demosite.Site, state, profile string) {
+	t.Helper()
+	site = demosite.New(demosite.Options{})
+	base, err := site.Start(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(site.Close)
+	u, _ := url.Parse(base)
+	w = newFirefoxWorld(t)
+	w.siteBase = base
+	w.extraEnv = append([]string{"AUTHBRIDGE_RESOLVE=*:" + u.Port() + ":127.0.0.1"}, env...)
+	def := site.Definition(base)
+	c := map[string]any{
+		"id": def.ID, "name": def.Name, "domains": def.Domains, "auth_cookies": def.AuthCookies,
+		"login_url": def.LoginURL, "verify": def.Verify,
+	}
+	if session {
+		dir := t.TempDir()
+		state = filepath.Join(dir, "state", "demo.json")
+		profile = filepath.Join(dir, "browser-profiles", "demo")
+		if err := os.MkdirAll(profile, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		c["session"] = map[string]string{"storage_state": state, "profile_dir": profile}
+	}
+	w.writeConnector(c)
+	return w, site, state, profile
+}
+
+// ffSignInDemo signs in on the demo site in a Firefox tab.
+func ffSignInDemo(t *testing.T, f *firefox, loginURL string) {
+	t.Helper()
+	f.navigate(t, loginURL)
+	f.eval(t, `(document.getElementById('username').value = 'ada', document.getElementById('password').value = `+jsString(demosite.DefaultPassword)+`, document.getElementById('sign-in').click(), true)`, nil)
+	eventually(t, 20*time.Second, "the demo site shows the account page", func() bool {
+		var ok bool
+		return f.evalErr(`!!document.getElementById('account-name')`, &ok) == nil && ok
+	})
+}
+
+func (w *ffWorld) sid() string {
+	for _, c := range w.ff.cookies(w.t, "default") {
+		if c.Name == "sid" {
+			return c.Value.Value
+		}
+	}
+	return ""
+}
+
+// TestFirefoxSignInHealsAnExpiredConnector: the session expires on the
+// site, the user signs in again in Firefox, and the connector is healthy
+// again with its own session state rewritten, with no command and no click.
+func TestFirefoxSignInHealsAnExpiredConnector(t *testing.T) {
+	w, site, state, profile := ffDemoWorld(t, true)
+	w.start("demo.test")
+	def := site.Definition(w.siteBase)
+
+	ffSignInDemo(t, w.ff, def.LoginURL)
+	eventually(t, 15*time.Second, "the first sign-in makes demo Healthy", func() bool { h, _ := w.health("demo"); return h == "healthy" })
+	if got := storedSID(t, state); got == "" || got != w.sid() {
+		t.Fatalf("the storage state does not hold Firefox's session")
+	}
+
+	site.ExpireSessions()
+	if v := w.verify(t, "demo"); v.Result.Code != "SESSION_EXPIRED" {
+		t.Fatalf("verify after expiry = %s, want SESSION_EXPIRED", v.Result.Code)
+	}
+	if h, _ := w.health("demo"); h != "needs_attention" {
+		t.Fatalf("demo is %s after the expiry, want needs_attention", h)
+	}
+	old := storedSID(t, state)
+
+	start := time.Now()
+	ffSignInDemo(t, w.ff, def.LoginURL)
+	signedIn := time.Since(start)
+	eventually(t, 15*time.Second, "demo heals", func() bool { h, _ := w.health("demo"); return h == "healthy" })
+	t.Logf("healed %v after the Firefox sign-in began (the sign-in itself took %v)", time.Since(start).Round(time.Millisecond), signedIn.Round(time.Millisecond))
+	now := storedSID(t, state)
+	if now == "" || now == old || now != w.sid() {
+		t.Errorf("the storage state does not hold the new Firefox session")
+	}
+	if needChromium(t) != "" && !profileSignedIn(t, profile, def.Verify.URL) {
+		t.Errorf("a browser on the connector's persistent profile is not signed in after the heal from Firefox")
+	}
+	assertNoLeaks(t, w.world, []string{now, old})
+}
+
+// TestFirefoxPopupShowsConnectorRows opens the popup page in Firefox and
+// checks it renders the host's rows and that its buttons reach the host.
+func TestFirefoxPopupShowsConnectorRows(t *testing.T) {
+	w, site, _, _ := ffDemoWorld(t, false, "AUTHBRIDGE_AUTO_REPAIR=off")
+	w.start("demo.test")
+	shots := outDir(t, "firefox-popup")
+
+	popup := w.ff.tab(t, "default")
+	if err := popup.bidi.call(popup.ctx30(), "browsingContext.setViewport", map[string]any{"context": popup.ctx, "viewport": map[string]any{"width": 400, "height": 760}}, nil); err != nil {
+		t.Fatalf("setViewport: %v", err)
+	}
+	popup.openExtensionPage(t, ffPopupURL)
+	ffWaitHealth(t, popup, "demo", "unknown")
+	popup.screenshot(t, shots, "1-unknown")
+
+	ffSignInDemo(t, w.ff, site.Definition(w.siteBase).LoginURL)
+	// The user presses Repair in the popup.
+	popup.eval(t, `(document.querySelector('[data-connector-id="demo"] [data-action="repair"]').click(), true)`, nil)
+	ffWaitHealth(t, popup, "demo", "healthy")
+	popup.screenshot(t, shots, "2-repaired-healthy")
+	var text string
+	popup.eval(t, `document.querySelector('[data-connector-id="demo"]').innerText`, &text)
+	if !strings.Contains(text, "Demo Site") || !strings.Contains(text, "Repair from Firefox session") || strings.Contains(text, "Chrome") {
+		t.Errorf("the popup row in Firefox should name the connector and repair from the Firefox session: %q", text)
+	}
+}
+
+// ffWaitHealth waits until the popup shows the connector's row in a state.
+func ffWaitHealth(t *testing.T, f *firefox, id, health string) {
+	t.Helper()
+	sel := rowSel(id)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var got string
+		err := f.evalErr(`document.querySelector(`+jsString(sel)+`)?.dataset.health || 'no row'`, &got)
+		if err == nil && got == health {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("popup row %s did not become %s (it is %s, %v)", id, health, got, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
