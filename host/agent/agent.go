@@ -245,6 +245,8 @@ type bridgeHello struct {
 	Protocol int    `json:"protocol"`
 	// UserDataDir is the browser's --user-data-dir, when the relay saw it.
 	UserDataDir string `json:"user_data_dir,omitempty"`
+	// Browser is the browser family the relay serves: "chromium" or "firefox".
+	Browser string `json:"browser,omitempty"`
 }
 
 func (a *Agent) acceptBridges(l net.Listener) {
@@ -282,7 +284,7 @@ func (a *Agent) startBridge(c net.Conn) {
 		id: uuid.NewString(), origin: h.Origin, relayPID: h.RelayPID, conn: c,
 		w: nativemsg.NewWriter(c, nativemsg.MaxOutbound), connected: time.Now(), lastActive: time.Now(),
 		pending: map[string]chan envelope{}, closed: make(chan struct{}),
-		userDataDirHint: h.UserDataDir,
+		userDataDirHint: h.UserDataDir, browser: h.Browser,
 	}
 	b.log = a.log.With("bridge", b.id[:8])
 	a.mu.Lock()

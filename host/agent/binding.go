@@ -35,6 +35,13 @@ type Profiles interface {
 	Watch(ctx context.Context, b Binding, conns []WatchedConnector, changed func(connectorID string), profilesChanged func()) error
 }
 
+// BrowserBinder is a Profiles that binds by browser family: a Firefox
+// bridge is bound among Firefox profiles only, a Chromium one among
+// Chromium profiles. The agent uses it when Profiles implements it.
+type BrowserBinder interface {
+	BindBrowser(ctx context.Context, browser, hint string, live []apitype.CookieMeta) (Binding, error)
+}
+
 // WatchedConnector is a connector whose auth cookies a watcher follows.
 type WatchedConnector struct {
 	ID          string
@@ -77,7 +84,13 @@ func (a *Agent) bindBridge(b *bridge) {
 	if err := b.call(ctx, "cookies.meta", map[string]any{"limit": 1000}, &res); err != nil {
 		b.log.Warn("cookies.meta failed; binding without cookie evidence", "err", err)
 	}
-	bind, err := a.cfg.Profiles.Bind(ctx, b.userDataDirHint, res.Cookies)
+	var bind Binding
+	var err error
+	if fb, ok := a.cfg.Profiles.(BrowserBinder); ok {
+		bind, err = fb.BindBrowser(ctx, b.browser, b.userDataDirHint, res.Cookies)
+	} else {
+		bind, err = a.cfg.Profiles.Bind(ctx, b.userDataDirHint, res.Cookies)
+	}
 	if err != nil {
 		b.log.Warn("profile binding failed", "err", err)
 		return

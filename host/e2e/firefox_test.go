@@ -614,3 +614,26 @@ func ffWaitHealth(t *testing.T, f *firefox, id, health string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestFirefoxHealThroughTheDiskWatcherAlone: with live cookie events off,
+// the bridge is bound to its Firefox profile on disk (by matching the live
+// cookies' metadata against cookies.sqlite), and a sign-in heals the
+// connector through the watcher reading cookies.sqlite.
+func TestFirefoxHealThroughTheDiskWatcherAlone(t *testing.T) {
+	w, site, state, _ := ffDemoWorld(t, true, "AUTHBRIDGE_LIVE_EVENTS=off")
+	w.start("demo.test")
+	def := site.Definition(w.siteBase)
+	eventually(t, 20*time.Second, "the Firefox bridge is bound to its profile", func() bool {
+		st := w.status()
+		return len(st.Bridges) > 0 && st.Bridges[0].ProfileDir == w.udd
+	})
+	t.Logf("binding: %s", w.status().Bridges[0].Binding)
+	start := time.Now()
+	ffSignInDemo(t, w.ff, def.LoginURL)
+	eventually(t, 60*time.Second, "the watcher heals demo", func() bool { h, _ := w.health("demo"); return h == "healthy" })
+	t.Logf("healed through the cookies.sqlite watcher %v after the sign-in", time.Since(start).Round(time.Millisecond))
+	if got := storedSID(t, state); got == "" || got != w.sid() {
+		t.Errorf("the storage state does not hold Firefox's session")
+	}
+	assertNoLeaks(t, w.world, []string{w.sid()})
+}

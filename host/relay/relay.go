@@ -187,8 +187,12 @@ func (r *relay) connect(ctx context.Context) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	browser := "chromium"
+	if IsGeckoCaller(r.cfg.Origin) {
+		browser = "firefox"
+	}
 	hello, _ := json.Marshal(map[string]any{"type": "bridge.hello", "origin": r.cfg.Origin, "relay_pid": os.Getpid(), "protocol": 1,
-		"user_data_dir": r.userDataDir})
+		"user_data_dir": r.userDataDir, "browser": browser})
 	if err := nativemsg.NewWriter(conn, 0).WriteFrame(hello); err != nil {
 		conn.Close()
 		return nil, err

@@ -16,6 +16,9 @@ func TestUserDataDirFromArgs(t *testing.T) {
 		{[]string{"/usr/lib/chromium/chromium", "--user-data-dir=/tmp/p", "--headless=new"}, "/tmp/p"},
 		{[]string{"chrome", "--user-data-dir", "/x y"}, "/x y"},
 		{[]string{"chrome", "--profile-directory=Profile 2"}, ""},
+		{[]string{"/usr/lib/firefox-esr/firefox-esr", "--headless", "--profile", "/tmp/ff"}, "/tmp/ff"},
+		{[]string{"firefox", "-profile", "/home/u/.mozilla/firefox/x.default"}, "/home/u/.mozilla/firefox/x.default"},
+		{[]string{"firefox", "-P", "work"}, ""},
 		{nil, ""},
 	}
 	for _, tt := range tests {
