@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 
 	"github.com/authbridge/authbridge/host/demosite"
+	gecko "github.com/authbridge/authbridge/host/firefox"
 )
 
 // ffWorld is a world whose browser is a real Firefox ESR with the extension
@@ -368,7 +369,7 @@ func TestFirefoxCookiesMatchTheBrowserInEveryFormat(t *testing.T) {
 }
 
 // ffPopupURL is the extension's popup page in the Firefox test profile.
-const ffPopupURL = "moz-extension://" + firefoxUUID + "/popup.html"
+const ffPopupURL = gecko.PopupURL
 
 // TestFirefoxContainerIsASource: a cookie set in a container is returned
 // only for a connector whose source_store names that container, and status
@@ -413,7 +414,7 @@ func TestFirefoxContainerIsASource(t *testing.T) {
 	if workContext == "" {
 		t.Fatal("BiDi lists no user context for the new container")
 	}
-	tab := w.ff.tab(t, workContext)
+	tab := w.ff.tab2(t, workContext)
 	ffSignIn(t, tab, s)
 	workSID := s.Value("sid")
 	if workSID == defaultSID {
@@ -577,10 +578,8 @@ func TestFirefoxPopupShowsConnectorRows(t *testing.T) {
 	w.start("demo.test")
 	shots := outDir(t, "firefox-popup")
 
-	popup := w.ff.tab(t, "default")
-	if err := popup.bidi.call(popup.ctx30(), "browsingContext.setViewport", map[string]any{"context": popup.ctx, "viewport": map[string]any{"width": 400, "height": 760}}, nil); err != nil {
-		t.Fatalf("setViewport: %v", err)
-	}
+	popup := w.ff.tab2(t, "default")
+	popup.setViewport(t, 400, 760)
 	popup.openExtensionPage(t, ffPopupURL)
 	ffWaitHealth(t, popup, "demo", "unknown")
 	popup.screenshot(t, shots, "1-unknown")
