@@ -1,5 +1,3 @@
-//go:build !windows
-
 // Package firefox starts a real headless Firefox (Debian's firefox-esr) for
 // the end-to-end tests and the benchmarks, and drives it with WebDriver
 // BiDi, the protocol Firefox speaks on --remote-debugging-port (it no longer
@@ -24,7 +22,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -124,7 +121,7 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 	}
 	cmd := exec.Command(exe, append(args, "about:blank")...)
 	cmd.Env = append(append(os.Environ(), o.Env...), "MOZ_CRASHREPORTER_DISABLE=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	newProcessGroup(cmd)
 	out := o.Output
 	if out == nil {
 		out = io.Discard
@@ -198,7 +195,7 @@ func (b *Browser) Close() {
 		select {
 		case <-b.done:
 		case <-time.After(10 * time.Second):
-			syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
+			killGroup(b.cmd)
 			<-b.done
 		}
 	})
