@@ -170,8 +170,20 @@ func cdpFromBiDi(s string) network.CookieSameSite {
 // `authbridge cookies` exactly as Firefox holds it, attribute by attribute,
 // in every format, and nothing of news.test.
 func TestFirefoxCookiesMatchTheBrowserInEveryFormat(t *testing.T) {
+	firefoxCookiesMatch(t, nil)
+}
+
+// TestFirefoxCookiesWithFirstPartyIsolation is the same with
+// privacy.firstparty.isolate on: Firefox then refuses a cookie query without
+// firstPartyDomain, and keeps one cookie jar per first-party site.
+func TestFirefoxCookiesWithFirstPartyIsolation(t *testing.T) {
+	firefoxCookiesMatch(t, []string{`user_pref("privacy.firstparty.isolate", true);`})
+}
+
+func firefoxCookiesMatch(t *testing.T, prefs []string) {
 	s := newShop(t)
 	w := newFirefoxWorld(t)
+	w.extraPrefs = prefs
 	w.writeConnector(s.connector())
 	w.start("shop.test", "www.shop.test", "widget.shop.test", "news.test")
 	ffSignIn(t, w.ff, s)
