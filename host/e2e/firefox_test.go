@@ -648,3 +648,18 @@ func TestFirefoxHealThroughTheDiskWatcherAlone(t *testing.T) {
 	}
 	assertNoLeaks(t, w.world, []string{w.sid()})
 }
+
+// TestFirefoxRelayRefusesAnUnknownID starts the real binary the way Firefox
+// does (manifest path, then extension id) for an id that is not allowed.
+func TestFirefoxRelayRefusesAnUnknownID(t *testing.T) {
+	base := t.TempDir()
+	w := &world{t: t, home: filepath.Join(base, "ab"), userDir: filepath.Join(base, "user")}
+	manifestPath := filepath.Join(w.userDir, ".mozilla", "native-messaging-hosts", "com.authbridge.host.json")
+	_, errOut, code := w.run("", manifestPath, "evil@example.org")
+	if code == 0 || !strings.Contains(errOut, `"evil@example.org"`) {
+		t.Errorf("relay for evil@example.org: exit %d, stderr %q; want a refusal naming the id", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(w.home, "run", "api.sock")); err == nil {
+		t.Errorf("a refused relay started the agent")
+	}
+}
