@@ -170,7 +170,7 @@ func (h Hooks) run() []Finding {
 		if recent == 0 {
 			recent = 24 * time.Hour
 		}
-		const open = "open the browser with the authbridge extension enabled (chrome://extensions; Firefox: about:addons)"
+		const open = "open the browser with the authbridge extension enabled (chrome://extensions)"
 		switch last, err := h.ExtensionLastSeen(); {
 		case err != nil:
 			out = append(out, Finding{Check: "extension", Status: Warning, Message: "cannot tell when the extension last connected: " + err.Error(), Fix: "authbridge serve"})
