@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/authbridge/authbridge/host/cli.Version=$(VERSION)
 PW_DIR := host/e2e/playwright
 
-.PHONY: help build demo test test-unit test-e2e test-extension test-node bench deps chromium install extension-zip cross vet fmt clean
+.PHONY: help build demo test test-unit test-e2e test-extension test-node bench deps chromium firefox install extension-zip cross vet fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -19,7 +19,12 @@ chromium: ## install Debian's chromium when it is missing (needs root)
 		echo "installing chromium (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-deps: chromium ## everything the tests need: chromium, playwright-core (npm), Go modules
+firefox: ## install Debian's firefox-esr when no Firefox is there (needs root)
+	@command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 || { \
+		echo "installing firefox-esr (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr >/dev/null; }
+
+deps: chromium firefox ## everything the tests need: chromium, firefox-esr, playwright-core (npm), Go modules
 	cd $(PW_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	$(GO) mod download
 
@@ -38,7 +43,7 @@ test-extension: ## the extension's pure logic, with node --test
 test-node: build ## the Node client (clients/node) with node --test, against a real agent from bin/authbridge
 	AUTHBRIDGE_BIN=$(CURDIR)/$(BIN) node --test clients/node/test/
 
-test-e2e: ## end-to-end tests in real headless Chromium with the real extension
+test-e2e: ## end-to-end tests in real headless Chromium and Firefox ESR with the real extension
 	$(GO) test -count=1 -timeout 15m ./host/e2e/
 
 bench: chromium build ## print latency, memory and throughput figures against the targets

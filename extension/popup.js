@@ -23,7 +23,7 @@ let focusKey = null;
 
 const opts = () => ({
   now: Date.now(),
-  browser: browserFlag(navigator.userAgentData?.brands),
+  browser: browserFlag(navigator.userAgentData?.brands, navigator.userAgent),
   extensionId: chrome.runtime.id,
 });
 

@@ -113,7 +113,7 @@ func Doctor(opts Options, hooks Hooks) DoctorReport {
 				Message: "no " + manifest.HostName + " manifest in " + filepath.Dir(file), Fix: fix})
 		} else {
 			d.Manifest = file
-			d.Findings = append(d.Findings, o.checkManifest(file, fix)...)
+			d.Findings = append(d.Findings, o.checkManifest(file, fix, manifest.Chromium)...)
 		}
 		rep.Browsers = append(rep.Browsers, d)
 	}
@@ -275,6 +275,7 @@ func (o Options) diagnose(env manifest.Env, b manifest.Browser, p manifest.Platf
 	}
 
 	fix := o.installCmd(b.Name, userOff || o.System)
+	family := manifest.FamilyOf(b)
 	if len(cands) == 0 {
 		msg := fmt.Sprintf("%s has no %s manifest", b.DisplayName, manifest.HostName)
 		if o.OS == "windows" {
@@ -286,7 +287,7 @@ func (o Options) diagnose(env manifest.Env, b manifest.Browser, p manifest.Platf
 	} else {
 		win := cands[0]
 		d.Manifest, d.RegistryKey = win.file, win.key
-		own := o.checkManifest(win.file, fix)
+		own := o.checkManifest(win.file, fix, family)
 		d.Findings = append(d.Findings, own...)
 		winOK := !hasProblem(own)
 		winData, _ := os.ReadFile(win.file)
@@ -305,7 +306,7 @@ func (o Options) diagnose(env manifest.Env, b manifest.Browser, p manifest.Platf
 					Message: fmt.Sprintf("%s differs but is ignored: %s wins", where(c), where(win))})
 				continue
 			}
-			if !hasProblem(o.checkManifest(c.file, fix)) {
+			if !hasProblem(o.checkManifest(c.file, fix, family)) {
 				d.Findings = append(d.Findings, Finding{Check: "shadow", Status: Problem, Path: win.file,
 					Message: fmt.Sprintf("%s shadows the working %s (%s is read first)", where(win), where(c), win.scope), Fix: fix})
 			}
@@ -338,9 +339,9 @@ func hasProblem(fs []Finding) bool {
 	return false
 }
 
-// checkManifest checks the manifest file a browser uses; fix is the command
-// that rewrites it.
-func (o Options) checkManifest(file, fix string) []Finding {
+// checkManifest checks the manifest file a browser of family f uses; fix is
+// the command that rewrites it.
+func (o Options) checkManifest(file, fix string, f manifest.Family) []Finding {
 	bad := func(check, msg, fix string) []Finding {
 		return []Finding{{Check: check, Status: Problem, Path: file, Message: msg, Fix: fix}}
 	}
@@ -379,10 +380,17 @@ func (o Options) checkManifest(file, fix string) []Finding {
 		out = append(out, Finding{Check: "same-binary", Status: Problem, Path: file,
 			Message: fmt.Sprintf("manifest %s starts %s, not this authbridge (%s)", file, bin, o.Binary), Fix: fix})
 	}
-	for _, id := range append([]string{manifest.ExtensionID}, o.ExtensionIDs...) {
-		if !m.Allows(id) {
-			out = append(out, Finding{Check: "origins", Status: Problem, Path: file,
-				Message: fmt.Sprintf("allowed_origins of %s lacks chrome-extension://%s/", file, id), Fix: fix})
+	if f == manifest.Gecko {
+		out = append(out, o.checkGeckoIDs(file, fix, m)...)
+	} else {
+		for _, id := range append([]string{manifest.ExtensionID}, o.ExtensionIDs...) {
+			if manifest.IsGeckoID(id) {
+				continue
+			}
+			if !m.Allows(id) {
+				out = append(out, Finding{Check: "origins", Status: Problem, Path: file,
+					Message: fmt.Sprintf("allowed_origins of %s lacks chrome-extension://%s/", file, id), Fix: fix})
+			}
 		}
 	}
 	if len(out) == 0 {
@@ -481,4 +489,25 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// checkGeckoIDs checks a Firefox manifest: it must list the extension's gecko
+// id (and every extra gecko id) in allowed_extensions; a Chromium-shaped
+// manifest (allowed_origins only) in a Firefox folder does not work there.
+func (o Options) checkGeckoIDs(file, fix string, m manifest.Manifest) []Finding {
+	if len(m.AllowedExtensions) == 0 {
+		return []Finding{{Check: "origins", Status: Problem, Path: file,
+			Message: fmt.Sprintf("%s has no allowed_extensions, so Firefox refuses every extension (it is a Chromium manifest?)", file), Fix: fix}}
+	}
+	var out []Finding
+	for _, id := range append([]string{manifest.GeckoID}, o.ExtensionIDs...) {
+		if id != manifest.GeckoID && !manifest.IsGeckoID(id) {
+			continue
+		}
+		if !m.AllowsGecko(id) {
+			out = append(out, Finding{Check: "origins", Status: Problem, Path: file,
+				Message: fmt.Sprintf("allowed_extensions of %s lacks %s", file, id), Fix: fix})
+		}
+	}
+	return out
 }

@@ -1,5 +1,5 @@
 // Package install registers the authbridge native-messaging host with the
-// Chromium-based browsers of a user (or of the whole machine), removes that
+// Chromium-based and Firefox-based browsers of a user (or of the whole machine), removes that
 // registration again, and diagnoses it (Doctor).
 //
 // Everything the functions depend on comes in through Options (OS, home,
@@ -11,6 +11,9 @@
 // DIR/NativeMessagingHosts/ with Options.UserDataDir. On Windows, one manifest
 // file beside the binary (or in Options.ManifestDir) and, per browser, a
 // registry key under HKCU (HKLM with System) whose default value is its path.
+// Firefox and LibreWolf get the Firefox shape of the manifest (allowed_extensions
+// with gecko ids), in their own folders, or on Windows in a second file
+// (com.authbridge.host.firefox.json) that their registry keys point at.
 //
 // Uninstall removes only what install writes: manifests (or keys) whose host
 // name is com.authbridge.host. It then removes the folders left empty, up to
@@ -63,9 +66,12 @@ type Result struct {
 // Report is the outcome of Install or Uninstall, in table order.
 type Report struct {
 	DryRun bool `json:"dry_run"`
-	// Manifest is what Install writes (nil for Uninstall).
+	// Manifest is what Install writes for Chromium browsers (nil for Uninstall).
 	Manifest *manifest.Manifest `json:"manifest,omitempty"`
-	Results  []Result           `json:"results"`
+	// FirefoxManifest is what Install writes for Firefox and LibreWolf, when
+	// it registers with one of them.
+	FirefoxManifest *manifest.Manifest `json:"firefox_manifest,omitempty"`
+	Results         []Result           `json:"results"`
 }
 
 // Changed reports whether anything was (or, in a dry run, would be) written or removed.
@@ -106,7 +112,9 @@ type Options struct {
 	// UserDataDir is --user-data-dir: also register in DIR/NativeMessagingHosts
 	// (Linux and macOS only; Chrome on Windows reads only the registry).
 	UserDataDir string
-	// ExtensionIDs are extra allowed extensions, besides manifest.ExtensionID.
+	// ExtensionIDs are extra allowed extensions, besides manifest.ExtensionID
+	// and manifest.GeckoID: Chrome ids go into Chromium manifests, gecko ids
+	// (name@domain, {GUID}) into Firefox ones.
 	ExtensionIDs []string
 	// System selects system-wide locations (/etc, /Library, HKLM) instead of user ones.
 	System bool
@@ -170,6 +178,16 @@ func (o Options) manifestFile() string {
 	return filepath.Join(dir, manifest.FileName(manifest.HostName))
 }
 
+// manifestFileFor is the Windows manifest path for a browser family: Firefox
+// needs its own file (allowed_extensions), beside the Chromium one; Firefox
+// reads the path from the registry, so the file name is free.
+func (o Options) manifestFileFor(f manifest.Family) string {
+	if f == manifest.Gecko {
+		return strings.TrimSuffix(o.manifestFile(), ".json") + ".firefox.json"
+	}
+	return o.manifestFile()
+}
+
 // Found is a browser found on the machine.
 type Found struct {
 	Browser     string `json:"browser"`
@@ -220,6 +238,11 @@ func installed(env manifest.Env, p manifest.Platform) bool {
 			return true
 		}
 	}
+	for _, d := range p.OtherDataDir {
+		if isDir(env.Resolve(d)) {
+			return true
+		}
+	}
 	return false
 }
 
@@ -231,6 +254,7 @@ func isDir(p string) bool {
 // target is one location to write or remove.
 type target struct {
 	browser  string
+	family   manifest.Family
 	loc      manifest.Location
 	named    bool // the user asked for this browser
 	detected bool // the browser is installed
@@ -252,6 +276,7 @@ func (o Options) plan(uninstall bool) ([]target, []Result) {
 		} else {
 			targets = append(targets, target{
 				browser:  "user-data-dir",
+				family:   manifest.Chromium,
 				loc:      manifest.Location{Browser: "user-data-dir", Scope: manifest.User, Variant: "native", Dir: filepath.Join(o.UserDataDir, "NativeMessagingHosts")},
 				named:    true,
 				detected: true,
@@ -302,7 +327,7 @@ func (o Options) plan(uninstall bool) ([]target, []Result) {
 			continue
 		}
 		for _, l := range locs {
-			t := target{browser: b.Name, loc: l, named: named[b.Name], detected: isInstalled, stop: l.Base}
+			t := target{browser: b.Name, family: manifest.FamilyOf(b), loc: l, named: named[b.Name], detected: isInstalled, stop: l.Base}
 			if scope == manifest.System {
 				t.keep = 2
 			}
@@ -333,30 +358,53 @@ func Install(opts Options) (Report, error) {
 			return Report{DryRun: o.DryRun}, fmt.Errorf("host binary %s is a directory", o.Binary)
 		}
 	}
-	m, err := manifest.New(o.OS, o.Binary, o.ExtensionIDs...)
+	m, err := manifest.ForFamily(manifest.Chromium, o.OS, o.Binary, o.ExtensionIDs...)
 	if err != nil {
 		return Report{DryRun: o.DryRun}, err
 	}
+	fm, err := manifest.ForFamily(manifest.Gecko, o.OS, o.Binary, o.ExtensionIDs...)
+	if err != nil {
+		return Report{DryRun: o.DryRun}, err
+	}
+	byFamily := map[manifest.Family]manifest.Manifest{manifest.Chromium: m, manifest.Gecko: fm}
 	rep := Report{DryRun: o.DryRun, Manifest: &m}
 	targets, skipped := o.plan(false)
 	if len(targets) == 0 && len(skipped) == 0 {
 		return rep, fmt.Errorf("%w for %s: name one with --browser (%s) or use --user-data-dir",
 			ErrNoBrowser, o.Home, strings.Join(manifest.Names(), ", "))
 	}
+	for _, t := range targets {
+		if t.family == manifest.Gecko {
+			rep.FirefoxManifest = &fm
+			break
+		}
+	}
 	var errs []error
 	if o.OS == "windows" {
-		rep.Results, errs = o.installWindows(m, targets)
+		for _, f := range []manifest.Family{manifest.Chromium, manifest.Gecko} {
+			var ts []target
+			for _, t := range targets {
+				if t.family == f {
+					ts = append(ts, t)
+				}
+			}
+			if len(ts) == 0 {
+				continue
+			}
+			res, e := o.installWindows(byFamily[f], o.manifestFileFor(f), ts)
+			rep.Results, errs = append(rep.Results, res...), append(errs, e...)
+		}
 	} else {
-		rep.Results, errs = o.installFiles(m, targets)
+		rep.Results, errs = o.installFiles(byFamily, targets)
 	}
 	rep.Results = append(rep.Results, skipped...)
 	return rep, errors.Join(errs...)
 }
 
-func (o Options) installFiles(m manifest.Manifest, targets []target) ([]Result, []error) {
-	data := m.Marshal()
+func (o Options) installFiles(byFamily map[manifest.Family]manifest.Manifest, targets []target) ([]Result, []error) {
 	return eachManifestFile(targets, func(t target, r *Result) error {
 		var err error
+		data := byFamily[t.family].Marshal()
 		if o.DryRun {
 			r.Action, err = planWrite(r.Path, data)
 		} else {
@@ -396,8 +444,7 @@ func eachManifestFile(targets []target, act func(t target, r *Result) error, sho
 	return results, errs
 }
 
-func (o Options) installWindows(m manifest.Manifest, targets []target) ([]Result, []error) {
-	file := o.manifestFile()
+func (o Options) installWindows(m manifest.Manifest, file string, targets []target) ([]Result, []error) {
 	var errs []error
 	var fileAction Action
 	var err error
@@ -533,9 +580,9 @@ func (o Options) uninstallFiles(targets []target) ([]Result, []error) {
 }
 
 // ours reports whether a registry value points at an authbridge manifest:
-// the file this install writes, or any manifest named com.authbridge.host.
+// a file this install writes, or any manifest named com.authbridge.host.
 func (o Options) ours(value string) bool {
-	if value == o.manifestFile() && o.Binary != "" {
+	if (value == o.manifestFile() || value == o.manifestFileFor(manifest.Gecko)) && o.Binary != "" {
 		return true
 	}
 	data, err := os.ReadFile(value)

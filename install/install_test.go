@@ -30,7 +30,7 @@ func TestInstallUninstallEachLinuxBrowser(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Install = %v", err)
 			}
-			want, _ := manifest.New("linux", m.bin)
+			want, _ := manifest.ForFamily(manifest.FamilyOf(b), "linux", m.bin)
 			var mine int
 			for _, r := range rep.Results {
 				if r.Browser != b.Name {
@@ -215,9 +215,9 @@ func TestInstallErrors(t *testing.T) {
 	if _, err := Install(o); !errors.Is(err, ErrNoBrowser) {
 		t.Errorf("Install with no browser = %v, want ErrNoBrowser", err)
 	}
-	o.Browsers = []string{"chromium", "firefox"}
-	if _, err := Install(o); !errors.Is(err, ErrUnknownBrowser) || !strings.Contains(err.Error(), "firefox") {
-		t.Errorf("Install(--browser firefox) = %v, want ErrUnknownBrowser", err)
+	o.Browsers = []string{"chromium", "safari"}
+	if _, err := Install(o); !errors.Is(err, ErrUnknownBrowser) || !strings.Contains(err.Error(), "safari") {
+		t.Errorf("Install(--browser safari) = %v, want ErrUnknownBrowser", err)
 	}
 	o.Browsers = []string{"chromium"}
 	o.ExtensionIDs = []string{"not-an-id"}

@@ -145,6 +145,10 @@ type Platform struct {
 	// UserDataDir is the default user-data-dir: its presence means the
 	// browser is installed, and profile discovery starts there.
 	UserDataDir Path
+	// OtherDataDir are further default profile roots whose presence also
+	// means the browser is installed (Firefox 147+ creates new profiles
+	// under ~/.config/mozilla).
+	OtherDataDir []Path
 	// UserHosts are the user-level NativeMessagingHosts folders install
 	// writes, in the browser's lookup order (Linux, macOS).
 	UserHosts []Path
@@ -167,11 +171,14 @@ type Platform struct {
 	Sandboxes []Sandbox
 }
 
-// Browser is one Chromium-based browser and channel.
+// Browser is one browser and channel: Chromium-based, or (Family Gecko)
+// Firefox-based.
 type Browser struct {
-	Name        string // the --browser name: chrome, chrome-beta, edge, ...
+	Name        string // the --browser name: chrome, chrome-beta, edge, firefox, ...
 	DisplayName string
-	Platforms   map[string]Platform // by GOOS
+	// Family decides the manifest's shape; "" is Chromium.
+	Family    Family
+	Platforms map[string]Platform // by GOOS
 }
 
 const (
@@ -364,6 +371,9 @@ var browsers = []Browser{
 		},
 	}},
 }
+
+// The Gecko rows (firefox.go) follow the Chromium ones in the same table.
+func init() { browsers = append(browsers, geckoBrowsers...) }
 
 // Browsers returns the table, in a fixed order (the order of install's report).
 func Browsers() []Browser {

@@ -44,6 +44,13 @@ var wantLocations = map[string][]string{
 		"opera user native /home/u/.config/google-chrome/NativeMessagingHosts",
 		"opera user native /home/u/.config/opera/NativeMessagingHosts",
 		"opera system native /etc/opt/chrome/native-messaging-hosts",
+		"firefox user native /home/u/.mozilla/native-messaging-hosts",
+		"firefox system native /usr/lib/mozilla/native-messaging-hosts",
+		"firefox system native /usr/lib64/mozilla/native-messaging-hosts",
+		"firefox user flatpak /home/u/.var/app/org.mozilla.firefox/.mozilla/native-messaging-hosts",
+		"firefox user snap /home/u/snap/firefox/common/.mozilla/native-messaging-hosts",
+		"librewolf user native /home/u/.librewolf/native-messaging-hosts",
+		"librewolf user flatpak /home/u/.var/app/io.gitlab.librewolf-community/.librewolf/native-messaging-hosts",
 	},
 	"darwin": {
 		"chrome user native /Users/u/Library/Application Support/Google/Chrome/NativeMessagingHosts",
@@ -70,6 +77,9 @@ var wantLocations = map[string][]string{
 		"opera user native /Users/u/Library/Application Support/com.operasoftware.Opera/NativeMessagingHosts",
 		"opera system native /Library/Google/Chrome/NativeMessagingHosts",
 		"arc user native /Users/u/Library/Application Support/Arc/User Data/NativeMessagingHosts",
+		"firefox user native /Users/u/Library/Application Support/Mozilla/NativeMessagingHosts",
+		"firefox system native /Library/Application Support/Mozilla/NativeMessagingHosts",
+		"librewolf user native /Users/u/Library/Application Support/LibreWolf/NativeMessagingHosts",
 	},
 	"windows": {
 		`chrome user native HKCU\Software\Google\Chrome\NativeMessagingHosts\com.authbridge.host`,
@@ -98,6 +108,10 @@ var wantLocations = map[string][]string{
 		`vivaldi system native HKLM\Software\Google\Chrome\NativeMessagingHosts\com.authbridge.host`,
 		`opera user native HKCU\Software\Google\Chrome\NativeMessagingHosts\com.authbridge.host`,
 		`opera system native HKLM\Software\Google\Chrome\NativeMessagingHosts\com.authbridge.host`,
+		`firefox user native HKCU\Software\Mozilla\NativeMessagingHosts\com.authbridge.host`,
+		`firefox system native HKLM\Software\Mozilla\NativeMessagingHosts\com.authbridge.host`,
+		`librewolf user native HKCU\Software\LibreWolf\NativeMessagingHosts\com.authbridge.host`,
+		`librewolf system native HKLM\Software\LibreWolf\NativeMessagingHosts\com.authbridge.host`,
 	},
 }
 
@@ -140,6 +154,8 @@ var wantDataDirs = map[string]map[string]string{
 		"brave":         "/home/u/.config/BraveSoftware/Brave-Browser",
 		"vivaldi":       "/home/u/.config/vivaldi",
 		"opera":         "/home/u/.config/opera",
+		"firefox":       "/home/u/.mozilla/firefox",
+		"librewolf":     "/home/u/.librewolf",
 	},
 	"darwin": {
 		"chrome":        "/Users/u/Library/Application Support/Google/Chrome",
@@ -154,6 +170,8 @@ var wantDataDirs = map[string]map[string]string{
 		"vivaldi":       "/Users/u/Library/Application Support/Vivaldi",
 		"opera":         "/Users/u/Library/Application Support/com.operasoftware.Opera",
 		"arc":           "/Users/u/Library/Application Support/Arc/User Data",
+		"firefox":       "/Users/u/Library/Application Support/Firefox",
+		"librewolf":     "/Users/u/Library/Application Support/librewolf",
 	},
 	"windows": {
 		"chrome":        `C:\Users\u\AppData\Local\Google\Chrome\User Data`,
@@ -167,6 +185,8 @@ var wantDataDirs = map[string]map[string]string{
 		"brave":         `C:\Users\u\AppData\Local\BraveSoftware\Brave-Browser\User Data`,
 		"vivaldi":       `C:\Users\u\AppData\Local\Vivaldi\User Data`,
 		"opera":         `C:\Users\u\AppData\Roaming\Opera Software\Opera Stable`,
+		"firefox":       `C:\Users\u\AppData\Roaming\Mozilla\Firefox`,
+		"librewolf":     `C:\Users\u\AppData\Roaming\librewolf`,
 	},
 }
 
@@ -202,12 +222,15 @@ func TestSandboxes(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"chrome flatpak":   "/home/u/.var/app/com.google.Chrome/config/google-chrome",
-		"chromium flatpak": "/home/u/.var/app/org.chromium.Chromium/config/chromium",
-		"chromium snap":    "/home/u/snap/chromium/common/chromium",
-		"edge flatpak":     "/home/u/.var/app/com.microsoft.Edge/config/microsoft-edge",
-		"brave flatpak":    "/home/u/.var/app/com.brave.Browser/config/BraveSoftware/Brave-Browser",
-		"vivaldi flatpak":  "/home/u/.var/app/com.vivaldi.Vivaldi/config/vivaldi",
+		"chrome flatpak":    "/home/u/.var/app/com.google.Chrome/config/google-chrome",
+		"chromium flatpak":  "/home/u/.var/app/org.chromium.Chromium/config/chromium",
+		"chromium snap":     "/home/u/snap/chromium/common/chromium",
+		"edge flatpak":      "/home/u/.var/app/com.microsoft.Edge/config/microsoft-edge",
+		"brave flatpak":     "/home/u/.var/app/com.brave.Browser/config/BraveSoftware/Brave-Browser",
+		"vivaldi flatpak":   "/home/u/.var/app/com.vivaldi.Vivaldi/config/vivaldi",
+		"firefox flatpak":   "/home/u/.var/app/org.mozilla.firefox/.mozilla/firefox",
+		"firefox snap":      "/home/u/snap/firefox/common/.mozilla/firefox",
+		"librewolf flatpak": "/home/u/.var/app/io.gitlab.librewolf-community/.librewolf",
 	}
 	keys := func(m map[string]string) string {
 		var k []string
@@ -253,13 +276,20 @@ func TestResolveEnvironment(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	for _, name := range []string{"chrome", "chrome-beta", "chrome-dev", "chrome-canary", "chromium", "edge", "edge-beta", "edge-dev", "brave", "vivaldi", "opera", "arc"} {
+	for _, name := range []string{"chrome", "chrome-beta", "chrome-dev", "chrome-canary", "chromium", "edge", "edge-beta", "edge-dev", "brave", "vivaldi", "opera", "arc", "firefox", "librewolf"} {
 		if _, ok := Lookup(name); !ok {
 			t.Errorf("Lookup(%q) not found", name)
 		}
 	}
-	if _, ok := Lookup("firefox"); ok {
-		t.Error("Lookup(firefox) found")
+	for _, name := range []string{"firefox-esr", "firefox-nightly", "safari"} {
+		if _, ok := Lookup(name); ok {
+			t.Errorf("Lookup(%q) found: Firefox's channels share one row", name)
+		}
+	}
+	for name, want := range map[string]Family{"chrome": Chromium, "opera": Chromium, "firefox": Gecko, "librewolf": Gecko} {
+		if b, _ := Lookup(name); FamilyOf(b) != want {
+			t.Errorf("FamilyOf(%s) = %s, want %s", name, FamilyOf(b), want)
+		}
 	}
 	if b, _ := Lookup("arc"); len(b.Platforms) != 1 || b.Platforms["darwin"].UserDataDir.Rel == "" {
 		t.Errorf("arc should be macOS only: %+v", b.Platforms)

@@ -54,7 +54,10 @@ type Manifest struct {
 	Description    string   `json:"description"`
 	Path           string   `json:"path"`
 	Type           string   `json:"type"`
-	AllowedOrigins []string `json:"allowed_origins"`
+	AllowedOrigins []string `json:"allowed_origins,omitempty"`
+	// AllowedExtensions are the gecko ids a Firefox host manifest allows
+	// (Firefox reads this field instead of allowed_origins).
+	AllowedExtensions []string `json:"allowed_extensions,omitempty"`
 }
 
 // New returns the authbridge host manifest for the host binary at binary,
@@ -164,6 +167,14 @@ func (m Manifest) Validate(goos string) error {
 	}
 	if m.Type != TypeStdio {
 		return &FieldError{Field: "type", Value: m.Type, Reason: `must be "stdio"`}
+	}
+	if len(m.AllowedExtensions) > 0 && len(m.AllowedOrigins) == 0 {
+		for _, id := range m.AllowedExtensions {
+			if err := ValidateGeckoID(id); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if len(m.AllowedOrigins) == 0 {
 		return &FieldError{Field: "allowed_origins", Reason: "is empty"}

@@ -17,11 +17,13 @@ export const HELLO_TIMEOUT_MS = 10_000;
  *   forbidden      the manifest does not allow this extension's origin
  *   exited         the host process ended ("Native host has exited.")
  *   unreachable    anything else (the host failed to start, a broken pipe, a failed hello)
+ * Firefox's wording ("No such native application ...", "This extension does
+ * not have permission to use native application ...") maps the same way.
  */
 export function classifyDisconnect(message) {
   const m = String(message ?? '').toLowerCase();
-  if (m.includes('not found')) return 'not_installed';
-  if (m.includes('forbidden')) return 'forbidden';
+  if (m.includes('not found') || m.includes('no such native application')) return 'not_installed';
+  if (m.includes('forbidden') || m.includes('does not have permission')) return 'forbidden';
   if (m.includes('exited')) return 'exited';
   return 'unreachable';
 }
@@ -100,9 +102,10 @@ export class NativeBridge {
     port.onMessage.addListener((m) => {
       if (this.port === port) endpoint.receive(m);
     });
-    port.onDisconnect.addListener(() => {
-      // Reading lastError here also keeps Chrome from logging it as unchecked.
-      const message = this.runtime.lastError?.message ?? 'the native port closed';
+    port.onDisconnect.addListener((p) => {
+      // Reading lastError here also keeps Chrome from logging it as unchecked;
+      // Firefox puts the reason on the port instead (port.error).
+      const message = this.runtime.lastError?.message ?? p?.error?.message ?? port.error?.message ?? 'the native port closed';
       if (this.port !== port) return;
       this.log.warn?.(`authbridge: native host disconnected: ${message}`);
       this.lost(message);

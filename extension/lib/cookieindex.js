@@ -12,6 +12,8 @@
 // The index lives in the service worker's memory and is lost when the worker
 // stops; the host sends watch.set after every hello, which primes it again.
 
+import { cookieQuery, normalizeCookie } from './browsercompat.js';
+
 /** normalizeDomain lowercases a domain and strips one leading dot. */
 export function normalizeDomain(d) {
   const s = String(d ?? '').trim().toLowerCase();
@@ -44,7 +46,9 @@ function isIP(h) {
 export function cookieKey(c) {
   const pk = c.partitionKey;
   const part = pk ? `${pk.topLevelSite ?? ''}+${pk.hasCrossSiteAncestor ?? ''}` : '';
-  return `${c.storeId ?? ''}|${c.domain}|${c.name}|${c.path}|${part}`;
+  // Firefox with first-party isolation keeps one jar per first-party domain.
+  const fpd = c.firstPartyDomain ? `|${c.firstPartyDomain}` : '';
+  return `${c.storeId ?? ''}|${c.domain}|${c.name}|${c.path}|${part}${fpd}`;
 }
 
 /** isExpired reports whether a persistent cookie's expiry has passed. */
@@ -74,17 +78,25 @@ export function cookieMeta(c) {
  * cookies included: with `partitionKey: {}` Chrome 119+ returns the cookies of
  * every partition and the unpartitioned ones together (checked in Chromium
  * 156; without it, partitioned cookies are left out). A browser that rejects
- * the field gets the plain call.
+ * the field gets the plain call. With `info` (browsercompat.detect) the
+ * query is the browser's own (Firefox: every first-party domain); `storeId`
+ * reads one cookie store (a Firefox container) instead of the default one.
  */
-export async function readScope(cookiesApi, domain) {
+export async function readScope(cookiesApi, domain, info, storeId) {
   let cookies;
+  const query = info ? cookieQuery(info, domain, storeId) : { domain, partitionKey: {} };
   try {
-    cookies = await cookiesApi.getAll({ domain, partitionKey: {} });
-  } catch {
-    cookies = await cookiesApi.getAll({ domain });
+    cookies = await cookiesApi.getAll(query);
+  } catch (err) {
+    const { partitionKey: _ignored, ...plain } = query;
+    if (storeId) throw err; // a container read never silently falls back to another store
+    cookies = await cookiesApi.getAll(plain);
   }
   const byKey = new Map();
-  for (const c of cookies) byKey.set(cookieKey(c), c);
+  for (const c of cookies) {
+    const n = normalizeCookie(c);
+    byKey.set(cookieKey(n), n);
+  }
   return [...byKey.values()];
 }
 

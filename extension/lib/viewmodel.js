@@ -118,7 +118,9 @@ export function timeField(iso, opts) {
 }
 
 /** browserFlag names the browser for `authbridge install --browser`, from navigator.userAgentData.brands. */
-export function browserFlag(brands) {
+export function browserFlag(brands, userAgent = '') {
+  // Firefox has no userAgentData; its user agent names it (LibreWolf's too).
+  if (/\bFirefox\//.test(userAgent) && !(brands ?? []).length) return 'firefox';
   const names = (brands ?? []).map((b) => b?.brand ?? '');
   if (names.includes('Google Chrome')) return 'chrome';
   if (names.includes('Microsoft Edge')) return 'edge';
@@ -142,7 +144,7 @@ export function avatar(row) {
   return fallback;
 }
 
-function button(row, action, ui, primary) {
+function button(row, action, ui, primary, opts = {}) {
   const spec = ACTIONS[action];
   const busyAction = ui.busy?.[row.id];
   const confirming = action === 'clear' && !!ui.confirming?.[row.id];
@@ -150,6 +152,8 @@ function button(row, action, ui, primary) {
   if (primary && row.prompt?.action?.label && ACTION_ALIASES[String(row.prompt.action.id ?? '').toLowerCase()] === action) {
     label = row.prompt.action.label;
   }
+  // The host's copy says "Chrome"; in Firefox the session comes from Firefox.
+  if (action === 'repair' && opts.browser === 'firefox') label = label.replace(/\bChrome\b/, 'Firefox');
   if (confirming) label = spec.confirm;
   if (busyAction === action) label = spec.busy;
   return {
@@ -168,7 +172,7 @@ export function rowView(row, ui, opts) {
   const health = { key, ...HEALTH[key] };
   if (typeof row.health === 'string' && row.health.trim() !== '') health.label = row.health;
   const primary = primaryAction(row);
-  const buttons = [button(row, primary, ui, true), ...ACTION_ORDER.filter((a) => a !== primary).map((a) => button(row, a, ui, false))];
+  const buttons = [button(row, primary, ui, true, opts), ...ACTION_ORDER.filter((a) => a !== primary).map((a) => button(row, a, ui, false, opts))];
   const prompt =
     key !== 'healthy' && (row.prompt?.what || row.prompt?.why)
       ? { what: row.prompt.what ?? '', why: row.prompt.why ?? '', reason: row.reason ?? '', detail: row.detail ?? '' }

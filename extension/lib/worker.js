@@ -9,6 +9,7 @@ import { CookieIndex, readScope, normalizeDomain, cookieMeta, isExpired } from '
 import { ChangeForwarder, normalizeWatch } from './changes.js';
 import { StatusStore, badgeFor } from './status.js';
 import { CODE, TYPES } from './protocol.js';
+import { detect, allCookiesQuery, isDefaultStore, resolveStore } from './browsercompat.js';
 
 export const POPUP_PORT = 'popup';
 export const API_TIMEOUT_MS = 120_000; // verify and repair drive a headless browser
@@ -32,12 +33,13 @@ export function startWorker({
   random = Math.random,
   userAgent = globalThis.navigator?.userAgent ?? '',
   connect = true,
+  info = detect(chrome),
 }) {
   const status = new StatusStore();
   const popups = new Set();
   let watch = [];
 
-  const index = new CookieIndex({ read: (d) => readScope(chrome.cookies, d), now });
+  const index = new CookieIndex({ read: (d) => readScope(chrome.cookies, d, info), now });
   const forwarder = new ChangeForwarder({
     send: (changes) => bridge.notify(TYPES.COOKIES_CHANGED, { changes }),
     setTimeout: setT,
@@ -50,8 +52,18 @@ export function startWorker({
       if (!Array.isArray(domains) || domains.length === 0 || domains.some((d) => typeof d !== 'string' || normalizeDomain(d) === '')) {
         throw badRequest('domains must be a non-empty array of domain names');
       }
-      const cookies = await index.get(domains);
-      return { cookies };
+      if (msg.store !== undefined && typeof msg.store !== 'string') throw badRequest('store must be a string');
+      let storeId;
+      try {
+        storeId = await resolveStore(chrome, info, msg.store);
+      } catch (err) {
+        throw new RpcError(err.code || 'store_not_found', err.message);
+      }
+      if (isDefaultStore(info, storeId)) return { cookies: await index.get(domains), store_id: info.defaultStore };
+      // Another store (a Firefox container) is read live: the index holds the default store only.
+      const t = now();
+      const lists = await Promise.all(domains.map((d) => readScope(chrome.cookies, normalizeDomain(d), info, storeId)));
+      return { cookies: lists.flat().filter((c) => !isExpired(c, t)), store_id: storeId };
     },
 
     async [TYPES.WATCH_SET](msg) {
@@ -76,7 +88,7 @@ export function startWorker({
     async [TYPES.COOKIES_META](msg) {
       const limit = msg.limit === undefined ? 500 : msg.limit;
       if (!Number.isInteger(limit) || limit < 1 || limit > 5000) throw badRequest('limit must be a whole number from 1 to 5000');
-      const all = await chrome.cookies.getAll({});
+      const all = await chrome.cookies.getAll(allCookiesQuery(info));
       const t = now();
       const persistent = all.filter((c) => !c.session && !isExpired(c, t));
       return { cookies: persistent.slice(0, limit).map(cookieMeta), total: all.length };
@@ -120,6 +132,7 @@ export function startWorker({
       extension_id: chrome.runtime.id,
       version: chrome.runtime.getManifest?.().version ?? '',
       user_agent: userAgent,
+      browser: info.name,
     }),
     onState: () => refresh({ source: 'connection' }),
     onConnected: () => loadStatus(),
@@ -229,7 +242,7 @@ export function startWorker({
   });
 
   chrome.cookies.onChanged.addListener((change) => {
-    index.apply(change);
+    if (isDefaultStore(info, change?.cookie?.storeId)) index.apply(change);
     forwarder.onChanged(change);
   });
 
@@ -241,5 +254,5 @@ export function startWorker({
   updateBadge();
   if (connect) bridge.connect();
 
-  return { bridge, index, status, forwarder, handlers, popups, get watch() { return watch; } };
+  return { bridge, index, status, forwarder, handlers, popups, info, get watch() { return watch; } };
 }

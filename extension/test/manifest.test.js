@@ -17,11 +17,21 @@ test('the key gives the stable extension ID', () => {
 test('least privilege: only the permissions the features need', () => {
   assert.equal(manifest.manifest_version, 3);
   assert.equal(manifest.name, 'authbridge');
-  assert.deepEqual(manifest.permissions, ['nativeMessaging', 'cookies']);
+  // contextualIdentities: Firefox containers by name (source_store); Chromium ignores it.
+  assert.deepEqual(manifest.permissions, ['nativeMessaging', 'cookies', 'contextualIdentities']);
   assert.deepEqual(manifest.host_permissions, ['*://*/*']);
   assert.equal(manifest.externally_connectable, undefined);
   assert.equal(manifest.content_scripts, undefined);
-  assert.deepEqual(manifest.background, { service_worker: 'background.js', type: 'module' });
+  assert.deepEqual(manifest.background, { service_worker: 'background.js', scripts: ['background.js'], type: 'module' });
+});
+
+test('one folder for Chromium and Firefox: both background entries and a fixed gecko id', () => {
+  // Chrome 121+ uses service_worker and ignores scripts; Firefox 121+ uses scripts.
+  assert.equal(manifest.background.service_worker, manifest.background.scripts[0]);
+  const gecko = manifest.browser_specific_settings?.gecko;
+  assert.equal(gecko?.id, 'authbridge@authbridge.dev');
+  assert.match(gecko.strict_min_version, /^\d+\.0$/);
+  assert.ok(Number.parseInt(gecko.strict_min_version, 10) >= 121, 'Firefox 121+ reads background.scripts beside service_worker');
 });
 
 test('every file the manifest names exists', () => {

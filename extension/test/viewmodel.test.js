@@ -186,3 +186,16 @@ test('the summary counts Unknown rows as not checked, never as fine', () => {
   ];
   for (const [rs, want] of cases) assert.equal(summaryText(rs), want, rs.map((r) => r.health.key).join(','));
 });
+
+test('Firefox: the browser flag and the repair label name Firefox', () => {
+  const ffUA = 'Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0';
+  assert.equal(browserFlag(undefined, ffUA), 'firefox');
+  assert.equal(browserFlag([{ brand: 'Chromium' }], 'Mozilla/5.0 Chrome/156.0'), 'chromium');
+  const labels = (browser) => buildView(ui(), { ...opts, browser }).rows.flatMap((r) => [r.primary, ...r.secondary].filter((b) => b.action === 'repair').map((b) => b.label));
+  assert.ok(labels('firefox').length > 0);
+  for (const l of labels('firefox')) assert.match(l, /Firefox/, l);
+  for (const l of labels('firefox')) assert.doesNotMatch(l, /Chrome/, l);
+  for (const l of labels('chromium')) assert.doesNotMatch(l, /Firefox/, l);
+  const notInstalled = buildView({ ...ui(), connection: { state: 'not_installed' }, rows: [] }, { ...opts, browser: 'firefox' });
+  assert.match(JSON.stringify(notInstalled.connection), /--browser firefox/);
+});

@@ -41,7 +41,7 @@ const row = (id, health_key, extra = {}) => ({ id, name: id, health_key, health:
 test('hello carries the extension id, version and user agent', () => {
   const { native } = setup();
   const hello = native().last('hello');
-  assert.deepEqual(hello, { id: 'e1', type: 'hello', extension_id: 'ldpickkggldlkffgckonbokbiinckjpp', version: '0.1.0', user_agent: 'test-agent' });
+  assert.deepEqual(hello, { id: 'e1', type: 'hello', extension_id: 'ldpickkggldlkffgckonbokbiinckjpp', version: '0.1.0', user_agent: 'test-agent', browser: 'chromium' });
 });
 
 test('watch.set primes the index, cookies.get answers from it and follows onChanged', async () => {

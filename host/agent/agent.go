@@ -260,7 +260,7 @@ func (a *Agent) startBridge(c net.Conn) {
 		id: uuid.NewString(), origin: h.Origin, relayPID: h.RelayPID, conn: c,
 		w: nativemsg.NewWriter(c, nativemsg.MaxOutbound), connected: time.Now(), lastActive: time.Now(),
 		pending: map[string]chan apitype.Envelope{}, closed: make(chan struct{}),
-		userDataDirHint: h.UserDataDir,
+		userDataDirHint: h.UserDataDir, browser: h.Browser,
 	}
 	b.log = a.log.With("bridge", b.id[:8])
 	a.mu.Lock()
@@ -399,7 +399,7 @@ func (a *Agent) LiveCookies(ctx context.Context, def connector.Definition) (sess
 	var res apitype.CookiesResult
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := b.call(cctx, apitype.CookiesGet{Domains: def.Domains}, &res); err != nil {
+	if err := b.call(cctx, apitype.CookiesGet{Domains: def.Domains, Store: def.SourceStore}, &res); err != nil {
 		return session.Live{}, err
 	}
 	return session.Live{Cookies: cookies.FilterLive(res.Cookies, def.Domains, time.Now()), UserAgent: b.info().UserAgent}, nil

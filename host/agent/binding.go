@@ -21,6 +21,13 @@ type Profiles interface {
 	Watch(ctx context.Context, b apitype.Binding, conns []apitype.WatchedConnector, changed func(connectorID string), profilesChanged func()) error
 }
 
+// BrowserBinder is a Profiles that binds by browser family: a Firefox
+// bridge is bound among Firefox profiles only, a Chromium one among
+// Chromium profiles. The agent uses it when Profiles implements it.
+type BrowserBinder interface {
+	BindBrowser(ctx context.Context, browser, hint string, live []apitype.CookieMeta) (apitype.Binding, error)
+}
+
 // profileWatches runs one watcher per bound cookie store, shared by the
 // bridges bound to it.
 type profileWatches struct {
@@ -45,7 +52,13 @@ func (a *Agent) bindBridge(b *bridge) {
 	if err := b.call(ctx, apitype.CookiesMetaRequest{Limit: 1000}, &res); err != nil {
 		b.log.Warn("cookies.meta failed; binding without cookie evidence", "err", err)
 	}
-	bind, err := a.cfg.Profiles.Bind(ctx, b.userDataDirHint, res.Cookies)
+	var bind apitype.Binding
+	var err error
+	if fb, ok := a.cfg.Profiles.(BrowserBinder); ok {
+		bind, err = fb.BindBrowser(ctx, b.browser, b.userDataDirHint, res.Cookies)
+	} else {
+		bind, err = a.cfg.Profiles.Bind(ctx, b.userDataDirHint, res.Cookies)
+	}
 	if err != nil {
 		b.log.Warn("profile binding failed", "err", err)
 		return

@@ -40,6 +40,8 @@ type bridge struct {
 	// userDataDirHint is the --user-data-dir of the browser that started
 	// the relay, when the relay could tell.
 	userDataDirHint string
+	// browser is the family the relay said it serves ("chromium", "firefox").
+	browser string
 
 	seq    atomic.Uint64
 	closed chan struct{}

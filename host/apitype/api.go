@@ -27,6 +27,9 @@ type StatusRow struct {
 	RepairInProgress       bool            `json:"repair_in_progress"`
 	AwaitingInteractive    bool            `json:"awaiting_interactive"`
 	Source                 string          `json:"source"`
+	// SourceStore is the cookie store the connector reads: "default", or the
+	// name of the Firefox container its definition names (source_store).
+	SourceStore string `json:"source_store"`
 }
 
 // AgentInfo is the agent part of GET /v1/status.

@@ -35,6 +35,8 @@ type BridgeHello struct {
 	Protocol int    `json:"protocol"`
 	// UserDataDir is the browser's --user-data-dir, when the relay saw it.
 	UserDataDir string `json:"user_data_dir,omitempty"`
+	// Browser is the browser family the relay serves: "chromium" or "firefox".
+	Browser string `json:"browser,omitempty"`
 }
 
 // Hello is the extension's first request.
@@ -80,6 +82,9 @@ type APIAnswer struct {
 // CookiesGet is the cookies.get request.
 type CookiesGet struct {
 	Domains []string `json:"domains"`
+	// Store names the cookie store to read (a Firefox container, by the
+	// name the user sees); empty means the profile's default store.
+	Store string `json:"store,omitempty"`
 }
 
 // CookiesResult answers CookiesGet.

@@ -76,6 +76,12 @@ func clearWinner(best, second int) bool { return best > 0 && best >= 2*second &&
 // assumed. Chrome writes its store up to 30 seconds after a change, so a
 // cookie set moments ago may not match yet; the rest still do.
 func Bind(candidates []Profile, live []apitype.CookieMeta) (Binding, error) {
+	return BindWith(candidates, live, ReadCookieMeta)
+}
+
+// BindWith is Bind with the function that reads a candidate's cookie store,
+// for stores of other browsers (Firefox's cookies.sqlite).
+func BindWith(candidates []Profile, live []apitype.CookieMeta, read func(path string, domains []string) ([]StoredCookie, error)) (Binding, error) {
 	if len(candidates) == 0 {
 		return Binding{}, ErrNoProfile
 	}
@@ -89,7 +95,7 @@ func Bind(candidates []Profile, live []apitype.CookieMeta) (Binding, error) {
 	var unread []string
 	if len(want) > 0 {
 		for i, p := range candidates {
-			stored, err := ReadCookieMeta(p.CookieStore, nil)
+			stored, err := read(p.CookieStore, nil)
 			if err != nil {
 				unread = append(unread, p.Name)
 				continue

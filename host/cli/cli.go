@@ -21,6 +21,7 @@ import (
 	"github.com/authbridge/authbridge/host/atomicfile"
 	"github.com/authbridge/authbridge/host/localclient"
 	"github.com/authbridge/authbridge/host/paths"
+	"github.com/authbridge/authbridge/host/relay"
 )
 
 // Version is the authbridge version, set at build time with -ldflags.
@@ -29,6 +30,9 @@ var Version = "0.1.0-dev"
 // ExtensionID is the stable ID of the authbridge extension (from the key in
 // extension/manifest.json).
 const ExtensionID = "ldpickkggldlkffgckonbokbiinckjpp"
+
+// GeckoID is the extension's Firefox id (browser_specific_settings.gecko.id).
+const GeckoID = "authbridge@authbridge.dev"
 
 // HostName is the native-messaging host name the extension connects to.
 const HostName = "com.authbridge.host"
@@ -129,13 +133,11 @@ func usage(w io.Writer) {
 	}
 }
 
+// originArg returns the calling extension when a browser started us: a
+// chrome-extension:// origin (Chromium) or a gecko id after the manifest
+// path (Firefox).
 func originArg(args []string) string {
-	for _, a := range args {
-		if strings.HasPrefix(a, "chrome-extension://") {
-			return a
-		}
-	}
-	return ""
+	return relay.CallerFromArgs(args)
 }
 
 // defaultIdleExit is how long an agent started on demand stays up with no
@@ -226,14 +228,19 @@ func saveConfig(p paths.Paths, c Config) error {
 	return atomicfile.WriteFile(p.ConfigFile, append(b, '\n'), 0o600)
 }
 
-// allowedOrigins are the extension origins the host serves.
+// allowedOrigins are the extension origins the host serves: chrome-extension://
+// origins for Chromium browsers, and gecko ids as they are for Firefox.
 func allowedOrigins(p paths.Paths) []string {
-	ids := []string{ExtensionID}
+	ids := []string{ExtensionID, GeckoID}
 	if c, err := loadConfig(p); err == nil {
 		ids = append(ids, c.ExtensionIDs...)
 	}
 	out := make([]string, 0, len(ids))
 	for _, id := range ids {
+		if strings.Contains(id, "@") || strings.HasPrefix(id, "{") {
+			out = append(out, id)
+			continue
+		}
 		out = append(out, "chrome-extension://"+id+"/")
 	}
 	return out

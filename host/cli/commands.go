@@ -63,9 +63,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) int {
 		return ExitOK
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CONNECTOR\tHEALTH\tREASON\tLAST HEADLESS SUCCESS\tNEXT ACTION")
+	fmt.Fprintln(tw, "CONNECTOR\tHEALTH\tREASON\tLAST HEADLESS SUCCESS\tNEXT ACTION\tSTORE")
 	for _, r := range st.Connectors {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Health, dash(r.Reason), dash(shortTime(r.LastHeadlessSuccessAt)), dash(r.Prompt.Action.Label))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Health, dash(r.Reason), dash(shortTime(r.LastHeadlessSuccessAt)), dash(r.Prompt.Action.Label), dash(r.SourceStore))
 	}
 	tw.Flush()
 	return ExitOK

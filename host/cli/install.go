@@ -57,7 +57,7 @@ func runInstall(ctx context.Context, e *env, name string, args []string) int {
 	asJSON := fs.Bool("json", false, "print what was done as JSON")
 	var dry *bool
 	if name == "install" {
-		fs.Var(&ids, "extension-id", "also allow this extension ID (repeatable), e.g. the store build's")
+		fs.Var(&ids, "extension-id", "also allow this extension ID (repeatable), e.g. the store build's; a gecko id (name@domain) for Firefox")
 		dry = fs.Bool("dry-run", false, "print the plan and change nothing")
 	} else {
 		dry = new(bool)
@@ -66,7 +66,11 @@ func runInstall(ctx context.Context, e *env, name string, args []string) int {
 		return ExitUsage
 	}
 	for _, id := range ids {
-		if err := manifest.ValidateExtensionID(id); err != nil {
+		validate := manifest.ValidateExtensionID
+		if manifest.IsGeckoID(id) {
+			validate = manifest.ValidateGeckoID
+		}
+		if err := validate(id); err != nil {
 			fmt.Fprintf(e.stderr, "authbridge: --extension-id %q: %v\n", id, err)
 			return ExitUsage
 		}
@@ -108,7 +112,8 @@ func runInstall(ctx context.Context, e *env, name string, args []string) int {
 		}
 		tw.Flush()
 		if name == "install" && !*dry {
-			fmt.Fprintln(e.stdout, "\nNext: load the extension (chrome://extensions, Developer mode, Load unpacked: the extension/ folder),")
+			fmt.Fprintln(e.stdout, "\nNext: load the extension (chrome://extensions, Developer mode, Load unpacked: the extension/ folder;")
+			fmt.Fprintln(e.stdout, "Firefox: about:debugging, This Firefox, Load Temporary Add-on: extension/manifest.json),")
 			fmt.Fprintln(e.stdout, "then run `authbridge doctor` to check the connection.")
 		}
 	}

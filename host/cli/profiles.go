@@ -10,6 +10,7 @@ import (
 
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/chromeprofile"
+	"github.com/authbridge/authbridge/host/firefoxprofile"
 	"github.com/authbridge/authbridge/host/watch"
 	"github.com/authbridge/authbridge/manifest"
 )
@@ -79,6 +80,53 @@ func (p *profiles) Bind(ctx context.Context, hint string, live []apitype.CookieM
 		Method: b.Method, Evidence: b.Evidence, Assumed: b.Assumed()}, nil
 }
 
+// BindBrowser binds a bridge among the profiles of its browser family
+// (agent.BrowserBinder): Firefox bridges among Firefox and LibreWolf
+// profiles (the one Firefox was started with, when the relay saw
+// --profile, then every profiles.ini root), reading cookies.sqlite
+// metadata; other bridges as Bind does.
+func (p *profiles) BindBrowser(ctx context.Context, browser, hint string, live []apitype.CookieMeta) (apitype.Binding, error) {
+	if browser != "firefox" {
+		return p.Bind(ctx, hint, live)
+	}
+	var cands []chromeprofile.Profile
+	seen := map[string]bool{}
+	add := func(c chromeprofile.Profile) {
+		if !seen[c.Dir] {
+			seen[c.Dir] = true
+			cands = append(cands, c)
+		}
+	}
+	if hint != "" && firefoxprofile.IsProfileDir(hint) {
+		if abs, err := filepath.Abs(hint); err == nil {
+			hint = abs
+		}
+		add(firefoxprofile.ProfileAt(hint))
+	}
+	if len(cands) == 0 {
+		home, _ := os.UserHomeDir()
+		if h := p.getenv("HOME"); h != "" {
+			home = h
+		}
+		for _, root := range firefoxprofile.Roots(manifest.Env{OS: runtime.GOOS, Home: home, Getenv: p.getenv}) {
+			ps, err := firefoxprofile.Profiles(root)
+			if err != nil {
+				p.log.Warn("list Firefox profiles", "dir", root, "err", err)
+				continue
+			}
+			for _, c := range ps {
+				add(c)
+			}
+		}
+	}
+	b, err := chromeprofile.BindWith(cands, live, firefoxprofile.ReadCookieMeta)
+	if err != nil {
+		return apitype.Binding{}, fmt.Errorf("bind Firefox profile (%d candidates): %w", len(cands), err)
+	}
+	return apitype.Binding{ProfileDir: b.ProfileDir, UserDataDir: b.UserDataDir, CookieStore: b.CookieStore,
+		Method: b.Method, Evidence: b.Evidence, Assumed: b.Assumed()}, nil
+}
+
 // Watch runs a watch.Watcher on the bound profile until ctx ends.
 func (p *profiles) Watch(ctx context.Context, b apitype.Binding, conns []apitype.WatchedConnector, changed func(string), profilesChanged func()) error {
 	ws := make([]watch.Watched, 0, len(conns))
@@ -88,7 +136,7 @@ func (p *profiles) Watch(ctx context.Context, b apitype.Binding, conns []apitype
 		}
 		ws = append(ws, watch.Watched{ID: c.ID, Domains: c.Domains, AuthCookies: c.AuthCookies})
 	}
-	w := watch.New(watch.Config{
+	cfg := watch.Config{
 		Store: b.CookieStore, UserDataDir: b.UserDataDir, Connectors: ws, Log: p.log,
 		OnAuthChange: func(e watch.Event) {
 			if e.Kind != watch.Vanished {
@@ -96,6 +144,10 @@ func (p *profiles) Watch(ctx context.Context, b apitype.Binding, conns []apitype
 			}
 		},
 		OnProfilesChanged: profilesChanged,
-	})
-	return w.Run(ctx)
+	}
+	if firefoxprofile.IsStore(b.CookieStore) {
+		// Firefox: cookies.sqlite metadata; there is no Local State to follow.
+		cfg.Read, cfg.UserDataDir = firefoxprofile.ReadCookieMeta, ""
+	}
+	return watch.New(cfg).Run(ctx)
 }

@@ -22,6 +22,10 @@ type Definition struct {
 	// cookies this connector takes, when the user has several: requests go
 	// to the bridge bound to it. Empty means the most recently active one.
 	SourceProfile string `json:"source_profile,omitempty"`
+	// SourceStore is the cookie store inside that profile: a Firefox
+	// container's name as the user sees it ("Work"), or empty for the
+	// profile's default store. Chromium browsers have only the default store.
+	SourceStore string `json:"source_store,omitempty"`
 
 	// Source says where the definition came from: "builtin", or the absolute
 	// path of the file it was loaded from. Not read from JSON.

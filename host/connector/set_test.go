@@ -582,3 +582,29 @@ func TestCovers(t *testing.T) {
 		t.Errorf("Covers(parent domain) = true, want false")
 	}
 }
+
+func TestValidateSourceStore(t *testing.T) {
+	tests := []struct {
+		store string
+		ok    bool
+	}{
+		{"", true},
+		{"Work", true},
+		{"Personal Banking", true},
+		{" Work", false},
+		{"Work\n", false},
+		{"a\x00b", false},
+		{strings.Repeat("x", 101), false},
+	}
+	for _, tt := range tests {
+		d := Definition{ID: "shop", Domains: []string{"shop.test"}, AuthCookies: []string{"sid"}, SourceStore: tt.store,
+			Verify: Verify{URL: "https://shop.test/account", LoggedInSelector: "#a"}}
+		err := Validate(d)
+		if (err == nil) != tt.ok {
+			t.Errorf("Validate(source_store %q) = %v, want ok %v", tt.store, err, tt.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "source_store") {
+			t.Errorf("Validate(source_store %q) error %q does not name the field", tt.store, err)
+		}
+	}
+}

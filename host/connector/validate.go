@@ -127,6 +127,9 @@ func Validate(d Definition) error {
 	if p := d.SourceProfile; p != "" && !filepath.IsAbs(p) {
 		add(fieldErr("source_profile", "%q must be an absolute path", p))
 	}
+	if s := d.SourceStore; s != "" && (strings.TrimSpace(s) != s || len(s) > 100 || strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f })) {
+		add(fieldErr("source_store", "%q must be a container name: at most 100 characters, no control characters or surrounding spaces", s))
+	}
 	return errors.Join(errs...)
 }
 

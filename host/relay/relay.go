@@ -1,5 +1,5 @@
-// Package relay is the process Chrome starts for the extension's
-// connectNative port. It checks the caller's origin, connects to the agent
+// Package relay is the process the browser (Chrome or Firefox) starts for the
+// extension's connectNative port. It checks the caller's origin or gecko id, connects to the agent
 // (starting it when needed) and relays whole frames both ways for as long as
 // the port is open, reconnecting when the agent restarts.
 package relay
@@ -24,7 +24,8 @@ import (
 
 // Config configures a relay.
 type Config struct {
-	// Origin is argv[1], the caller's chrome-extension:// origin.
+	// Origin is the caller: argv[1], its chrome-extension:// origin, or for
+	// Firefox argv[2], its gecko id (see CallerFromArgs).
 	Origin string
 	// Allowed are the extension origins this host serves.
 	Allowed []string
@@ -62,6 +63,9 @@ func Run(ctx context.Context, cfg Config, in io.Reader, out io.Writer) error {
 		}
 	}
 	if !allowed {
+		if IsGeckoCaller(cfg.Origin) {
+			return fmt.Errorf("%w: Firefox extension id %q is not one of the extensions this host serves (add it with authbridge install --extension-id)", ErrOriginNotAllowed, cfg.Origin)
+		}
 		return fmt.Errorf("%w: %q is not one of the extension origins this host serves", ErrOriginNotAllowed, cfg.Origin)
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -184,8 +188,12 @@ func (r *relay) connect(ctx context.Context) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	browser := "chromium"
+	if IsGeckoCaller(r.cfg.Origin) {
+		browser = "firefox"
+	}
 	hello, _ := json.Marshal(apitype.BridgeHello{Type: apitype.TypeBridgeHello, Origin: r.cfg.Origin, RelayPID: os.Getpid(), Protocol: 1,
-		UserDataDir: r.userDataDir})
+		UserDataDir: r.userDataDir, Browser: browser})
 	if err := nativemsg.NewWriter(conn, 0).WriteFrame(hello); err != nil {
 		conn.Close()
 		return nil, err

@@ -197,6 +197,7 @@ func (m *Manager) row(def connector.Definition, h store.Health, recorded bool) a
 		LastVerifiedAt: tptr(h.LastVerifiedAt), LastHeadlessSuccessAt: tptr(h.LastHeadlessSuccessAt),
 		LastInteractiveLoginAt: tptr(h.LastInteractiveLoginAt), LastFailureAt: tptr(h.LastFailureAt),
 		LastFailureReason: h.LastFailureReason, Reason: h.Reason, Detail: h.Detail,
+		SourceStore: sourceStoreLabel(def),
 	}
 	s := m.session(def.ID)
 	s.mu.Lock()
@@ -468,4 +469,12 @@ func (m *Manager) Interactive(ctx context.Context, def connector.Definition, run
 	m.push(ctx, def)
 	row, _ := m.Row(ctx, def)
 	return apitype.InteractiveResult{TabID: tab, LoginURL: def.LoginURL, Row: row}, nil
+}
+
+// sourceStoreLabel is what status shows as the store a connector reads.
+func sourceStoreLabel(def connector.Definition) string {
+	if def.SourceStore == "" {
+		return "default"
+	}
+	return def.SourceStore
 }

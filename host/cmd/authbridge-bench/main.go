@@ -39,7 +39,7 @@ var (
 	diskRuns  = flag.Int("disk-runs", 2, "sign-ins healed through the disk watcher alone (each waits for Chrome to write its store, up to 30 s)")
 	idleFor   = flag.Duration("idle", 60*time.Second, "how long to measure the idle agent's CPU")
 	events    = flag.Int("events", 1_000_000, "events to ingest for the metrics measure")
-	only      = flag.String("only", "", "run only these sections, comma separated: cookies,heal,idle,store,metrics")
+	only      = flag.String("only", "", "run only these sections, comma separated: cookies,firefox,heal,idle,store,metrics")
 )
 
 func want(section string) bool {
@@ -76,7 +76,7 @@ func run() int {
 	for _, s := range []struct {
 		name string
 		f    func(context.Context) ([]row, error)
-	}{{"heal", measureHeal}, {"idle", measureIdle}, {"store", measureStore}, {"metrics", measureMetrics}} {
+	}{{"firefox", measureFirefox}, {"heal", measureHeal}, {"idle", measureIdle}, {"store", measureStore}, {"metrics", measureMetrics}} {
 		if !want(s.name) {
 			continue
 		}
@@ -142,8 +142,19 @@ func (b *bench) setup(ctx context.Context) error {
 func (b *bench) populate() error {
 	tctx, cancel := context.WithTimeout(b.browser.Ctx, 5*time.Minute)
 	defer cancel()
+	for _, u := range bulkURLs(b.port, *totalFlag) {
+		if err := chromedp.Do(tctx, chromedp.Navigate(u)); err != nil {
+			return fmt.Errorf("visit %s: %w", u, err)
+		}
+	}
+	return b.signIn()
+}
+
+// bulkURLs are the demo site's pages that set total cookies: 48 of the demo
+// connector (the sign-in adds sid and theme) and the rest over other sites.
+func bulkURLs(port string, total int) []string {
 	site := func(host, query string) string {
-		return "http://" + host + ":" + b.port + "/bulk-cookies?" + query
+		return "http://" + host + ":" + port + "/bulk-cookies?" + query
 	}
 	urls := []string{
 		site("demo.test", "n=10&prefix=a"),
@@ -152,18 +163,13 @@ func (b *bench) populate() error {
 		site("api.demo.test", "n=10&prefix=d&path=/api"),
 		site("x.y.demo.test", "n=8&prefix=e&domain=y.demo.test&path=/deep/path"),
 	}
-	rest := *totalFlag - 50
+	rest := total - 50
 	for i := 0; rest > 0; i++ {
 		n := min(170, rest)
 		urls = append(urls, site(fmt.Sprintf("www.site%03d.test", i), fmt.Sprintf("n=%d&prefix=n&domain=site%03d.test", n, i)))
 		rest -= n
 	}
-	for _, u := range urls {
-		if err := chromedp.Do(tctx, chromedp.Navigate(u)); err != nil {
-			return fmt.Errorf("visit %s: %w", u, err)
-		}
-	}
-	return b.signIn()
+	return urls
 }
 
 func (b *bench) browserCookieCount() (int, error) {
