@@ -15,8 +15,19 @@ import (
 )
 
 // ReadyFD is the file descriptor on which an agent started on demand says
-// "ready" once its sockets listen.
+// "ready" once its sockets listen, or ReadyErrorPrefix and why it will not
+// start.
 const ReadyFD = 3
+
+// ReadyErrorPrefix starts the line an agent that refuses to start writes on
+// ReadyFD instead of "ready".
+const ReadyErrorPrefix = "error: "
+
+// AgentError is an agent's own reason for not starting (for example an
+// unusable state database). Retrying does not help until the user acts.
+type AgentError struct{ Message string }
+
+func (e *AgentError) Error() string { return "the agent did not start: " + e.Message }
 
 // StartAgent starts `authbridge serve` in the background unless one already
 // answers, and returns once its sockets listen. A lock file serialises
@@ -73,6 +84,9 @@ func StartAgent(ctx context.Context, p paths.Paths, exe string, idleExit time.Du
 	}()
 	select {
 	case r := <-ch:
+		if msg, ok := strings.CutPrefix(strings.TrimSpace(r.line), ReadyErrorPrefix); ok {
+			return &AgentError{Message: msg}
+		}
 		if strings.TrimSpace(r.line) != "ready" {
 			return fmt.Errorf("agent did not start (see %s): %v", filepath.Join(p.LogDir, "agent.stderr"), r.err)
 		}

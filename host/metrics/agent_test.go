@@ -17,9 +17,10 @@ import (
 	"time"
 
 	"github.com/authbridge/authbridge/host/agent"
+	"github.com/authbridge/authbridge/host/connector"
+	"github.com/authbridge/authbridge/host/nativemsg"
 	"github.com/authbridge/authbridge/host/paths"
 	"github.com/authbridge/authbridge/host/safesocket"
-	"github.com/authbridge/authbridge/host/store"
 	"github.com/authbridge/authbridge/taxonomy"
 )
 
@@ -42,7 +43,10 @@ func testPaths(t *testing.T) paths.Paths {
 func startAgent(t *testing.T, p paths.Paths) (*Recorder, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	rec := NewRecorder(nil, nil)
+	rec, err := OpenRecorder(ctx, p.EventsDB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ready := make(chan struct{})
 	a, err := agent.New(ctx, agent.Config{
 		Paths: p, Version: "test", ExtraRoutes: Routes(rec), OnOutcome: rec.OnOutcome,
@@ -51,9 +55,8 @@ func startAgent(t *testing.T, p paths.Paths) (*Recorder, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.Attach(a.Store().DB)
 	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
+	go func() { done <- a.Run(ctx); rec.Close() }()
 	select {
 	case <-ready:
 	case err := <-done:
@@ -120,7 +123,7 @@ func TestAgentDurable(t *testing.T) {
 		t.Errorf("second POST: %+v, want %d duplicates", st, len(events))
 	}
 	// A batch with one bad line is refused whole.
-	bad := append(linesOf([]Event{ev("shop", runR1, TypeRunStarted, 999)}), []byte(`{"type":"run_started","connector_id":"shop","run_id":"nope"}`+"\n")...)
+	bad := append(linesOf([]Event{ev("shop", runR1, TypeRunStarted, 999)}), []byte(`{"type":"run_started","connector_id":"shop","run_id":""}`+"\n")...)
 	status, body = call(t, p.APISocket, "POST", "/v1/events", bad)
 	if status != 400 || !strings.Contains(string(body), "line 2: run_id") || !strings.Contains(string(body), `"code": "bad_request"`) {
 		t.Errorf("bad batch = %d %s; want 400 bad_request naming line 2 run_id", status, body)
@@ -136,12 +139,12 @@ func TestAgentDurable(t *testing.T) {
 	}
 	stop()
 
-	st2, err := store.Open(context.Background(), p.StateDB)
+	rec2, err := OpenRecorder(context.Background(), p.EventsDB, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st2.Close()
-	n, err := NewRecorder(st2.DB, nil).Count(context.Background())
+	defer rec2.Close()
+	n, err := rec2.Count(context.Background())
 	if err != nil || n != len(events) {
 		t.Errorf("reopened database holds %d events (%v), want %d", n, err, len(events))
 	}
@@ -292,13 +295,144 @@ func TestSIGKILLAfter2xx(t *testing.T) {
 	}
 	cmd.Wait()
 
-	st, err := store.Open(context.Background(), p.StateDB)
+	rec, err := OpenRecorder(context.Background(), p.EventsDB, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	n, err := NewRecorder(st.DB, nil).Count(context.Background())
+	defer rec.Close()
+	n, err := rec.Count(context.Background())
 	if err != nil || n != len(all) {
 		t.Fatalf("after SIGKILL the database holds %d events (%v), want %d", n, err, len(all))
+	}
+}
+
+// fakeBrowser is a bridge speaking for a browser holding one cookie of
+// shop.test: it answers cookies.get with it and every other request with
+// {}. It is the relay's side of the bridge socket, no more.
+func fakeBrowser(t *testing.T, p paths.Paths, origin string) {
+	t.Helper()
+	conn, err := safesocket.Connect(context.Background(), p.BridgeSocket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	w := nativemsg.NewWriter(conn, nativemsg.MaxInbound)
+	if err := w.WriteMessage(map[string]any{"type": "bridge.hello", "origin": origin, "relay_pid": os.Getpid(), "protocol": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteMessage(map[string]any{"id": "e1", "type": "hello", "extension_id": "test", "version": "0"}); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		rd := nativemsg.NewReader(conn, nativemsg.MaxOutbound)
+		for {
+			raw, err := rd.ReadMessage()
+			if err != nil {
+				return
+			}
+			var m struct {
+				ID   string `json:"id"`
+				Type string `json:"type"`
+			}
+			if json.Unmarshal(raw, &m) != nil || m.ID == "" || m.Type == "result" || m.Type == "error" {
+				continue
+			}
+			result := any(map[string]any{})
+			if m.Type == "cookies.get" {
+				result = map[string]any{"cookies": []map[string]any{{"name": "sid", "value": "s3cr3t-test-value", "domain": "shop.test",
+					"path": "/", "hostOnly": true, "secure": false, "httpOnly": true, "sameSite": "lax", "session": true, "storeId": "0"}}}
+			}
+			w.WriteMessage(map[string]any{"id": m.ID, "type": "result", "result": result})
+		}
+	}()
+}
+
+// TestCookiesDoNotWaitOnIngest holds an event batch's write transaction
+// open (as a 400,000-event batch does for seconds) and asks for cookies
+// meanwhile: every request answers 200 while the batch is still open,
+// with its audit row written. When events shared the state database, each
+// waited for the busy timeout and failed with "database is locked".
+func TestCookiesDoNotWaitOnIngest(t *testing.T) {
+	p := testPaths(t)
+	const origin = "chrome-extension://abcdefghijklmnopabcdefghijklmnop/"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rec, err := OpenRecorder(ctx, p.EventsDB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inBatch, release := make(chan struct{}), make(chan struct{})
+	rec.inTx = func() {
+		close(inBatch)
+		<-release
+	}
+	ready := make(chan struct{})
+	shop := connector.Definition{ID: "shop", Name: "Shop", Domains: []string{"shop.test"}, AuthCookies: []string{"sid"}}
+	a, err := agent.New(ctx, agent.Config{
+		Paths: p, Version: "test", ExtraRoutes: Routes(rec), OnOutcome: rec.OnOutcome, AllowedOrigins: []string{origin},
+		LoadConnectors: func() ([]connector.Definition, []agent.Problem) { return []connector.Definition{shop}, nil },
+		Ready:          func() { close(ready) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx); rec.Close() }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-ready
+	fakeBrowser(t, p, origin)
+
+	batchDone := make(chan int, 1)
+	go func() {
+		var batch []Event
+		for i := range 1000 {
+			batch = append(batch, Event{EventID: newID(), Type: TypeRunStarted, At: t0.Add(time.Duration(i) * time.Millisecond),
+				ConnectorID: "shop", RunID: fmt.Sprintf("shop-%d", i), Source: SourceApp})
+		}
+		status, _ := call(t, p.APISocket, "POST", "/v1/events", linesOf(batch))
+		batchDone <- status
+	}()
+	<-inBatch
+	const requests = 20
+	for i := range requests {
+		status, body := call(t, p.APISocket, "GET", "/v1/connectors/shop/cookies?format=playwright", nil)
+		if status != 200 {
+			close(release)
+			t.Fatalf("cookie request %d during the batch = %d %s", i+1, status, body)
+		}
+	}
+	select {
+	case <-batchDone:
+		t.Fatal("the batch ended before the cookie requests; the test did not hold it open")
+	default:
+	}
+	close(release)
+	if status := <-batchDone; status != 200 {
+		t.Errorf("the batch = %d, want 200", status)
+	}
+	rs, err := a.Store().Releases(ctx, "shop", 100)
+	if err != nil || len(rs) != requests {
+		t.Errorf("%d audit rows (%v), want %d", len(rs), err, requests)
+	}
+}
+
+// TestRefusalThroughTheAPIIsBounded posts 200,000 invalid lines: the
+// answer is a 400 listing the first 100 problems and counting the rest,
+// far under 1 MB (it was 19 MB, every problem listed).
+func TestRefusalThroughTheAPIIsBounded(t *testing.T) {
+	p := testPaths(t)
+	startAgent(t, p)
+	body := bytes.Repeat([]byte("{}\n"), 200000)
+	status, answer := call(t, p.APISocket, "POST", "/v1/events", body)
+	if status != 400 {
+		t.Fatalf("POST = %d, want 400", status)
+	}
+	if len(answer) > 64<<10 {
+		t.Errorf("the answer is %d bytes, want at most 64 KiB", len(answer))
+	}
+	for _, want := range []string{"200000 of 200000 events are invalid", "line 1: type: missing", "more problems (only the first 100 are listed)"} {
+		if !strings.Contains(string(answer), want) {
+			t.Errorf("the answer lacks %q:\n%.400s", want, answer)
+		}
 	}
 }

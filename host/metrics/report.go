@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // Report answers the five questions per connector and overall. Its JSON is
@@ -70,8 +68,8 @@ type FirstActions struct {
 
 // row is one event as the report needs it.
 type row struct {
-	at      int64 // microseconds since the epoch
-	run     [16]byte
+	at      int64  // microseconds since the epoch
+	run     []byte // the run id; only valid during add
 	typ     uint8
 	mode    uint8
 	action  uint8
@@ -165,7 +163,7 @@ type runState struct {
 
 // pass reads one connector's events in (at, event_id) order.
 type pass struct {
-	runIdx     map[[16]byte]int32
+	runIdx     map[string]int32
 	runs       []runState
 	pending    int64 // first run_started since the last success
 	hasPending bool
@@ -175,15 +173,15 @@ type pass struct {
 }
 
 func newPass() *pass {
-	return &pass{runIdx: map[[16]byte]int32{}, t: tally{byReason: map[string]int{}}}
+	return &pass{runIdx: map[string]int32{}, t: tally{byReason: map[string]int{}}}
 }
 
 func (p *pass) add(r *row) {
 	p.t.events++
-	idx, ok := p.runIdx[r.run]
+	idx, ok := p.runIdx[string(r.run)]
 	if !ok {
 		idx = int32(len(p.runs))
-		p.runIdx[r.run] = idx
+		p.runIdx[string(r.run)] = idx
 		p.runs = append(p.runs, runState{firstAt: r.at})
 	}
 	rs := &p.runs[idx]
@@ -340,7 +338,7 @@ func BuildReport(events []Event, since *time.Time, now time.Time) *Report {
 			at: ev.At.UnixMicro(), typ: uint8(indexOf(typeNames, ev.Type)), mode: uint8(max(indexOf(modeNames, ev.AuthModeUsed), 0)),
 			action: uint8(max(indexOf(actionNames, ev.RecoveryAction), 0)), success: -1, reason: ev.AuthFailureReason, tts: -1,
 		}
-		r.run = uuid.MustParse(ev.RunID)
+		r.run = []byte(ev.RunID)
 		if ev.RecoverySuccess != nil {
 			r.success = 0
 			if *ev.RecoverySuccess {
@@ -360,15 +358,14 @@ func BuildReport(events []Event, since *time.Time, now time.Time) *Report {
 // (connector_id, at, event_id) in one statement, so it reads one consistent
 // snapshot, and keeps only per-run state in memory.
 func (r *Recorder) Report(ctx context.Context, since *time.Time) (*Report, error) {
-	db, err := r.database()
-	if err != nil {
-		return nil, err
+	if err := r.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
 	}
 	from := int64(math.MinInt64)
 	if since != nil {
 		from = since.UnixMicro()
 	}
-	rows, err := db.QueryContext(ctx, `SELECT connector_id, at_us, run_id, type, auth_mode_used, auth_failure_reason,
+	rows, err := r.db.QueryContext(ctx, `SELECT connector_id, at_us, run_id, type, auth_mode_used, auth_failure_reason,
 	recovery_action, recovery_success, time_to_success_ms FROM metric_events WHERE at_us >= ? ORDER BY connector_id, at_us, event_id`, from)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
@@ -394,7 +391,7 @@ func (r *Recorder) Report(ctx context.Context, since *time.Time) (*Report, error
 			cur = append(cur[:0], conn...)
 			b.connector(string(conn))
 		}
-		copy(ev.run[:], run)
+		ev.run = run
 		ev.typ, ev.mode, ev.action = uint8(typ), uint8(mode), uint8(action)
 		ev.success, ev.tts = -1, -1
 		if success.Valid {

@@ -21,6 +21,7 @@ const maxSocketPath = 100
 type Paths struct {
 	Home          string // everything lives under here
 	StateDB       string // SQLite state database
+	EventsDB      string // SQLite database of the dogfood events
 	LogDir        string
 	ConnectorsDir string // connector definition files
 	SessionsDir   string // connector state files the host manages
@@ -53,6 +54,7 @@ func Resolve(getenv Env) (Paths, error) {
 	p := Paths{
 		Home:          home,
 		StateDB:       filepath.Join(home, "state.db"),
+		EventsDB:      filepath.Join(home, "events.db"),
 		LogDir:        filepath.Join(home, "logs"),
 		ConnectorsDir: filepath.Join(home, "connectors"),
 		SessionsDir:   filepath.Join(home, "sessions"),
