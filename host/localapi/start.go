@@ -29,6 +29,14 @@ type AgentError struct{ Message string }
 
 func (e *AgentError) Error() string { return "the agent did not start: " + e.Message }
 
+// Fix says what to do: what the agent's message says, then check again.
+func (e *AgentError) Fix() string {
+	return "do what the message says, then run authbridge doctor again"
+}
+
+// AgentRefused tells the relay not to start the agent again at once.
+func (e *AgentError) AgentRefused() bool { return true }
+
 // StartAgent starts `authbridge serve` in the background unless one already
 // answers, and returns once its sockets listen. A lock file serialises
 // concurrent starts (a CLI and a relay may race after the agent died).
