@@ -320,6 +320,10 @@ func parseLine(no int, text []byte, now time.Time) (Event, []LineError) {
 		return Event{}, fail("", "want a JSON object")
 	}
 	var w wireEvent
+	if fastLine(text, &w) {
+		return validate(no, w, now)
+	}
+	w = wireEvent{}
 	dec := json.NewDecoder(bytes.NewReader(text))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&w); err != nil {

@@ -1,7 +1,10 @@
 package metrics
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -207,4 +210,34 @@ func TestRefusalIsBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzFastLine: whatever fastLine accepts, encoding/json (with unknown
+// fields refused) reads the same way.
+func FuzzFastLine(f *testing.F) {
+	for _, s := range []string{goodLine, `{}`, ` { "type" : "run_started" , "type":null } `, with(`"recovery_success":true,"time_to_success_ms":-0`),
+		with(`"time_to_success_ms":123456789012345678`), with(`"time_to_success_ms":01`), with(`"Type":"x"`), `{"run_id":"a\"b"}`,
+		`{"run_id":"é"}`, `{"recovery_success":nullx}`, `{"type":"a",}`, `{"type":"a"}x`, with(`"time_to_success_ms":1e3`)} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast wireEvent
+		if !fastLine(data, &fast) {
+			return
+		}
+		var slow wireEvent
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&slow); err != nil {
+			t.Fatalf("fastLine accepted %q, encoding/json refuses it: %v", data, err)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			t.Fatalf("fastLine accepted %q, which has data after the object", data)
+		}
+		fj, _ := json.Marshal(fast)
+		sj, _ := json.Marshal(slow)
+		if !bytes.Equal(fj, sj) {
+			t.Fatalf("%q: fastLine %s, encoding/json %s", data, fj, sj)
+		}
+	})
 }

@@ -1,13 +1,15 @@
 package metrics
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -354,9 +356,11 @@ func BuildReport(events []Event, since *time.Time, now time.Time) *Report {
 }
 
 // Report computes the report over the stored events at or after since
-// (every event when since is nil). It streams the table in key order
-// (connector_id, at, event_id) in one statement, so it reads one consistent
-// snapshot, and keeps only per-run state in memory.
+// (every event when since is nil). Each connector's events are streamed in
+// key order (at, event_id), connectors side by side on up to
+// min(GOMAXPROCS, 4) connections; all of them read the same snapshot (their
+// read transactions begin while no batch can commit), and only per-run
+// state is kept in memory.
 func (r *Recorder) Report(ctx context.Context, since *time.Time) (*Report, error) {
 	if err := r.Flush(ctx); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
@@ -365,16 +369,107 @@ func (r *Recorder) Report(ctx context.Context, since *time.Time) (*Report, error
 	if since != nil {
 		from = since.UnixMicro()
 	}
-	rows, err := r.db.QueryContext(ctx, `SELECT connector_id, at_us, run_id, type, auth_mode_used, auth_failure_reason,
-	recovery_action, recovery_success, time_to_success_ms FROM metric_events WHERE at_us >= ? ORDER BY connector_id, at_us, event_id`, from)
+	conns, ids, err := r.snapshots(ctx, max(1, min(runtime.GOMAXPROCS(0), 4)))
+	defer func() {
+		for _, c := range conns {
+			c.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+			c.Close()
+		}
+	}()
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	defer rows.Close()
+	tallies := make([]*tally, len(ids))
+	errs := make([]error, len(conns))
+	next := make(chan int, len(ids))
+	for i := range ids {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for w, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if errs[w] != nil {
+					continue
+				}
+				tallies[i], errs[w] = reportConnector(ctx, c, ids[i], from)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
 	b := newBuilder(r.clock(), since)
+	for i, t := range tallies {
+		if t.events == 0 {
+			continue // no event in the window
+		}
+		b.rep.Connectors = append(b.rep.Connectors, t.figures(ids[i]))
+		b.overall.add(t)
+	}
+	return b.done(), nil
+}
+
+// snapshots opens n connections in read transactions on one snapshot and
+// lists the connectors (with events at any time) in id order. The
+// transactions begin under writeMu, through which every write goes, so no
+// batch commits between them.
+func (r *Recorder) snapshots(ctx context.Context, n int) ([]*sql.Conn, []string, error) {
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
+	var conns []*sql.Conn
+	var ids []string
+	for i := range n {
+		c, err := r.db.Conn(ctx)
+		if err != nil {
+			return conns, nil, err
+		}
+		conns = append(conns, c)
+		if _, err := c.ExecContext(ctx, readerPragmas+`; BEGIN`); err != nil {
+			return conns, nil, err
+		}
+		if i > 0 {
+			// The snapshot is taken at the first read.
+			var one int
+			if err := c.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM metric_events LIMIT 1)`).Scan(&one); err != nil {
+				return conns, nil, err
+			}
+			continue
+		}
+		// The connectors, one index seek each.
+		last := ""
+		for {
+			var id string
+			err := c.QueryRowContext(ctx, `SELECT connector_id FROM metric_events WHERE connector_id > ? ORDER BY connector_id LIMIT 1`, last).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				break
+			}
+			if err != nil {
+				return conns, nil, err
+			}
+			ids = append(ids, id)
+			last = id
+		}
+	}
+	return conns, ids, nil
+}
+
+// reportConnector reads one connector's events at or after from in key
+// order and tallies them.
+func reportConnector(ctx context.Context, c *sql.Conn, id string, from int64) (*tally, error) {
+	rows, err := c.QueryContext(ctx, `SELECT at_us, run_id, type, auth_mode_used, auth_failure_reason,
+	recovery_action, recovery_success, time_to_success_ms FROM metric_events WHERE connector_id = ? AND at_us >= ? ORDER BY at_us, event_id`, id, from)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	p := newPass()
 	var (
-		conn, run, reason sql.RawBytes
-		cur               []byte
+		run, reason       sql.RawBytes
 		typ, mode, action int64
 		success, tts      sql.NullInt64
 		ev                row
@@ -384,12 +479,8 @@ func (r *Recorder) Report(ctx context.Context, since *time.Time) (*Report, error
 		reasons[code] = code
 	}
 	for rows.Next() {
-		if err := rows.Scan(&conn, &ev.at, &run, &typ, &mode, &reason, &action, &success, &tts); err != nil {
-			return nil, fmt.Errorf("report: %w", err)
-		}
-		if b.cur == nil || !bytes.Equal(conn, cur) {
-			cur = append(cur[:0], conn...)
-			b.connector(string(conn))
+		if err := rows.Scan(&ev.at, &run, &typ, &mode, &reason, &action, &success, &tts); err != nil {
+			return nil, err
 		}
 		ev.run = run
 		ev.typ, ev.mode, ev.action = uint8(typ), uint8(mode), uint8(action)
@@ -405,10 +496,10 @@ func (r *Recorder) Report(ctx context.Context, since *time.Time) (*Report, error
 			ev.reason = string(reason)
 			reasons[ev.reason] = ev.reason
 		}
-		b.cur.add(&ev)
+		p.add(&ev)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+		return nil, err
 	}
-	return b.done(), nil
+	return p.finish(), nil
 }

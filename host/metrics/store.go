@@ -59,8 +59,10 @@ type Recorder struct {
 	inTx func()
 
 	// writeMu makes batches take turns in this process instead of failing
-	// on SQLite's busy timeout behind a long one.
+	// on SQLite's busy timeout behind a long one; it guards wconn, the one
+	// connection that writes.
 	writeMu sync.Mutex
+	wconn   *sql.Conn
 
 	qmu    sync.Mutex
 	queue  chan hostItem // nil once closed
@@ -102,6 +104,9 @@ func (r *Recorder) Close() error {
 	}
 	r.qmu.Unlock()
 	<-r.wrote
+	r.writeMu.Lock()
+	r.dropWriter()
+	r.writeMu.Unlock()
 	return r.st.Close()
 }
 
@@ -200,20 +205,43 @@ type Stored struct {
 	Duplicates int `json:"duplicates"`
 }
 
+// writerPragmas are the settings of the one connection that writes
+// events. Every commit is a batch the client waits for, so each is synced
+// (synchronous=FULL); a large page cache keeps the event_id index (random
+// UUIDs) in memory between batches, and fewer checkpoints write a page once
+// however many batches dirtied it.
+const writerPragmas = `PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 16384; PRAGMA mmap_size = 1073741824`
+
+// readerPragmas let the report read the table through the memory map
+// instead of copying every page.
+const readerPragmas = `PRAGMA mmap_size = 1073741824`
+
+// insertRows is how many events one INSERT statement stores, and
+// insertColumns how many values each has.
 const (
-	batchPragmas = `PRAGMA synchronous = FULL; PRAGMA cache_size = -131072; PRAGMA wal_autocheckpoint = 16384`
-	poolPragmas  = `PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2000; PRAGMA wal_autocheckpoint = 1000`
+	insertRows    = 64
+	insertColumns = 11
 )
 
-const insertSQL = `INSERT OR IGNORE INTO metric_events(connector_id, at_us, event_id, run_id, type, auth_mode_used,
-	auth_failure_reason, recovery_action, recovery_success, time_to_success_ms, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+// insertSQL is the INSERT of n events. OR IGNORE only ever ignores a
+// repeated event_id: every other constraint (NOT NULL) is guaranteed by
+// validation.
+func insertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT OR IGNORE INTO metric_events(connector_id, at_us, event_id, run_id, type, auth_mode_used,
+	auth_failure_reason, recovery_action, recovery_success, time_to_success_ms, source) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?,?,?,?,?,?,?,?,?,?,?)`)
+	}
+	return b.String()
+}
 
 // Record stores validated events in one transaction: when it returns nil
 // every event is committed and synced to disk. Events must come from
 // ParseEvents or be built like it (valid fields, canonical UUIDs).
-//
-// INSERT OR IGNORE only ever ignores a repeated event_id here: every other
-// constraint (NOT NULL) is guaranteed by validation.
 func (r *Recorder) Record(ctx context.Context, events []Event) (Stored, error) {
 	out := Stored{Accepted: len(events)}
 	if len(events) == 0 {
@@ -234,45 +262,52 @@ func (r *Recorder) Record(ctx context.Context, events []Event) (Stored, error) {
 }
 
 func (r *Recorder) insert(ctx context.Context, rows []storedRow) (int, error) {
-	r.writeMu.Lock()
-	defer r.writeMu.Unlock()
-	conn, err := r.db.Conn(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("store events: %w", err)
-	}
-	defer conn.Close()
-	// A 2xx promises a durable event: sync the WAL at this commit even
-	// though the database runs with synchronous=NORMAL otherwise. A large
-	// batch dirties many pages of the event_id index: a bigger page cache
-	// and fewer checkpoints (each writes a page once however many commits
-	// dirtied it) keep ingestion fast. The connection gets its usual
-	// settings back before it returns to the pool.
-	if _, err := conn.ExecContext(ctx, batchPragmas); err != nil {
-		return 0, fmt.Errorf("store events: %w", err)
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), poolPragmas)
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("store events: %w", err)
-	}
-	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, insertSQL)
-	if err != nil {
-		return 0, fmt.Errorf("store events: %w", err)
-	}
-	defer st.Close()
 	// In event_id order, consecutive inserts into the event_id index touch
 	// neighbouring pages instead of random ones.
 	slices.SortFunc(rows, func(a, b storedRow) int { return strings.Compare(string(a.eventID[:]), string(b.eventID[:])) })
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
+	conn, err := r.writer(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store events: %w", err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		r.dropWriter()
+		return 0, fmt.Errorf("store events: %w", err)
+	}
+	defer tx.Rollback()
+	// Rows go in insertRows at a time: one statement, one step and one
+	// round of argument conversion for many events.
 	inserted := 0
-	for i := range rows {
-		w := &rows[i]
-		res, err := st.ExecContext(ctx, w.connector, w.at, w.eventID[:], w.run, w.typ, w.mode, w.reason, w.action, w.success, w.tts, w.source)
-		if err != nil {
-			return 0, fmt.Errorf("store event: %w", err)
+	var many *sql.Stmt
+	args := make([]any, 0, insertRows*insertColumns)
+	for len(rows) > 0 {
+		n := min(len(rows), insertRows)
+		st := many
+		if n < insertRows || many == nil {
+			if st, err = tx.PrepareContext(ctx, insertSQL(n)); err != nil {
+				return 0, fmt.Errorf("store events: %w", err)
+			}
+			if n == insertRows {
+				many = st
+				defer many.Close()
+			} else {
+				defer st.Close()
+			}
 		}
-		n, _ := res.RowsAffected()
-		inserted += int(n)
+		args = args[:0]
+		for i := range rows[:n] {
+			w := &rows[i]
+			args = append(args, w.connector, w.at, w.eventID[:], w.run, w.typ, w.mode, w.reason, w.action, w.success, w.tts, w.source)
+		}
+		res, err := st.ExecContext(ctx, args...)
+		if err != nil {
+			return 0, fmt.Errorf("store events: %w", err)
+		}
+		k, _ := res.RowsAffected()
+		inserted += int(k)
+		rows = rows[n:]
 	}
 	if r.inTx != nil {
 		r.inTx()
@@ -281,6 +316,32 @@ func (r *Recorder) insert(ctx context.Context, rows []storedRow) (int, error) {
 		return 0, fmt.Errorf("store events: commit: %w", err)
 	}
 	return inserted, nil
+}
+
+// writer returns the connection that writes events (writeMu held).
+func (r *Recorder) writer(ctx context.Context) (*sql.Conn, error) {
+	if r.wconn != nil {
+		return r.wconn, nil
+	}
+	conn, err := r.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, writerPragmas); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	r.wconn = conn
+	return conn, nil
+}
+
+// dropWriter closes the writing connection after a failure (writeMu held);
+// the next batch opens a new one.
+func (r *Recorder) dropWriter() {
+	if r.wconn != nil {
+		r.wconn.Close()
+		r.wconn = nil
+	}
 }
 
 // storedRow is an event as its columns.
@@ -333,11 +394,10 @@ func (r *Recorder) ImportLegacy(ctx context.Context, stateDB string) (int, error
 	}
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
-	conn, err := r.db.Conn(ctx)
+	conn, err := r.writer(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("import events: %w", err)
 	}
-	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS legacy`, stateDB); err != nil {
 		return 0, fmt.Errorf("import events from %s: %w", stateDB, err)
 	}
