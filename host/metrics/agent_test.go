@@ -21,6 +21,7 @@ import (
 	"github.com/authbridge/authbridge/host/nativemsg"
 	"github.com/authbridge/authbridge/host/paths"
 	"github.com/authbridge/authbridge/host/safesocket"
+	"github.com/authbridge/authbridge/host/store"
 	"github.com/authbridge/authbridge/taxonomy"
 )
 
@@ -245,7 +246,8 @@ func TestOnOutcome(t *testing.T) {
 }
 
 // TestSIGKILLAfter2xx starts the real binary, kills it with SIGKILL right
-// after a 2xx, and finds every event of the batch in the database.
+// after 2xx answers to event batches and cookie requests, and finds every
+// event and every cookie release's audit row on disk.
 func TestSIGKILLAfter2xx(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped under testing.Short: this test builds the authbridge binary")
@@ -256,6 +258,13 @@ func TestSIGKILLAfter2xx(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	p := testPaths(t)
+	// A connector for the cookie requests, whose audit rows must survive too.
+	if err := os.MkdirAll(p.ConnectorsDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p.ConnectorsDir, "shop.json"), []byte(`{"id":"shop","name":"Shop","domains":["shop.test"],"auth_cookies":["sid"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(bin, "serve", "--foreground")
 	cmd.Env = append(os.Environ(), "AUTHBRIDGE_HOME="+p.Home)
 	var logs bytes.Buffer
@@ -276,7 +285,10 @@ func TestSIGKILLAfter2xx(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// The built-in extension's origin (cli.ExtensionID) is allowed.
+	fakeBrowser(t, p, "chrome-extension://ldpickkggldlkffgckonbokbiinckjpp/")
 	var all []Event
+	releases := 0
 	for round := range 5 {
 		var batch []Event
 		for i := range 2000 {
@@ -289,6 +301,12 @@ func TestSIGKILLAfter2xx(t *testing.T) {
 			t.Fatalf("POST = %d %s\n%s", status, body, logs.String())
 		}
 		all = append(all, batch...)
+		for range 3 {
+			if status, body := call(t, p.APISocket, "GET", "/v1/connectors/shop/cookies", nil); status != 200 {
+				t.Fatalf("cookies = %d %s\n%s", status, body, logs.String())
+			}
+			releases++
+		}
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -303,6 +321,14 @@ func TestSIGKILLAfter2xx(t *testing.T) {
 	n, err := rec.Count(context.Background())
 	if err != nil || n != len(all) {
 		t.Fatalf("after SIGKILL the database holds %d events (%v), want %d", n, err, len(all))
+	}
+	st, err := store.Open(context.Background(), p.StateDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if rs, err := st.Releases(context.Background(), "shop", 1000); err != nil || len(rs) != releases {
+		t.Errorf("after SIGKILL the state database holds %d audit rows (%v), want %d", len(rs), err, releases)
 	}
 }
 
