@@ -32,7 +32,7 @@ func BenchmarkReport(b *testing.B) {
 	n := benchReportEvents
 	rec := newTestRecorder(b)
 	ctx := context.Background()
-	for _, batch := range SyntheticBatches(n, 50000, 1) {
+	for _, batch := range SyntheticBatches(n, BenchBatch, 1) {
 		events, err := ParseEvents(batch, time.Now())
 		if err != nil {
 			b.Fatal(err)
