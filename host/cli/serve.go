@@ -16,6 +16,7 @@ import (
 	"github.com/authbridge/authbridge/host/metrics"
 	"github.com/authbridge/authbridge/host/paths"
 	"github.com/authbridge/authbridge/host/relay"
+	"github.com/authbridge/authbridge/host/store"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) int {
@@ -44,8 +45,15 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	fail := func(err error) int {
 		fmt.Fprintln(e.stderr, "authbridge:", err)
 		if *readyFD > 0 {
+			// An unusable database stays so until the user acts: say so,
+			// and the relay will not start agents again at once.
+			prefix := localapi.ReadyErrorPrefix
+			var ue *store.UnusableError
+			if errors.As(err, &ue) {
+				prefix = localapi.ReadyRefusedPrefix
+			}
 			if f := os.NewFile(uintptr(*readyFD), "ready"); f != nil {
-				fmt.Fprintf(f, "%s%s\n", localapi.ReadyErrorPrefix, strings.ReplaceAll(err.Error(), "\n", " "))
+				fmt.Fprintf(f, "%s%s\n", prefix, strings.ReplaceAll(err.Error(), "\n", " "))
 				f.Close()
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestUnusableStateDB: with state.db truncated to 0 bytes or overwritten,
@@ -43,5 +44,32 @@ func TestUnusableStateDB(t *testing.T) {
 			}
 			w.must("status")
 		})
+	}
+}
+
+// TestUnusableStateDBThroughTheRelay: the browser's requests are answered
+// with agent_unavailable naming the file, and the relay starts the agent
+// once, not again and again.
+func TestUnusableStateDBThroughTheRelay(t *testing.T) {
+	w := newWorldNoBrowser(t)
+	db := filepath.Join(w.home, "state.db")
+	if err := os.WriteFile(db, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := w.startRelay(origin)
+	for _, id := range []string{"e1", "e2", "e3"} {
+		f.send(map[string]any{"id": id, "type": "hello", "version": "test"})
+		res := f.recv(byID(id))
+		e, _ := res["error"].(map[string]any)
+		msg, _ := e["message"].(string)
+		if res["type"] != "error" || e["code"] != "agent_unavailable" || !strings.Contains(msg, db) || !strings.Contains(msg, "move it aside") {
+			t.Errorf("hello %s answered %v; want agent_unavailable naming %s and what to do", id, res, db)
+		}
+	}
+	f.in.Close()
+	f.exitWithin(5 * time.Second)
+	logs, _ := os.ReadFile(filepath.Join(w.home, "logs", "agent.stderr"))
+	if n := strings.Count(string(logs), "is empty (0 bytes)"); n != 1 {
+		t.Errorf("the relay started %d agents, want 1:\n%s", n, logs)
 	}
 }

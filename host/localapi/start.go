@@ -19,13 +19,21 @@ import (
 // start.
 const ReadyFD = 3
 
-// ReadyErrorPrefix starts the line an agent that refuses to start writes on
-// ReadyFD instead of "ready".
-const ReadyErrorPrefix = "error: "
+// ReadyErrorPrefix starts the line an agent that fails to start writes on
+// ReadyFD instead of "ready"; ReadyRefusedPrefix starts it when retrying
+// cannot help until the user acts (an unusable state database).
+const (
+	ReadyErrorPrefix   = "error: "
+	ReadyRefusedPrefix = "refused: "
+)
 
-// AgentError is an agent's own reason for not starting (for example an
-// unusable state database). Retrying does not help until the user acts.
-type AgentError struct{ Message string }
+// AgentError is an agent's own reason for not starting.
+type AgentError struct {
+	Message string
+	// Refused: starting it again does not help until the user acts (for
+	// example on an unusable state database).
+	Refused bool
+}
 
 func (e *AgentError) Error() string { return "the agent did not start: " + e.Message }
 
@@ -35,7 +43,7 @@ func (e *AgentError) Fix() string {
 }
 
 // AgentRefused tells the relay not to start the agent again at once.
-func (e *AgentError) AgentRefused() bool { return true }
+func (e *AgentError) AgentRefused() bool { return e.Refused }
 
 // StartAgent starts `authbridge serve` in the background unless one already
 // answers, and returns once its sockets listen. A lock file serialises
@@ -92,7 +100,11 @@ func StartAgent(ctx context.Context, p paths.Paths, exe string, idleExit time.Du
 	}()
 	select {
 	case r := <-ch:
-		if msg, ok := strings.CutPrefix(strings.TrimSpace(r.line), ReadyErrorPrefix); ok {
+		line := strings.TrimSpace(r.line)
+		if msg, ok := strings.CutPrefix(line, ReadyRefusedPrefix); ok {
+			return &AgentError{Message: msg, Refused: true}
+		}
+		if msg, ok := strings.CutPrefix(line, ReadyErrorPrefix); ok {
 			return &AgentError{Message: msg}
 		}
 		if strings.TrimSpace(r.line) != "ready" {
