@@ -3,8 +3,10 @@ package metrics
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"runtime"
 	"slices"
@@ -71,7 +73,7 @@ type FirstActions struct {
 // row is one event as the report needs it.
 type row struct {
 	at      int64  // microseconds since the epoch
-	run     []byte // the run id; only valid during add
+	run     string
 	typ     uint8
 	mode    uint8
 	action  uint8
@@ -340,7 +342,7 @@ func BuildReport(events []Event, since *time.Time, now time.Time) *Report {
 			at: ev.At.UnixMicro(), typ: uint8(indexOf(typeNames, ev.Type)), mode: uint8(max(indexOf(modeNames, ev.AuthModeUsed), 0)),
 			action: uint8(max(indexOf(actionNames, ev.RecoveryAction), 0)), success: -1, reason: ev.AuthFailureReason, tts: -1,
 		}
-		r.run = []byte(ev.RunID)
+		r.run = ev.RunID
 		if ev.RecoverySuccess != nil {
 			r.success = 0
 			if *ev.RecoverySuccess {
@@ -459,47 +461,74 @@ func (r *Recorder) snapshots(ctx context.Context, n int) ([]*sql.Conn, []string,
 }
 
 // reportConnector reads one connector's events at or after from in key
-// order and tallies them.
+// order and tallies them. It reads through the driver's own rows: a
+// report's millions of rows skip database/sql's conversions.
 func reportConnector(ctx context.Context, c *sql.Conn, id string, from int64) (*tally, error) {
-	rows, err := c.QueryContext(ctx, `SELECT at_us, run_id, type, auth_mode_used, auth_failure_reason,
-	recovery_action, recovery_success, time_to_success_ms FROM metric_events WHERE connector_id = ? AND at_us >= ? ORDER BY at_us, event_id`, id, from)
+	const query = `SELECT at_us, run_id, type, auth_mode_used, auth_failure_reason,
+	recovery_action, recovery_success, time_to_success_ms FROM metric_events WHERE connector_id = ? AND at_us >= ? ORDER BY at_us, event_id`
+	p := newPass()
+	err := c.Raw(func(dc any) error {
+		q, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return errors.New("the database driver cannot query")
+		}
+		rows, err := q.QueryContext(ctx, query, []driver.NamedValue{{Ordinal: 1, Value: id}, {Ordinal: 2, Value: from}})
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		dest := make([]driver.Value, 8)
+		var ev row
+		for {
+			if err := rows.Next(dest); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			var bad bool
+			ev.at, bad = intOf(dest[0], -1, bad)
+			ev.run, ok = dest[1].(string)
+			bad = bad || !ok
+			typ, bad1 := intOf(dest[2], 0, bad)
+			mode, bad2 := intOf(dest[3], 0, bad1)
+			action, bad3 := intOf(dest[5], 0, bad2)
+			success, bad4 := intOf(dest[6], -1, bad3)
+			ev.tts, bad = intOf(dest[7], -1, bad4)
+			reason, ok := dest[4].(string)
+			if bad || !ok {
+				return fmt.Errorf("stored event of %s at %v: unexpected column types %T %T", id, dest[0], dest[1], dest[4])
+			}
+			ev.typ, ev.mode, ev.action, ev.success = uint8(typ), uint8(mode), uint8(action), int8(success)
+			if r, ok := validReasons[reason]; ok && r {
+				ev.reason = internedReason(reason)
+			} else {
+				ev.reason = reason
+			}
+			p.add(&ev)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	p := newPass()
-	var (
-		run, reason       sql.RawBytes
-		typ, mode, action int64
-		success, tts      sql.NullInt64
-		ev                row
-	)
-	reasons := map[string]string{"": ""}
-	for code := range validReasons {
-		reasons[code] = code
-	}
-	for rows.Next() {
-		if err := rows.Scan(&ev.at, &run, &typ, &mode, &reason, &action, &success, &tts); err != nil {
-			return nil, err
-		}
-		ev.run = run
-		ev.typ, ev.mode, ev.action = uint8(typ), uint8(mode), uint8(action)
-		ev.success, ev.tts = -1, -1
-		if success.Valid {
-			ev.success = int8(success.Int64)
-		}
-		if tts.Valid {
-			ev.tts = tts.Int64
-		}
-		var ok bool
-		if ev.reason, ok = reasons[string(reason)]; !ok {
-			ev.reason = string(reason)
-			reasons[ev.reason] = ev.reason
-		}
-		p.add(&ev)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
 	return p.finish(), nil
+}
+
+// intOf reads an INTEGER column, null giving def; bad stays set once set.
+func intOf(v driver.Value, def int64, bad bool) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, bad
+	case nil:
+		return def, bad
+	}
+	return def, true
+}
+
+// internedReason shares the taxonomy code's string instead of keeping
+// one per row.
+func internedReason(s string) string {
+	if v, ok := interned[s]; ok {
+		return v
+	}
+	return s
 }
