@@ -72,7 +72,7 @@ type FirstActions struct {
 
 // row is one event as the report needs it.
 type row struct {
-	at      int64  // microseconds since the epoch
+	at      int64 // microseconds since the epoch
 	run     string
 	typ     uint8
 	mode    uint8
