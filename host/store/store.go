@@ -11,9 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
-	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
 // Store is the state database.
@@ -207,20 +208,18 @@ func (e *UnusableError) Unwrap() error { return e.Err }
 
 // unusable turns SQLite's "not a database", "corrupt" and "cannot open"
 // errors into an *UnusableError; other errors are returned as they are.
+// It reads SQLite's own messages (sqlite3_errstr), which are stable and
+// also what a build without cgo sees.
 func unusable(path, what string, err error) error {
-	var se sqlite3.Error
+	msg := err.Error()
 	switch {
-	case errors.Is(err, errMalformed):
+	case errors.Is(err, errMalformed), strings.Contains(msg, "database disk image is malformed"):
 		return &UnusableError{Path: path, What: what, Problem: "is corrupt", Err: err}
-	case errors.As(err, &se):
-		switch se.Code {
-		case sqlite3.ErrNotADB:
-			return &UnusableError{Path: path, What: what, Problem: "is not a SQLite database", Err: err}
-		case sqlite3.ErrCorrupt:
-			return &UnusableError{Path: path, What: what, Problem: "is corrupt", Err: err}
-		case sqlite3.ErrCantOpen, sqlite3.ErrPerm, sqlite3.ErrAuth, sqlite3.ErrReadonly:
-			return &UnusableError{Path: path, What: what, Problem: "cannot be opened for writing", Err: err}
-		}
+	case strings.Contains(msg, "file is not a database"):
+		return &UnusableError{Path: path, What: what, Problem: "is not a SQLite database", Err: err}
+	case strings.Contains(msg, "unable to open database file"), strings.Contains(msg, "attempt to write a readonly database"),
+		strings.Contains(msg, "access permission denied"), strings.Contains(msg, "authorization denied"):
+		return &UnusableError{Path: path, What: what, Problem: "cannot be opened for writing", Err: err}
 	}
 	return err
 }
