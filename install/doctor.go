@@ -2,6 +2,7 @@ package install
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -156,7 +157,12 @@ func (h Hooks) run() []Finding {
 	var out []Finding
 	if h.Agent != nil {
 		if err := h.Agent(); err != nil {
-			out = append(out, Finding{Check: "agent", Status: Problem, Message: "the authbridge agent does not answer: " + err.Error(), Fix: "authbridge serve"})
+			fix := "authbridge serve"
+			var f interface{ Fix() string }
+			if errors.As(err, &f) {
+				fix = f.Fix()
+			}
+			out = append(out, Finding{Check: "agent", Status: Problem, Message: "the authbridge agent does not answer: " + err.Error(), Fix: fix})
 		} else {
 			out = append(out, Finding{Check: "agent", Status: OK, Message: "the agent answers"})
 		}

@@ -15,6 +15,8 @@
 //   - containers are contextualIdentities; their user-visible name maps to a
 //     cookieStoreId.
 
+import { CODE } from './protocol.js';
+
 /** The default cookie store of each browser. */
 export const DEFAULT_STORE = Object.freeze({ firefox: 'firefox-default', chromium: '0' });
 
@@ -94,22 +96,22 @@ export async function resolveStore(ns, info, name) {
   if (want === '' || want.toLowerCase() === 'default' || want === info.defaultStore) return info.defaultStore;
   if (/^firefox-(container-\d+|private)$/.test(want) && info.name === 'firefox') return want;
   if (!info.supports.containers) {
-    throw Object.assign(new Error(`source_store ${JSON.stringify(want)}: this browser has no containers`), { code: 'store_unsupported' });
+    throw Object.assign(new Error(`source_store ${JSON.stringify(want)}: this browser has no containers`), { code: CODE.store_unsupported });
   }
   let found = [];
   try {
     found = (await ns.contextualIdentities.query({ name: want })) ?? [];
   } catch (err) {
-    throw Object.assign(new Error(`source_store ${JSON.stringify(want)}: containers are turned off (${err?.message ?? err})`), { code: 'store_not_found' });
+    throw Object.assign(new Error(`source_store ${JSON.stringify(want)}: containers are turned off (${err?.message ?? err})`), { code: CODE.store_not_found });
   }
   const exact = found.filter((c) => c.name === want);
   if (exact.length === 0) {
-    throw Object.assign(new Error(`source_store ${JSON.stringify(want)}: no container has that name`), { code: 'store_not_found' });
+    throw Object.assign(new Error(`source_store ${JSON.stringify(want)}: no container has that name`), { code: CODE.store_not_found });
   }
   if (exact.length > 1) {
     // Firefox lets two containers share a name; guessing would hand out the wrong account's cookies.
     const ids = exact.map((c) => c.cookieStoreId).join(', ');
-    throw Object.assign(new Error(`source_store ${JSON.stringify(want)}: ${exact.length} containers have that name (${ids}); rename one, or name the store id`), { code: 'store_ambiguous' });
+    throw Object.assign(new Error(`source_store ${JSON.stringify(want)}: ${exact.length} containers have that name (${ids}); rename one, or name the store id`), { code: CODE.store_ambiguous });
   }
   return exact[0].cookieStoreId;
 }

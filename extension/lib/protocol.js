@@ -33,6 +33,10 @@ export const CODES = Object.freeze({
   host_unreachable: 503,
   busy: 409,
   forbidden: 403,
+  store_not_found: 404,
+  store_ambiguous: 409,
+  store_unsupported: 400,
+  agent_unavailable: 503,
 });
 
 /** CODE names each error code, so code is written as CODE.bad_request. */

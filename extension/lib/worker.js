@@ -57,7 +57,7 @@ export function startWorker({
       try {
         storeId = await resolveStore(chrome, info, msg.store);
       } catch (err) {
-        throw new RpcError(err.code || 'store_not_found', err.message);
+        throw new RpcError(err.code || CODE.store_not_found, err.message);
       }
       if (isDefaultStore(info, storeId)) return { cookies: await index.get(domains), store_id: info.defaultStore };
       // Another store (a Firefox container) is read live: the index holds the default store only.

@@ -31,6 +31,12 @@ const (
 	CodeHostUnreachable     = "host_unreachable"
 	CodeBusy                = "busy"
 	CodeForbidden           = "forbidden"
+	// Firefox containers (cookies.get's store).
+	CodeStoreNotFound    = "store_not_found"
+	CodeStoreAmbiguous   = "store_ambiguous"
+	CodeStoreUnsupported = "store_unsupported"
+	// The relay's answer while the agent refuses to start.
+	CodeAgentUnavailable = "agent_unavailable"
 )
 
 // Codes is every error code with the HTTP status the local API answers it
@@ -47,6 +53,10 @@ var Codes = map[string]int{
 	CodeHostUnreachable:     http.StatusServiceUnavailable,
 	CodeBusy:                http.StatusConflict,
 	CodeForbidden:           http.StatusForbidden,
+	CodeStoreNotFound:       http.StatusNotFound,
+	CodeStoreAmbiguous:      http.StatusConflict,
+	CodeStoreUnsupported:    http.StatusBadRequest,
+	CodeAgentUnavailable:    http.StatusServiceUnavailable,
 }
 
 // HTTPStatus is the HTTP status of an error code (500 for a code not in

@@ -31,15 +31,17 @@ func metricsAgent(t *testing.T) func(string) string {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	rec := metrics.NewRecorder(nil, nil)
+	rec, err := metrics.OpenRecorder(ctx, p.EventsDB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ready := make(chan struct{})
 	a, err := agent.New(ctx, agent.Config{Paths: p, ExtraRoutes: metrics.Routes(rec), OnOutcome: rec.OnOutcome, Ready: func() { close(ready) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.Attach(a.Store().DB)
 	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
+	go func() { a.Run(ctx); rec.Close(); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	select {
 	case <-ready:
@@ -75,7 +77,7 @@ func TestEventAndReport(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "(0 new, 4 duplicates") {
 		t.Errorf("event again = %d %q", code, out)
 	}
-	bad := cliLines + `{"type":"run_started","connector_id":"shop","run_id":"r1"}` + "\n" + `{"type":"run_started","connector_id":"shop","run_id":"` + cliRun + `","cookie":"x"}` + "\n"
+	bad := cliLines + `{"type":"run_started","connector_id":"shop","run_id":""}` + "\n" + `{"type":"run_started","connector_id":"shop","run_id":"` + cliRun + `","cookie":"x"}` + "\n"
 	code, out, errs = runCLI(t, getenv, bad, "event")
 	if code != ExitError || out != "" || !strings.Contains(errs, "line 5: run_id") || !strings.Contains(errs, `line 6: cookie: unknown field`) ||
 		!strings.Contains(errs, "nothing was stored") {
@@ -125,5 +127,35 @@ func TestEventAndReport(t *testing.T) {
 	}
 	if code, _, _ = runCLI(t, getenv, "", "report", "--export", "csv"); code != ExitUsage {
 		t.Errorf("report --export csv = %d, want usage", code)
+	}
+}
+
+// TestAppRunID: the app's run ids ("<platform id>-<epoch ms>") are
+// accepted by `authbridge event`, exported verbatim and counted as one run.
+func TestAppRunID(t *testing.T) {
+	getenv := metricsAgent(t)
+	const run = "linkedin-playwright-1764590000000"
+	lines := `{"type":"run_started","at":"2026-11-20T09:00:00Z","connector_id":"linkedin-playwright","run_id":"` + run + `"}
+{"type":"auth_checked","at":"2026-11-20T09:00:01Z","connector_id":"linkedin-playwright","run_id":"` + run + `","auth_mode_used":"headless_only"}
+{"type":"run_succeeded","at":"2026-11-20T09:00:09Z","connector_id":"linkedin-playwright","run_id":"` + run + `","auth_mode_used":"headless_only"}
+`
+	if code, out, errs := runCLI(t, getenv, lines, "event"); code != ExitOK || !strings.Contains(out, "stored 3 events") {
+		t.Fatalf("event = %d %q %q", code, out, errs)
+	}
+	code, out, errs := runCLI(t, getenv, "", "report", "--export", "ndjson")
+	if code != ExitOK || strings.Count(out, `"run_id":"`+run+`"`) != 3 {
+		t.Errorf("export = %d %q %q; want the run id verbatim on 3 lines", code, out, errs)
+	}
+	code, out, errs = runCLI(t, getenv, "", "report", "--json")
+	var rep metrics.Report
+	if err := json.Unmarshal([]byte(out), &rep); code != ExitOK || err != nil {
+		t.Fatalf("report --json = %d %v %q", code, err, errs)
+	}
+	if rep.Overall.Runs != 1 || rep.Overall.SucceededRuns != 1 || *rep.Overall.HeadlessOnlyPct != 100 {
+		t.Errorf("report: %d runs, %d succeeded; want 1 headless run that succeeded", rep.Overall.Runs, rep.Overall.SucceededRuns)
+	}
+	bad := `{"type":"run_started","connector_id":"linkedin-playwright","run_id":"line\u0007bell"}` + "\n"
+	if code, _, errs := runCLI(t, getenv, bad, "event"); code != ExitError || !strings.Contains(errs, "line 1: run_id:") || !strings.Contains(errs, "U+0007") {
+		t.Errorf("a run id with a control character = %d %q; want refused naming line 1 and run_id", code, errs)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/authbridge/authbridge/host/metrics"
 	"github.com/authbridge/authbridge/host/paths"
 	"github.com/authbridge/authbridge/host/relay"
+	"github.com/authbridge/authbridge/host/store"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) int {
@@ -39,9 +40,28 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stdout, "authbridge agent running; API socket:", e.paths.APISocket)
 		return ExitOK
 	}
-	if err := e.paths.EnsureDirs(); err != nil {
+	// fail reports a start-up failure on stderr and, when started on
+	// demand, on the ready descriptor, so the CLI or relay that started this
+	// agent shows the reason instead of an end of file.
+	fail := func(err error) int {
 		fmt.Fprintln(e.stderr, "authbridge:", err)
+		if *readyFD > 0 {
+			// An unusable database stays so until the user acts: say so,
+			// and the relay will not start agents again at once.
+			prefix := localclient.ReadyErrorPrefix
+			var ue *store.UnusableError
+			if errors.As(err, &ue) {
+				prefix = localclient.ReadyRefusedPrefix
+			}
+			if f := os.NewFile(uintptr(*readyFD), "ready"); f != nil {
+				fmt.Fprintf(f, "%s%s\n", prefix, strings.ReplaceAll(err.Error(), "\n", " "))
+				f.Close()
+			}
+		}
 		return ExitError
+	}
+	if err := e.paths.EnsureDirs(); err != nil {
+		return fail(err)
 	}
 	lock, ok, err := localclient.TryLock(e.paths.LockFile)
 	if err != nil {
@@ -63,7 +83,12 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		return ExitError
 	}
 	defer closeLog()
-	rec := metrics.NewRecorder(nil, log) // attached to the state database once agent.New opens it
+	rec, err := metrics.OpenRecorder(ctx, e.paths.EventsDB, log)
+	if err != nil {
+		log.Error("agent failed to start", "err", err)
+		return fail(err)
+	}
+	defer rec.Close()
 	cfg := agent.Config{
 		Paths: e.paths, Version: Version, IdleExit: *idle, Log: log,
 		ExtraRoutes: metrics.Routes(rec), OnOutcome: rec.OnOutcome,
@@ -96,10 +121,13 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	a, err := agent.New(ctx, cfg)
 	if err != nil {
 		log.Error("agent failed to start", "err", err)
-		fmt.Fprintln(e.stderr, "authbridge:", err)
-		return ExitError
+		return fail(err)
 	}
-	rec.Attach(a.Store().DB)
+	if n, err := rec.ImportLegacy(ctx, e.paths.StateDB); err != nil {
+		log.Warn("metrics: events of the state database not moved", "err", err)
+	} else if n > 0 {
+		log.Info("metrics: moved events from the state database", "events", n, "to", e.paths.EventsDB)
+	}
 	if err := a.Run(ctx); err != nil {
 		log.Error("agent failed", "err", err)
 		fmt.Fprintln(e.stderr, "authbridge:", err)

@@ -79,7 +79,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body any) ([]byte,
 	}
 	if err != nil && c.Start != nil && (isDown(err) || (method == http.MethodGet && isReset(err))) {
 		if serr := c.Start(ctx); serr != nil {
-			return nil, "", fmt.Errorf("%w: %v", ErrAgentDown, serr)
+			return nil, "", fmt.Errorf("%w: %w", ErrAgentDown, serr)
 		}
 		resp, err = c.send(ctx, method, path, contentType, data)
 	}

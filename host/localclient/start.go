@@ -15,8 +15,35 @@ import (
 )
 
 // ReadyFD is the file descriptor on which an agent started on demand says
-// "ready" once its sockets listen.
+// "ready" once its sockets listen, or ReadyErrorPrefix and why it will not
+// start.
 const ReadyFD = 3
+
+// ReadyErrorPrefix starts the line an agent that fails to start writes on
+// ReadyFD instead of "ready"; ReadyRefusedPrefix starts it when retrying
+// cannot help until the user acts (an unusable state database).
+const (
+	ReadyErrorPrefix   = "error: "
+	ReadyRefusedPrefix = "refused: "
+)
+
+// AgentError is an agent's own reason for not starting.
+type AgentError struct {
+	Message string
+	// Refused: starting it again does not help until the user acts (for
+	// example on an unusable state database).
+	Refused bool
+}
+
+func (e *AgentError) Error() string { return "the agent did not start: " + e.Message }
+
+// Fix says what to do: what the agent's message says, then check again.
+func (e *AgentError) Fix() string {
+	return "do what the message says, then run authbridge doctor again"
+}
+
+// AgentRefused tells the relay not to start the agent again at once.
+func (e *AgentError) AgentRefused() bool { return e.Refused }
 
 // StartAgent starts `authbridge serve` in the background unless one already
 // answers, and returns once its sockets listen. A lock file serialises
@@ -78,6 +105,13 @@ func StartAgent(ctx context.Context, p paths.Paths, exe string, idleExit time.Du
 	}()
 	select {
 	case r := <-ch:
+		line := strings.TrimSpace(r.line)
+		if msg, ok := strings.CutPrefix(line, ReadyRefusedPrefix); ok {
+			return &AgentError{Message: msg, Refused: true}
+		}
+		if msg, ok := strings.CutPrefix(line, ReadyErrorPrefix); ok {
+			return &AgentError{Message: msg}
+		}
 		if strings.TrimSpace(r.line) != "ready" {
 			return fmt.Errorf("agent did not start (see %s): %v", filepath.Join(p.LogDir, "agent.stderr"), r.err)
 		}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/authbridge/authbridge/host/localapi"
+	"github.com/authbridge/authbridge/host/nativemsg"
 	"github.com/authbridge/authbridge/host/paths"
 	"github.com/authbridge/authbridge/host/safesocket"
 	"github.com/authbridge/authbridge/host/session"
@@ -52,7 +53,10 @@ func startAgent(t *testing.T, p paths.Paths) (*Recorder, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := NewRecorder(st.DB, nil)
+	rec, err := OpenRecorder(ctx, p.EventsDB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	l, err := safesocket.Listen(p.APISocket)
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +67,7 @@ func startAgent(t *testing.T, p paths.Paths) (*Recorder, func()) {
 		once.Do(func() {
 			shutdown(ctx)
 			l.Close()
+			rec.Close()
 			st.Close()
 		})
 	}
@@ -115,7 +120,7 @@ func TestAgentDurable(t *testing.T) {
 		t.Errorf("second POST: %+v, want %d duplicates", st, len(events))
 	}
 	// A batch with one bad line is refused whole.
-	bad := append(linesOf([]Event{ev("shop", runR1, TypeRunStarted, 999)}), []byte(`{"type":"run_started","connector_id":"shop","run_id":"nope"}`+"\n")...)
+	bad := append(linesOf([]Event{ev("shop", runR1, TypeRunStarted, 999)}), []byte(`{"type":"run_started","connector_id":"shop","run_id":""}`+"\n")...)
 	status, body = call(t, p.APISocket, "POST", "/v1/events", bad)
 	if status != 400 || !strings.Contains(string(body), "line 2: run_id") || !strings.Contains(string(body), `"code": "bad_request"`) {
 		t.Errorf("bad batch = %d %s; want 400 bad_request naming line 2 run_id", status, body)
@@ -131,12 +136,12 @@ func TestAgentDurable(t *testing.T) {
 	}
 	stop()
 
-	st2, err := store.Open(context.Background(), p.StateDB)
+	rec2, err := OpenRecorder(context.Background(), p.EventsDB, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st2.Close()
-	n, err := NewRecorder(st2.DB, nil).Count(context.Background())
+	defer rec2.Close()
+	n, err := rec2.Count(context.Background())
 	if err != nil || n != len(events) {
 		t.Errorf("reopened database holds %d events (%v), want %d", n, err, len(events))
 	}
@@ -237,7 +242,8 @@ func TestOnOutcome(t *testing.T) {
 }
 
 // TestSIGKILLAfter2xx starts the real binary, kills it with SIGKILL right
-// after a 2xx, and finds every event of the batch in the database.
+// after 2xx answers to event batches and cookie requests, and finds every
+// event and every cookie release's audit row on disk.
 func TestSIGKILLAfter2xx(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped under testing.Short: this test builds the authbridge binary")
@@ -248,6 +254,13 @@ func TestSIGKILLAfter2xx(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	p := testPaths(t)
+	// A connector for the cookie requests, whose audit rows must survive too.
+	if err := os.MkdirAll(p.ConnectorsDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p.ConnectorsDir, "shop.json"), []byte(`{"id":"shop","name":"Shop","domains":["shop.test"],"auth_cookies":["sid"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(bin, "serve", "--foreground")
 	cmd.Env = append(os.Environ(), "AUTHBRIDGE_HOME="+p.Home)
 	var logs bytes.Buffer
@@ -268,7 +281,10 @@ func TestSIGKILLAfter2xx(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// The built-in extension's origin (cli.ExtensionID) is allowed.
+	fakeBrowser(t, p, "chrome-extension://ldpickkggldlkffgckonbokbiinckjpp/")
 	var all []Event
+	releases := 0
 	for round := range 5 {
 		var batch []Event
 		for i := range 2000 {
@@ -281,19 +297,149 @@ func TestSIGKILLAfter2xx(t *testing.T) {
 			t.Fatalf("POST = %d %s\n%s", status, body, logs.String())
 		}
 		all = append(all, batch...)
+		for range 3 {
+			if status, body := call(t, p.APISocket, "GET", "/v1/connectors/shop/cookies", nil); status != 200 {
+				t.Fatalf("cookies = %d %s\n%s", status, body, logs.String())
+			}
+			releases++
+		}
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	cmd.Wait()
 
+	rec, err := OpenRecorder(context.Background(), p.EventsDB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	n, err := rec.Count(context.Background())
+	if err != nil || n != len(all) {
+		t.Fatalf("after SIGKILL the database holds %d events (%v), want %d", n, err, len(all))
+	}
 	st, err := store.Open(context.Background(), p.StateDB)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	n, err := NewRecorder(st.DB, nil).Count(context.Background())
-	if err != nil || n != len(all) {
-		t.Fatalf("after SIGKILL the database holds %d events (%v), want %d", n, err, len(all))
+	if rs, err := st.Releases(context.Background(), "shop", 1000); err != nil || len(rs) != releases {
+		t.Errorf("after SIGKILL the state database holds %d audit rows (%v), want %d", len(rs), err, releases)
+	}
+}
+
+// fakeBrowser is a bridge speaking for a browser holding one cookie of
+// shop.test: it answers cookies.get with it and every other request with
+// {}. It is the relay's side of the bridge socket, no more.
+func fakeBrowser(t *testing.T, p paths.Paths, origin string) {
+	t.Helper()
+	conn, err := safesocket.Connect(context.Background(), p.BridgeSocket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	w := nativemsg.NewWriter(conn, nativemsg.MaxInbound)
+	if err := w.WriteMessage(map[string]any{"type": "bridge.hello", "origin": origin, "relay_pid": os.Getpid(), "protocol": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteMessage(map[string]any{"id": "e1", "type": "hello", "extension_id": "test", "version": "0"}); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		rd := nativemsg.NewReader(conn, nativemsg.MaxOutbound)
+		for {
+			raw, err := rd.ReadMessage()
+			if err != nil {
+				return
+			}
+			var m struct {
+				ID   string `json:"id"`
+				Type string `json:"type"`
+			}
+			if json.Unmarshal(raw, &m) != nil || m.ID == "" || m.Type == "result" || m.Type == "error" {
+				continue
+			}
+			result := any(map[string]any{})
+			if m.Type == "cookies.get" {
+				result = map[string]any{"cookies": []map[string]any{{"name": "sid", "value": "s3cr3t-test-value", "domain": "shop.test",
+					"path": "/", "hostOnly": true, "secure": false, "httpOnly": true, "sameSite": "lax", "session": true, "storeId": "0"}}}
+			}
+			w.WriteMessage(map[string]any{"id": m.ID, "type": "result", "result": result})
+		}
+	}()
+}
+
+// TestCookiesDoNotWaitOnIngest holds an event batch's write transaction
+// open (as a 400,000-event batch does for seconds) and meanwhile writes the
+// audit rows a cookie release writes, in the state database as the agent
+// does: every write succeeds while the batch is still open. When events
+// shared the state database, each waited for the busy timeout and failed
+// with "database is locked". (make bench measures real cookie requests
+// through the agent during a 400,000-event batch.)
+func TestCookiesDoNotWaitOnIngest(t *testing.T) {
+	p := testPaths(t)
+	rec, _ := startAgent(t, p)
+	ctx := context.Background()
+	st, err := store.Open(ctx, p.StateDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	inBatch, release := make(chan struct{}), make(chan struct{})
+	rec.inTx = func() {
+		close(inBatch)
+		<-release
+	}
+	batchDone := make(chan int, 1)
+	go func() {
+		var batch []Event
+		for i := range 1000 {
+			batch = append(batch, Event{EventID: newID(), Type: TypeRunStarted, At: t0.Add(time.Duration(i) * time.Millisecond),
+				ConnectorID: "shop", RunID: fmt.Sprintf("shop-%d", i), Source: SourceApp})
+		}
+		status, _ := call(t, p.APISocket, "POST", "/v1/events", linesOf(batch))
+		batchDone <- status
+	}()
+	<-inBatch
+	const requests = 20
+	for i := range requests {
+		if err := st.RecordRelease(ctx, store.Release{At: time.Now(), ConnectorID: "shop", Count: 1, Format: "playwright", Via: "api"}); err != nil {
+			close(release)
+			t.Fatalf("audit row %d during the batch: %v", i+1, err)
+		}
+	}
+	select {
+	case <-batchDone:
+		t.Fatal("the batch ended before the audit rows; the test did not hold it open")
+	default:
+	}
+	close(release)
+	if status := <-batchDone; status != 200 {
+		t.Errorf("the batch = %d, want 200", status)
+	}
+	rs, err := st.Releases(ctx, "shop", 100)
+	if err != nil || len(rs) != requests {
+		t.Errorf("%d audit rows (%v), want %d", len(rs), err, requests)
+	}
+}
+
+// TestRefusalThroughTheAPIIsBounded posts 200,000 invalid lines: the
+// answer is a 400 listing the first 100 problems and counting the rest,
+// far under 1 MB (it was 19 MB, every problem listed).
+func TestRefusalThroughTheAPIIsBounded(t *testing.T) {
+	p := testPaths(t)
+	startAgent(t, p)
+	body := bytes.Repeat([]byte("{}\n"), 200000)
+	status, answer := call(t, p.APISocket, "POST", "/v1/events", body)
+	if status != 400 {
+		t.Fatalf("POST = %d, want 400", status)
+	}
+	if len(answer) > 64<<10 {
+		t.Errorf("the answer is %d bytes, want at most 64 KiB", len(answer))
+	}
+	for _, want := range []string{"200000 of 200000 events are invalid", "line 1: type: missing", "more problems (only the first 100 are listed)"} {
+		if !strings.Contains(string(answer), want) {
+			t.Errorf("the answer lacks %q:\n%.400s", want, answer)
+		}
 	}
 }

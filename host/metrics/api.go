@@ -33,25 +33,50 @@ func badRequest(format string, args ...any) error {
 }
 
 // apiEvents stores one JSON object or JSON lines. It answers 200 only once
-// the whole batch is committed, and refuses the whole batch (400, every bad
-// line in the message) when any line is invalid.
+// the whole batch is committed, and refuses the whole batch (400, the first
+// MaxListed problems and a count of the rest) when any line is invalid. The
+// body is parsed as it arrives: only valid events are kept.
 func (r *Recorder) apiEvents(ctx context.Context, req *http.Request) (any, error) {
 	if req.Body == nil {
 		return nil, badRequest("%v", ErrEmptyBatch)
 	}
-	data, err := io.ReadAll(io.LimitReader(req.Body, MaxBody+1))
-	if err != nil {
-		return nil, badRequest("read body: %v", err)
-	}
-	if len(data) > MaxBody {
+	body := &limitedBody{r: req.Body, left: MaxBody}
+	events, err := ReadEvents(body, r.clock())
+	if body.over {
 		return nil, &apitype.Error{Status: http.StatusRequestEntityTooLarge, Code: apitype.CodeBadRequest,
 			Message: fmt.Sprintf("body larger than %d MiB: send the events in smaller batches", MaxBody>>20)}
 	}
-	events, err := ParseEvents(data, r.clock())
 	if err != nil {
 		return nil, badRequest("%v", err)
 	}
 	return r.Record(ctx, events)
+}
+
+// limitedBody reads at most left bytes, then fails with errBodyTooLarge.
+type limitedBody struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+var errBodyTooLarge = errors.New("body too large")
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// One byte more tells a body of exactly the limit from a longer one.
+		var one [1]byte
+		if n, _ := l.r.Read(one[:]); n > 0 {
+			l.over = true
+			return 0, errBodyTooLarge
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
 }
 
 func (r *Recorder) apiReport(ctx context.Context, req *http.Request) (any, error) {
@@ -104,7 +129,9 @@ func ParseSince(s string, now time.Time) (*time.Time, error) {
 }
 
 // OnOutcome records one of the host's own actions as an event (source
-// "host"), for agent.Config's OnOutcome: verify becomes auth_checked; a
+// "host"), for agent.Config's OnOutcome. It never waits: the event is
+// queued for the recorder's writer (reports and exports flush the queue
+// first). The mapping: verify becomes auth_checked; a
 // repair, auto-repair or interactive repair becomes recovery_attempted
 // with recovery_success; a clear becomes session_cleared. The event joins
 // the app's run when the action was given its run_id, else a run of its own
@@ -115,10 +142,8 @@ func (r *Recorder) OnOutcome(ctx context.Context, o session.Outcome) {
 		r.log.Warn("metrics: host action not recorded: unknown action", "action", o.Action, "connector", o.Connector)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if _, err := r.Record(ctx, []Event{ev}); err != nil {
-		r.log.Warn("metrics: host action not recorded", "action", o.Action, "connector", o.Connector, "err", err)
+	if !r.enqueue(ev) {
+		r.log.Warn("metrics: host action not recorded: the queue is full or closed", "action", o.Action, "connector", o.Connector)
 	}
 }
 
@@ -128,8 +153,8 @@ func hostEvent(o session.Outcome) (Event, bool) {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	runID, ok := canonicalUUID(o.RunID)
-	if !ok {
+	runID := o.RunID
+	if checkRunID(runID) != nil {
 		runID = uuid.NewString()
 	}
 	ev := Event{EventID: newID(), At: at.UTC().Truncate(time.Microsecond), ConnectorID: o.Connector, RunID: runID, Source: SourceHost}
@@ -140,7 +165,7 @@ func hostEvent(o session.Outcome) (Event, bool) {
 	if !validReasons[reason] {
 		reason = ""
 	}
-	ok = true
+	ok := true
 	switch o.Action {
 	case "verify":
 		ev.Type, ev.AuthFailureReason, ev.RecoveryAction = TypeAuthChecked, reason, ActionNone

@@ -15,7 +15,9 @@
 //	at                   RFC 3339 time; the agent's clock when absent. Kept to
 //	                     the microsecond, in UTC.
 //	connector_id         required; a connector id ([a-z0-9][a-z0-9._-]{0,63})
-//	run_id               required UUID, chosen by the app for one run
+//	run_id               required: the app's id of one run, kept verbatim;
+//	                     1 to 200 printable characters (a UUID, or the
+//	                     app's "<platform id>-<epoch ms>")
 //	auth_mode_used       headless_only | interactive_required | "" (not stated)
 //	auth_failure_reason  a taxonomy code (taxonomy.Reasons) or ""
 //	recovery_action      none | auto_repair | repair_from_chrome |
@@ -31,7 +33,9 @@
 //
 // A batch (POST /v1/events: one object, or JSON lines) is validated whole.
 // If any line is invalid the whole batch is refused and nothing is stored;
-// the answer lists every bad line with its line number and field. Otherwise
+// the answer lists the first MaxListed problems with their line numbers and
+// fields and counts the rest, so its size does not grow with the input. The
+// body is parsed as it arrives and only valid events are kept. Otherwise
 // the batch is stored in one transaction, synced to disk (synchronous=FULL)
 // before the answer: a 2xx means every event of the batch is durable.
 //
@@ -91,10 +95,14 @@
 //
 // # Storage
 //
-// Events live in the metric_events table (migration 100), keyed by
-// (connector_id, at_us, event_id) WITHOUT ROWID, so the report streams the
-// table in key order without sorting, and a unique index on event_id keeps
-// repeated events out. Enumerations are stored as small integer codes.
+// Events live in their own database, events.db (OpenRecorder), not in the
+// agent's state.db: a batch holds only this file's write lock, so cookie
+// releases, whose audit rows go to state.db, never wait on it. The
+// metric_events table is keyed by (connector_id, at_us, event_id) WITHOUT
+// ROWID, so the report streams each connector in key order without
+// sorting, and a unique index on event_id keeps repeated events out.
+// Enumerations are stored as small integer codes, run ids as text. Events
+// an earlier version kept in state.db are moved over by ImportLegacy.
 //
 // # Export
 //

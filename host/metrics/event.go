@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -137,12 +140,25 @@ func (e LineError) Error() string {
 	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Message)
 }
 
-// BatchError refuses a whole batch: it lists every problem of every bad
-// line. Nothing of a refused batch is stored.
+// MaxListed is how many problems a refusal lists; the rest are counted.
+const MaxListed = 100
+
+// BatchError refuses a whole batch: it lists the first MaxListed problems
+// and counts the rest, so its size does not grow with the input. Nothing of
+// a refused batch is stored.
 type BatchError struct {
-	Lines    []LineError
-	BadLines int // distinct lines with a problem
-	Events   int // lines holding an event, good or bad
+	Lines    []LineError // the first MaxListed problems, in input order
+	Problems int         // every problem, listed or not
+	BadLines int         // distinct lines with a problem
+	Events   int         // lines holding an event, good or bad
+}
+
+func (e *BatchError) add(errs []LineError) {
+	e.BadLines++
+	e.Problems += len(errs)
+	if room := MaxListed - len(e.Lines); room > 0 {
+		e.Lines = append(e.Lines, errs[:min(room, len(errs))]...)
+	}
 }
 
 func (e *BatchError) Error() string {
@@ -151,6 +167,9 @@ func (e *BatchError) Error() string {
 	for _, l := range e.Lines {
 		b.WriteString("\n")
 		b.WriteString(l.Error())
+	}
+	if more := e.Problems - len(e.Lines); more > 0 {
+		fmt.Fprintf(&b, "\n... and %d more problems (only the first %d are listed)", more, MaxListed)
 	}
 	return b.String()
 }
@@ -170,26 +189,67 @@ var validReasons = func() map[string]bool {
 // ParseEvents reads one JSON object, or JSON lines (one object per line;
 // blank lines are skipped), and validates every event. Missing event ids
 // are generated and a missing at becomes now. Any bad line refuses the
-// whole batch: the error is a *BatchError naming every bad line and field.
+// whole batch: the error is a *BatchError naming the first bad lines and
+// fields.
 func ParseEvents(data []byte, now time.Time) ([]Event, error) {
-	lines := splitLines(data)
-	if len(lines) == 0 {
-		return nil, ErrEmptyBatch
-	}
-	// One object spread over several lines (pretty-printed) is one event.
-	if !json.Valid(lines[0].text) && json.Valid(bytes.TrimSpace(data)) {
-		lines = []line{{no: lines[0].no, text: bytes.TrimSpace(data)}}
-	}
-	events := make([]Event, 0, len(lines))
-	be := &BatchError{Events: len(lines)}
-	for _, l := range lines {
-		ev, errs := parseLine(l.no, l.text, now)
-		if len(errs) > 0 {
-			be.Lines = append(be.Lines, errs...)
-			be.BadLines++
+	return ReadEvents(bytes.NewReader(data), now)
+}
+
+// MaxLine is the longest line ReadEvents reads as an event; a longer one is
+// refused by number without being kept.
+const MaxLine = 64 << 10
+
+// ReadEvents is ParseEvents reading from r as it goes: only the valid
+// events and the first problems are kept, never the body. An error from r
+// is returned as it is (wrapped), not as a *BatchError.
+func ReadEvents(r io.Reader, now time.Time) ([]Event, error) {
+	lr := &lineReader{br: bufio.NewReaderSize(r, 64<<10)}
+	var events []Event
+	be := &BatchError{}
+	first := true
+	for {
+		text, no, tooLong, err := lr.next()
+		if err != nil {
+			if err == io.EOF {
+				break
+			}
+			return nil, fmt.Errorf("read body: %w", err)
+		}
+		if first && !tooLong {
+			first = false
+			// One object spread over several lines (pretty-printed) is one
+			// event.
+			if text[0] == '{' && !json.Valid(text) {
+				whole, err := lr.rest(text)
+				if err != nil {
+					return nil, fmt.Errorf("read body: %w", err)
+				}
+				if json.Valid(whole) {
+					text = whole
+					lr.br = bufio.NewReader(bytes.NewReader(nil))
+				} else {
+					lr.br = bufio.NewReader(bytes.NewReader(whole[len(text):]))
+				}
+			}
+		}
+		first = false
+		be.Events++
+		if tooLong {
+			be.add([]LineError{{Line: no, Message: fmt.Sprintf("longer than %d KiB: one event per line", MaxLine>>10)}})
 			continue
 		}
-		events = append(events, ev)
+		ev, errs := parseLine(no, text, now)
+		if len(errs) > 0 {
+			be.add(errs)
+			events = nil // a refused batch keeps no event
+			continue
+		}
+		if be.BadLines == 0 {
+			events = append(events, ev)
+		}
+	}
+	if be.Events == 0 {
+		return nil, ErrEmptyBatch
 	}
 	if be.BadLines > 0 {
 		return nil, be
@@ -197,26 +257,59 @@ func ParseEvents(data []byte, now time.Time) ([]Event, error) {
 	return events, nil
 }
 
-type line struct {
-	no   int
-	text []byte
+// lineReader yields the non-blank lines of a body, trimmed, with their
+// numbers; a line longer than MaxLine is skipped and flagged.
+type lineReader struct {
+	br  *bufio.Reader
+	no  int
+	buf []byte
 }
 
-func splitLines(data []byte) []line {
-	var out []line
-	for no := 1; len(data) > 0; no++ {
-		var text []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			text, data = data[:i], data[i+1:]
-		} else {
-			text, data = data, nil
+func (lr *lineReader) next() (text []byte, no int, tooLong bool, err error) {
+	for {
+		lr.no++
+		lr.buf = lr.buf[:0]
+		long := false
+		for {
+			chunk, err := lr.br.ReadSlice('\n')
+			if !long {
+				if len(lr.buf)+len(chunk) > MaxLine+1 {
+					long, lr.buf = true, lr.buf[:0]
+				} else {
+					lr.buf = append(lr.buf, chunk...)
+				}
+			}
+			if err == bufio.ErrBufferFull {
+				continue
+			}
+			if err != nil && err != io.EOF {
+				return nil, lr.no, false, err
+			}
+			if err == io.EOF && len(chunk) == 0 && len(lr.buf) == 0 && !long {
+				return nil, lr.no, false, io.EOF
+			}
+			break
 		}
-		text = bytes.TrimSpace(text)
-		if len(text) > 0 {
-			out = append(out, line{no, text})
+		if long {
+			return nil, lr.no, true, nil
+		}
+		if t := bytes.TrimSpace(lr.buf); len(t) > 0 {
+			return t, lr.no, false, nil
+		}
+		if _, err := lr.br.Peek(1); err == io.EOF {
+			return nil, lr.no, false, io.EOF
 		}
 	}
-	return out
+}
+
+// rest returns first and everything after it, trimmed, bounded by MaxBody.
+func (lr *lineReader) rest(first []byte) ([]byte, error) {
+	b := append(append([]byte(nil), first...), '\n')
+	rest, err := io.ReadAll(io.LimitReader(lr.br, MaxBody))
+	if err != nil {
+		return nil, err
+	}
+	return bytes.TrimSpace(append(b, rest...)), nil
 }
 
 func parseLine(no int, text []byte, now time.Time) (Event, []LineError) {
@@ -227,6 +320,10 @@ func parseLine(no int, text []byte, now time.Time) (Event, []LineError) {
 		return Event{}, fail("", "want a JSON object")
 	}
 	var w wireEvent
+	if fastLine(text, &w) {
+		return validate(no, w, now)
+	}
+	w = wireEvent{}
 	dec := json.NewDecoder(bytes.NewReader(text))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&w); err != nil {
@@ -258,7 +355,7 @@ func jsonLineError(no int, err error) LineError {
 		return LineError{Line: no, Message: fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, err)}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-		return LineError{Line: no, Field: name, Message: "unknown field (events carry only the documented fields)"}
+		return LineError{Line: no, Field: shortName(name), Message: "unknown field (events carry only the documented fields)"}
 	}
 	return LineError{Line: no, Message: "invalid JSON: " + err.Error()}
 }
@@ -285,18 +382,18 @@ func validate(no int, w wireEvent, now time.Time) (Event, []LineError) {
 	} else if id, ok := canonicalUUID(*w.EventID); ok {
 		ev.EventID = id
 	} else {
-		bad("event_id", "%q is not a UUID", *w.EventID)
+		bad("event_id", "%s is not a UUID", short(*w.EventID))
 	}
 	switch {
 	case w.Type == nil:
 		bad("type", "missing")
 	case indexOf(typeNames, ev.Type) <= 0:
-		bad("type", "%q is not one of %s", ev.Type, strings.Join(typeNames[1:], ", "))
+		bad("type", "%s is not one of %s", short(ev.Type), strings.Join(typeNames[1:], ", "))
 	}
 	if w.At == nil {
 		ev.At = now.UTC().Truncate(time.Microsecond)
 	} else if t, err := time.Parse(time.RFC3339Nano, *w.At); err != nil {
-		bad("at", "%q is not an RFC 3339 time (2026-01-02T15:04:05Z)", *w.At)
+		bad("at", "%s is not an RFC 3339 time (2026-01-02T15:04:05Z)", short(*w.At))
 	} else {
 		ev.At = t.UTC().Truncate(time.Microsecond)
 	}
@@ -304,23 +401,21 @@ func validate(no int, w wireEvent, now time.Time) (Event, []LineError) {
 	case w.ConnectorID == nil || ev.ConnectorID == "":
 		bad("connector_id", "missing")
 	case !validConnectorID(ev.ConnectorID):
-		bad("connector_id", "%q is not a connector id (1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit)", ev.ConnectorID)
+		bad("connector_id", "%s is not a connector id (1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit)", short(ev.ConnectorID))
 	}
 	if w.RunID == nil {
 		bad("run_id", "missing")
-	} else if id, ok := canonicalUUID(ev.RunID); ok {
-		ev.RunID = id
-	} else {
-		bad("run_id", "%q is not a UUID", ev.RunID)
+	} else if err := checkRunID(ev.RunID); err != nil {
+		bad("run_id", "%v", err)
 	}
 	if indexOf(modeNames, ev.AuthModeUsed) < 0 {
-		bad("auth_mode_used", "%q is not one of %s", ev.AuthModeUsed, strings.Join(modeNames[1:], ", "))
+		bad("auth_mode_used", "%s is not one of %s", short(ev.AuthModeUsed), strings.Join(modeNames[1:], ", "))
 	}
 	if ev.AuthFailureReason != "" && !validReasons[ev.AuthFailureReason] {
-		bad("auth_failure_reason", "%q is not a taxonomy code", ev.AuthFailureReason)
+		bad("auth_failure_reason", "%s is not a taxonomy code", short(ev.AuthFailureReason))
 	}
 	if indexOf(actionNames, ev.RecoveryAction) < 0 {
-		bad("recovery_action", "%q is not one of %s", ev.RecoveryAction, strings.Join(actionNames[1:], ", "))
+		bad("recovery_action", "%s is not one of %s", short(ev.RecoveryAction), strings.Join(actionNames[1:], ", "))
 	} else {
 		switch ev.Type {
 		case TypeRecoveryAttempted:
@@ -329,7 +424,7 @@ func validate(no int, w wireEvent, now time.Time) (Event, []LineError) {
 			}
 		case TypeSessionCleared:
 			if ev.RecoveryAction != "" && ev.RecoveryAction != ActionClearSession {
-				bad("recovery_action", "a session_cleared event's action is clear_session, not %q", ev.RecoveryAction)
+				bad("recovery_action", "a session_cleared event's action is clear_session, not %s", short(ev.RecoveryAction))
 			}
 			ev.RecoveryAction = ActionClearSession
 		}
@@ -348,9 +443,57 @@ func validate(no int, w wireEvent, now time.Time) (Event, []LineError) {
 	case w.Source == nil:
 		ev.Source = SourceApp
 	case indexOf(sourceNames, ev.Source) <= 0:
-		bad("source", "%q is not one of app, host", ev.Source)
+		bad("source", "%s is not one of app, host", short(ev.Source))
 	}
 	return ev, errs
+}
+
+// MaxRunID is the longest run id, in characters.
+const MaxRunID = 200
+
+// checkRunID accepts what the app uses as a run id: 1 to MaxRunID
+// printable characters of valid UTF-8 (a UUID, or the app's
+// "<platform id>-<epoch ms>"), kept verbatim.
+func checkRunID(s string) error {
+	if s == "" {
+		return errors.New("empty: give the run's id (a UUID or the app's <platform id>-<epoch ms>)")
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%s is not valid UTF-8", short(s))
+	}
+	n := 0
+	for _, c := range s {
+		n++
+		if !unicode.IsPrint(c) {
+			return fmt.Errorf("%s holds the control or invisible character %U at character %d: a run id is printable text", short(s), c, n)
+		}
+	}
+	if n > MaxRunID {
+		return fmt.Errorf("%d characters, longer than %d", n, MaxRunID)
+	}
+	return nil
+}
+
+// short quotes a value for a message, cut to 64 bytes, so a refusal's
+// size does not grow with the input.
+func short(s string) string {
+	const limit = 64
+	if len(s) <= limit {
+		return strconv.Quote(s)
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + fmt.Sprintf("... (%d bytes)", len(s))
+}
+
+// shortName cuts an unknown field's name for a message.
+func shortName(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	return short(s)
 }
 
 // canonicalUUID accepts the 36-character form only and returns it in lower

@@ -1,7 +1,10 @@
 package metrics
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +27,11 @@ func TestParseEventsRefusesBadLines(t *testing.T) {
 		{"missing type", `{"connector_id":"shop","run_id":"6f1c1f0e-5d0a-4b7e-9a57-0c1d2e3f4a5b"}`, "type", "missing"},
 		{"unknown reason", with(`"auth_failure_reason":"COOKIE_EATEN"`), "auth_failure_reason", "not a taxonomy code"},
 		{"lower-case reason", with(`"auth_failure_reason":"session_expired"`), "auth_failure_reason", "not a taxonomy code"},
-		{"bad run uuid", `{"type":"run_started","connector_id":"shop","run_id":"run-1"}`, "run_id", `"run-1" is not a UUID`},
+		{"empty run id", `{"type":"run_started","connector_id":"shop","run_id":""}`, "run_id", "empty"},
+		{"run id with a newline", `{"type":"run_started","connector_id":"shop","run_id":"run\n1"}`, "run_id", "control or invisible character U+000A"},
+		{"run id with an escape", `{"type":"run_started","connector_id":"shop","run_id":"run\u001b[31m"}`, "run_id", "U+001B"},
+		{"run id too long", `{"type":"run_started","connector_id":"shop","run_id":"` + strings.Repeat("r", 201) + `"}`, "run_id", "201 characters, longer than 200"},
+		{"run id not a string", `{"type":"run_started","connector_id":"shop","run_id":17}`, "run_id", "want a string"},
 		{"missing run", `{"type":"run_started","connector_id":"shop"}`, "run_id", "missing"},
 		{"bad event uuid", with(`"event_id":"6f1c1f0e5d0a4b7e9a570c1d2e3f4a5b"`), "event_id", "is not a UUID"},
 		{"missing connector", `{"type":"run_started","run_id":"6f1c1f0e-5d0a-4b7e-9a57-0c1d2e3f4a5b"}`, "connector_id", "missing"},
@@ -77,7 +84,7 @@ func TestParseEventsReportsEveryBadLine(t *testing.T) {
 	body := strings.Join([]string{
 		with(`"auth_failure_reason":"NOPE"`),
 		goodLine,
-		`{"type":"run_started","connector_id":"shop","run_id":"x"}`,
+		`{"type":"run_started","connector_id":"shop","run_id":""}`,
 		with(`"page":"<html>"`),
 	}, "\n")
 	_, err := ParseEvents([]byte(body), t0)
@@ -135,9 +142,102 @@ func FuzzParseEvents(f *testing.F) {
 			return
 		}
 		for i := range events {
-			if _, err := storedRow(&events[i]); err != nil {
+			var w storedRow
+			if err := w.set(&events[i]); err != nil {
 				t.Fatalf("a valid event cannot be stored: %v", err)
 			}
+		}
+	})
+}
+
+// TestRunIDsVerbatim: the app's run ids ("<platform id>-<epoch ms>"), any
+// printable text up to 200 characters, and UUIDs in any case are kept as
+// sent.
+func TestRunIDsVerbatim(t *testing.T) {
+	for _, id := range []string{
+		"linkedin-playwright-1764590000000",
+		"6F1C1F0E-5D0A-4B7E-9A57-0C1D2E3F4A5B",
+		"run 7 / ünïcødé ✓",
+		strings.Repeat("é", 200),
+		"x",
+	} {
+		line := `{"type":"run_started","connector_id":"shop","run_id":` + string(appendString(nil, id)) + `}`
+		events, err := ParseEvents([]byte(line), t0)
+		if err != nil {
+			t.Errorf("run_id %q refused: %v", id, err)
+			continue
+		}
+		if events[0].RunID != id {
+			t.Errorf("run_id %q became %q", id, events[0].RunID)
+		}
+	}
+}
+
+// TestRefusalIsBounded: a refusal lists the first MaxListed problems and
+// counts the rest, however many lines are bad, and quotes no value whole.
+func TestRefusalIsBounded(t *testing.T) {
+	huge := strings.Repeat("x", 5000)
+	for _, c := range []struct {
+		name string
+		line string
+		n    int
+	}{
+		{"empty objects", `{}`, 100000},
+		{"huge values", `{"type":"` + huge + `","connector_id":"` + huge + `","run_id":"` + huge + `","at":"` + huge + `"}`, 300},
+		{"huge unknown field", `{"` + huge + `":1}`, 300},
+		{"line over the limit", `{"type":"` + strings.Repeat("y", MaxLine) + `"}`, 200},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var body strings.Builder
+			for range c.n {
+				body.WriteString(c.line)
+				body.WriteByte('\n')
+			}
+			_, err := ReadEvents(strings.NewReader(body.String()), t0)
+			var be *BatchError
+			if !errors.As(err, &be) {
+				t.Fatalf("err = %v, want a *BatchError", err)
+			}
+			if be.BadLines != c.n || be.Events != c.n || len(be.Lines) != MaxListed || be.Problems < c.n {
+				t.Errorf("BadLines %d, Events %d, listed %d, problems %d; want %d bad lines, %d listed", be.BadLines, be.Events, len(be.Lines), be.Problems, c.n, MaxListed)
+			}
+			msg := err.Error()
+			if len(msg) > 64<<10 {
+				t.Errorf("the refusal is %d bytes, want at most 64 KiB", len(msg))
+			}
+			if !strings.Contains(msg, "more problems (only the first 100 are listed)") {
+				t.Errorf("the refusal does not count the rest:\n%.500s", msg)
+			}
+		})
+	}
+}
+
+// FuzzFastLine: whatever fastLine accepts, encoding/json (with unknown
+// fields refused) reads the same way.
+func FuzzFastLine(f *testing.F) {
+	for _, s := range []string{goodLine, `{}`, ` { "type" : "run_started" , "type":null } `, with(`"recovery_success":true,"time_to_success_ms":-0`),
+		with(`"time_to_success_ms":123456789012345678`), with(`"time_to_success_ms":01`), with(`"Type":"x"`), `{"run_id":"a\"b"}`,
+		`{"run_id":"é"}`, `{"recovery_success":nullx}`, `{"type":"a",}`, `{"type":"a"}x`, with(`"time_to_success_ms":1e3`)} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast wireEvent
+		if !fastLine(data, &fast) {
+			return
+		}
+		var slow wireEvent
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&slow); err != nil {
+			t.Fatalf("fastLine accepted %q, encoding/json refuses it: %v", data, err)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			t.Fatalf("fastLine accepted %q, which has data after the object", data)
+		}
+		fj, _ := json.Marshal(fast)
+		sj, _ := json.Marshal(slow)
+		if !bytes.Equal(fj, sj) {
+			t.Fatalf("%q: fastLine %s, encoding/json %s", data, fj, sj)
 		}
 	})
 }

@@ -29,21 +29,21 @@ func (e Event) MarshalJSON() ([]byte, error) {
 
 func appendEventJSON(b []byte, e *Event) []byte {
 	b = append(b, `{"event_id":`...)
-	b = strconv.AppendQuote(b, e.EventID)
+	b = appendString(b, e.EventID)
 	b = append(b, `,"type":`...)
-	b = strconv.AppendQuote(b, e.Type)
+	b = appendString(b, e.Type)
 	b = append(b, `,"at":"`...)
 	b = e.At.UTC().AppendFormat(b, ExportTimeFormat)
 	b = append(b, `","connector_id":`...)
-	b = strconv.AppendQuote(b, e.ConnectorID)
+	b = appendString(b, e.ConnectorID)
 	b = append(b, `,"run_id":`...)
-	b = strconv.AppendQuote(b, e.RunID)
+	b = appendString(b, e.RunID)
 	b = append(b, `,"auth_mode_used":`...)
-	b = strconv.AppendQuote(b, e.AuthModeUsed)
+	b = appendString(b, e.AuthModeUsed)
 	b = append(b, `,"auth_failure_reason":`...)
-	b = strconv.AppendQuote(b, e.AuthFailureReason)
+	b = appendString(b, e.AuthFailureReason)
 	b = append(b, `,"recovery_action":`...)
-	b = strconv.AppendQuote(b, e.RecoveryAction)
+	b = appendString(b, e.RecoveryAction)
 	b = append(b, `,"recovery_success":`...)
 	if e.RecoverySuccess == nil {
 		b = append(b, "null"...)
@@ -57,8 +57,36 @@ func appendEventJSON(b []byte, e *Event) []byte {
 		b = strconv.AppendInt(b, *e.TimeToSuccessMS, 10)
 	}
 	b = append(b, `,"source":`...)
-	b = strconv.AppendQuote(b, e.Source)
+	b = appendString(b, e.Source)
 	return append(b, '}')
+}
+
+// appendString appends s as a JSON string: quote, backslash and control
+// characters escaped, everything else (valid UTF-8, as validated) as it is.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // Page is one page of an export: events in key order and the cursor of the
@@ -75,9 +103,8 @@ const MaxPage = 10000
 // since is nil), after the cursor (from the previous page's Next; "" for the
 // first page), in (connector_id, at, event_id) order.
 func (r *Recorder) ExportPage(ctx context.Context, since *time.Time, cursor string, limit int) (Page, error) {
-	db, err := r.database()
-	if err != nil {
-		return Page{}, err
+	if err := r.Flush(ctx); err != nil {
+		return Page{}, fmt.Errorf("export: %w", err)
 	}
 	if limit <= 0 || limit > MaxPage {
 		limit = MaxPage
@@ -90,7 +117,7 @@ func (r *Recorder) ExportPage(ctx context.Context, since *time.Time, cursor stri
 	if err != nil {
 		return Page{}, err
 	}
-	rows, err := db.QueryContext(ctx, `SELECT connector_id, at_us, event_id, run_id, type, auth_mode_used, auth_failure_reason,
+	rows, err := r.db.QueryContext(ctx, `SELECT connector_id, at_us, event_id, run_id, type, auth_mode_used, auth_failure_reason,
 	recovery_action, recovery_success, time_to_success_ms, source FROM metric_events
 	WHERE at_us >= ? AND (connector_id, at_us, event_id) > (?, ?, ?) ORDER BY connector_id, at_us, event_id LIMIT ?`,
 		from, c.connector, c.at, c.eventID, limit)
@@ -154,22 +181,18 @@ func scanEvent(rows *sql.Rows) (Event, cursorKey, error) {
 	var (
 		ev                        Event
 		atUS                      int64
-		eid, rid                  []byte
+		eid                       []byte
 		typ, mode, action, source int64
 		success, tts              sql.NullInt64
 	)
-	if err := rows.Scan(&ev.ConnectorID, &atUS, &eid, &rid, &typ, &mode, &ev.AuthFailureReason, &action, &success, &tts, &source); err != nil {
+	if err := rows.Scan(&ev.ConnectorID, &atUS, &eid, &ev.RunID, &typ, &mode, &ev.AuthFailureReason, &action, &success, &tts, &source); err != nil {
 		return ev, cursorKey{}, err
 	}
 	e, err := uuid.FromBytes(eid)
 	if err != nil {
 		return ev, cursorKey{}, fmt.Errorf("stored event_id: %w", err)
 	}
-	rn, err := uuid.FromBytes(rid)
-	if err != nil {
-		return ev, cursorKey{}, fmt.Errorf("stored run_id: %w", err)
-	}
-	ev.EventID, ev.RunID = e.String(), rn.String()
+	ev.EventID = e.String()
 	ev.At = time.UnixMicro(atUS).UTC()
 	ev.Type, ev.AuthModeUsed = name(typeNames, typ), name(modeNames, mode)
 	ev.RecoveryAction, ev.Source = name(actionNames, action), name(sourceNames, source)

@@ -1,16 +1,18 @@
 package metrics
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // Report answers the five questions per connector and overall. Its JSON is
@@ -71,7 +73,7 @@ type FirstActions struct {
 // row is one event as the report needs it.
 type row struct {
 	at      int64 // microseconds since the epoch
-	run     [16]byte
+	run     string
 	typ     uint8
 	mode    uint8
 	action  uint8
@@ -165,7 +167,7 @@ type runState struct {
 
 // pass reads one connector's events in (at, event_id) order.
 type pass struct {
-	runIdx     map[[16]byte]int32
+	runIdx     map[string]int32
 	runs       []runState
 	pending    int64 // first run_started since the last success
 	hasPending bool
@@ -175,15 +177,15 @@ type pass struct {
 }
 
 func newPass() *pass {
-	return &pass{runIdx: map[[16]byte]int32{}, t: tally{byReason: map[string]int{}}}
+	return &pass{runIdx: map[string]int32{}, t: tally{byReason: map[string]int{}}}
 }
 
 func (p *pass) add(r *row) {
 	p.t.events++
-	idx, ok := p.runIdx[r.run]
+	idx, ok := p.runIdx[string(r.run)]
 	if !ok {
 		idx = int32(len(p.runs))
-		p.runIdx[r.run] = idx
+		p.runIdx[string(r.run)] = idx
 		p.runs = append(p.runs, runState{firstAt: r.at})
 	}
 	rs := &p.runs[idx]
@@ -340,7 +342,7 @@ func BuildReport(events []Event, since *time.Time, now time.Time) *Report {
 			at: ev.At.UnixMicro(), typ: uint8(indexOf(typeNames, ev.Type)), mode: uint8(max(indexOf(modeNames, ev.AuthModeUsed), 0)),
 			action: uint8(max(indexOf(actionNames, ev.RecoveryAction), 0)), success: -1, reason: ev.AuthFailureReason, tts: -1,
 		}
-		r.run = uuid.MustParse(ev.RunID)
+		r.run = ev.RunID
 		if ev.RecoverySuccess != nil {
 			r.success = 0
 			if *ev.RecoverySuccess {
@@ -356,62 +358,177 @@ func BuildReport(events []Event, since *time.Time, now time.Time) *Report {
 }
 
 // Report computes the report over the stored events at or after since
-// (every event when since is nil). It streams the table in key order
-// (connector_id, at, event_id) in one statement, so it reads one consistent
-// snapshot, and keeps only per-run state in memory.
+// (every event when since is nil). Each connector's events are streamed in
+// key order (at, event_id), connectors side by side on up to
+// min(GOMAXPROCS, 4) connections; all of them read the same snapshot (their
+// read transactions begin while no batch can commit), and only per-run
+// state is kept in memory.
 func (r *Recorder) Report(ctx context.Context, since *time.Time) (*Report, error) {
-	db, err := r.database()
-	if err != nil {
-		return nil, err
+	if err := r.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
 	}
 	from := int64(math.MinInt64)
 	if since != nil {
 		from = since.UnixMicro()
 	}
-	rows, err := db.QueryContext(ctx, `SELECT connector_id, at_us, run_id, type, auth_mode_used, auth_failure_reason,
-	recovery_action, recovery_success, time_to_success_ms FROM metric_events WHERE at_us >= ? ORDER BY connector_id, at_us, event_id`, from)
+	conns, ids, err := r.snapshots(ctx, max(1, min(runtime.GOMAXPROCS(0), 4)))
+	defer func() {
+		for _, c := range conns {
+			c.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+			c.Close()
+		}
+	}()
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	defer rows.Close()
-	b := newBuilder(r.clock(), since)
-	var (
-		conn, run, reason sql.RawBytes
-		cur               []byte
-		typ, mode, action int64
-		success, tts      sql.NullInt64
-		ev                row
-	)
-	reasons := map[string]string{"": ""}
-	for code := range validReasons {
-		reasons[code] = code
+	tallies := make([]*tally, len(ids))
+	errs := make([]error, len(conns))
+	next := make(chan int, len(ids))
+	for i := range ids {
+		next <- i
 	}
-	for rows.Next() {
-		if err := rows.Scan(&conn, &ev.at, &run, &typ, &mode, &reason, &action, &success, &tts); err != nil {
-			return nil, fmt.Errorf("report: %w", err)
-		}
-		if b.cur == nil || !bytes.Equal(conn, cur) {
-			cur = append(cur[:0], conn...)
-			b.connector(string(conn))
-		}
-		copy(ev.run[:], run)
-		ev.typ, ev.mode, ev.action = uint8(typ), uint8(mode), uint8(action)
-		ev.success, ev.tts = -1, -1
-		if success.Valid {
-			ev.success = int8(success.Int64)
-		}
-		if tts.Valid {
-			ev.tts = tts.Int64
-		}
-		var ok bool
-		if ev.reason, ok = reasons[string(reason)]; !ok {
-			ev.reason = string(reason)
-			reasons[ev.reason] = ev.reason
-		}
-		b.cur.add(&ev)
+	close(next)
+	var wg sync.WaitGroup
+	for w, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if errs[w] != nil {
+					continue
+				}
+				tallies[i], errs[w] = reportConnector(ctx, c, ids[i], from)
+			}
+		}()
 	}
-	if err := rows.Err(); err != nil {
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
+	b := newBuilder(r.clock(), since)
+	for i, t := range tallies {
+		if t.events == 0 {
+			continue // no event in the window
+		}
+		b.rep.Connectors = append(b.rep.Connectors, t.figures(ids[i]))
+		b.overall.add(t)
+	}
 	return b.done(), nil
+}
+
+// snapshots opens n connections in read transactions on one snapshot and
+// lists the connectors (with events at any time) in id order. The
+// transactions begin under writeMu, through which every write goes, so no
+// batch commits between them.
+func (r *Recorder) snapshots(ctx context.Context, n int) ([]*sql.Conn, []string, error) {
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
+	var conns []*sql.Conn
+	var ids []string
+	for i := range n {
+		c, err := r.db.Conn(ctx)
+		if err != nil {
+			return conns, nil, err
+		}
+		conns = append(conns, c)
+		if _, err := c.ExecContext(ctx, readerPragmas+`; BEGIN`); err != nil {
+			return conns, nil, err
+		}
+		if i > 0 {
+			// The snapshot is taken at the first read.
+			var one int
+			if err := c.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM metric_events LIMIT 1)`).Scan(&one); err != nil {
+				return conns, nil, err
+			}
+			continue
+		}
+		// The connectors, one index seek each.
+		last := ""
+		for {
+			var id string
+			err := c.QueryRowContext(ctx, `SELECT connector_id FROM metric_events WHERE connector_id > ? ORDER BY connector_id LIMIT 1`, last).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				break
+			}
+			if err != nil {
+				return conns, nil, err
+			}
+			ids = append(ids, id)
+			last = id
+		}
+	}
+	return conns, ids, nil
+}
+
+// reportConnector reads one connector's events at or after from in key
+// order and tallies them. It reads through the driver's own rows: a
+// report's millions of rows skip database/sql's conversions.
+func reportConnector(ctx context.Context, c *sql.Conn, id string, from int64) (*tally, error) {
+	const query = `SELECT at_us, run_id, type, auth_mode_used, auth_failure_reason,
+	recovery_action, recovery_success, time_to_success_ms FROM metric_events WHERE connector_id = ? AND at_us >= ? ORDER BY at_us, event_id`
+	p := newPass()
+	err := c.Raw(func(dc any) error {
+		q, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return errors.New("the database driver cannot query")
+		}
+		rows, err := q.QueryContext(ctx, query, []driver.NamedValue{{Ordinal: 1, Value: id}, {Ordinal: 2, Value: from}})
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		dest := make([]driver.Value, 8)
+		var ev row
+		for {
+			if err := rows.Next(dest); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			var bad bool
+			ev.at, bad = intOf(dest[0], -1, bad)
+			ev.run, ok = dest[1].(string)
+			bad = bad || !ok
+			typ, bad1 := intOf(dest[2], 0, bad)
+			mode, bad2 := intOf(dest[3], 0, bad1)
+			action, bad3 := intOf(dest[5], 0, bad2)
+			success, bad4 := intOf(dest[6], -1, bad3)
+			ev.tts, bad = intOf(dest[7], -1, bad4)
+			reason, ok := dest[4].(string)
+			if bad || !ok {
+				return fmt.Errorf("stored event of %s at %v: unexpected column types %T %T", id, dest[0], dest[1], dest[4])
+			}
+			ev.typ, ev.mode, ev.action, ev.success = uint8(typ), uint8(mode), uint8(action), int8(success)
+			if r, ok := validReasons[reason]; ok && r {
+				ev.reason = internedReason(reason)
+			} else {
+				ev.reason = reason
+			}
+			p.add(&ev)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p.finish(), nil
+}
+
+// intOf reads an INTEGER column, null giving def; bad stays set once set.
+func intOf(v driver.Value, def int64, bad bool) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, bad
+	case nil:
+		return def, bad
+	}
+	return def, true
+}
+
+// internedReason shares the taxonomy code's string instead of keeping
+// one per row.
+func internedReason(s string) string {
+	if v, ok := interned[s]; ok {
+		return v
+	}
+	return s
 }

@@ -24,6 +24,7 @@ type Paths struct {
 	// (and the runtime directory) follow the OS convention.
 	HomeExplicit  bool
 	StateDB       string // SQLite state database
+	EventsDB      string // SQLite database of the dogfood events
 	LogDir        string
 	ConnectorsDir string // connector definition files
 	SessionsDir   string // connector state files the host manages
@@ -57,6 +58,7 @@ func Resolve(getenv Env) (Paths, error) {
 		Home:          home,
 		HomeExplicit:  explicit,
 		StateDB:       filepath.Join(home, "state.db"),
+		EventsDB:      filepath.Join(home, "events.db"),
 		LogDir:        filepath.Join(home, "logs"),
 		ConnectorsDir: filepath.Join(home, "connectors"),
 		SessionsDir:   filepath.Join(home, "sessions"),

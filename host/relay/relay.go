@@ -133,9 +133,20 @@ const replayID = "relay-replay"
 // loop keeps a connection to the agent and pumps frames until ctx ends.
 func (r *relay) loop(ctx context.Context) error {
 	backoff := 20 * time.Millisecond
+	refusedFor := RefusedBackoff
 	var pending []byte // a browser frame not yet delivered
 	for ctx.Err() == nil {
 		conn, err := r.connect(ctx)
+		var refused interface{ AgentRefused() bool }
+		if errors.As(err, &refused) && refused.AgentRefused() {
+			// Starting it again will not help until the user acts: say why
+			// to every request, and try again much later.
+			r.cfg.Log.Warn("the agent refuses to start", "err", err, "retry_in", refusedFor)
+			r.refuse(ctx, err, refusedFor, pending)
+			pending = nil
+			refusedFor = min(refusedFor*2, 8*RefusedBackoff)
+			continue
+		}
 		if err != nil {
 			r.cfg.Log.Warn("agent unreachable", "err", err, "retry_in", backoff)
 			select {
@@ -146,7 +157,7 @@ func (r *relay) loop(ctx context.Context) error {
 			backoff = min(backoff*2, 2*time.Second)
 			continue
 		}
-		backoff = 20 * time.Millisecond
+		backoff, refusedFor = 20*time.Millisecond, RefusedBackoff
 		r.mu.Lock()
 		r.conn = conn
 		hello := r.hello
@@ -171,6 +182,49 @@ func (r *relay) loop(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// RefusedBackoff is how long the relay waits before starting an agent
+// again after one refused to start (for example over an unusable state
+// database); it doubles up to eight times that.
+var RefusedBackoff = 30 * time.Second
+
+// refuse answers the browser's requests (pending, then every frame that
+// arrives for the next wait) with an agent_unavailable error saying why.
+func (r *relay) refuse(ctx context.Context, why error, wait time.Duration, pending []byte) {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		if pending != nil {
+			r.noteHello(pending)
+			r.answerError(pending, why)
+			pending = nil
+		}
+		select {
+		case pending = <-r.frames:
+		case <-timer.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// answerError replies to a browser request with agent_unavailable; a
+// notification or reply gets nothing.
+func (r *relay) answerError(frame []byte, why error) {
+	var env struct {
+		ID   string `json:"id"`
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(frame, &env) != nil || env.ID == "" || env.Type == "result" || env.Type == "error" {
+		return
+	}
+	reply, _ := json.Marshal(map[string]any{"id": env.ID, "type": "error", "error": map[string]string{
+		"code": apitype.CodeAgentUnavailable, "message": why.Error(), "detail": "agent_refused"}})
+	if err := r.browserOut.WriteFrame(reply); err != nil {
+		r.cfg.Log.Warn("write to browser failed", "err", err)
+	}
 }
 
 func (r *relay) connect(ctx context.Context) (net.Conn, error) {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
@@ -68,23 +69,159 @@ CREATE INDEX cookie_releases_connector ON cookie_releases(connector_id, at);
 `},
 }
 
-// Open opens (creating if needed) the database at path with mode 0600 and
-// applies pending migrations.
+// Open opens (creating if needed) the state database at path with mode
+// 0600 and applies pending migrations. A file that is not a usable SQLite
+// database (empty, corrupt, unreadable) is never replaced: Open returns an
+// *UnusableError naming it and saying what to do.
 func Open(ctx context.Context, path string) (*Store, error) {
-	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
-		f.Close()
+	return OpenSchema(ctx, path, migrations, "state database")
+}
+
+// OpenSchema opens (creating if needed) the SQLite database at path with
+// its own migration history ms; what names the file in messages ("state
+// database"). A new file is created whole under a temporary name and moved
+// into place once migrated, so a file at path that is empty was not left
+// by authbridge: it is refused like a corrupt one.
+func OpenSchema(ctx context.Context, path string, ms []Migration, what string) (*Store, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := create(ctx, path, ms, what); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, &UnusableError{Path: path, What: what, Problem: "cannot be read", Err: err}
+	case !fi.Mode().IsRegular():
+		return nil, &UnusableError{Path: path, What: what, Problem: "is not a regular file"}
+	case fi.Size() == 0:
+		return nil, &UnusableError{Path: path, What: what, Problem: "is empty (0 bytes): it was truncated"}
 	}
+	return open(ctx, path, ms, what)
+}
+
+func open(ctx context.Context, path string, ms []Migration, what string) (*Store, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &UnusableError{Path: path, What: what, Problem: "cannot be read", Err: err}
+	}
+	f.Close()
 	dsn := "file:" + path + "?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open state database %s: %w", path, err)
+		return nil, fmt.Errorf("open %s %s: %w", what, path, err)
 	}
 	s := &Store{DB: db}
-	if err := s.migrate(ctx, migrations); err != nil {
+	if err := s.check(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("migrate state database %s: %w", path, err)
+		return nil, unusable(path, what, err)
+	}
+	if err := s.migrate(ctx, ms); err != nil {
+		db.Close()
+		if u := unusable(path, what, err); u != err {
+			return nil, u
+		}
+		return nil, fmt.Errorf("migrate %s %s: %w", what, path, err)
 	}
 	return s, nil
+}
+
+// create makes a new database at path: migrated under a temporary name,
+// closed (which folds the WAL back in) and linked into place.
+func create(ctx context.Context, path string, ms []Migration, what string) error {
+	tmp := fmt.Sprintf("%s.new-%d", path, os.Getpid())
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		os.Remove(tmp + suffix)
+	}
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s %s: %w", what, path, err)
+	}
+	f.Close()
+	defer os.Remove(tmp)
+	s, err := open(ctx, tmp, ms, what)
+	if err != nil {
+		return err
+	}
+	if err := s.Close(); err != nil {
+		return fmt.Errorf("create %s %s: %w", what, path, err)
+	}
+	// Link, not rename: a file someone else created meanwhile is kept.
+	if err := os.Link(tmp, path); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create %s %s: %w", what, path, err)
+	}
+	return nil
+}
+
+// check reads the schema and, for a small file, runs SQLite's quick check,
+// so a damaged file is named at start rather than at its first write.
+func (s *Store) check(ctx context.Context) error {
+	var n int
+	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master`).Scan(&n); err != nil {
+		return err
+	}
+	var pages int64
+	if err := s.DB.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
+		return err
+	}
+	if pages > quickCheckPages {
+		return nil
+	}
+	var res string
+	if err := s.DB.QueryRowContext(ctx, `PRAGMA quick_check(1)`).Scan(&res); err != nil {
+		return err
+	}
+	if res != "ok" {
+		return fmt.Errorf("%w: %s", errMalformed, res)
+	}
+	return nil
+}
+
+// quickCheckPages bounds the files check verifies page by page (16 MiB of
+// 4 KiB pages): the state database stays far below it.
+const quickCheckPages = 4096
+
+var errMalformed = errors.New("database disk image is malformed")
+
+// UnusableError is a database file authbridge will not use or replace:
+// empty, corrupt, not a database, or unreadable.
+type UnusableError struct {
+	Path    string
+	What    string // "state database"
+	Problem string // "is empty (0 bytes): it was truncated"
+	Err     error
+}
+
+func (e *UnusableError) Error() string {
+	msg := fmt.Sprintf("the %s %s %s", e.What, e.Path, e.Problem)
+	if e.Err != nil {
+		msg += " (" + e.Err.Error() + ")"
+	}
+	return msg + ": " + e.Fix()
+}
+
+// Fix says what to do, in one sentence.
+func (e *UnusableError) Fix() string {
+	return fmt.Sprintf("move it aside (mv %s %s.broken) and start authbridge again, which creates a new one; the old file is kept for inspection", e.Path, e.Path)
+}
+
+func (e *UnusableError) Unwrap() error { return e.Err }
+
+// unusable turns SQLite's "not a database", "corrupt" and "cannot open"
+// errors into an *UnusableError; other errors are returned as they are.
+// It reads SQLite's own messages (sqlite3_errstr), which are stable and
+// also what a build without cgo sees.
+func unusable(path, what string, err error) error {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, errMalformed), strings.Contains(msg, "database disk image is malformed"):
+		return &UnusableError{Path: path, What: what, Problem: "is corrupt", Err: err}
+	case strings.Contains(msg, "file is not a database"):
+		return &UnusableError{Path: path, What: what, Problem: "is not a SQLite database", Err: err}
+	case strings.Contains(msg, "unable to open database file"), strings.Contains(msg, "attempt to write a readonly database"),
+		strings.Contains(msg, "access permission denied"), strings.Contains(msg, "authorization denied"):
+		return &UnusableError{Path: path, What: what, Problem: "cannot be opened for writing", Err: err}
+	}
+	return err
 }
 
 // Close closes the database.

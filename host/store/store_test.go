@@ -1,10 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,5 +77,81 @@ func TestReleaseAudit(t *testing.T) {
 	rs, err := s.Releases(ctx, "demo", 10)
 	if err != nil || len(rs) != 1 || rs[0].Count != 3 || rs[0].CallerPID != 42 {
 		t.Fatalf("Releases = %+v, %v", rs, err)
+	}
+}
+
+// TestUnusableFileIsNamedNotReplaced: an empty, garbage, truncated or
+// damaged state.db is refused with its path and what to do, and left as it
+// was.
+func TestUnusableFileIsNamedNotReplaced(t *testing.T) {
+	ctx := context.Background()
+	good := filepath.Join(t.TempDir(), "good.db")
+	s, err := Open(ctx, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		s.PutHealth(ctx, Health{ConnectorID: fmt.Sprintf("c%03d", i), Health: "healthy", Detail: strings.Repeat("x", 500)})
+	}
+	s.Close()
+	whole, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := slices.Clone(whole)
+	for i := 4096 + 100; i < len(damaged) && i < 4096*3; i++ {
+		damaged[i] = 0xA5
+	}
+	tests := []struct {
+		name    string
+		content []byte
+		problem string
+	}{
+		{"empty", nil, "is empty (0 bytes)"},
+		{"garbage", bytes.Repeat([]byte("not sqlite "), 1000), "is not a SQLite database"},
+		{"truncated", whole[:len(whole)/2], "corrupt"},
+		{"damaged pages", damaged, "corrupt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state.db")
+			if err := os.WriteFile(path, tt.content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Open(ctx, path)
+			if err == nil {
+				s.Close()
+				t.Fatal("Open accepted it")
+			}
+			var ue *UnusableError
+			if !errors.As(err, &ue) {
+				t.Fatalf("Open error %q is not an *UnusableError", err)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, path) || !strings.Contains(msg, tt.problem) || !strings.Contains(msg, "move it aside") {
+				t.Errorf("message %q does not name %s, %q and what to do", msg, path, tt.problem)
+			}
+			after, _ := os.ReadFile(path)
+			if !bytes.Equal(after, tt.content) {
+				t.Errorf("the file was changed: %d bytes, had %d", len(after), len(tt.content))
+			}
+		})
+	}
+}
+
+func TestOpenCreatesNoStrayFiles(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(context.Background(), filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	ents, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{"state.db"}) {
+		t.Errorf("directory holds %q, want only state.db", names)
 	}
 }

@@ -88,6 +88,10 @@ func run() int {
 		rows = append(rows, r...)
 	}
 	fmt.Println()
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		// The figures are wall-clock times on a machine others may share.
+		fmt.Printf("load average at the end (1, 5, 15 min): %s\n", strings.Join(strings.Fields(string(b))[:3], " "))
+	}
 	fmt.Printf("%-50s %12s %12s  %-18s %s\n", "measure", "median", "p99", "target", "")
 	for _, r := range rows {
 		fmt.Printf("%-50s %12s %12s  %-18s %s\n", r.name, r.median, r.p99, r.target, r.verdict)
@@ -285,6 +289,12 @@ func (b *bench) measure(ctx context.Context) ([]row, error) {
 	rss := rssKiB(ping.PID)
 	rows = append(rows, row{"agent RSS after the runs", fmt.Sprintf("%.1f MiB", float64(rss)/1024), "", "-", "-"})
 
+	more, err := b.measureUnderIngest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, more...)
+
 	return rows, nil
 }
 
@@ -330,13 +340,16 @@ func (b *bench) relayStart() (time.Duration, error) {
 	}
 }
 
-func rssKiB(pid int) int {
+func rssKiB(pid int) int { return statusKiB(pid, "VmRSS:") }
+
+// statusKiB reads one KiB figure of /proc/PID/status.
+func statusKiB(pid int, field string) int {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
+		if strings.HasPrefix(line, field) {
 			f := strings.Fields(line)
 			if len(f) >= 2 {
 				n, _ := strconv.Atoi(f[1])

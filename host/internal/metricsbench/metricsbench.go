@@ -15,7 +15,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/authbridge/authbridge/host/metrics"
-	"github.com/authbridge/authbridge/host/store"
 )
 
 // BenchBatch is how many events one ingestion batch holds in Bench.
@@ -26,12 +25,11 @@ const BenchBatch = 10000
 // validate, one transaction per batch), then builds the report over all of
 // them a few times. It prints the ingestion rate and the median report time.
 func Bench(ctx context.Context, dir string, n int, out io.Writer) error {
-	st, err := store.Open(ctx, filepath.Join(dir, "bench.db"))
+	rec, err := metrics.OpenRecorder(ctx, filepath.Join(dir, "events.db"), nil)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	rec := metrics.NewRecorder(st.DB, nil)
+	defer rec.Close()
 	batches := SyntheticBatches(n, BenchBatch, 1)
 	start := time.Now()
 	for _, b := range batches {
