@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	gecko "github.com/authbridge/authbridge/host/firefox"
+	gecko "github.com/authbridge/authbridge/host/internal/firefox"
 )
 
 // Firefox is driven with WebDriver BiDi through host/firefox; these are its

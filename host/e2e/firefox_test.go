@@ -18,7 +18,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 
 	"github.com/authbridge/authbridge/host/demosite"
-	gecko "github.com/authbridge/authbridge/host/firefox"
+	gecko "github.com/authbridge/authbridge/host/internal/firefox"
 )
 
 // ffWorld is a world whose browser is a real Firefox ESR with the extension

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/authbridge/authbridge/host/demosite"
-	"github.com/authbridge/authbridge/host/firefox"
+	"github.com/authbridge/authbridge/host/internal/firefox"
 	"github.com/authbridge/authbridge/host/localclient"
 	"github.com/authbridge/authbridge/host/paths"
 	"github.com/authbridge/authbridge/install"

@@ -1,4 +1,4 @@
-// Package firefox starts a real headless Firefox (Debian's firefox-esr) for
+// Package firefox (test and bench only) starts a real headless Firefox (Debian's firefox-esr) for
 // the end-to-end tests and the benchmarks, and drives it with WebDriver
 // BiDi, the protocol Firefox speaks on --remote-debugging-port (it no longer
 // speaks CDP). The BiDi client is a few commands over
