@@ -121,6 +121,8 @@ class Run {
       recovered: false,
       interactive: false,
       failure: null, // {code, reason, detail, prompt, message}
+      reason: '', // the taxonomy reason for metrics
+      needsPerson: false, // the session could not be repaired headless
       checkedSent: false,
     };
     this.eventQueue = Promise.resolve();
@@ -158,8 +160,25 @@ class Run {
     });
   }
 
+  /** authMode: a run needs a person once its session could not be repaired headless. */
   authMode() {
-    return this.auth.interactive ? 'interactive_required' : 'headless_only';
+    return this.auth.interactive || this.auth.needsPerson ? 'interactive_required' : 'headless_only';
+  }
+
+  /**
+   * signedOutReason guesses why the site signed the run out, for metrics:
+   * cookies there but refused is SESSION_EXPIRED, none is PROFILE_COOKIE_MISSING.
+   */
+  async signedOutReason() {
+    try {
+      if (this.context && this.page) {
+        const u = this.page.url();
+        if (/^https?:/.test(u) && (await this.context.cookies(u)).length > 0) return 'SESSION_EXPIRED';
+      }
+    } catch {
+      // the browser went away: fall through
+    }
+    return this.auth.cookies.length > 0 ? 'SESSION_EXPIRED' : 'PROFILE_COOKIE_MISSING';
   }
 
   // ─── lifecycle ─────────────────────────────────────────────
@@ -359,14 +378,13 @@ class Run {
     for (const [, p] of this.pendingInputs) p.reject(new RunEnded(this.endWhy));
     this.pendingInputs.clear();
     await this.closeContext();
-    if (!this.auth.checkedSent) this.sendAuthChecked('');
+    if (!this.auth.checkedSent) this.sendAuthChecked(validReason(this.auth.reason) ? this.auth.reason : '');
     if (classification.outcome === 'success' || classification.outcome === 'partial') {
       this.event('run_succeeded', { auth_mode_used: this.authMode(), time_to_success_ms: Date.now() - this.startedAt });
     } else if (classification.outcome === 'failure') {
       const f = {};
       f.auth_mode_used = this.authMode();
-      const reason = this.auth.failure && this.auth.failure.reason;
-      if (classification.errorClass === 'auth_failed' && reason) f.auth_failure_reason = reason;
+      if (classification.errorClass === 'auth_failed' && validReason(this.auth.reason)) f.auth_failure_reason = this.auth.reason;
       this.event('run_failed', f);
     }
     await this.eventQueue;
@@ -415,14 +433,16 @@ class Run {
     if (!this.sessions.enabled || !this.auth.known) {
       return this.noHelp(kind, null);
     }
-    if (first) {
-      const have = this.auth.cookies.length > 0;
-      this.sendAuthChecked(have ? 'SESSION_EXPIRED' : 'PROFILE_COOKIE_MISSING');
-    }
     this.log(`${kind}: the script asks for a sign-in; repairing from the browser session first`);
+    const siteGuess = await this.signedOutReason();
     const rep = await this.sessions.repair(id, this.runId);
     this.checkOpen();
-    const reasonNow = rep.ok ? rep.reason : rep.error.reason || '';
+    let reasonNow = rep.ok ? rep.reason : rep.error.reason || '';
+    if (!validReason(reasonNow) || reasonNow === 'UNKNOWN' || reasonNow === 'OK') reasonNow = siteGuess;
+    // The run's own session failed; the repair's verdict on the browser's
+    // session is the precise reason when it has one.
+    this.auth.reason = rep.ok && rep.healthy ? siteGuess : reasonNow;
+    if (first) this.sendAuthChecked(this.auth.reason);
     if (rep.ok && rep.healthy) {
       const ok = await this.refreshCookies();
       this.event('recovery_attempted', { recovery_action: 'repair_from_chrome', recovery_success: ok, auth_mode_used: 'headless_only' });
@@ -433,15 +453,23 @@ class Run {
         return 'recovered';
       }
     } else {
-      this.event('recovery_attempted', { recovery_action: 'repair_from_chrome', recovery_success: false, auth_mode_used: 'headless_only', ...(validReason(reasonNow) ? { auth_failure_reason: reasonNow } : {}) });
+      // Not repaired headless: from here on the run needs a person.
+      this.auth.needsPerson = true;
+      this.event('recovery_attempted', { recovery_action: 'repair_from_chrome', recovery_success: false, auth_mode_used: 'interactive_required', auth_failure_reason: reasonNow });
     }
     const fail = rep.ok
       ? { code: 'auth_failed', reason: rep.reason, detail: rep.detail, prompt: rep.prompt }
       : rep.error;
     this.auth.failure = fail;
     if (!rep.ok && rep.error.code === 'browser_not_connected') {
-      this.auth.noBrowser = rep.error;
-      return this.noHelp(kind, rep.error);
+      // The host renders the prompt for this situation in its verify answer.
+      const v = await this.sessions.verify(id, this.runId);
+      this.checkOpen();
+      const nb = { ...rep.error, detail: 'browser_not_connected' };
+      if (v.ok && v.detail === 'browser_not_connected') Object.assign(nb, { reason: v.reason, prompt: v.prompt });
+      this.auth.noBrowser = nb;
+      this.auth.failure = nb;
+      return this.noHelp(kind, nb);
     }
     if (!rep.ok && rep.error.code !== 'busy') {
       return this.noHelp(kind, rep.error);
@@ -456,6 +484,8 @@ class Run {
 
   /** noHelp: authbridge cannot repair; a person may still help headed. */
   async noHelp(kind, err) {
+    this.auth.needsPerson = true;
+    if (!validReason(this.auth.reason)) this.auth.reason = await this.signedOutReason();
     if (err) this.log(`authbridge cannot repair (${err.code}${err.detail ? ', ' + err.detail : ''})`);
     if (!this.allowHeaded) {
       if (!this.auth.failure) this.auth.failure = err || { code: 'auth_failed', reason: 'UNKNOWN', message: 'the session needs a sign-in and no person is there' };
@@ -479,7 +509,7 @@ class Run {
     this.checkOpen();
     let ok = r.ok;
     if (ok) ok = await this.refreshCookies();
-    this.event('recovery_attempted', { recovery_action: 'interactive_repair', recovery_success: ok, auth_mode_used: 'interactive_required', ...(validReason(fail.reason) ? { auth_failure_reason: fail.reason } : {}) });
+    this.event('recovery_attempted', { recovery_action: 'interactive_repair', recovery_success: ok, auth_mode_used: 'interactive_required', ...(validReason(this.auth.reason) ? { auth_failure_reason: this.auth.reason } : {}) });
     if (!ok) {
       if (!r.ok) this.auth.failure = { ...fail, ...(r.error.code === 'timeout' ? { detail: 'interactive_timeout' } : {}), message: r.error.message };
       this.log(`the interactive repair did not succeed (${r.ok ? 'no cookies' : r.error.code})`);
