@@ -50,7 +50,12 @@ func StartAgent(ctx context.Context, p paths.Paths, exe string, idleExit time.Du
 	}
 	defer logf.Close()
 	cmd := exec.Command(exe, "serve", "--foreground", "--idle-exit", idleExit.String(), "--ready-fd", fmt.Sprint(ReadyFD))
-	cmd.Env = append(os.Environ(), "AUTHBRIDGE_HOME="+p.Home)
+	cmd.Env = os.Environ()
+	if p.HomeExplicit {
+		// Only then: a home set this way also moves the sockets out of
+		// $XDG_RUNTIME_DIR, where the clients of a default home look.
+		cmd.Env = append(cmd.Env, "AUTHBRIDGE_HOME="+p.Home)
+	}
 	cmd.Stdin = nil
 	cmd.Stdout = logf
 	cmd.Stderr = logf

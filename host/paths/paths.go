@@ -19,7 +19,10 @@ const maxSocketPath = 100
 
 // Paths are the locations one authbridge user's processes share.
 type Paths struct {
-	Home          string // everything lives under here
+	Home string // everything lives under here
+	// HomeExplicit is true when Home came from AUTHBRIDGE_HOME; otherwise it
+	// (and the runtime directory) follow the OS convention.
+	HomeExplicit  bool
 	StateDB       string // SQLite state database
 	LogDir        string
 	ConnectorsDir string // connector definition files
@@ -52,6 +55,7 @@ func Resolve(getenv Env) (Paths, error) {
 	}
 	p := Paths{
 		Home:          home,
+		HomeExplicit:  explicit,
 		StateDB:       filepath.Join(home, "state.db"),
 		LogDir:        filepath.Join(home, "logs"),
 		ConnectorsDir: filepath.Join(home, "connectors"),

@@ -21,6 +21,20 @@ func TestResolveHome(t *testing.T) {
 	if p.RuntimeDir != filepath.Join(dir, "run") {
 		t.Errorf("RuntimeDir = %q, want under home", p.RuntimeDir)
 	}
+	if !p.HomeExplicit {
+		t.Errorf("HomeExplicit = false with AUTHBRIDGE_HOME set")
+	}
+}
+
+func TestDefaultHomeIsNotExplicit(t *testing.T) {
+	dir := t.TempDir()
+	p, err := Resolve(env(map[string]string{"HOME": dir, "XDG_RUNTIME_DIR": filepath.Join(dir, "xdg")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.HomeExplicit {
+		t.Errorf("HomeExplicit = true with no AUTHBRIDGE_HOME")
+	}
 }
 
 func TestDeepHomeKeepsSocketsShort(t *testing.T) {
