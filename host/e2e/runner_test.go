@@ -414,10 +414,11 @@ func TestLinkedInRunner(t *testing.T) {
 	// headless / interactive split.
 	var rep struct {
 		Connectors []struct {
-			ConnectorID     string `json:"connector_id"`
-			Runs            int    `json:"runs"`
-			SucceededRuns   int    `json:"succeeded_runs"`
-			InteractiveRuns int    `json:"interactive_runs"`
+			ConnectorID         string         `json:"connector_id"`
+			Runs                int            `json:"runs"`
+			SucceededRuns       int            `json:"succeeded_runs"`
+			InteractiveRuns     int            `json:"interactive_runs"`
+			InteractiveByReason map[string]int `json:"interactive_by_reason"`
 		} `json:"connectors"`
 	}
 	out := w.must("report", "--json")
@@ -428,10 +429,15 @@ func TestLinkedInRunner(t *testing.T) {
 	for _, c := range rep.Connectors {
 		if c.ConnectorID == "linkedin-playwright" {
 			found = true
-			if c.Runs != 6 || c.SucceededRuns != 4 || c.InteractiveRuns != 1 {
-				t.Errorf("report: linkedin-playwright runs %d, succeeded %d, interactive %d; want 6, 4, 1\n%s", c.Runs, c.SucceededRuns, c.InteractiveRuns, w.must("report", "--export", "ndjson"))
+			// Headless: (1), (2), (5). Needing a person: (3) signed in
+			// interactively, (4) the checkpoint and (5b) the expired session
+			// with no browser, both of which failed for want of one.
+			want := map[string]int{"SESSION_EXPIRED": 2, "CHECKPOINT_OR_SUSPICIOUS_LOGIN": 1}
+			if c.Runs != 6 || c.SucceededRuns != 4 || c.InteractiveRuns != 3 || fmt.Sprint(c.InteractiveByReason) != fmt.Sprint(want) {
+				t.Errorf("report: linkedin-playwright runs %d, succeeded %d, interactive %d by reason %v; want 6, 4, 3 by %v\n%s",
+					c.Runs, c.SucceededRuns, c.InteractiveRuns, c.InteractiveByReason, want, w.must("report", "--export", "ndjson"))
 			}
-			t.Logf("report: linkedin-playwright runs %d, succeeded %d, interactive %d", c.Runs, c.SucceededRuns, c.InteractiveRuns)
+			t.Logf("report: linkedin-playwright runs %d, succeeded %d, interactive %d by reason %v", c.Runs, c.SucceededRuns, c.InteractiveRuns, c.InteractiveByReason)
 		}
 	}
 	if !found {
