@@ -196,9 +196,14 @@ class Run {
       this.event('run_started');
       this._log(`run ${this.runId}: connector ${this.connector.id}, profile ${this.profileDir}`);
 
-      await this.fetchSessionCookies();
-      await this.launch(this.headless);
+      // The cookies are fetched while the browser starts; they are added
+      // before the first navigation.
+      const cookies = this.fetchSessionCookies();
+      cookies.catch(() => {});
+      await this.launch(this.headless, cookies);
+      const launched = Date.now();
       if (this.url) await this.page.goto(this.url, { waitUntil: 'domcontentloaded' });
+      this._log(`run ${this.runId}: browser ready in ${launched - this.startedAt} ms, ${this.url || 'no url'} open after ${Date.now() - this.startedAt} ms`);
       await this.runScript();
     } catch (err) {
       if (!this.ended) {
@@ -240,7 +245,7 @@ class Run {
   }
 
   /** launch opens the persistent profile and adds the session's cookies. */
-  async launch(headless) {
+  async launch(headless, cookiesReady = null) {
     this.checkOpen();
     const waited = await waitForProfile(this.profileDir, {
       timeoutMs: envInt(this.env, 'AUTHBRIDGE_PROFILE_WAIT_MS', 60000),
@@ -265,6 +270,8 @@ class Run {
     }
     this.context = context;
     this.currentHeadless = headless;
+    if (cookiesReady) await cookiesReady;
+    this.checkOpen();
     const carry = mergeCookies(this.savedCookies, this.auth.cookies);
     if (carry.length) await context.addCookies(carry);
     context.on('response', (res) => this.onResponse(res));

@@ -67,7 +67,7 @@ test('runner: every corpus case, all runs at once in one runner', async (t) => {
   await r.waitFor((m) => m.type === 'ready', 10000, 'ready');
   for (const c of corpus.cases) {
     const script = path.join(scripts, `${c.id}.js`);
-    fs.copyFileSync(path.join(__dirname, 'connectors', 'echo-result.js'), script);
+    fs.copyFileSync(path.join(__dirname, '..', 'testdata', 'connectors', 'echo-result.js'), script);
     r.send({ type: 'run', runId: `corpus-${c.id}`, connectorPath: script, url: `https://corpus.example.com/${c.id}` });
   }
   for (const c of corpus.cases) {

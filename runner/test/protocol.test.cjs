@@ -12,7 +12,7 @@ const http = require('node:http');
 
 const { RunnerProcess } = require('./helpers/runner.cjs');
 
-const CONNECTORS = path.join(__dirname, 'connectors');
+const CONNECTORS = path.join(__dirname, '..', 'testdata', 'connectors');
 
 async function plainSite() {
   const server = http.createServer((req, res) => {
