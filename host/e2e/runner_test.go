@@ -6,8 +6,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +21,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/host/chromeprofile"
 	"github.com/authbridge/authbridge/host/chromium"
 )
 
@@ -445,5 +450,75 @@ func TestLinkedInRunner(t *testing.T) {
 	}
 	if strings.HasPrefix(id1, "00000000-") {
 		t.Logf("the host refuses the app's run ids in events: the runs used UUIDs")
+	}
+}
+
+// TestRunnerProfileLock checks both orders of a run and authbridge's profile
+// writer (what repair uses) on the same app profile: a run that starts while
+// the writer holds the profile waits for it, with a log line, and then reads
+// what it wrote (same browser and key-store flags); the writer refuses a
+// profile a run holds.
+func TestRunnerProfileLock(t *testing.T) {
+	exe := needChromium(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<!doctype html><title>lock</title><p>hello</p>")
+	}))
+	t.Cleanup(srv.Close)
+	profiles := t.TempDir()
+	dir := filepath.Join(profiles, "cookie-probe")
+	script := filepath.Join(repoRoot, "runner", "testdata", "connectors", "cookie-probe.js")
+	env := append(os.Environ(), "AUTHBRIDGE_RUNNER_SESSIONS=off", "AUTHBRIDGE_CHROMIUM="+exe, "AUTHBRIDGE_PROFILES_DIR="+profiles)
+	r := startAppRunner(t, env)
+	writer := &chromeprofile.ProfileWriter{ExecPath: exe}
+	value := randValue(8)
+	cs := []apitype.Cookie{{Name: "lockprobe", Value: value, Domain: "127.0.0.1", Path: "/", HostOnly: true,
+		SameSite: "lax", ExpirationDate: float64(time.Now().Add(time.Hour).Unix())}}
+
+	// A repair writes the profile; a run starts meanwhile and waits.
+	done := make(chan error, 1)
+	go func() { done <- writer.Replace(context.Background(), dir, []string{"127.0.0.1"}, cs) }()
+	eventually(t, 30*time.Second, "the writer holds the profile", func() bool {
+		_, err := os.Lstat(filepath.Join(dir, "SingletonLock"))
+		return err == nil
+	})
+	r.send(map[string]any{"type": "run", "runId": "lock-1", "connectorPath": script, "url": srv.URL + "/"})
+	if err := <-done; err != nil {
+		t.Fatalf("the profile writer: %v", err)
+	}
+	res := r.result("lock-1", 2*time.Minute)
+	if c := classificationOf(res); c["outcome"] != "success" {
+		t.Fatalf("lock-1: %v\n%s", c, r.dump())
+	}
+	if !strings.Contains(logsOf(r.of("lock-1")), "the profile is being written by another process") {
+		t.Errorf("lock-1 did not say it waited for the profile:\n%s", logsOf(r.of("lock-1")))
+	}
+	data, _ := res["data"].(map[string]any)
+	probe, _ := data["probe.cookies"].(map[string]any)
+	if fmt.Sprint(probe["names"]) != "[lockprobe]" {
+		t.Errorf("the run sees cookies %v, want the one the writer wrote (lockprobe)", probe["names"])
+	}
+
+	// A run holds the profile: the writer refuses it, then writes once the
+	// run is over.
+	r.send(map[string]any{"type": "run", "runId": "lock-2", "connectorPath": script, "url": srv.URL + "/?hold=1"})
+	r.waitFor(time.Minute, "lock-2 holds the profile", func(m map[string]any) bool {
+		return m["runId"] == "lock-2" && m["type"] == "data" && m["value"] == "holding the profile"
+	})
+	if err := writer.Replace(context.Background(), dir, []string{"127.0.0.1"}, cs); !errors.Is(err, chromeprofile.ErrProfileInUse) {
+		t.Errorf("Replace while a run holds the profile: %v, want ErrProfileInUse", err)
+	}
+	r.send(map[string]any{"type": "stop", "runId": "lock-2"})
+	if c := classificationOf(r.result("lock-2", time.Minute)); c["outcome"] != "cancelled" {
+		t.Errorf("lock-2 after stop: %v, want cancelled", c)
+	}
+	if err := writer.Replace(context.Background(), dir, []string{"127.0.0.1"}, cs); err != nil {
+		t.Errorf("Replace once the run is over: %v", err)
+	}
+	r.mu.Lock()
+	all := strings.Join(r.raw, "\n") + r.stderr.String()
+	r.mu.Unlock()
+	if strings.Contains(all, value) {
+		t.Errorf("the cookie value appears in the runner's output")
 	}
 }

@@ -209,8 +209,12 @@ class Run {
       if (!this.ended) {
         if (err instanceof RunEnded) return;
         const errorClass = err.errorClass || errorClassOf(err);
-        this.send({ type: 'error', message: err.message });
-        await this.finish(failure(errorClass, { message: err.message }, this.requestedScopes));
+        // Playwright's launch errors carry the whole browser log: the first
+        // line goes to the app, the rest to stderr.
+        const first = String(err.message || err).split('\n')[0];
+        this._log(`run ${this.runId}: ${err.stack || err}`);
+        this.send({ type: 'error', message: first });
+        await this.finish(failure(errorClass, { message: first }, this.requestedScopes));
       }
     }
   }
