@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/authbridge/authbridge/host/cli.Version=$(VERSION)
 PW_DIR := host/e2e/playwright
 RUNNER_DIR := runner
 
-.PHONY: help build demo test test-unit test-e2e test-extension test-runner bench deps deps-runner chromium install extension-zip cross vet fmt clean
+.PHONY: help build demo test test-unit test-e2e test-extension test-node test-runner bench deps deps-runner chromium install extension-zip cross vet fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -30,7 +30,7 @@ deps-runner: ## the drop-in runner's npm dependencies (npm ci in runner/)
 demo: chromium build ## sign in on the embedded demo site in a throw-away Chromium and show the bridge at work
 	./$(BIN) demo
 
-test: deps test-unit test-extension test-runner test-e2e ## run every test (what CI runs)
+test: deps test-unit test-extension test-node test-runner test-e2e ## run every test (what CI runs)
 
 test-unit: ## Go unit and integration tests, with the race detector
 	$(GO) vet ./...
@@ -38,6 +38,9 @@ test-unit: ## Go unit and integration tests, with the race detector
 
 test-extension: ## the extension's pure logic, with node --test
 	node --test extension/test/
+
+test-node: build ## the Node client (clients/node) with node --test, against a real agent from bin/authbridge
+	AUTHBRIDGE_BIN=$(CURDIR)/$(BIN) node --test clients/node/test/
 
 test-runner: ## the drop-in runner's tests (node --test, real Chromium)
 	cd $(RUNNER_DIR) && node --test test/

@@ -206,10 +206,11 @@ class Client {
           if (!row) throw new AuthbridgeError(`${what}: connector ${id} is gone`, { code: 'not_found' });
         }
       } catch (err) {
-        if (dl.signal.aborted && !(err instanceof AuthbridgeError && err.code === 'interactive_cancelled')) {
+        if (dl.signal.aborted) {
           const e = stopped(dl, what, err);
           e.message = dl.why() === 'timeout' ? `${what}: the sign-in did not complete within ${dl.ms} ms` : e.message;
-          if (row) Object.assign(e, { reason: row.reason || undefined, prompt: row.prompt });
+          if (row && row.reason) e.reason = row.reason;
+          if (row && row.prompt) e.prompt = row.prompt;
           throw e;
         }
         throw err;

@@ -1,8 +1,9 @@
-// A real Playwright runner asks authbridge for a connector's cookies over the
-// agent's Unix socket, exactly as the README shows, and is then signed in.
-// The Go end-to-end test starts the browser, the agent and the test site,
-// and runs this file with node --test and these variables:
-//   AUTHBRIDGE_SOCKET   the agent's API socket
+// A real Playwright runner asks authbridge for a connector's cookies through
+// the Node client (clients/node, authbridge-client), exactly as the README
+// shows, and is then signed in. The Go end-to-end test starts the browser,
+// the agent and the test site, and runs this file with node --test and these
+// variables:
+//   AUTHBRIDGE_SOCKET   the agent's API socket (the client reads it)
 //   CONNECTOR           the connector id
 //   ACCOUNT_URL         a page that shows #account-name when signed in
 //   STORAGE_STATE       a file written by `authbridge cookies --format playwright --out`
@@ -10,30 +11,15 @@
 //   CHROMIUM            the browser executable
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { chromium } from 'playwright-core';
+import { Client } from '../../../clients/node/index.mjs';
 
 const env = process.env;
 
-// getCookies is the README's example: GET the connector's cookies in
-// Playwright's format from the local API.
-function getCookies(socketPath, connector) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { socketPath, path: `/v1/connectors/${encodeURIComponent(connector)}/cookies?format=playwright` },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => (body += chunk));
-        res.on('end', () => {
-          if (res.statusCode !== 200) return reject(new Error(`authbridge answered ${res.statusCode}: ${body.slice(0, 200)}`));
-          resolve(JSON.parse(body));
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+// getCookies is the README's example: the connector's cookies as a
+// Playwright storage state.
+function getCookies(connector) {
+  return new Client().cookies(connector, { format: 'playwright' });
 }
 
 async function launch() {
@@ -48,7 +34,7 @@ async function launch() {
 }
 
 test('addCookies with the cookies from the socket signs the runner in', async () => {
-  const state = await getCookies(env.AUTHBRIDGE_SOCKET, env.CONNECTOR);
+  const state = await getCookies(env.CONNECTOR);
   assert.ok(state.cookies.length > 0, 'authbridge returned no cookies');
   const browser = await launch();
   try {
