@@ -92,7 +92,7 @@ func (b *bench) measureRunner(ctx context.Context) ([]row, error) {
 		return fmt.Sprintf("MISSES (%.2fx)", ratio)
 	}
 	return []row{
-		{fmt.Sprintf("run to first authenticated page, app (ATTACH copy, %d of %d)", len(app), *runnerRuns), ms(sa.median), ms(sa.p99), "-", "-"},
+		{fmt.Sprintf("run to first auth. page, app ATTACH copy (%d/%d ok)", len(app), *runnerRuns), ms(sa.median), ms(sa.p99), "-", "-"},
 		{"  runner, new profile (the app's first run)", ms(sf.median), ms(sf.p99), "≥ 2.5x faster", judge(sf)},
 		{"  runner, the profile of the last run", ms(sk.median), ms(sk.p99), "≥ 2.5x faster", judge(sk)},
 	}, nil
