@@ -5,8 +5,9 @@ BIN   := bin/authbridge
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/authbridge/authbridge/host/cli.Version=$(VERSION)
 PW_DIR := host/e2e/playwright
+RUNNER_DIR := runner
 
-.PHONY: help build demo test test-unit test-e2e test-extension test-node bench deps chromium firefox install extension-zip cross vet fmt clean
+.PHONY: help build demo test test-unit test-e2e test-extension test-node test-runner bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -24,14 +25,17 @@ firefox: ## install Debian's firefox-esr when no Firefox is there (needs root)
 		echo "installing firefox-esr (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr >/dev/null; }
 
-deps: chromium firefox ## everything the tests need: chromium, firefox-esr, playwright-core (npm), Go modules
+deps: chromium firefox deps-runner ## everything the tests need: chromium, firefox-esr, playwright-core (npm), Go modules
 	cd $(PW_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	$(GO) mod download
+
+deps-runner: ## the drop-in runner's npm dependencies (npm ci in runner/)
+	cd $(RUNNER_DIR) && npm ci --no-audit --no-fund --loglevel=error
 
 demo: chromium build ## sign in on the embedded demo site in a throw-away Chromium and show the bridge at work
 	./$(BIN) demo
 
-test: deps test-unit test-extension test-node test-e2e ## run every test (what CI runs)
+test: deps test-unit test-extension test-node test-runner test-e2e ## run every test (what CI runs)
 
 test-unit: ## Go unit and integration tests, with the race detector
 	$(GO) vet ./...
@@ -43,10 +47,13 @@ test-extension: ## the extension's pure logic, with node --test
 test-node: build ## the Node client (clients/node) with node --test, against a real agent from bin/authbridge
 	AUTHBRIDGE_BIN=$(CURDIR)/$(BIN) node --test clients/node/test/
 
+test-runner: ## the drop-in runner's tests (node --test, real Chromium)
+	cd $(RUNNER_DIR) && node --test test/
+
 test-e2e: ## end-to-end tests in real headless Chromium and Firefox ESR with the real extension
 	$(GO) test -count=1 -timeout 15m ./host/e2e/
 
-bench: chromium build ## print latency, memory and throughput figures against the targets
+bench: chromium build deps-runner ## print latency, memory and throughput figures against the targets
 	$(GO) run ./host/cmd/authbridge-bench
 
 install: build ## install the binary to ~/.local/bin and register it with every browser found

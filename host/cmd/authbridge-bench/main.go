@@ -39,7 +39,7 @@ var (
 	diskRuns  = flag.Int("disk-runs", 2, "sign-ins healed through the disk watcher alone (each waits for Chrome to write its store, up to 30 s)")
 	idleFor   = flag.Duration("idle", 60*time.Second, "how long to measure the idle agent's CPU")
 	events    = flag.Int("events", 1_000_000, "events to ingest for the metrics measure")
-	only      = flag.String("only", "", "run only these sections, comma separated: cookies,firefox,heal,idle,store,metrics")
+	only      = flag.String("only", "", "run only these sections, comma separated: cookies,firefox,runner,heal,idle,store,metrics")
 )
 
 func want(section string) bool {
@@ -58,20 +58,29 @@ func run() int {
 	flag.Parse()
 	ctx := context.Background()
 	var rows []row
-	if want("cookies") {
+	if want("cookies") || want("runner") {
 		b := &bench{}
 		if err := b.setup(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "bench setup:", err)
 			b.close()
 			return 1
 		}
-		r, err := b.measure(ctx)
-		b.close()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			return 1
+		for _, s := range []struct {
+			name string
+			f    func(context.Context) ([]row, error)
+		}{{"cookies", b.measure}, {"runner", b.measureRunner}} {
+			if !want(s.name) {
+				continue
+			}
+			r, err := s.f(ctx)
+			if err != nil {
+				b.close()
+				fmt.Fprintf(os.Stderr, "bench %s: %v\n", s.name, err)
+				return 1
+			}
+			rows = append(rows, r...)
 		}
-		rows = append(rows, r...)
+		b.close()
 	}
 	for _, s := range []struct {
 		name string

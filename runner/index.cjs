@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+'use strict';
+// authbridge-runner: a drop-in for the data-export app's Playwright runner.
+// JSON lines on stdin and stdout (runner/PROTOCOL.md); connector scripts run
+// unmodified against the page API v1, signed in by authbridge.
+
+const readline = require('node:readline');
+
+const { guardStdout, send, log } = require('./lib/protocol.cjs');
+const { Run } = require('./lib/run.cjs');
+const { Sessions } = require('./lib/session.cjs');
+const { selfTest } = require('./lib/selftest.cjs');
+
+guardStdout();
+
+const sessions = new Sessions({ enabled: process.env.AUTHBRIDGE_RUNNER_SESSIONS !== 'off' });
+const runs = new Map(); // runId -> Run
+
+process.on('unhandledRejection', (err) => log('unhandled rejection:', err && err.stack ? err.stack : String(err)));
+process.on('uncaughtException', (err) => log('uncaught exception:', err && err.stack ? err.stack : String(err)));
+
+function requireRunId(msg) {
+  if (msg.runId === undefined || msg.runId === null || msg.runId === '') {
+    send({ type: 'error', message: `${msg.type}: runId is required` });
+    return null;
+  }
+  return msg.runId;
+}
+
+function runFor(msg, replyType) {
+  const id = requireRunId(msg);
+  if (id === null) return null;
+  const run = runs.get(String(id));
+  if (!run) {
+    if (replyType) send({ type: replyType, runId: id, error: `no run ${id}` });
+    else send({ type: 'error', runId: id, message: `${msg.type}: no run ${id}` });
+    return null;
+  }
+  return run;
+}
+
+let quitting = false;
+
+async function quit(code = 0) {
+  if (quitting) return;
+  quitting = true;
+  await Promise.all([...runs.values()].map((r) => r.stop().catch(() => {})));
+  process.exit(code);
+}
+
+const handlers = {
+  run(msg) {
+    const id = requireRunId(msg);
+    if (id === null) return;
+    if (runs.has(String(id))) {
+      send({ type: 'error', runId: id, message: `run: run ${id} is already running` });
+      return;
+    }
+    const run = new Run({ msg, send, log, sessions, onEnd: (r) => runs.delete(String(r.runId)) });
+    runs.set(String(id), run);
+    run.start();
+  },
+  stop(msg) {
+    const run = runFor(msg);
+    if (run) run.stop();
+  },
+  quit() {
+    quit(0);
+  },
+  async evaluate(msg) {
+    const run = runFor(msg, 'evaluate-result');
+    if (!run) return;
+    send({ type: 'evaluate-result', runId: msg.runId, ...(await run.evaluateFromDriver(msg.script)) });
+  },
+  async screenshot(msg) {
+    const run = runFor(msg, 'screenshot-result');
+    if (!run) return;
+    send({ type: 'screenshot-result', runId: msg.runId, ...(await run.screenshotFromDriver()) });
+  },
+  'input-response'(msg) {
+    const run = runFor(msg);
+    if (!run) return;
+    if (!run.inputResponse(msg.requestId, msg.data, msg.error)) {
+      send({ type: 'error', runId: msg.runId, message: `input-response: no pending request ${msg.requestId}` });
+    }
+  },
+  async test() {
+    send({ type: 'test-result', data: await selfTest(sessions) });
+  },
+};
+
+function onLine(line) {
+  const text = line.trim();
+  if (!text) return;
+  let msg;
+  try {
+    msg = JSON.parse(text);
+  } catch (err) {
+    send({ type: 'error', message: `malformed input line (not JSON): ${err.message}` });
+    return;
+  }
+  if (!msg || typeof msg !== 'object' || Array.isArray(msg)) {
+    send({ type: 'error', message: 'malformed input line: want a JSON object with a "type"' });
+    return;
+  }
+  const h = Object.prototype.hasOwnProperty.call(handlers, msg.type) ? handlers[msg.type] : null;
+  if (!h) {
+    send({ type: 'error', ...(msg.runId !== undefined ? { runId: msg.runId } : {}), message: `unknown message type ${JSON.stringify(msg.type)}` });
+    return;
+  }
+  const p = Promise.resolve()
+    .then(() => h(msg))
+    .catch((err) => send({ type: 'error', ...(msg.runId !== undefined ? { runId: msg.runId } : {}), message: `${msg.type}: ${err.message}` }))
+    .finally(() => pending.delete(p));
+  pending.add(p);
+}
+
+// Replies still being worked on (a run is not one: it ends on quit).
+const pending = new Set();
+
+const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+rl.on('line', onLine);
+// End of input: answer what was asked, then stop every run and exit.
+rl.on('close', async () => {
+  await Promise.all([...pending]);
+  quit(0);
+});
+
+send({ type: 'ready' });
