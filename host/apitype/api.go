@@ -27,6 +27,13 @@ type StatusRow struct {
 	RepairInProgress       bool            `json:"repair_in_progress"`
 	AwaitingInteractive    bool            `json:"awaiting_interactive"`
 	Source                 string          `json:"source"`
+	// ProfileDir is the persistent browser profile repair writes the
+	// connector's session into, when it has one.
+	ProfileDir string `json:"profile_dir,omitempty"`
+	// ProfileWait is one sentence saying that repair is waiting for the
+	// browser holding ProfileDir to close before writing into it; empty
+	// when nothing waits.
+	ProfileWait string `json:"profile_wait,omitempty"`
 }
 
 // AgentInfo is the agent part of GET /v1/status.
@@ -77,8 +84,18 @@ type Binding struct {
 // ConnectorInfo is a definition as GET /v1/connectors lists it.
 type ConnectorInfo struct {
 	connector.Definition
+	// Source is the file the definition was read from, or "builtin".
 	Source string `json:"source"`
 	Kind   string `json:"kind"`
+	// InheritsFrom names the built-in definition a manifest was completed
+	// from (auth cookies, sign-in patterns), when there is one.
+	InheritsFrom string `json:"inherits_from,omitempty"`
+	// Shadows are the files defining the same id in places of lower
+	// precedence, which this definition hides.
+	Shadows []string `json:"shadows,omitempty"`
+	// ProfileFrom is "app" when session.profile_dir is the data-export
+	// app's profile folder for this manifest, found by its file name.
+	ProfileFrom string `json:"profile_from,omitempty"`
 }
 
 // Problem is a connector definition file that could not be loaded; Message
