@@ -186,3 +186,12 @@ test('the summary counts Unknown rows as not checked, never as fine', () => {
   ];
   for (const [rs, want] of cases) assert.equal(summaryText(rs), want, rs.map((r) => r.health.key).join(','));
 });
+
+test('a repair waiting for a held profile says so on the row', () => {
+  const sentence = 'A running browser is using /p, so the sign-in will be written into it once that browser closes.';
+  const rows = [{ ...healthy, profile_wait: sentence }, expired];
+  const v = buildView(ui({ rows }), opts);
+  const waiting = v.rows.find((r) => r.id === healthy.id);
+  assert.equal(waiting.profileWait, sentence);
+  assert.equal(v.rows.find((r) => r.id === expired.id).profileWait, '');
+});
