@@ -138,3 +138,24 @@ func TestSubFolders(t *testing.T) {
 		t.Errorf("SubFolders(missing) = %q, want nil", got)
 	}
 }
+
+// TestInheritConnectURLFirst: the site a manifest signs in on decides, then
+// its brand.
+func TestInheritConnectURLFirst(t *testing.T) {
+	tests := []struct{ name, manifest, want string }{
+		{"sign-in elsewhere than the brand", `{"connector_id": "a", "connect_url": "https://www.amazon.com/ap/signin", "consumer_metadata": {"brand_domain": "github.com"}}`, "amazon"},
+		{"brand alone matches", `{"connector_id": "b", "connect_url": "https://shop.example/login", "consumer_metadata": {"brand_domain": "linkedin.com"}}`, "linkedin"},
+		{"nothing matches", `{"connector_id": "c", "connect_url": "https://shop.example/login", "consumer_metadata": {"brand_domain": "shop.example"}}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := Parse([]byte(tt.manifest), "/m.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.InheritsFrom != tt.want {
+				t.Errorf("InheritsFrom = %q, want %q", d.InheritsFrom, tt.want)
+			}
+		})
+	}
+}
