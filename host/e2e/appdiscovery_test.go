@@ -20,8 +20,25 @@ import (
 	"github.com/authbridge/authbridge/host/demosite"
 )
 
-func fixtureDir() string {
-	return filepath.Join(repoRoot, "..", "shared", "fixtures", "data-connectors")
+// fixtureDir finds the data-export app's fixture manifests: AUTHBRIDGE_FIXTURES,
+// else ../shared/fixtures/data-connectors next to the repository. Missing, it
+// fails with CI set and skips otherwise.
+func fixtureDir(t *testing.T) string {
+	t.Helper()
+	dirs := []string{filepath.Join(repoRoot, "..", "shared", "fixtures", "data-connectors")}
+	if env := os.Getenv("AUTHBRIDGE_FIXTURES"); env != "" {
+		dirs = append([]string{env, filepath.Join(env, "data-connectors")}, dirs...)
+	}
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "linkedin", "linkedin-playwright.json")); err == nil {
+			return d
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("data-connectors fixtures not found in %v (set AUTHBRIDGE_FIXTURES)", dirs)
+	}
+	t.Skipf("data-connectors fixtures not found in %v (set AUTHBRIDGE_FIXTURES); with CI set this test fails instead", dirs)
+	return ""
 }
 
 // copyFile copies a file, creating the folders it goes in.
@@ -76,7 +93,7 @@ const shopManifest = `{
 // checks what `connectors --json` and `status` make of it, with no setup.
 func TestAppLayoutDiscovery(t *testing.T) {
 	w := newWorld(t)
-	fx := fixtureDir()
+	fx := fixtureDir(t)
 	dc := filepath.Join(w.userDir, ".dataconnect")
 	pdp := filepath.Join(w.userDir, ".pdp-connect")
 	ms, _ := filepath.Glob(filepath.Join(fx, "*-playwright.json"))
@@ -206,7 +223,7 @@ func TestAppManifestInstalledLater(t *testing.T) {
 		t.Fatal("github-playwright listed before it is installed")
 	}
 	start := time.Now()
-	copyFile(t, filepath.Join(fixtureDir(), "github-playwright.json"), filepath.Join(app, "connectors", "github", "github-playwright.json"))
+	copyFile(t, filepath.Join(fixtureDir(t), "github-playwright.json"), filepath.Join(app, "connectors", "github", "github-playwright.json"))
 	eventually(t, time.Second, "the manifest copied into the app home is listed", func() bool {
 		_, ok := w.connectorList()["github-playwright"]
 		return ok
@@ -288,6 +305,15 @@ func TestRepairIntoAppProfile(t *testing.T) {
 	if st := w.must("status"); !strings.Contains(st, row.ProfileWait) {
 		t.Errorf("status does not say the repair waits:\n%s", st)
 	}
+	// The popup's row says it too.
+	pctx, pcancel := context.WithTimeout(w.popup(t), 20*time.Second)
+	shown, err := chromedp.Run(pctx, chromedp.Text(`[data-profile-wait]`))
+	if err != nil {
+		t.Errorf("the popup does not show the wait: %v", err)
+	} else if shown != row.ProfileWait {
+		t.Errorf("the popup shows %q, want %q", shown, row.ProfileWait)
+	}
+	pcancel()
 	// Repair did not touch the held profile: its browser has no session.
 	hctx, hcancel := context.WithTimeout(held.Ctx, 20*time.Second)
 	if err := chromedp.Do(hctx, chromedp.Navigate(def.Verify.URL)); err != nil {
