@@ -239,6 +239,7 @@ function rowEl(r) {
   if (r.confirmingClear) {
     li.append(el('p', { class: 'confirm', id: `confirm-${r.id}`, text: 'Clearing removes the session authbridge stored for this connector and marks it Unknown. Your browser’s own cookies are not touched.' }));
   }
+  if (r.profileWait) li.append(el('p', { class: 'note note-wait', role: 'status', 'data-profile-wait': true, text: r.profileWait }));
   if (r.note) li.append(el('p', { class: `note note-${r.note.kind}`, role: r.note.kind === 'error' ? 'alert' : 'status', text: r.note.text }));
   return li;
 }

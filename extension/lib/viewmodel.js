@@ -202,6 +202,9 @@ export function rowView(row, ui, opts) {
     waiting,
     repairing,
     note: ui.notes?.[row.id] ?? null,
+    // One sentence from the host while a repair waits for the app's
+    // browser to free the connector's profile.
+    profileWait: typeof row.profile_wait === 'string' ? row.profile_wait : '',
     busy: !!ui.busy?.[row.id],
   };
 }

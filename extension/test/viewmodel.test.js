@@ -199,3 +199,12 @@ test('Firefox: the browser flag and the repair label name Firefox', () => {
   const notInstalled = buildView({ ...ui(), connection: { state: 'not_installed' }, rows: [] }, { ...opts, browser: 'firefox' });
   assert.match(JSON.stringify(notInstalled.connection), /--browser firefox/);
 });
+
+test('a repair waiting for a held profile says so on the row', () => {
+  const sentence = 'A running browser is using /p, so the sign-in will be written into it once that browser closes.';
+  const rows = [{ ...healthy, profile_wait: sentence }, expired];
+  const v = buildView(ui({ rows }), opts);
+  const waiting = v.rows.find((r) => r.id === healthy.id);
+  assert.equal(waiting.profileWait, sentence);
+  assert.equal(v.rows.find((r) => r.id === expired.id).profileWait, '');
+});

@@ -169,7 +169,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	go a.acceptBridges(bridgeL)
 	a.log.Info("agent listening", "api", a.cfg.Paths.APISocket, "bridge", a.cfg.Paths.BridgeSocket, "pid", os.Getpid())
 	go func() {
-		if err := a.catalog.Watch(ctx, a.cfg.Paths.ConnectorsDir, a.connectorsChanged); err != nil {
+		roots := catalog.Roots(catalog.Places(a.cfg.Paths))
+		if err := a.catalog.WatchRoots(ctx, roots, a.connectorsChanged); err != nil {
 			a.log.Warn("connectors folder not watched", "err", err)
 		}
 	}()

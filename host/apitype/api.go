@@ -30,6 +30,13 @@ type StatusRow struct {
 	// SourceStore is the cookie store the connector reads: "default", or the
 	// name of the Firefox container its definition names (source_store).
 	SourceStore string `json:"source_store"`
+	// ProfileDir is the persistent browser profile repair writes the
+	// connector's session into, when it has one.
+	ProfileDir string `json:"profile_dir,omitempty"`
+	// ProfileWait is one sentence saying that repair is waiting for the
+	// browser holding ProfileDir to close before writing into it; empty
+	// when nothing waits.
+	ProfileWait string `json:"profile_wait,omitempty"`
 }
 
 // AgentInfo is the agent part of GET /v1/status.
@@ -80,8 +87,18 @@ type Binding struct {
 // ConnectorInfo is a definition as GET /v1/connectors lists it.
 type ConnectorInfo struct {
 	connector.Definition
+	// Source is the file the definition was read from, or "builtin".
 	Source string `json:"source"`
 	Kind   string `json:"kind"`
+	// InheritsFrom names the built-in definition a manifest was completed
+	// from (auth cookies, sign-in patterns), when there is one.
+	InheritsFrom string `json:"inherits_from,omitempty"`
+	// Shadows are the files defining the same id in places of lower
+	// precedence, which this definition hides.
+	Shadows []string `json:"shadows,omitempty"`
+	// ProfileFrom is "app" when session.profile_dir is the data-export
+	// app's profile folder for this manifest, found by its file name.
+	ProfileFrom string `json:"profile_from,omitempty"`
 }
 
 // Problem is a connector definition file that could not be loaded; Message

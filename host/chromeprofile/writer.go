@@ -7,7 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/storage"
@@ -19,8 +23,14 @@ import (
 )
 
 // ErrProfileInUse is returned by ProfileWriter.Replace when a running
-// browser holds the profile directory.
-var ErrProfileInUse = errors.New("browser profile is in use by a running browser")
+// browser holds the profile directory. It has a ProfileBusy method, by which
+// the session manager knows to wait (session.ProfileWaiter).
+var ErrProfileInUse error = profileBusyError{}
+
+type profileBusyError struct{}
+
+func (profileBusyError) Error() string     { return "browser profile is in use by a running browser" }
+func (profileBusyError) ProfileBusy() bool { return true }
 
 // ImportedMarker is the marker file the data-export app's one-time cookie
 // import leaves in a profile directory. Replace removes it: the profile's
@@ -37,11 +47,17 @@ type ProfileWriter struct {
 	ExecPath string
 	// NoSandbox runs Chromium without its sandbox; implied as root.
 	NoSandbox bool
-	// Flags are extra command-line flags, which replace the defaults of
-	// the same name. The defaults match how Playwright starts Chromium
-	// (--password-store=basic, --use-mock-keychain), because the
-	// profile's own browser must decrypt what is written here: set them
-	// to what the connector's runner uses.
+	// Kind is the kind of profile written, a row of the launch flags table
+	// (launchflags.json): KindApp when empty. The browser is started with
+	// that row's flags for the OS, because the profile's own browser must
+	// decrypt what is written here: on macOS the data-export app runs
+	// system Chrome with the real Keychain, elsewhere Playwright's defaults
+	// (--password-store=basic, --use-mock-keychain).
+	Kind string
+	// GOOS picks the table's row; empty means runtime.GOOS.
+	GOOS string
+	// Flags are extra command-line flags, which replace the table's and
+	// the defaults of the same name.
 	Flags map[string]any
 	// Timeout bounds the whole replacement, browser start included;
 	// zero means one minute.
@@ -50,10 +66,73 @@ type ProfileWriter struct {
 	Output io.Writer
 }
 
+// browserOptions are how the writer starts its browser on dir: the launch
+// flags table's row for the profile's kind and OS, then w.Flags.
+func (w *ProfileWriter) browserOptions(dir string) (chromium.Options, error) {
+	kind, goos := w.Kind, w.GOOS
+	if kind == "" {
+		kind = KindApp
+	}
+	if goos == "" {
+		goos = runtime.GOOS
+	}
+	row, err := FlagsFor(kind, goos)
+	if err != nil {
+		return chromium.Options{}, err
+	}
+	flags := row.ChromeFlags()
+	for k, v := range w.Flags {
+		flags[k] = v
+	}
+	var drop []string
+	for _, d := range row.Drop {
+		name, _, _ := strings.Cut(strings.TrimPrefix(d, "--"), "=")
+		if _, set := w.Flags[name]; !set {
+			drop = append(drop, d)
+		}
+	}
+	return chromium.Options{
+		ExecPath: w.ExecPath, UserDataDir: dir, Flags: flags, Drop: drop, Output: w.Output, NoSandbox: w.NoSandbox,
+	}, nil
+}
+
 func (w *ProfileWriter) allocatorOptions(dir string) ([]chromedp.ExecAllocatorOption, error) {
-	return chromium.AllocatorOptions(chromium.Options{
-		ExecPath: w.ExecPath, UserDataDir: dir, Flags: w.Flags, Output: w.Output, NoSandbox: w.NoSandbox,
-	})
+	o, err := w.browserOptions(dir)
+	if err != nil {
+		return nil, err
+	}
+	return chromium.AllocatorOptions(o)
+}
+
+// WaitFree returns once no live process holds profileDir (its SingletonLock
+// is gone or names a dead process), or when ctx ends. It watches the
+// profile folder for the lock's removal and also checks every second, since
+// a browser that is killed leaves its lock behind.
+func (w *ProfileWriter) WaitFree(ctx context.Context, profileDir string) error {
+	dir, err := filepath.Abs(profileDir)
+	if err != nil {
+		return err
+	}
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watch profile %s: %w", dir, err)
+	}
+	defer fw.Close()
+	fw.Add(dir)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if busy, _ := profileInUse(dir); !busy {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-fw.Events:
+		case <-fw.Errors:
+		case <-tick.C:
+		}
+	}
 }
 
 // Replace makes the cookies of profileDir (used as the browser's

@@ -51,6 +51,10 @@ type Options struct {
 	Env []string
 	// Flags are extra command-line flags.
 	Flags map[string]any
+	// Drop are flags the browser must not get, whatever their value
+	// ("--password-store=basic" drops password-store), even from
+	// BaseFlags: the launch flags table's drop lists.
+	Drop []string
 	// Output receives the browser's stdout and stderr (nil: discarded).
 	Output io.Writer
 	// NoSandbox runs Chromium without its sandbox. It is implied as root,
@@ -84,6 +88,35 @@ func BaseFlags() map[string]any {
 	}
 }
 
+// FlagSet is the command-line flags (without "--") a browser started as o
+// says gets: BaseFlags, the mode's flags, o.Flags over them, and none of
+// o.Drop.
+func FlagSet(o Options) map[string]any {
+	flags := BaseFlags()
+	if o.NoSandbox || os.Geteuid() == 0 {
+		flags["no-sandbox"] = true
+	}
+	if !o.Headed {
+		flags["headless"], flags["hide-scrollbars"], flags["mute-audio"] = "new", true, true
+	}
+	if o.Extension != "" {
+		flags["load-extension"], flags["disable-extensions-except"] = o.Extension, o.Extension
+	} else {
+		flags["disable-extensions"] = true
+	}
+	if o.HostResolverRules != "" {
+		flags["host-resolver-rules"] = o.HostResolverRules
+	}
+	for k, v := range o.Flags {
+		flags[k] = v
+	}
+	for _, d := range o.Drop {
+		name, _, _ := strings.Cut(strings.TrimPrefix(d, "--"), "=")
+		delete(flags, name)
+	}
+	return flags
+}
+
 // AllocatorOptions are the chromedp options that start Chromium as o says:
 // the one place authbridge's browsers (the demo, the tests, the verify
 // probe, the profile writer) get their flags.
@@ -100,25 +133,7 @@ func AllocatorOptions(o Options) ([]chromedp.ExecAllocatorOption, error) {
 		chromedp.UserDataDir(o.UserDataDir),
 		chromedp.WindowSize(1280, 900),
 	}
-	for k, v := range BaseFlags() {
-		opts = append(opts, chromedp.Flag(k, v))
-	}
-	if o.NoSandbox || os.Geteuid() == 0 {
-		opts = append(opts, chromedp.Flag("no-sandbox", true))
-	}
-	if !o.Headed {
-		opts = append(opts, chromedp.Flag("headless", "new"), chromedp.Flag("hide-scrollbars", true), chromedp.Flag("mute-audio", true))
-	}
-	if o.Extension != "" {
-		opts = append(opts, chromedp.Flag("load-extension", o.Extension),
-			chromedp.Flag("disable-extensions-except", o.Extension))
-	} else {
-		opts = append(opts, chromedp.Flag("disable-extensions", true))
-	}
-	if o.HostResolverRules != "" {
-		opts = append(opts, chromedp.Flag("host-resolver-rules", o.HostResolverRules))
-	}
-	for k, v := range o.Flags {
+	for k, v := range FlagSet(o) {
 		opts = append(opts, chromedp.Flag(k, v))
 	}
 	if len(o.Env) > 0 {

@@ -68,6 +68,11 @@ func cmdStatus(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Health, dash(r.Reason), dash(shortTime(r.LastHeadlessSuccessAt)), dash(r.Prompt.Action.Label), dash(r.SourceStore))
 	}
 	tw.Flush()
+	for _, r := range st.Connectors {
+		if r.ProfileWait != "" {
+			fmt.Fprintf(e.stdout, "%s: %s\n", r.ID, r.ProfileWait)
+		}
+	}
 	return ExitOK
 }
 
@@ -105,11 +110,20 @@ func cmdConnectors(ctx context.Context, e *env, args []string) int {
 		return ExitError
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tDOMAINS\tSOURCE")
+	fmt.Fprintln(tw, "ID\tNAME\tDOMAINS\tINHERITS\tPROFILE\tSOURCE")
 	for _, c := range ans.Connectors {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ID, c.Name, strings.Join(c.Domains, ","), c.Source)
+		profile := ""
+		if c.Session != nil {
+			profile = c.Session.ProfileDir
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, strings.Join(c.Domains, ","), dash(c.InheritsFrom), dash(profile), c.Source)
 	}
 	tw.Flush()
+	for _, c := range ans.Connectors {
+		for _, sh := range c.Shadows {
+			fmt.Fprintf(e.stdout, "%s from %s shadows %s\n", c.ID, c.Source, sh)
+		}
+	}
 	for _, p := range ans.Problems {
 		fmt.Fprintln(e.stderr, "refused:", p.Message)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/authbridge/authbridge/host/agent"
 	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/host/catalog"
 	"github.com/authbridge/authbridge/host/chromeprofile"
 	"github.com/authbridge/authbridge/host/connector"
 	"github.com/authbridge/authbridge/host/localclient"
@@ -136,11 +137,11 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	return ExitOK
 }
 
-// connectorLoader loads the built-in definitions and the files in the
-// connectors directory.
+// connectorLoader loads the built-in definitions, the files in the
+// connectors directory and the data-export app's manifests (catalog.Places).
 func connectorLoader(p paths.Paths) func() ([]connector.Definition, []apitype.Problem) {
 	return func() ([]connector.Definition, []apitype.Problem) {
-		set, _ := connector.Load(p.ConnectorsDir)
+		set, _ := connector.LoadPlaces(catalog.Places(p)...)
 		var probs []apitype.Problem
 		for _, err := range set.Problems() {
 			var fe *connector.FileError

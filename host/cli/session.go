@@ -59,6 +59,9 @@ func printResult(e *env, ans apitype.ActionResult) {
 	for _, w := range ans.Written {
 		fmt.Fprintln(e.stdout, "  wrote session state:", w)
 	}
+	if ans.Row.ProfileWait != "" {
+		fmt.Fprintln(e.stdout, " ", ans.Row.ProfileWait)
+	}
 }
 
 func cmdClear(ctx context.Context, e *env, args []string) int {

@@ -33,6 +33,16 @@ type Definition struct {
 	// Kind is KindBuiltin, KindNative or KindDataConnectors. Not read from
 	// JSON.
 	Kind string `json:"-"`
+	// InheritsFrom is the id of the built-in (or native) definition a
+	// manifest was completed from; empty when none. Not read from JSON.
+	InheritsFrom string `json:"-"`
+	// Shadows are the files of the same id, from places of lower
+	// precedence, that this definition hides (see LoadPlaces). Not read
+	// from JSON.
+	Shadows []string `json:"-"`
+	// ProfileFromApp is true when Session.ProfileDir is the app's profile
+	// folder for this manifest, found by name. Not read from JSON.
+	ProfileFromApp bool `json:"-"`
 }
 
 // Verify says how to probe whether a connector's session works.

@@ -7,7 +7,15 @@
 //
 // Load starts from the built-in definitions and reads every *.json file
 // (dot files excepted, not recursively) of the directories it is given, in
-// order, each directory's files by name. A file is a data-export manifest when
+// order, each directory's files by name. LoadPlaces reads places of
+// different precedence instead (the agent's: $AUTHBRIDGE_HOME/connectors,
+// then the data-export app's homes): a recursive place also reads its
+// subfolders (the app's company subfolders; dot folders skipped, at most
+// four levels) and ignores its JSON files that are not manifests; a place
+// with a Profiles folder gives a manifest the profile folder named after
+// its file, when that exists, as its session.profile_dir. When places of
+// different precedence define one id, the first wins and lists the others
+// in Definition.Shadows. A file is a data-export manifest when
 // its top-level object has a "connector_id" or a "runtime" field, and a native
 // definition otherwise. Native files are read before manifests, so that a
 // manifest inherits from a native file that redefines a built-in (see below).
@@ -69,15 +77,16 @@
 // Unknown fields in the auth block are refused.
 //
 // Inheritance: when a built-in definition (or a native file that overrides
-// one) covers the manifest's brand domain (consumer_metadata.brand_domain, or
-// connect_url's registrable domain when the manifest has no brand domain),
-// the manifest inherits that definition's domains (added to its own),
+// one) covers connect_url's host, or else the manifest's brand domain
+// (consumer_metadata.brand_domain), the manifest inherits that definition's domains (added to its own),
 // auth_cookies, verify.login_selector and its login, MFA and checkpoint
 // patterns. Any of these that the auth block sets, even to an empty list,
 // replaces the inherited value instead. The verify URL, the logged-in
 // selector and session are never inherited, since they belong to the
-// manifest's own page. The first matching definition by id is used; the
-// definition a manifest inherited from is not recorded.
+// manifest's own page. The site connect_url signs in on comes first: a shop
+// branded shop.example whose connect_url is on amazon.com inherits Amazon's
+// auth cookies. The first matching definition by id is used, and recorded
+// in Definition.InheritsFrom.
 //
 // For example github-playwright (brand domain github.com) inherits the
 // built-in github's user_session cookies and its /sessions/two-factor MFA

@@ -254,20 +254,28 @@ func parseManifest(data []byte, bases []Definition) (Definition, error) {
 		domainFrom = append(domainFrom, from)
 	}
 	addDomain(registrableDomain(cu.Hostname()), urlField)
-	key := domains[0]
+	// The site a manifest signs in on decides what it inherits: connect_url's
+	// host first (a shop branded shop.example that signs in on amazon.com
+	// needs Amazon's cookies), then the brand domain.
+	keys := []string{cu.Hostname()}
 	if cm := m.ConsumerMetadata; cm != nil && cm.BrandDomain != "" {
 		brand := cm.BrandDomain
 		if u, err := url.Parse(brand); err == nil && u.Hostname() != "" && strings.Contains(brand, "://") {
 			brand = u.Hostname()
 		}
-		key = registrableDomain(brand)
-		addDomain(key, "consumer_metadata.brand_domain")
+		keys = append(keys, brand)
+		addDomain(registrableDomain(brand), "consumer_metadata.brand_domain")
 	}
 
 	var base *Definition
-	for i := range bases {
-		if bases[i].Covers(key) {
-			base = &bases[i]
+	for _, key := range keys {
+		for i := range bases {
+			if bases[i].Covers(normalizeDomain(key)) {
+				base = &bases[i]
+				break
+			}
+		}
+		if base != nil {
 			break
 		}
 	}
@@ -309,6 +317,9 @@ func parseManifest(data []byte, bases []Definition) (Definition, error) {
 			Browser:          true,
 		},
 		Session: auth.Session,
+	}
+	if base != nil {
+		d.InheritsFrom = base.ID
 	}
 	fields["login_url"] = urlField
 	fields["verify.url"] = urlField

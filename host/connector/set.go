@@ -39,36 +39,84 @@ func NewSet() *Set {
 // a file that is refused is listed in Problems and the others still load.
 // The error is non-nil only when a directory exists but cannot be listed; the
 // set is usable (and never nil) even then, and lists that error in Problems
-// too.
+// too. All the directories have the same precedence: two files of one id
+// are a problem.
 func Load(dir string, extraDirs ...string) (*Set, error) {
+	places := []Place{{Dir: dir}}
+	for _, d := range extraDirs {
+		places = append(places, Place{Dir: d})
+	}
+	return loadPlaces(places, false)
+}
+
+// Place is one folder definition files are read from. LoadPlaces gives each
+// place its own precedence, the first highest.
+type Place struct {
+	// Dir holds the definition files.
+	Dir string
+	// Recursive reads the files of Dir's subfolders too (the data-export
+	// app keeps one company subfolder per connector), and skips JSON files
+	// that are not manifests instead of reading them as native definitions.
+	Recursive bool
+	// Profiles is the app's browser-profiles folder: a manifest whose
+	// profile folder Profiles/<file name without .json> exists gets it as
+	// its session.profile_dir unless it names one itself. Empty: none.
+	Profiles string
+
+	rank int // lower wins
+}
+
+// maxDepth bounds how deep a recursive place is walked.
+const maxDepth = 4
+
+// LoadPlaces is Load over places of different precedence: when several
+// places define the same id, the first place's definition is kept and
+// lists the files it shadows in Shadows (no problem is reported); within
+// one place two files of one id are a problem, as with Load.
+func LoadPlaces(places ...Place) (*Set, error) {
+	return loadPlaces(places, true)
+}
+
+func loadPlaces(places []Place, ranked bool) (*Set, error) {
 	s := NewSet()
 	var (
-		paths []string
+		files []rawFile
 		errs  []error
 	)
-	for _, d := range append([]string{dir}, extraDirs...) {
-		if d == "" {
+	for i, p := range places {
+		if p.Dir == "" {
 			continue
 		}
-		ps, err := jsonFiles(d)
+		if ranked {
+			p.rank = i
+		}
+		ps, err := jsonFiles(p.Dir, p.Recursive)
 		if err != nil {
 			errs = append(errs, err)
 			s.problems = append(s.problems, err)
 			continue
 		}
-		paths = append(paths, ps...)
+		for _, path := range ps {
+			files = append(files, rawFile{path: path, place: p})
+		}
 	}
-	s.loadFiles(paths)
+	s.loadFiles(files)
 	return s, errors.Join(errs...)
 }
 
 // jsonFiles lists the absolute paths of the *.json files of dir, by name,
-// leaving out dot files and directories.
-func jsonFiles(dir string) ([]string, error) {
+// leaving out dot files; with recursive, the files of its subfolders (dot
+// folders and symbolic links to folders excepted, at most maxDepth deep)
+// follow, each folder's files by name.
+func jsonFiles(dir string, recursive bool) ([]string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("connector directory %q: %w", dir, err)
 	}
+	return walkJSON(abs, recursive, 0)
+}
+
+func walkJSON(abs string, recursive bool, depth int) ([]string, error) {
 	entries, err := os.ReadDir(abs)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -76,59 +124,136 @@ func jsonFiles(dir string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read connector directory %q: %w", abs, err)
 	}
-	var paths []string
+	var paths, subdirs []string
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		if e.IsDir() {
+			if recursive && depth < maxDepth {
+				subdirs = append(subdirs, filepath.Join(abs, name))
+			}
+			continue
+		}
+		if !strings.HasSuffix(name, ".json") {
 			continue
 		}
 		paths = append(paths, filepath.Join(abs, name))
 	}
+	for _, sub := range subdirs {
+		ps, err := walkJSON(sub, recursive, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		paths = append(paths, ps...)
+	}
 	return paths, nil
 }
 
+// SubFolders lists dir and its subfolders as a recursive Place walks them,
+// for watching: dot folders and symbolic links are left out. A dir that does
+// not exist gives nothing.
+func SubFolders(dir string) []string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil
+	}
+	if fi, err := os.Lstat(abs); err != nil || !fi.IsDir() {
+		return nil
+	}
+	out := []string{abs}
+	var walk func(string, int)
+	walk = func(d string, depth int) {
+		if depth >= maxDepth {
+			return
+		}
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				sub := filepath.Join(d, e.Name())
+				out = append(out, sub)
+				walk(sub, depth+1)
+			}
+		}
+	}
+	walk(abs, 0)
+	return out
+}
+
 type rawFile struct {
-	path string
-	data []byte
+	path  string
+	data  []byte
+	place Place
 }
 
 // loadFiles reads native files first, then manifests, so that manifests
 // inherit from native files that redefine a built-in.
-func (s *Set) loadFiles(paths []string) {
+func (s *Set) loadFiles(files []rawFile) {
 	var natives, manifests []rawFile
-	for _, p := range paths {
-		data, err := readFile(p)
+	for _, f := range files {
+		data, err := readFile(f.path)
 		if err != nil {
 			s.problem(err)
 			continue
 		}
 		kind, err := detect(data)
 		if err != nil {
-			s.problem(&FileError{Path: p, Err: err})
+			s.problem(&FileError{Path: f.path, Err: err})
 			continue
 		}
-		if kind == KindNative {
-			natives = append(natives, rawFile{p, data})
-		} else {
-			manifests = append(manifests, rawFile{p, data})
+		f.data = data
+		switch {
+		case kind == KindNative && f.place.Recursive:
+			// The app's folders hold other JSON files too: only its
+			// manifests are definitions.
+		case kind == KindNative:
+			natives = append(natives, f)
+		default:
+			manifests = append(manifests, f)
 		}
 	}
-	fromFile := make(map[string]string) // id -> path
+	type origin struct {
+		path string
+		rank int
+	}
+	fromFile := make(map[string]origin) // id -> where it was defined
 	add := func(f rawFile, kind string, bases []Definition) {
 		d, err := parseKind(f.data, f.path, kind, bases)
 		if err != nil {
 			s.problem(err)
 			return
 		}
-		if prev, ok := fromFile[d.ID]; ok {
-			field := "id"
-			if kind == KindDataConnectors {
-				field = "connector_id"
-			}
-			s.problem(&FileError{Path: f.path, Err: fieldErr(field, "%q is already defined by %s", d.ID, prev)})
-			return
+		if kind == KindDataConnectors {
+			appProfile(&d, f)
 		}
-		fromFile[d.ID] = f.path
+		if prev, ok := fromFile[d.ID]; ok {
+			switch {
+			case prev.rank == f.place.rank:
+				field := "id"
+				if kind == KindDataConnectors {
+					field = "connector_id"
+				}
+				s.problem(&FileError{Path: f.path, Err: fieldErr(field, "%q is already defined by %s", d.ID, prev.path)})
+				return
+			case prev.rank < f.place.rank:
+				s.mu.Lock()
+				kept := s.defs[d.ID]
+				kept.Shadows = append(kept.Shadows, f.path)
+				s.defs[d.ID] = kept
+				s.mu.Unlock()
+				return
+			default:
+				s.mu.Lock()
+				old := s.defs[d.ID]
+				d.Shadows = append(append(d.Shadows, old.Source), old.Shadows...)
+				s.mu.Unlock()
+			}
+		}
+		fromFile[d.ID] = origin{f.path, f.place.rank}
 		s.mu.Lock()
 		s.defs[d.ID] = d
 		s.mu.Unlock()
@@ -140,6 +265,32 @@ func (s *Set) loadFiles(paths []string) {
 	for _, f := range manifests {
 		add(f, KindDataConnectors, bases)
 	}
+	s.mu.Lock()
+	for id, d := range s.defs {
+		slices.Sort(d.Shadows)
+		s.defs[id] = d
+	}
+	s.mu.Unlock()
+}
+
+// appProfile makes the app's profile folder for a manifest its session
+// profile, when the folder exists and the manifest names no profile itself.
+func appProfile(d *Definition, f rawFile) {
+	if f.place.Profiles == "" || (d.Session != nil && d.Session.ProfileDir != "") {
+		return
+	}
+	dir, err := filepath.Abs(filepath.Join(f.place.Profiles, strings.TrimSuffix(filepath.Base(f.path), ".json")))
+	if err != nil {
+		return
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return
+	}
+	if d.Session == nil {
+		d.Session = &Session{}
+	}
+	d.Session.ProfileDir = dir
+	d.ProfileFromApp = true
 }
 
 func (s *Set) problem(err error) {
@@ -233,6 +384,7 @@ func (d Definition) clone() Definition {
 	d.Verify.LoginPatterns = slices.Clone(d.Verify.LoginPatterns)
 	d.Verify.MFAPatterns = slices.Clone(d.Verify.MFAPatterns)
 	d.Verify.CheckpointPatterns = slices.Clone(d.Verify.CheckpointPatterns)
+	d.Shadows = slices.Clone(d.Shadows)
 	if d.Session != nil {
 		s := *d.Session
 		d.Session = &s

@@ -345,8 +345,10 @@ func sameCookieSet(a, b string) bool {
 }
 
 // assertNoLeaks greps the state database, its WAL, every log and what the
-// host printed on stderr for the test cookie values.
-func assertNoLeaks(t *testing.T, w *world, values []string) {
+// host printed on stderr for the test cookie values; and every file of the
+// data-export app homes given, except their browser profiles (whose cookie
+// store the browser encrypts).
+func assertNoLeaks(t *testing.T, w *world, values []string, appHomes ...string) {
 	t.Helper()
 	var files []string
 	filepath.Walk(w.home, func(p string, fi os.FileInfo, err error) error {
@@ -355,6 +357,17 @@ func assertNoLeaks(t *testing.T, w *world, values []string) {
 		}
 		return nil
 	})
+	for _, h := range appHomes {
+		filepath.Walk(h, func(p string, fi os.FileInfo, err error) error {
+			if err == nil && fi.IsDir() && fi.Name() == "browser-profiles" {
+				return filepath.SkipDir
+			}
+			if err == nil && fi.Mode().IsRegular() {
+				files = append(files, p)
+			}
+			return nil
+		})
+	}
 	if len(files) == 0 {
 		t.Fatal("no state files to check")
 	}

@@ -32,7 +32,11 @@ func (s *Server) connectors(ctx context.Context, r *http.Request) (any, error) {
 	defs, problems := s.cfg.Catalog.Connectors()
 	out := apitype.Connectors{Connectors: make([]apitype.ConnectorInfo, 0, len(defs)), Problems: problems}
 	for _, d := range defs {
-		out.Connectors = append(out.Connectors, apitype.ConnectorInfo{Definition: d, Source: d.Source, Kind: d.Kind})
+		info := apitype.ConnectorInfo{Definition: d, Source: d.Source, Kind: d.Kind, InheritsFrom: d.InheritsFrom, Shadows: d.Shadows}
+		if d.ProfileFromApp {
+			info.ProfileFrom = "app"
+		}
+		out.Connectors = append(out.Connectors, info)
 	}
 	if out.Problems == nil {
 		out.Problems = []apitype.Problem{}

@@ -34,6 +34,11 @@ type Paths struct {
 	BridgeSocket  string // relays connect here
 	LockFile      string // held by the running agent
 	StartLock     string // serialises on-demand starts
+	// AppHomes are the data-export app's homes, each holding connectors/
+	// (manifests in company subfolders) and browser-profiles/: the
+	// AUTHBRIDGE_APP_HOMES list in its order, then ~/.pdp-connect and
+	// ~/.dataconnect. Earlier homes take precedence.
+	AppHomes []string
 }
 
 // Env looks up an environment variable; os.Getenv in production.
@@ -69,8 +74,49 @@ func Resolve(getenv Env) (Paths, error) {
 	p.BridgeSocket = filepath.Join(p.RuntimeDir, "bridge.sock")
 	p.LockFile = filepath.Join(p.RuntimeDir, "agent.lock")
 	p.StartLock = filepath.Join(p.RuntimeDir, "start.lock")
+	p.AppHomes = appHomes(getenv)
 	return p, nil
 }
+
+// appHomes lists the data-export app's homes: AUTHBRIDGE_APP_HOMES (a path
+// list, os.PathListSeparator between entries), then the app's defaults under
+// the user's home, without duplicates.
+func appHomes(getenv Env) []string {
+	var out []string
+	add := func(d string) {
+		if d == "" {
+			return
+		}
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return
+		}
+		for _, have := range out {
+			if have == abs {
+				return
+			}
+		}
+		out = append(out, abs)
+	}
+	for _, d := range filepath.SplitList(getenv("AUTHBRIDGE_APP_HOMES")) {
+		add(d)
+	}
+	home := getenv("HOME")
+	if home == "" && runtime.GOOS == "windows" {
+		home = getenv("USERPROFILE")
+	}
+	if home != "" {
+		add(filepath.Join(home, ".pdp-connect"))
+		add(filepath.Join(home, ".dataconnect"))
+	}
+	return out
+}
+
+// AppConnectorsDir is the app home's folder of connector manifests.
+func AppConnectorsDir(appHome string) string { return filepath.Join(appHome, "connectors") }
+
+// AppProfilesDir is the app home's folder of per-connector browser profiles.
+func AppProfilesDir(appHome string) string { return filepath.Join(appHome, "browser-profiles") }
 
 func defaultHome(getenv Env) (string, error) {
 	switch runtime.GOOS {

@@ -74,3 +74,29 @@ func TestEnsurePrivateDir(t *testing.T) {
 		t.Errorf("EnsurePrivateDir(symlink) = nil, want an error")
 	}
 }
+
+func TestAppHomes(t *testing.T) {
+	sep := string(os.PathListSeparator)
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"defaults", map[string]string{"HOME": "/h"}, []string{"/h/.pdp-connect", "/h/.dataconnect"}},
+		{"list first", map[string]string{"HOME": "/h", "AUTHBRIDGE_APP_HOMES": "/a" + sep + "/b"}, []string{"/a", "/b", "/h/.pdp-connect", "/h/.dataconnect"}},
+		{"no duplicates, empty entries skipped", map[string]string{"HOME": "/h", "AUTHBRIDGE_APP_HOMES": "/h/.dataconnect" + sep + sep + "/a"}, []string{"/h/.dataconnect", "/a", "/h/.pdp-connect"}},
+		{"no home", map[string]string{}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.env["AUTHBRIDGE_HOME"] = t.TempDir()
+			p, err := Resolve(env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(p.AppHomes, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("AppHomes = %q, want %q", p.AppHomes, tt.want)
+			}
+		})
+	}
+}

@@ -123,6 +123,11 @@ type state struct {
 	failures    int
 	healTimer   *time.Timer // pending debounced heal
 	rerun       bool        // cookies changed during a repair
+	// profileWait is the sentence the row shows while a repair waits for
+	// a live browser to free the connector's profile; pendingCookies are
+	// the verified cookies to write then (kept in memory only).
+	profileWait    string
+	pendingCookies []apitype.Cookie
 }
 
 // New returns a manager; ctx bounds the heals it runs on its own.
@@ -199,9 +204,13 @@ func (m *Manager) row(def connector.Definition, h store.Health, recorded bool) a
 		LastFailureReason: h.LastFailureReason, Reason: h.Reason, Detail: h.Detail,
 		SourceStore: sourceStoreLabel(def),
 	}
+	if def.Session != nil {
+		r.ProfileDir = def.Session.ProfileDir
+	}
 	s := m.session(def.ID)
 	s.mu.Lock()
 	r.RepairInProgress, r.AwaitingInteractive = s.repairing, s.awaiting
+	r.ProfileWait = s.profileWait
 	s.mu.Unlock()
 	switch {
 	case !recorded || h.Health == "" || (h.Reason == "" && h.Health == string(taxonomy.HealthUnknown)):

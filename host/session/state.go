@@ -89,12 +89,69 @@ func (m *Manager) writeSession(ctx context.Context, def connector.Definition, cs
 		written = append(written, p)
 	}
 	if d := def.Session.ProfileDir; d != "" && m.cfg.ProfileWriter != nil {
-		if err := m.cfg.ProfileWriter.Replace(ctx, d, def.Domains, cs); err != nil {
+		err := m.cfg.ProfileWriter.Replace(ctx, d, def.Domains, cs)
+		if busy, ok := m.cfg.ProfileWriter.(ProfileWaiter); ok && isProfileBusy(err) {
+			m.waitProfile(def, d, busy, cs)
+			return written, nil
+		}
+		if err != nil {
 			return written, fmt.Errorf("profile %s: %w", d, err)
 		}
 		written = append(written, d)
 	}
 	return written, nil
+}
+
+// ProfileWaiter is implemented by a ProfileWriter that can tell when a
+// profile held by a live browser is free again. Replace then answers an
+// error with a ProfileBusy() bool method returning true.
+type ProfileWaiter interface {
+	WaitFree(ctx context.Context, profileDir string) error
+}
+
+func isProfileBusy(err error) bool {
+	var b interface{ ProfileBusy() bool }
+	return errors.As(err, &b) && b.ProfileBusy()
+}
+
+// waitProfile leaves a profile a live browser holds alone: the row says so,
+// and the cookies are written once the browser has let go of it. A repair
+// while one waits only updates the cookies to write.
+func (m *Manager) waitProfile(def connector.Definition, dir string, waiter ProfileWaiter, cs []apitype.Cookie) {
+	s := m.session(def.ID)
+	s.mu.Lock()
+	s.pendingCookies = append([]apitype.Cookie(nil), cs...)
+	if s.profileWait != "" {
+		s.mu.Unlock()
+		return
+	}
+	s.profileWait = fmt.Sprintf("A running browser is using %s, so the sign-in will be written into it once that browser closes.", dir)
+	s.mu.Unlock()
+	m.cfg.Log.Info("profile in use: waiting to write the session", "connector", def.ID, "profile", dir)
+	go func() {
+		for {
+			err := waiter.WaitFree(m.ctx, dir)
+			if err == nil {
+				s.mu.Lock()
+				pending := s.pendingCookies
+				s.mu.Unlock()
+				err = m.cfg.ProfileWriter.Replace(m.ctx, dir, def.Domains, pending)
+				if isProfileBusy(err) {
+					continue // taken again before the write
+				}
+			}
+			s.mu.Lock()
+			s.profileWait, s.pendingCookies = "", nil
+			s.mu.Unlock()
+			if err != nil {
+				m.cfg.Log.Warn("write the session into the freed profile", "connector", def.ID, "profile", dir, "err", err)
+			} else {
+				m.cfg.Log.Info("session written into the freed profile", "connector", def.ID, "profile", dir)
+			}
+			m.push(m.ctx, def)
+			return
+		}
+	}()
 }
 
 // clearSession removes the connector's cookies from its session state.

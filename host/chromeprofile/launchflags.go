@@ -1,0 +1,123 @@
+package chromeprofile
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// launchFlagsJSON is the one table of browser and key-store flags per OS and
+// kind of profile. The drop-in runner (runner/lib/launchflags.cjs) reads the
+// same file, so that the browser a run starts on a profile decrypts what the
+// profile writer wrote there.
+//
+//go:embed launchflags.json
+var launchFlagsJSON []byte
+
+// Kinds of profile in the launch flags table.
+const (
+	// KindApp is a profile of the data-export app
+	// (<app home>/browser-profiles/<connector>).
+	KindApp = "app"
+	// KindPlaywright is a profile a plain Playwright runner opens with its
+	// defaults.
+	KindPlaywright = "playwright"
+)
+
+// LaunchFlags is one row of the table: the flags a browser opening a kind of
+// profile on one OS is started with.
+type LaunchFlags struct {
+	Kind string `json:"kind"`
+	// OS is a GOOS name, or "*" for every OS without a row of its own.
+	OS string `json:"os"`
+	// KeyStore names where the browser keeps the key that encrypts cookie
+	// values: "basic" (a fixed key), "keychain", "dpapi".
+	KeyStore string `json:"key_store"`
+	// Args are added to the command line ("--name" or "--name=value").
+	Args []string `json:"args"`
+	// Drop are flags of the defaults the browser must not get.
+	Drop []string `json:"drop"`
+	Why  string   `json:"why"`
+}
+
+type launchTable struct {
+	Version  int           `json:"version"`
+	Profiles []LaunchFlags `json:"profiles"`
+}
+
+// parseLaunchTable reads and checks a launch flags table.
+func parseLaunchTable(data []byte) ([]LaunchFlags, error) {
+	var t launchTable
+	if err := json.Unmarshal(data, &t); err != nil {
+		return nil, fmt.Errorf("launch flags table: %w", err)
+	}
+	if t.Version != 1 || t.Profiles == nil {
+		return nil, errors.New("launch flags table: want version 1 with a profiles list")
+	}
+	seen := map[[2]string]bool{}
+	for i, p := range t.Profiles {
+		if p.Kind == "" || p.OS == "" {
+			return nil, fmt.Errorf("launch flags table: profiles[%d]: kind and os must be non-empty strings", i)
+		}
+		if p.Args == nil || p.Drop == nil {
+			return nil, fmt.Errorf("launch flags table: profiles[%d]: args and drop must be lists of strings", i)
+		}
+		for _, f := range append(append([]string{}, p.Args...), p.Drop...) {
+			if !strings.HasPrefix(f, "--") || len(f) < 3 {
+				return nil, fmt.Errorf("launch flags table: profiles[%d]: %q is not a --flag", i, f)
+			}
+		}
+		k := [2]string{p.Kind, p.OS}
+		if seen[k] {
+			return nil, fmt.Errorf("launch flags table: profiles[%d]: a second row for kind %s on %s", i, p.Kind, p.OS)
+		}
+		seen[k] = true
+	}
+	return t.Profiles, nil
+}
+
+// FlagsFor returns the table's row for a kind of profile on an OS (a GOOS
+// name): the OS's own row, else the kind's "*" row.
+func FlagsFor(kind, goos string) (LaunchFlags, error) {
+	rows, err := parseLaunchTable(launchFlagsJSON)
+	if err != nil {
+		return LaunchFlags{}, err
+	}
+	return flagsFor(rows, kind, goos)
+}
+
+func flagsFor(rows []LaunchFlags, kind, goos string) (LaunchFlags, error) {
+	var any *LaunchFlags
+	for i, r := range rows {
+		if r.Kind != kind {
+			continue
+		}
+		if r.OS == goos {
+			return r, nil
+		}
+		if r.OS == "*" {
+			any = &rows[i]
+		}
+	}
+	if any != nil {
+		return *any, nil
+	}
+	return LaunchFlags{}, fmt.Errorf("launch flags table: no row for kind %s on %s", kind, goos)
+}
+
+// ChromeFlags turns Args into chromedp flags (name without "--": value, or
+// true for a flag without one).
+func (f LaunchFlags) ChromeFlags() map[string]any {
+	out := make(map[string]any, len(f.Args))
+	for _, a := range f.Args {
+		name, value, ok := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		if ok {
+			out[name] = value
+		} else {
+			out[name] = true
+		}
+	}
+	return out
+}
