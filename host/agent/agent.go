@@ -16,6 +16,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -471,7 +472,7 @@ func (a *Agent) handleHello(ctx context.Context, b *bridge, raw json.RawMessage)
 		return nil, &apitype.Error{Code: apitype.CodeBadRequest, Message: "hello: " + err.Error()}
 	}
 	b.mu.Lock()
-	b.extID, b.extVersion, b.userAgent = h.ExtensionID, h.Version, h.UserAgent
+	b.extID, b.extVersion, b.userAgent = capField(h.ExtensionID, 64), capField(h.Version, 64), capField(h.UserAgent, MaxUserAgent)
 	b.mu.Unlock()
 	a.saveBridge(b)
 	go func() {
@@ -480,6 +481,30 @@ func (a *Agent) handleHello(ctx context.Context, b *bridge, raw json.RawMessage)
 	}()
 	a.signalBridges()
 	return apitype.HelloResult{AgentVersion: a.cfg.Version, BridgeID: b.id}, nil
+}
+
+// MaxUserAgent is the most of a hello's user_agent the agent keeps and
+// echoes in status answers; the rest is cut.
+const MaxUserAgent = 512
+
+// capField cuts s to at most n bytes without splitting a UTF-8 sequence and
+// drops control characters, so that a hostile hello cannot inflate every
+// status answer or a terminal.
+func capField(s string, n int) string {
+	var out []rune
+	size := 0
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			continue
+		}
+		l := utf8.RuneLen(r)
+		if l < 0 || size+l > n {
+			break
+		}
+		size += l
+		out = append(out, r)
+	}
+	return string(out)
 }
 
 // handleAPI answers an `api` message from the extension with the local
