@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/authbridge/authbridge/host/cli.Version=$(VERSION)
 PW_DIR := host/e2e/playwright
 
-.PHONY: help build demo test test-unit test-e2e test-extension bench deps chromium install extension-zip cross vet fmt clean
+.PHONY: help build demo test test-unit test-e2e test-extension soak-popup bench deps chromium install extension-zip cross vet fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ test-extension: ## the extension's pure logic, with node --test
 
 test-e2e: ## end-to-end tests in real headless Chromium with the real extension
 	$(GO) test -count=1 -timeout 15m ./host/e2e/
+
+soak-popup: chromium ## run the popup end-to-end flow 50 times in a row (not part of make test)
+	CI=1 $(GO) test -count=50 -timeout 60m -run 'TestPopupControlSurface$$' ./host/e2e/
 
 bench: chromium build ## print latency, memory and throughput figures against the targets
 	$(GO) run ./host/cmd/authbridge-bench

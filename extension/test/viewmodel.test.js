@@ -151,8 +151,14 @@ test('empty and loading states', () => {
 });
 
 test('avatars use http(s) or image data icons, else a stable letter', () => {
-  assert.equal(avatar(healthy).kind, 'image');
-  assert.equal(avatar(healthy).fallback.letter, 'G');
+  // A remote icon is never fetched (it would tell that host the popup opened).
+  assert.equal(avatar(healthy).kind, 'letter');
+  assert.equal(avatar(healthy).letter, 'G');
+  assert.equal(avatar({ id: 'x', icon: 'http://example.com/x.png' }).kind, 'letter');
+  assert.equal(avatar({ id: 'x', icon: '//example.com/x.png' }).kind, 'letter');
+  assert.equal(avatar({ id: 'x', icon: 'icons/icon32.png' }).kind, 'image');
+  assert.equal(avatar({ id: 'x', icon: '../icons/icon32.png' }).kind, 'letter');
+  assert.equal(avatar({ id: 'x', icon: 'chrome-extension://otherextensionid/icons/a.png' }).kind, 'letter');
   assert.equal(avatar({ id: 'x', name: 'éclair', icon: 'javascript:alert(1)' }).kind, 'letter');
   assert.equal(avatar({ id: 'x', name: 'éclair' }).letter, 'É');
   assert.equal(avatar({ id: 'x', icon: 'data:image/png;base64,AAAA' }).kind, 'image');
