@@ -6,8 +6,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -138,5 +141,52 @@ func TestNonStringIDAndBadFrames(t *testing.T) {
 	}
 	if n := len(st.Bridges[0].UserAgent); n > 1024 {
 		t.Errorf("status echoes a %d-byte user_agent, want it capped", n)
+	}
+}
+
+// TestFIFOInConnectorsFolder is issue 14 item 3: a FIFO in the connectors
+// folder hung the agent at start for good. Now `authbridge connectors`
+// lists the good file and names the FIFO, within 10 s.
+func TestFIFOInConnectorsFolder(t *testing.T) {
+	w := newWorldNoBrowser(t)
+	w.writeConnector(map[string]any{"id": "good", "name": "Good", "domains": []string{"good.test"}})
+	dir := filepath.Join(w.home, "connectors")
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, "connectors")
+	cmd.Env = w.env()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("authbridge connectors with a FIFO in the folder: %v (within 10s: %v); stderr %q", err, ctx.Err() == nil, errb.String())
+	}
+	if !strings.Contains(out.String(), "good") {
+		t.Errorf("connectors does not list the good file:\n%s", out.String())
+	}
+	if !strings.Contains(errb.String(), "fifo.json: is a named pipe (FIFO), not a regular file") {
+		t.Errorf("connectors does not name the FIFO: %q", errb.String())
+	}
+}
+
+// TestConnectorsEscapesTerminalCodes is issue 14 item 8: a connector name
+// may not hold control characters, and whatever reaches the terminal (here
+// a refused file's name) is escaped, not obeyed.
+func TestConnectorsEscapesTerminalCodes(t *testing.T) {
+	w := newWorldNoBrowser(t)
+	w.writeConnector(map[string]any{"id": "evil", "name": "Evil\x1b]0;pwned\x07\x1b[2J", "domains": []string{"evil.test"}})
+	dir := filepath.Join(w.home, "connectors")
+	os.WriteFile(filepath.Join(dir, "x\x1b[31m.json"), []byte(`{`), 0o600)
+	stdout, stderr, code := w.run("", "connectors")
+	if code != 0 {
+		t.Fatalf("connectors: exit %d, %s", code, stderr)
+	}
+	if strings.ContainsRune(stdout+stderr, 0x1b) || strings.ContainsRune(stdout+stderr, 0x07) {
+		t.Errorf("connectors printed raw control characters: %q %q", stdout, stderr)
+	}
+	if !strings.Contains(stderr, `name holds the control character U+001B`) || !strings.Contains(stderr, `x\u001b[31m.json`) {
+		t.Errorf("connectors does not name the refused name and escape the file name: %q", stderr)
 	}
 }
