@@ -157,7 +157,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, a.cancel)
 	defer stop()
 	ctx = a.ctx
-	apiL, err := safesocket.Listen(a.cfg.Paths.APISocket)
+	apiL, err := safesocket.ListenRefusing(a.cfg.Paths.APISocket, localapi.RefuseOtherUser)
 	if err != nil {
 		return err
 	}
