@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"github.com/authbridge/authbridge/host/safesocket"
 	"github.com/authbridge/authbridge/host/session"
 	"github.com/authbridge/authbridge/host/store"
+	"github.com/authbridge/authbridge/host/verify"
 )
 
 // Config configures an agent.
@@ -109,6 +111,14 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if err := cfg.Paths.EnsureDirs(); err != nil {
 		return nil, err
 	}
+	// A verify browser's throw-away profile is removed when its probe ends;
+	// one left by an agent that crashed mid-probe goes now.
+	profiles := VerifyProfileRoot(cfg.Paths)
+	if n, err := verify.RemoveStaleProfiles(profiles); err != nil {
+		cfg.Log.Warn("stale verify profiles not removed", "dir", profiles, "err", err)
+	} else if n > 0 {
+		cfg.Log.Info("removed stale verify profiles", "dir", profiles, "count", n)
+	}
 	st, err := store.Open(ctx, cfg.Paths.StateDB)
 	if err != nil {
 		return nil, err
@@ -124,7 +134,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	a.catalog = catalog.New(cfg.LoadConnectors, cfg.Log)
 	a.sessions = session.New(a.ctx, session.Config{
 		Browser: a, Store: st, Catalog: a.catalog, Notifier: a,
-		VerifyTimeout: cfg.VerifyTimeout, OnOutcome: cfg.OnOutcome,
+		VerifyTimeout: cfg.VerifyTimeout, VerifyProfileRoot: profiles, OnOutcome: cfg.OnOutcome,
 		ProfileWriter: cfg.ProfileWriter, NoAutoRepair: cfg.NoAutoRepair, Log: cfg.Log,
 	})
 	a.api = localapi.New(localapi.Config{
@@ -137,6 +147,13 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		apitype.TypeCookiesChanged: a.handleCookiesChanged,
 	}
 	return a, nil
+}
+
+// VerifyProfileRoot is the directory of the agent's verify browser
+// profiles: under the agent's home, which only it uses while it holds the
+// agent lock.
+func VerifyProfileRoot(p paths.Paths) string {
+	return filepath.Join(p.Home, "tmp", "verify")
 }
 
 // Store exposes the state database (for in-process tests).

@@ -91,6 +91,9 @@ type Config struct {
 	Verify Verifier
 	// VerifyTimeout bounds each probe (0: the verify package's default).
 	VerifyTimeout time.Duration
+	// VerifyProfileRoot is where browser probes make their throw-away
+	// profiles (verify.BrowserOptions.ProfileRoot).
+	VerifyProfileRoot string
 	// VerifyWait is how long a verify waits for a running repair of the
 	// same connector before it answers busy (0: 30s).
 	VerifyWait time.Duration
@@ -261,7 +264,7 @@ func (m *Manager) push(ctx context.Context, def connector.Definition) {
 }
 
 func (m *Manager) verifyOptions(ua string) verify.Options {
-	return verify.Options{Timeout: m.cfg.VerifyTimeout, UserAgent: ua}
+	return verify.Options{Timeout: m.cfg.VerifyTimeout, UserAgent: ua, Browser: verify.BrowserOptions{ProfileRoot: m.cfg.VerifyProfileRoot}}
 }
 
 // LiveCookies returns a connector's live cookies from the browser.
