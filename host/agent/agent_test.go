@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/authbridge/authbridge/host/apitype"
@@ -91,5 +92,23 @@ func TestNewRemovesStaleVerifyProfiles(t *testing.T) {
 	}
 	if _, err := os.Stat(other); err != nil {
 		t.Errorf("a directory that is not a verify profile was removed: %v", err)
+	}
+}
+
+func TestCapField(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"Mozilla/5.0", 512, "Mozilla/5.0"},
+		{strings.Repeat("A", 15<<20), MaxUserAgent, strings.Repeat("A", MaxUserAgent)},
+		{"ab\x1b[2Jc\u0085d", 64, "ab[2Jcd"},
+		{"ééé", 5, "éé"}, // never half a character
+	}
+	for _, tt := range tests {
+		if got := capField(tt.in, tt.n); got != tt.want {
+			t.Errorf("capField(%.20q, %d) = %.20q, want %.20q", tt.in, tt.n, got, tt.want)
+		}
 	}
 }
