@@ -178,6 +178,9 @@ test('helpers: action paths, browser flag, reason labels, notes', () => {
   assert.deepEqual(noteFor('verify', { result: { status: 404, body: { error: { code: 'not_found', message: 'no connector "x"' } } } }), { kind: 'error', text: 'no connector "x"' });
   assert.equal(noteFor('verify', { result: { status: 200, body: {} } }), null);
   assert.equal(noteFor('clear', { result: { status: 200, body: {} } }).kind, 'ok');
+  // The interactive preflight repaired silently: the row says no tab opened.
+  assert.match(noteFor('interactive', { result: { status: 200, body: { opened: false } } }).text, /without opening a sign-in tab/);
+  assert.equal(noteFor('interactive', { result: { status: 200, body: { opened: true } } }), null);
 });
 
 test('the summary counts Unknown rows as not checked, never as fine', () => {
