@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/authbridge/authbridge/host/cli.Version=$(VERSION)
 PW_DIR := host/e2e/playwright
 RUNNER_DIR := runner
 
-.PHONY: help build demo test test-unit test-e2e test-extension test-node test-runner bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
+.PHONY: help build demo test test-unit test-e2e test-extension test-node test-runner soak-popup bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ test-runner: ## the drop-in runner's tests (node --test, real Chromium)
 
 test-e2e: ## end-to-end tests in real headless Chromium and Firefox ESR with the real extension
 	$(GO) test -count=1 -timeout 15m ./host/e2e/
+
+soak-popup: chromium ## run the popup end-to-end flow 50 times in a row (not part of make test)
+	CI=1 $(GO) test -count=50 -timeout 60m -run 'TestPopupControlSurface$$' ./host/e2e/
 
 bench: chromium build deps-runner ## print latency, memory and throughput figures against the targets
 	$(GO) run ./host/cmd/authbridge-bench

@@ -102,11 +102,14 @@ async function runAction(id, action) {
   const newRow = answer.result?.body?.row;
   if (newRow?.id === id) ui.rows = ui.rows.map((r) => (r.id === id ? newRow : r));
   const ok = !answer.error && answer.result?.status < 400;
-  if (action === 'interactive' && ok) ui.waiting = { ...ui.waiting, [id]: true };
+  // opened false: the preflight found the browser's session working and
+  // repaired silently, so there is no sign-in to wait for.
+  const opened = answer.result?.body?.opened !== false;
+  if (action === 'interactive' && ok && opened) ui.waiting = { ...ui.waiting, [id]: true };
   ui.notes = { ...ui.notes, [id]: noteFor(action, answer) };
   render(focusKey?.id === id ? { id, action: action === 'clear' && !ok ? 'clear' : action } : undefined);
   const now = ui.rows.find((r) => r.id === id);
-  if (ok) announce(action === 'interactive' ? `${name}: sign in in the tab that opened.` : `${name}: ${now?.health || 'done'}`);
+  if (ok) announce(action === 'interactive' && opened ? `${name}: sign in in the tab that opened.` : `${name}: ${now?.health || 'done'}`);
   else announce(`${name}: ${ui.notes[id]?.text ?? 'failed'}`);
 }
 

@@ -128,9 +128,21 @@ export function browserFlag(brands, userAgent = '') {
   return 'chromium';
 }
 
+/** bundledIcon reports whether icon names a file packaged with the extension. */
+export function bundledIcon(icon, self = globalThis.chrome?.runtime?.getURL?.('') ?? '') {
+  if (self && icon.startsWith(self) && !icon.slice(self.length).includes('..')) return true;
+  // A relative path inside the extension: no scheme, no host, no way up.
+  return /^(?:\.\/)?[A-Za-z0-9_-]+(?:\/[A-Za-z0-9_.-]+)*\.(?:png|svg|webp|gif|ico)$/.test(icon) && !icon.includes('..');
+}
+
 const AVATAR_COLORS = ['#4338CA', '#0F766E', '#9D174D', '#1D4ED8', '#7C2D12', '#4D7C0F', '#6D28D9', '#0E7490'];
 
-/** avatar returns an image for http(s) and data:image icons, else a coloured letter. */
+/**
+ * avatar returns an image for icons bundled with the extension (a relative
+ * path such as "icons/x.png", or this extension's own chrome-extension:// URL)
+ * and data:image icons, else a coloured letter. A remote http(s) icon is never
+ * fetched: loading it would tell that host each time the popup opens.
+ */
 export function avatar(row) {
   const icon = typeof row?.icon === 'string' ? row.icon.trim() : '';
   const name = String(row?.name || row?.id || '?');
@@ -138,7 +150,7 @@ export function avatar(row) {
   let hash = 0;
   for (const ch of String(row?.id ?? name)) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
   const fallback = { kind: 'letter', letter, color: AVATAR_COLORS[hash % AVATAR_COLORS.length] };
-  if (/^https?:\/\//i.test(icon) || /^data:image\/(png|gif|jpeg|webp|x-icon|vnd\.microsoft\.icon);/i.test(icon)) {
+  if (bundledIcon(icon) || /^data:image\/(png|gif|jpeg|webp|x-icon|vnd\.microsoft\.icon);/i.test(icon)) {
     return { kind: 'image', url: icon, fallback };
   }
   return fallback;
@@ -313,6 +325,7 @@ export function noteFor(action, answer) {
     return { kind: 'error', text: e.message || `Failed with HTTP ${status}.` };
   }
   if (action === 'clear') return { kind: 'ok', text: 'Stored session cleared. Your browser’s own cookies are untouched.' };
+  if (action === 'interactive' && body?.opened === false) return { kind: 'ok', text: 'Your browser’s session already works: repaired without opening a sign-in tab.' };
   if (action === 'interactive') return null;
   return null;
 }

@@ -151,8 +151,14 @@ test('empty and loading states', () => {
 });
 
 test('avatars use http(s) or image data icons, else a stable letter', () => {
-  assert.equal(avatar(healthy).kind, 'image');
-  assert.equal(avatar(healthy).fallback.letter, 'G');
+  // A remote icon is never fetched (it would tell that host the popup opened).
+  assert.equal(avatar(healthy).kind, 'letter');
+  assert.equal(avatar(healthy).letter, 'G');
+  assert.equal(avatar({ id: 'x', icon: 'http://example.com/x.png' }).kind, 'letter');
+  assert.equal(avatar({ id: 'x', icon: '//example.com/x.png' }).kind, 'letter');
+  assert.equal(avatar({ id: 'x', icon: 'icons/icon32.png' }).kind, 'image');
+  assert.equal(avatar({ id: 'x', icon: '../icons/icon32.png' }).kind, 'letter');
+  assert.equal(avatar({ id: 'x', icon: 'chrome-extension://otherextensionid/icons/a.png' }).kind, 'letter');
   assert.equal(avatar({ id: 'x', name: 'éclair', icon: 'javascript:alert(1)' }).kind, 'letter');
   assert.equal(avatar({ id: 'x', name: 'éclair' }).letter, 'É');
   assert.equal(avatar({ id: 'x', icon: 'data:image/png;base64,AAAA' }).kind, 'image');
@@ -172,6 +178,9 @@ test('helpers: action paths, browser flag, reason labels, notes', () => {
   assert.deepEqual(noteFor('verify', { result: { status: 404, body: { error: { code: 'not_found', message: 'no connector "x"' } } } }), { kind: 'error', text: 'no connector "x"' });
   assert.equal(noteFor('verify', { result: { status: 200, body: {} } }), null);
   assert.equal(noteFor('clear', { result: { status: 200, body: {} } }).kind, 'ok');
+  // The interactive preflight repaired silently: the row says no tab opened.
+  assert.match(noteFor('interactive', { result: { status: 200, body: { opened: false } } }).text, /without opening a sign-in tab/);
+  assert.equal(noteFor('interactive', { result: { status: 200, body: { opened: true } } }), null);
 });
 
 test('the summary counts Unknown rows as not checked, never as fine', () => {

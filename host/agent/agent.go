@@ -13,9 +13,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -29,6 +31,7 @@ import (
 	"github.com/authbridge/authbridge/host/safesocket"
 	"github.com/authbridge/authbridge/host/session"
 	"github.com/authbridge/authbridge/host/store"
+	"github.com/authbridge/authbridge/host/verify"
 )
 
 // Config configures an agent.
@@ -108,6 +111,14 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if err := cfg.Paths.EnsureDirs(); err != nil {
 		return nil, err
 	}
+	// A verify browser's throw-away profile is removed when its probe ends;
+	// one left by an agent that crashed mid-probe goes now.
+	profiles := VerifyProfileRoot(cfg.Paths)
+	if n, err := verify.RemoveStaleProfiles(profiles); err != nil {
+		cfg.Log.Warn("stale verify profiles not removed", "dir", profiles, "err", err)
+	} else if n > 0 {
+		cfg.Log.Info("removed stale verify profiles", "dir", profiles, "count", n)
+	}
 	st, err := store.Open(ctx, cfg.Paths.StateDB)
 	if err != nil {
 		return nil, err
@@ -123,7 +134,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	a.catalog = catalog.New(cfg.LoadConnectors, cfg.Log)
 	a.sessions = session.New(a.ctx, session.Config{
 		Browser: a, Store: st, Catalog: a.catalog, Notifier: a,
-		VerifyTimeout: cfg.VerifyTimeout, OnOutcome: cfg.OnOutcome,
+		VerifyTimeout: cfg.VerifyTimeout, VerifyProfileRoot: profiles, OnOutcome: cfg.OnOutcome,
 		ProfileWriter: cfg.ProfileWriter, NoAutoRepair: cfg.NoAutoRepair, Log: cfg.Log,
 	})
 	a.api = localapi.New(localapi.Config{
@@ -136,6 +147,13 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		apitype.TypeCookiesChanged: a.handleCookiesChanged,
 	}
 	return a, nil
+}
+
+// VerifyProfileRoot is the directory of the agent's verify browser
+// profiles: under the agent's home, which only it uses while it holds the
+// agent lock.
+func VerifyProfileRoot(p paths.Paths) string {
+	return filepath.Join(p.Home, "tmp", "verify")
 }
 
 // Store exposes the state database (for in-process tests).
@@ -156,7 +174,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, a.cancel)
 	defer stop()
 	ctx = a.ctx
-	apiL, err := safesocket.Listen(a.cfg.Paths.APISocket)
+	apiL, err := safesocket.ListenRefusing(a.cfg.Paths.APISocket, localapi.RefuseOtherUser)
 	if err != nil {
 		return err
 	}
@@ -472,7 +490,7 @@ func (a *Agent) handleHello(ctx context.Context, b *bridge, raw json.RawMessage)
 		return nil, &apitype.Error{Code: apitype.CodeBadRequest, Message: "hello: " + err.Error()}
 	}
 	b.mu.Lock()
-	b.extID, b.extVersion, b.userAgent = h.ExtensionID, h.Version, h.UserAgent
+	b.extID, b.extVersion, b.userAgent = capField(h.ExtensionID, 64), capField(h.Version, 64), capField(h.UserAgent, MaxUserAgent)
 	b.mu.Unlock()
 	a.saveBridge(b)
 	go func() {
@@ -481,6 +499,30 @@ func (a *Agent) handleHello(ctx context.Context, b *bridge, raw json.RawMessage)
 	}()
 	a.signalBridges()
 	return apitype.HelloResult{AgentVersion: a.cfg.Version, BridgeID: b.id}, nil
+}
+
+// MaxUserAgent is the most of a hello's user_agent the agent keeps and
+// echoes in status answers; the rest is cut.
+const MaxUserAgent = 512
+
+// capField cuts s to at most n bytes without splitting a UTF-8 sequence and
+// drops control characters, so that a hostile hello cannot inflate every
+// status answer or a terminal.
+func capField(s string, n int) string {
+	var out []rune
+	size := 0
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			continue
+		}
+		l := utf8.RuneLen(r)
+		if l < 0 || size+l > n {
+			break
+		}
+		size += l
+		out = append(out, r)
+	}
+	return string(out)
 }
 
 // handleAPI answers an `api` message from the extension with the local

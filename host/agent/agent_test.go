@@ -1,11 +1,17 @@
 package agent
 
 import (
+	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/connector"
+	"github.com/authbridge/authbridge/host/paths"
+	"github.com/authbridge/authbridge/host/verify"
 )
 
 func TestMessage(t *testing.T) {
@@ -49,6 +55,60 @@ func TestTouchesAuth(t *testing.T) {
 	for _, tt := range tests {
 		if got := touchesAuth(tt.def, tt.changes); got != tt.want {
 			t.Errorf("touchesAuth(%s) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestNewRemovesStaleVerifyProfiles is issue 14 item 8: a verify browser's
+// temp profile left by an agent that crashed mid-probe stayed in /tmp for
+// good. Probes now use a folder of the agent's home, cleaned at start.
+func TestNewRemovesStaleVerifyProfiles(t *testing.T) {
+	home := t.TempDir()
+	p, err := paths.Resolve(func(k string) string {
+		if k == "AUTHBRIDGE_HOME" {
+			return home
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := VerifyProfileRoot(p)
+	stale := filepath.Join(root, verify.ProfilePrefix+"123", "Default")
+	other := filepath.Join(root, "keep-me")
+	for _, d := range []string{stale, other} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(stale, "Cookies"), []byte("x"), 0o600)
+	a, err := New(context.Background(), Config{Paths: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Store().Close()
+	if _, err := os.Stat(filepath.Dir(stale)); !os.IsNotExist(err) {
+		t.Errorf("the stale verify profile is still there (%v)", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("a directory that is not a verify profile was removed: %v", err)
+	}
+}
+
+func TestCapField(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"Mozilla/5.0", 512, "Mozilla/5.0"},
+		{strings.Repeat("A", 15<<20), MaxUserAgent, strings.Repeat("A", MaxUserAgent)},
+		{"ab\x1b[2Jc\u0085d", 64, "ab[2Jcd"},
+		{"ééé", 5, "éé"}, // never half a character
+	}
+	for _, tt := range tests {
+		if got := capField(tt.in, tt.n); got != tt.want {
+			t.Errorf("capField(%.20q, %d) = %.20q, want %.20q", tt.in, tt.n, got, tt.want)
 		}
 	}
 }

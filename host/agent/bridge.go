@@ -159,6 +159,45 @@ func (b *bridge) reply(id string, result any, err error) {
 	}
 }
 
+// idOf decodes a string id; any other value gives "".
+func idOf(raw json.RawMessage) string {
+	var id string
+	if json.Unmarshal(raw, &id) != nil {
+		return ""
+	}
+	return id
+}
+
+// deliver hands a reply to the call waiting for it without ever blocking the
+// reader: the waiter is removed as the reply is handed over, so a second
+// reply to the same id, or one to an id nobody asked, is dropped with one
+// log line.
+func (b *bridge) deliver(env apitype.Envelope) {
+	b.mu.Lock()
+	ch := b.pending[env.ID]
+	delete(b.pending, env.ID)
+	b.mu.Unlock()
+	if ch == nil {
+		b.log.Warn("reply to an unknown or already answered id dropped", "id", truncateID(env.ID), "type", env.Type)
+		return
+	}
+	select {
+	case ch <- env:
+	default:
+		// ch has room for one reply and only deliver sends on it; this is
+		// unreachable unless that changes, and must still not block.
+		b.log.Warn("reply dropped: its waiter already has one", "id", truncateID(env.ID))
+	}
+}
+
+// truncateID keeps a hostile id from flooding the log.
+func truncateID(id string) string {
+	if len(id) > 64 {
+		return id[:64] + "…"
+	}
+	return id
+}
+
 // serve reads frames from the relay until the connection ends.
 func (a *Agent) serveBridge(b *bridge) {
 	defer func() {
@@ -189,9 +228,34 @@ func (a *Agent) serveBridge(b *bridge) {
 }
 
 func (a *Agent) handleFrame(b *bridge, raw []byte, asm *nativemsg.Assembler) {
+	var head struct {
+		ID   json.RawMessage `json:"id"`
+		Type json.RawMessage `json:"type"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		b.log.Warn("bad frame from extension", "err", err)
+		return
+	}
+	if len(head.ID) > 0 && head.ID[0] != '"' && string(head.ID) != "null" {
+		// A reply must carry the id it answers; echo the caller's own value
+		// (it is valid JSON) so that a client keyed on it sees the refusal.
+		b.log.Warn("frame with a non-string id", "id_bytes", len(head.ID))
+		id := head.ID
+		if len(id) > 64 {
+			id = nil
+		}
+		b.w.WriteMessage(map[string]any{"id": id, "type": apitype.TypeError, "error": apitype.Error{Code: apitype.CodeBadRequest,
+			Message: "the message id must be a string"}})
+		return
+	}
+	if len(head.Type) > 0 && head.Type[0] != '"' {
+		b.reply(idOf(head.ID), nil, &apitype.Error{Code: apitype.CodeBadRequest, Message: "the message type must be a string"})
+		return
+	}
 	var env apitype.Envelope
 	if err := json.Unmarshal(raw, &env); err != nil {
 		b.log.Warn("bad frame from extension", "err", err)
+		b.reply(env.ID, nil, &apitype.Error{Code: apitype.CodeBadRequest, Message: "bad message: " + err.Error()})
 		return
 	}
 	switch env.Type {
@@ -211,12 +275,7 @@ func (a *Agent) handleFrame(b *bridge, raw []byte, asm *nativemsg.Assembler) {
 		}
 		return
 	case apitype.TypeResult, apitype.TypeError:
-		b.mu.Lock()
-		ch := b.pending[env.ID]
-		b.mu.Unlock()
-		if ch != nil {
-			ch <- env
-		}
+		b.deliver(env)
 		return
 	}
 	h, ok := a.bridgeHandlers[env.Type]

@@ -139,6 +139,11 @@ type InteractiveResult struct {
 	TabID    int       `json:"tab_id"`
 	LoginURL string    `json:"login_url"`
 	Row      StatusRow `json:"row"`
+	// Opened is false when the preflight found the browser's session
+	// working and repaired silently: no tab was opened, Row is the repaired
+	// (healthy) row and Preflight the repair's result.
+	Opened    bool          `json:"opened"`
+	Preflight *ActionResult `json:"preflight,omitempty"`
 }
 
 // Ping is the answer of GET /v1/ping.

@@ -118,6 +118,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		usage(stderr)
 		return ExitUsage
 	}
+	// The relay (above) owns raw stdout; every command's output is made safe
+	// for a terminal.
+	e.stdout, e.stderr = newTermWriter(stdout), newTermWriter(stderr)
 	return c.run(ctx, e, rest[1:])
 }
 

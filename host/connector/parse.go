@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // The kinds of definition, as recorded in Definition.Kind.
@@ -79,21 +81,86 @@ func Parse(data []byte, source string) (Definition, error) {
 	return parseKind(data, source, kind, Builtins())
 }
 
-// readFile reads a definition file of at most maxFileSize bytes.
+// readFile reads a definition file of at most maxFileSize bytes. It is the
+// one place a definition file is opened. Only regular files are read: a
+// symbolic link is resolved and its target must be a regular file too, and
+// the file is opened without blocking, so that a FIFO (or a device) put in
+// a connectors folder is refused by name instead of hanging the agent.
+// A UTF-8 byte-order mark is skipped; a UTF-16 one, or bytes that are not
+// UTF-8, are refused by name. No error quotes the file's content.
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	fail := func(err error) ([]byte, error) { return nil, &FileError{Path: path, Err: err} }
+	fi, err := os.Lstat(path)
 	if err != nil {
-		return nil, &FileError{Path: path, Err: err}
+		return fail(err)
+	}
+	link := ""
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		link = "is a symbolic link to a file that "
+		if fi, err = os.Stat(path); err != nil {
+			return fail(fmt.Errorf("is a symbolic link whose target cannot be read: %w", errors.Unwrap(err)))
+		}
+	}
+	if !fi.Mode().IsRegular() {
+		return fail(fmt.Errorf("%sis %s, not a regular file: only regular files are read", link, fileKind(fi.Mode())))
+	}
+	f, err := openNoBlock(path)
+	if err != nil {
+		return fail(err)
 	}
 	defer f.Close()
+	// The file may have been replaced since the Lstat: check what was opened.
+	if fi, err = f.Stat(); err != nil {
+		return fail(err)
+	} else if !fi.Mode().IsRegular() {
+		return fail(fmt.Errorf("is %s, not a regular file: only regular files are read", fileKind(fi.Mode())))
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
-		return nil, &FileError{Path: path, Err: err}
+		return fail(err)
 	}
 	if len(data) > maxFileSize {
-		return nil, &FileError{Path: path, Err: fmt.Errorf("file is larger than %d bytes", maxFileSize)}
+		return fail(fmt.Errorf("file is larger than %d bytes", maxFileSize))
+	}
+	return checkEncoding(path, data)
+}
+
+// checkEncoding skips a UTF-8 byte-order mark and refuses what is not UTF-8.
+func checkEncoding(path string, data []byte) ([]byte, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if bytes.HasPrefix(data, []byte("\xfe\xff")) || bytes.HasPrefix(data, []byte("\xff\xfe")) {
+		return nil, &FileError{Path: path, Err: errors.New("starts with a UTF-16 byte-order mark: save the file as UTF-8")}
+	}
+	if !utf8.Valid(data) {
+		bad := 0
+		for bad < len(data) {
+			r, n := utf8.DecodeRune(data[bad:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			bad += n
+		}
+		line, col := position(data, int64(bad)+1)
+		return nil, &FileError{Path: path, Err: fmt.Errorf("is not valid UTF-8 (line %d, column %d): save the file as UTF-8", line, col)}
 	}
 	return data, nil
+}
+
+// fileKind names the kind of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0, m&fs.ModeCharDevice != 0:
+		return "a device"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	}
+	return "not a regular file (" + m.Type().String() + ")"
 }
 
 // detect tells a manifest (a top-level "connector_id" or "runtime") from a
@@ -430,7 +497,7 @@ func jsonError(data []byte, err error, t reflect.Type, prefix string) error {
 		if prefix != "" {
 			where = " in " + prefix
 		}
-		return &FieldError{Problem: fmt.Sprintf("invalid JSON%s at line %d, column %d: %v", where, line, col, syntax)}
+		return &FieldError{Problem: fmt.Sprintf("invalid JSON%s at line %d, column %d: %s", where, line, col, syntaxProblem(syntax))}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return &FieldError{Field: prefix, Problem: "invalid JSON: unexpected end of input"}
 	case errors.As(err, &typ):
@@ -456,6 +523,20 @@ func jsonError(data []byte, err error, t reflect.Type, prefix string) error {
 		return &FieldError{Field: join(field), Problem: "is not a known field"}
 	}
 	return &FieldError{Field: prefix, Problem: strings.TrimPrefix(err.Error(), "json: ")}
+}
+
+// syntaxProblem is encoding/json's description of a syntax error without
+// the character it quotes: an error never repeats a file's content.
+func syntaxProblem(e *json.SyntaxError) string {
+	msg := e.Error()
+	if rest, ok := strings.CutPrefix(msg, "invalid character "); ok {
+		// "invalid character 'x' looking for ..." -> "unexpected character looking for ..."
+		if i := strings.Index(rest, "' "); i >= 0 {
+			return "unexpected character " + rest[i+2:]
+		}
+		return "unexpected character"
+	}
+	return msg
 }
 
 // position turns the offset of a json.SyntaxError (the number of bytes read,

@@ -608,3 +608,36 @@ func TestValidateSourceStore(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadEncodingAndNames(t *testing.T) {
+	tests := []struct {
+		name, content string
+		wantID        string // loaded, or "" when refused
+		wantProblem   string
+	}{
+		{"utf-8 BOM is skipped", "\xef\xbb\xbf" + `{"id":"bom","domains":["bom.test"]}`, "bom", ""},
+		{"utf-16 BOM is named", "\xff\xfe{\x00}\x00", "", "UTF-16 byte-order mark"},
+		{"invalid UTF-8 is named", `{"id":"bad","name":"caf` + "\xe9" + `","domains":["bad.test"]}`, "", "not valid UTF-8 (line 1, column 24)"},
+		{"control characters in a name", `{"id":"esc","name":"a\u001b[31mred","domains":["esc.test"]}`, "", "name holds the control character U+001B"},
+		{"bidi override in a name", `{"id":"bidi","name":"a` + "\u202e" + `b","domains":["bidi.test"]}`, "", "name holds the control character U+202E"},
+		{"syntax error does not quote the byte", `{"id": Xyz}`, "", "unexpected character looking for beginning of value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := Load(writeFiles(t, map[string]string{"f.json": tt.content}))
+			if tt.wantID != "" {
+				if _, ok := s.Get(tt.wantID); !ok {
+					t.Fatalf("%s not loaded; problems %v", tt.wantID, s.Problems())
+				}
+				return
+			}
+			probs := s.Problems()
+			if len(probs) != 1 || !strings.Contains(probs[0].Error(), tt.wantProblem) {
+				t.Fatalf("problems %v, want one saying %q", probs, tt.wantProblem)
+			}
+			if strings.Contains(probs[0].Error(), "'X'") {
+				t.Errorf("the problem quotes the file's content: %v", probs[0])
+			}
+		})
+	}
+}

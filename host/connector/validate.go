@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
 )
@@ -55,6 +57,10 @@ func Validate(d Definition) error {
 		add(fieldErr("id", "is missing"))
 	case !idPattern.MatchString(d.ID):
 		add(fieldErr("id", "%q must be 1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", d.ID))
+	}
+
+	if err := checkText(d.Name, 200); err != nil {
+		add(fieldErr("name", "%v", err))
 	}
 
 	if len(d.Domains) == 0 {
@@ -252,4 +258,21 @@ func registrableDomain(host string) string {
 		return reg
 	}
 	return host
+}
+
+// checkText refuses a display text that is not valid UTF-8, holds control
+// characters (a terminal would act on them) or is longer than max bytes.
+func checkText(s string, max int) error {
+	if !utf8.ValidString(s) {
+		return errors.New("is not valid UTF-8")
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') {
+			return fmt.Errorf("holds the control character %U: use plain text", r)
+		}
+	}
+	if len(s) > max {
+		return fmt.Errorf("is %d bytes long, at most %d", len(s), max)
+	}
+	return nil
 }

@@ -28,6 +28,12 @@ type fakeBrowser struct {
 	out  io.ReadCloser
 	errb bytes.Buffer
 	done chan error
+	// frames carries every frame the relay writes, in order (closed at
+	// its end of stdout); backlog keeps those no recv has matched yet, so
+	// frames the host sends in either order (a reply and a watch.set) are
+	// both found.
+	frames  chan map[string]any
+	backlog []map[string]any
 }
 
 func (w *world) startRelay(originArg string) *fakeBrowser {
@@ -41,9 +47,29 @@ func (w *world) startRelay(originArg string) *fakeBrowser {
 	if err := cmd.Start(); err != nil {
 		w.t.Fatal(err)
 	}
+	f.frames = make(chan map[string]any, 64)
+	go f.readFrames()
 	go func() { f.done <- cmd.Wait() }()
 	w.t.Cleanup(func() { cmd.Process.Kill() })
 	return f
+}
+
+// readFrames reads the relay's stdout frame by frame until it ends.
+func (f *fakeBrowser) readFrames() {
+	defer close(f.frames)
+	for {
+		var hdr [4]byte
+		if _, err := io.ReadFull(f.out, hdr[:]); err != nil {
+			return
+		}
+		b := make([]byte, binary.NativeEndian.Uint32(hdr[:]))
+		if _, err := io.ReadFull(f.out, b); err != nil {
+			return
+		}
+		var m map[string]any
+		json.Unmarshal(b, &m)
+		f.frames <- m
+	}
 }
 
 func (f *fakeBrowser) sendRaw(b []byte) {
@@ -65,40 +91,31 @@ func (f *fakeBrowser) send(m map[string]any) {
 	f.sendRaw(frame(b))
 }
 
-// recv reads frames until one matches, with a deadline.
+// recv returns the first frame, in the order the relay wrote them, that
+// matches and no earlier recv took, waiting up to 15 s for it.
 func (f *fakeBrowser) recv(match func(map[string]any) bool) map[string]any {
 	f.t.Helper()
-	ch := make(chan map[string]any, 1)
-	go func() {
-		for {
-			var hdr [4]byte
-			if _, err := io.ReadFull(f.out, hdr[:]); err != nil {
-				close(ch)
-				return
-			}
-			b := make([]byte, binary.NativeEndian.Uint32(hdr[:]))
-			if _, err := io.ReadFull(f.out, b); err != nil {
-				close(ch)
-				return
-			}
-			var m map[string]any
-			json.Unmarshal(b, &m)
-			if match(m) {
-				ch <- m
-				return
-			}
+	for i, m := range f.backlog {
+		if match(m) {
+			f.backlog = append(f.backlog[:i], f.backlog[i+1:]...)
+			return m
 		}
-	}()
-	select {
-	case m, ok := <-ch:
-		if !ok {
-			f.t.Fatalf("relay closed its stdout; stderr: %s", f.errb.String())
-		}
-		return m
-	case <-time.After(15 * time.Second):
-		f.t.Fatalf("no matching frame from the relay within 15s")
 	}
-	return nil
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case m, ok := <-f.frames:
+			if !ok {
+				f.t.Fatalf("relay closed its stdout; stderr: %s", f.errb.String())
+			}
+			if match(m) {
+				return m
+			}
+			f.backlog = append(f.backlog, m)
+		case <-deadline:
+			f.t.Fatalf("no matching frame from the relay within 15s")
+		}
+	}
 }
 
 func byID(id string) func(map[string]any) bool {

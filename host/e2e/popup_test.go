@@ -85,9 +85,13 @@ func waitHealth(t *testing.T, ctx context.Context, id, health string) {
 	}
 }
 
+// click clicks one of a row's action buttons once it is enabled. A row can
+// already show an action's outcome (pushed by the host as status.changed)
+// while that action's own answer is still on its way and the row's buttons
+// are still disabled; a click then would be lost.
 func click(t *testing.T, ctx context.Context, id, action string) {
 	t.Helper()
-	sel := fmt.Sprintf(`%s [data-action=%q]`, rowSel(id), action)
+	sel := fmt.Sprintf(`%s [data-action=%q]:not([disabled])`, rowSel(id), action)
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := chromedp.Do(cctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
@@ -313,4 +317,43 @@ func hasCookie(cs []*networkCookie, name string) bool {
 		}
 	}
 	return false
+}
+
+// TestInteractiveRepairPreflight is issue 14 item 10: with the browser
+// signed in and the connector Needing Attention, Open interactive repair
+// repairs from the live session, opens no tab and turns the row Healthy.
+func TestInteractiveRepairPreflight(t *testing.T) {
+	w, _, base := demoWorld(t, "AUTHBRIDGE_AUTO_REPAIR=off")
+	w.startBrowser("demo.test")
+	p := w.popup(t)
+	waitHealth(t, p, "demo", "unknown")
+	click(t, p, "demo", "verify")
+	waitHealth(t, p, "demo", "needs_attention")
+
+	tab, cancel := chromedp.NewContext(w.browser.Ctx)
+	defer cancel()
+	signInTab(t, tab, base+"/login", true)
+	// Automatic repair is off: the sign-in alone changes nothing.
+	if h, _ := w.health("demo"); h != "needs_attention" {
+		t.Fatalf("after sign-in with auto-repair off the row is %s, want needs_attention", h)
+	}
+
+	before := pageTargets(t, w)
+	click(t, p, "demo", "interactive")
+	waitHealth(t, p, "demo", "healthy")
+	eventually(t, 15*time.Second, "the row says it repaired without a tab", func() bool {
+		return strings.Contains(rowText(t, p, "demo"), "without opening a sign-in tab")
+	})
+	for id, u := range pageTargets(t, w) {
+		if _, old := before[id]; !old {
+			t.Errorf("Open interactive repair opened %s although the browser's session works", u)
+		}
+	}
+	var st apitype.Status
+	json.Unmarshal([]byte(w.must("status", "--json")), &st)
+	for _, c := range st.Connectors {
+		if c.ID == "demo" && (c.AwaitingInteractive || c.HealthKey != "healthy") {
+			t.Errorf("after the preflight repair: %+v, want healthy and not awaiting a sign-in", c)
+		}
+	}
 }

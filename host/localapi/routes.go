@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -107,6 +108,9 @@ func (s *Server) action(r *http.Request) (connector.Definition, apitype.ActionRe
 		return def, req, nil
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if errors.Is(err, ErrBodyTooSlow) {
+		return def, req, err
+	}
 	if err != nil {
 		return def, req, BadRequest("read body: %v", err)
 	}

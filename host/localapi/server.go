@@ -6,6 +6,7 @@
 package localapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -66,6 +67,10 @@ type Config struct {
 	Bridges  Bridges
 	// Extra adds routes ("METHOD /v1/path": handler).
 	Extra map[string]HandlerFunc
+	// BodyGrace and BodyRate bound how slowly a request body may arrive
+	// (0: DefaultBodyGrace, DefaultBodyRate); see pacedBody.
+	BodyGrace time.Duration
+	BodyRate  int64
 	// Busy is called when a request starts and returns the function to call
 	// when it ends (the agent's idle clock); nil: nothing.
 	Busy func() (done func())
@@ -152,6 +157,71 @@ func (s *Server) dispatch(ctx context.Context, r *http.Request) (any, error) {
 
 type peerKey struct{}
 
+// Request bodies must arrive at a reasonable pace (PROTOCOL.md, "Request
+// bodies"): the time the server spends waiting for body bytes may not
+// exceed DefaultBodyGrace plus one second per DefaultBodyRate bytes
+// received. A body sent a byte a second is cut after about 30 s, while a
+// large batch sent at socket speed is never cut, however long the handler
+// takes to process what it has read.
+const (
+	DefaultBodyGrace = 30 * time.Second
+	DefaultBodyRate  = 64 << 10 // bytes per second
+)
+
+// ErrBodyTooSlow is what reading a body that arrives too slowly returns.
+var ErrBodyTooSlow = &apitype.Error{Status: http.StatusRequestTimeout, Code: apitype.CodeTimeout,
+	Message: "the request body arrived too slowly and was cut: send it at once (see PROTOCOL.md, Request bodies)"}
+
+// pacedBody enforces the body pace on one request through the
+// connection's read deadline.
+type pacedBody struct {
+	io.ReadCloser
+	rc     *http.ResponseController
+	grace  time.Duration
+	rate   int64
+	n      int64
+	waited time.Duration
+}
+
+func (p *pacedBody) budgetLeft() time.Duration {
+	return p.grace + time.Duration(p.n)*time.Second/time.Duration(p.rate) - p.waited
+}
+
+func (p *pacedBody) Read(b []byte) (int, error) {
+	left := p.budgetLeft()
+	if left <= 0 {
+		return 0, ErrBodyTooSlow
+	}
+	start := time.Now()
+	p.rc.SetReadDeadline(start.Add(left))
+	n, err := p.ReadCloser.Read(b)
+	p.waited += time.Since(start)
+	p.n += int64(n)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		err = ErrBodyTooSlow
+	}
+	return n, err
+}
+
+// RefuseOtherUser answers a connection from another user with the API's
+// 403 forbidden JSON, then closes it (for safesocket.ListenRefusing). It
+// reads the request head first and, after the answer, drains what the
+// caller still sends, both bounded in time and size, so that closing does
+// not reset the connection before the answer is read.
+func RefuseOtherUser(c net.Conn, peer safesocket.Cred) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(io.LimitReader(c, 64<<10))
+	http.ReadRequest(br)
+	body, _ := json.Marshal(apitype.ErrorBody{Error: &apitype.Error{Code: apitype.CodeForbidden,
+		Message: fmt.Sprintf("the local API answers its own user only (you are uid %d)", peer.UID)}})
+	fmt.Fprintf(c, "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	io.Copy(io.Discard, io.LimitReader(c, 16<<20))
+}
+
 // Serve answers the API on l until it is closed; the returned function
 // shuts the server down.
 func (s *Server) Serve(l net.Listener) (shutdown func(ctx context.Context) error) {
@@ -179,6 +249,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		caller.PID, caller.UID = cred.PID, cred.UID
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		p := &pacedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), grace: s.cfg.BodyGrace, rate: s.cfg.BodyRate}
+		if p.grace <= 0 {
+			p.grace = DefaultBodyGrace
+		}
+		if p.rate <= 0 {
+			p.rate = DefaultBodyRate
+		}
+		// Bound the body even when the handler never reads it (the server
+		// drains it after the handler).
+		p.rc.SetReadDeadline(time.Now().Add(p.grace))
+		r.Body = p
 	}
 	res, err := s.dispatch(session.WithCaller(ctx, caller), r)
 	if err != nil {

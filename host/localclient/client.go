@@ -87,12 +87,12 @@ func (c *Client) Do(ctx context.Context, method, path string, body any) ([]byte,
 		if isDown(err) {
 			return nil, "", fmt.Errorf("%w (%s)", ErrAgentDown, c.Socket)
 		}
-		return nil, "", err
+		return nil, "", &TransportError{Method: method, Path: path, Err: err}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, "", fmt.Errorf("read API answer: %w", err)
+		return nil, "", &TransportError{Method: method, Path: path, Err: err}
 	}
 	if resp.StatusCode >= 400 {
 		var e apitype.ErrorBody
@@ -134,6 +134,35 @@ func (c *Client) send(ctx context.Context, method, path, contentType string, dat
 	}
 	return c.http().Do(req)
 }
+
+// TransportError is a request that got no whole answer: the connection
+// broke or timed out. Its message is one sentence saying what happened and
+// what to do, never the raw transport error (which Unwrap still gives).
+type TransportError struct {
+	Method, Path string
+	Err          error
+}
+
+func (e *TransportError) Error() string {
+	what := e.Method + " " + e.Path
+	switch {
+	case errors.Is(e.Err, context.DeadlineExceeded) || errors.Is(e.Err, os.ErrDeadlineExceeded):
+		return "the authbridge agent did not answer " + what + " in time: try again, and run `authbridge doctor` if it keeps happening"
+	case errors.Is(e.Err, context.Canceled):
+		return what + " was cancelled before the authbridge agent answered"
+	case isReset(e.Err):
+		return "the authbridge agent closed the connection before answering " + what + " (it may have stopped or crashed): try again, and see `authbridge doctor` and the agent log if it keeps happening"
+	}
+	reason := "an error"
+	var errno syscall.Errno
+	if errors.As(e.Err, &errno) {
+		reason = errno.Error()
+	}
+	return "the request " + what + " to the authbridge agent failed (" + reason + "): try again, and run `authbridge doctor` if it keeps happening"
+}
+
+// Unwrap returns the transport error.
+func (e *TransportError) Unwrap() error { return e.Err }
 
 // isReset reports whether the connection broke before an answer came.
 func isReset(err error) bool {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/authbridge/authbridge/host/apitype"
@@ -75,5 +76,37 @@ func TestDoWithNoAgent(t *testing.T) {
 	started = false
 	if err := c.StopAgent(context.Background()); err != nil || started {
 		t.Errorf("StopAgent with no agent = %v (started %v), want nil without starting one", err, started)
+	}
+}
+
+// TestTransportErrorsAreOneSentence is issue 14 item 8: an agent that died
+// mid-request gave the CLI a raw "Post …: EOF".
+func TestTransportErrorsAreOneSentence(t *testing.T) {
+	sock := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		// The agent dies mid-request: the connection closes unanswered.
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	})
+	c := &Client{Socket: sock}
+	_, _, err := c.Do(context.Background(), "POST", "/v1/connectors/demo/verify", map[string]string{})
+	var te *TransportError
+	if !errors.As(err, &te) {
+		t.Fatalf("err = %v (%T), want a *TransportError", err, err)
+	}
+	msg := err.Error()
+	for _, bad := range []string{"Post", "EOF", "http://", "\n"} {
+		if strings.Contains(msg, bad) {
+			t.Errorf("the message %q holds the raw transport error (%q)", msg, bad)
+		}
+	}
+	for _, want := range []string{"closed the connection", "POST /v1/connectors/demo/verify", "try again"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the message %q does not say %q", msg, want)
+		}
+	}
+	if !errors.Is(err, io.EOF) {
+		t.Errorf("the transport error is not kept for callers: %v", errors.Unwrap(err))
 	}
 }

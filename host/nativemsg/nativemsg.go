@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // MaxOutbound is the largest frame Chrome accepts from a native host.
@@ -96,6 +97,10 @@ func (r *Reader) ReadMessage() (json.RawMessage, error) {
 
 // CheckObject reports whether b is one valid JSON object.
 func CheckObject(b []byte) error {
+	if !utf8.Valid(b) {
+		// encoding/json would silently turn these bytes into U+FFFD.
+		return fmt.Errorf("%w: invalid UTF-8", ErrNotObject)
+	}
 	if !json.Valid(b) {
 		return fmt.Errorf("%w: invalid JSON", ErrNotObject)
 	}

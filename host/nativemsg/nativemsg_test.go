@@ -161,3 +161,16 @@ func FuzzReadFrame(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckObjectRefusesInvalidUTF8 is issue 14 item 8: encoding/json
+// accepts invalid UTF-8 and decodes it as U+FFFD; a frame must be refused
+// by name instead.
+func TestCheckObjectRefusesInvalidUTF8(t *testing.T) {
+	err := CheckObject([]byte("{\"version\":\"t\xff\"}"))
+	if err == nil || !strings.Contains(err.Error(), "invalid UTF-8") {
+		t.Errorf("CheckObject(invalid UTF-8) = %v, want an error naming invalid UTF-8", err)
+	}
+	if err := CheckObject([]byte(`{"name":"café \u00e9"}`)); err != nil {
+		t.Errorf("CheckObject(valid UTF-8) = %v", err)
+	}
+}

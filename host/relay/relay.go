@@ -34,7 +34,15 @@ type Config struct {
 	// StartAgent starts the agent when its socket does not answer.
 	StartAgent func(ctx context.Context) error
 	Log        *slog.Logger
+	// AgentWriteTimeout bounds writing one frame to the agent (0:
+	// DefaultAgentWriteTimeout). An agent that stops reading is dropped and
+	// reconnected to, so that the browser's frames keep flowing and the
+	// relay still sees stdin close.
+	AgentWriteTimeout time.Duration
 }
+
+// DefaultAgentWriteTimeout is Config.AgentWriteTimeout's default.
+const DefaultAgentWriteTimeout = 10 * time.Second
 
 // ErrOriginNotAllowed is returned for an extension origin not in the list.
 var ErrOriginNotAllowed = errors.New("origin not allowed")
@@ -270,7 +278,18 @@ func (r *relay) browserToAgent(ctx context.Context, w *nativemsg.Writer, pending
 			}
 		}
 		r.noteHello(pending)
+		timeout := r.cfg.AgentWriteTimeout
+		if timeout <= 0 {
+			timeout = DefaultAgentWriteTimeout
+		}
+		r.mu.Lock()
+		conn := r.conn
+		r.mu.Unlock()
+		if conn != nil {
+			conn.SetWriteDeadline(time.Now().Add(timeout))
+		}
 		if err := w.WriteFrame(pending); err != nil {
+			r.cfg.Log.Warn("agent is not reading; reconnecting", "err", err)
 			return pending
 		}
 		pending = nil

@@ -25,6 +25,14 @@ var ErrWrongUser = errors.New("peer is another user")
 // socket file left by a process that died. The caller must hold the agent
 // lock, so a live socket is never replaced.
 func Listen(path string) (net.Listener, error) {
+	return ListenRefusing(path, nil)
+}
+
+// ListenRefusing is Listen with refuse called (in its own goroutine) for
+// each connection from another user, to answer it with a refusal in the
+// socket's own protocol; refuse must close the connection. With refuse nil
+// such connections are closed unanswered.
+func ListenRefusing(path string, refuse func(c net.Conn, peer Cred)) (net.Listener, error) {
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&os.ModeSocket == 0 {
 			return nil, fmt.Errorf("listen %s: a file that is not a socket is in the way", path)
@@ -39,12 +47,15 @@ func Listen(path string) (net.Listener, error) {
 		l.Close()
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
-	return &sameUserListener{Listener: l}, nil
+	return &sameUserListener{Listener: l, refuse: refuse}, nil
 }
 
 // sameUserListener drops connections from other users before anyone reads
 // from them.
-type sameUserListener struct{ net.Listener }
+type sameUserListener struct {
+	net.Listener
+	refuse func(net.Conn, Cred)
+}
 
 // Accept returns the next connection from the same user; connections from
 // other users are closed and skipped.
@@ -60,7 +71,11 @@ func (l *sameUserListener) Accept() (net.Conn, error) {
 			continue
 		}
 		if err == nil && cred.UID != os.Getuid() {
-			c.Close()
+			if l.refuse != nil {
+				go l.refuse(c, cred)
+			} else {
+				c.Close()
+			}
 			continue
 		}
 		return &CredConn{Conn: c, Cred: cred}, nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/connector"
+	"github.com/authbridge/authbridge/host/cookies"
 	"github.com/authbridge/authbridge/host/store"
 	"github.com/authbridge/authbridge/host/verify"
 	"github.com/authbridge/authbridge/taxonomy"
@@ -90,6 +91,9 @@ type Config struct {
 	Verify Verifier
 	// VerifyTimeout bounds each probe (0: the verify package's default).
 	VerifyTimeout time.Duration
+	// VerifyProfileRoot is where browser probes make their throw-away
+	// profiles (verify.BrowserOptions.ProfileRoot).
+	VerifyProfileRoot string
 	// VerifyWait is how long a verify waits for a running repair of the
 	// same connector before it answers busy (0: 30s).
 	VerifyWait time.Duration
@@ -270,7 +274,7 @@ func (m *Manager) push(ctx context.Context, def connector.Definition) {
 }
 
 func (m *Manager) verifyOptions(ua string) verify.Options {
-	return verify.Options{Timeout: m.cfg.VerifyTimeout, UserAgent: ua}
+	return verify.Options{Timeout: m.cfg.VerifyTimeout, UserAgent: ua, Browser: verify.BrowserOptions{ProfileRoot: m.cfg.VerifyProfileRoot}}
 }
 
 // LiveCookies returns a connector's live cookies from the browser.
@@ -461,11 +465,17 @@ func (m *Manager) Clear(ctx context.Context, def connector.Definition) (apitype.
 	return apitype.ClearResult{Row: m.row(def, h, true), Cleared: cleared}, nil
 }
 
-// Interactive opens the connector's login page in the browser; the repair
-// completes by itself when its auth cookies appear (AuthCookiesChanged).
+// Interactive first checks the browser's live session (the auth cookies are
+// there, then the probe): when it works, it repairs silently and opens no
+// tab. Otherwise it opens the connector's login page in the browser; the
+// repair completes by itself when its auth cookies appear
+// (AuthCookiesChanged).
 func (m *Manager) Interactive(ctx context.Context, def connector.Definition, runID string) (apitype.InteractiveResult, error) {
 	if def.LoginURL == "" {
 		return apitype.InteractiveResult{}, &apitype.Error{Code: apitype.CodeBadRequest, Message: fmt.Sprintf("connector %s has no login_url to open", def.ID)}
+	}
+	if res, ok := m.preflight(ctx, def, runID); ok {
+		return apitype.InteractiveResult{LoginURL: def.LoginURL, Row: res.Row, Opened: false, Preflight: &res}, nil
 	}
 	tab, err := m.cfg.Browser.OpenTab(ctx, def, def.LoginURL)
 	if err != nil {
@@ -477,7 +487,40 @@ func (m *Manager) Interactive(ctx context.Context, def connector.Definition, run
 	s.mu.Unlock()
 	m.push(ctx, def)
 	row, _ := m.Row(ctx, def)
-	return apitype.InteractiveResult{TabID: tab, LoginURL: def.LoginURL, Row: row}, nil
+	return apitype.InteractiveResult{TabID: tab, LoginURL: def.LoginURL, Row: row, Opened: true}, nil
+}
+
+// preflight repairs from the browser's live session when it already works.
+// It reports false (open the login page) when no browser answers, none of
+// the connector's auth cookies is present and unexpired, or the probe says
+// the session does not work.
+func (m *Manager) preflight(ctx context.Context, def connector.Definition, runID string) (apitype.ActionResult, bool) {
+	live, err := m.cfg.Browser.LiveCookies(ctx, def)
+	if err != nil || !hasAuthCookie(def, live.Cookies, time.Now()) {
+		return apitype.ActionResult{}, false
+	}
+	res, err := m.repair(ctx, def, RecoveryRepairFromChrome, runID)
+	if err != nil {
+		m.cfg.Log.Info("preflight repair failed; opening the login page", "connector", def.ID, "err", err)
+		return apitype.ActionResult{}, false
+	}
+	return res, res.Result.Healthy()
+}
+
+// hasAuthCookie reports whether cs holds one of def's auth cookies (any
+// cookie when it names none) that has not expired. cs are the connector's
+// own cookies already.
+func hasAuthCookie(def connector.Definition, cs []apitype.Cookie, now time.Time) bool {
+	for _, c := range cs {
+		// Without auth_cookies, any cookie of its domains is a session worth probing.
+		if len(def.AuthCookies) > 0 && !cookies.IsAuthCookie(def.Domains, def.AuthCookies, c.Name, c.Domain) {
+			continue
+		}
+		if c.Session || c.ExpirationDate == 0 || c.ExpirationDate > float64(now.Unix()) {
+			return true
+		}
+	}
+	return false
 }
 
 // sourceStoreLabel is what status shows as the store a connector reads.

@@ -493,3 +493,48 @@ func TestOneRepairAtATime(t *testing.T) {
 		}
 	})
 }
+
+// expiredVerifier always finds the session signed out.
+func expiredVerifier(ctx context.Context, def connector.Definition, cs []apitype.Cookie, opts verify.Options) (verify.Report, error) {
+	return verify.Report{Result: taxonomy.NewResult(taxonomy.SessionExpired, taxonomy.DetailLoginRedirect, 0, nil, def.Name)}, nil
+}
+
+func TestInteractivePreflight(t *testing.T) {
+	past := float64(time.Now().Add(-time.Hour).Unix())
+	tests := []struct {
+		name     string
+		cookies  []apitype.Cookie
+		verifier Verifier
+		wantTab  bool
+	}{
+		{"no auth cookie: open the login page", nil, sidVerifier, true},
+		{"expired auth cookie: open the login page", []apitype.Cookie{{Name: "sid", Domain: "demo.test", Path: "/", ExpirationDate: past}}, sidVerifier, true},
+		{"auth cookie the site refuses: open the login page", []apitype.Cookie{{Name: "sid", Domain: "demo.test", Path: "/", Session: true}}, expiredVerifier, true},
+		{"working session: repair silently", []apitype.Cookie{{Name: "sid", Domain: "demo.test", Path: "/", Session: true}}, sidVerifier, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, func(c *Config) { c.Verify = tt.verifier })
+			r.browser.cookies = tt.cookies
+			res, err := r.m.Interactive(context.Background(), demo, "run-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(r.browser.tabs) == 1; got != tt.wantTab || res.Opened != tt.wantTab {
+				t.Fatalf("tabs %v, opened %v; want a tab: %v", r.browser.tabs, res.Opened, tt.wantTab)
+			}
+			if tt.wantTab {
+				if !res.Row.AwaitingInteractive || res.TabID != 7 {
+					t.Errorf("opened row %+v, want awaiting_interactive and tab 7", res.Row)
+				}
+				return
+			}
+			if res.Row.HealthKey != taxonomy.Healthy || res.Row.AwaitingInteractive || res.Preflight == nil {
+				t.Errorf("silent repair row %+v, preflight %v; want Healthy, not awaiting, the repair's result", res.Row, res.Preflight)
+			}
+			if got := r.actions(); len(got) != 1 || got[0] != RecoveryRepairFromChrome {
+				t.Errorf("outcomes %v, want one repair_from_chrome", got)
+			}
+		})
+	}
+}

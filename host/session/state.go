@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -186,32 +187,110 @@ type ProfileWriter interface {
 }
 
 // mergeStorageState rewrites a storage-state file (0600, atomically) with
-// the connector's cookies replaced by cs; other cookies and origins stay.
+// the connector's cookies replaced by cs. Only the cookies array changes:
+// every other top-level key and the origins keep their bytes, and so does
+// each cookie of another domain (with fields the host does not know).
 func mergeStorageState(path string, domains []string, cs []apitype.Cookie) error {
-	st, err := loadStorageState(path)
-	if err != nil {
-		return err
-	}
-	kept := st.Cookies[:0]
-	for _, pc := range st.Cookies {
-		if !cookies.InScope(pc.Domain, domains) {
-			kept = append(kept, pc)
-		}
-	}
 	fresh, err := cookies.ToPlaywright(cs)
 	if err != nil {
 		return err
 	}
-	st.Cookies = append(kept, fresh...)
-	if st.Origins == nil {
-		st.Origins = []cookies.StorageOrigin{}
+	elems := make([][]byte, len(fresh))
+	for i, pc := range fresh {
+		if elems[i], err = json.MarshalIndent(pc, "    ", "  "); err != nil {
+			return err
+		}
 	}
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
+	old, err := os.ReadFile(path)
+	var out []byte
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		out = []byte("{\n  \"cookies\": " + string(cookieArray(nil, elems)) + ",\n  \"origins\": []\n}\n")
+	case err != nil:
 		return err
+	default:
+		if out, err = replaceCookies(old, domains, elems); err != nil {
+			return fmt.Errorf("%s is not a Playwright storage state: %w", path, err)
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(path, append(b, '\n'), 0o600)
+	return atomicfile.WriteFile(path, out, 0o600)
+}
+
+// replaceCookies returns data, a storage state, with its cookies array
+// holding the cookies outside domains (their bytes as they were) and then
+// fresh. Everything outside the array is kept byte for byte; a state
+// without a cookies key gets one as its first key.
+func replaceCookies(data []byte, domains []string, fresh [][]byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errors.New("it does not hold a JSON object")
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		if tok != "cookies" {
+			continue
+		}
+		end := int(dec.InputOffset())
+		start := end - len(raw)
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, errors.New(`its "cookies" is not an array`)
+		}
+		var kept [][]byte
+		for _, c := range list {
+			var head struct {
+				Domain *string `json:"domain"`
+			}
+			// A cookie whose domain cannot be read is not the connector's.
+			if json.Unmarshal(c, &head) == nil && head.Domain != nil && cookies.InScope(*head.Domain, domains) {
+				continue
+			}
+			kept = append(kept, c)
+		}
+		out := append([]byte(nil), data[:start]...)
+		out = append(out, cookieArray(kept, fresh)...)
+		return append(out, data[end:]...), nil
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	// No cookies key: add one right after the opening brace.
+	open := bytes.IndexByte(data, '{') + 1
+	sep := ","
+	if rest := bytes.TrimSpace(data[open:]); len(rest) > 0 && rest[0] == '}' {
+		sep = ""
+	}
+	out := append([]byte(nil), data[:open]...)
+	out = append(out, "\n  \"cookies\": "...)
+	out = append(out, cookieArray(nil, fresh)...)
+	out = append(out, sep...)
+	return append(out, data[open:]...), nil
+}
+
+// cookieArray lays out a cookies array as the host writes it: kept
+// elements first (as they were), then fresh ones.
+func cookieArray(kept, fresh [][]byte) []byte {
+	all := append(append([][]byte(nil), kept...), fresh...)
+	if len(all) == 0 {
+		return []byte("[]")
+	}
+	out := []byte("[")
+	for i, e := range all {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, "\n    "...)
+		out = append(out, e...)
+	}
+	return append(out, "\n  ]"...)
 }

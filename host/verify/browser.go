@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +46,40 @@ type BrowserOptions struct {
 	NoSandbox bool
 	// Output receives the browser's stdout and stderr; nil discards them.
 	Output io.Writer
+	// ProfileRoot is the directory each probe's throw-away profile is made
+	// in (as ProfilePrefix*); empty means the system's temp directory. An
+	// agent gives its own, and removes what a crash left there with
+	// RemoveStaleProfiles when it starts.
+	ProfileRoot string
+}
+
+// ProfilePrefix starts the name of every probe profile directory.
+const ProfilePrefix = "verify-"
+
+// RemoveStaleProfiles removes the probe profiles left in root by a process
+// that died during a probe, and returns how many. Only the process that owns
+// root (the agent, under its lock) may call it.
+func RemoveStaleProfiles(root string) (int, error) {
+	entries, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), ProfilePrefix) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
 }
 
 // browserFlags are authbridge's Chromium flags (host/chromium) with the
@@ -65,7 +101,7 @@ func (p *probe) browserFlags(dir string) ([]chromedp.ExecAllocatorOption, error)
 func (p *probe) browser(ctx context.Context) (Report, error) {
 	ev := p.evidence()
 
-	dir, err := os.MkdirTemp("", "authbridge-verify-")
+	dir, err := makeProfileDir(p.opts.Browser.ProfileRoot)
 	if err != nil {
 		return Report{}, fmt.Errorf("%w: user data dir: %w", ErrBrowserStart, err)
 	}
@@ -265,6 +301,17 @@ func live(cs []apitype.Cookie, now time.Time) []apitype.Cookie {
 		}
 	}
 	return out
+}
+
+// makeProfileDir makes a fresh probe profile directory in root.
+func makeProfileDir(root string) (string, error) {
+	if root == "" {
+		return os.MkdirTemp("", "authbridge-"+ProfilePrefix)
+	}
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return "", err
+	}
+	return os.MkdirTemp(root, ProfilePrefix)
 }
 
 // removeAllRetry removes the browser's user data dir. The browser's child
