@@ -233,7 +233,9 @@ test('interactive opens the login tab; wait rejects on timeout, abort and clear'
   const c = client(t, env);
   await c.ping();
   let tabs = 0;
-  const ext = await h.fakeExtension(home, { 'tabs.open': () => ({ tab_id: ++tabs }) });
+  // A browser that is signed out of the demo site: the interactive repair's
+  // preflight finds no auth cookie, so the login tab opens.
+  const ext = await h.fakeExtension(home, { 'tabs.open': () => ({ tab_id: ++tabs }), 'cookies.get': () => ({ cookies: [] }) });
   t.after(() => ext.close());
   await h.until(async () => (await c.status()).bridges.length === 1, 5000, 'the fake extension is connected');
 
