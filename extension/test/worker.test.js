@@ -53,7 +53,9 @@ test('watch.set primes the index, cookies.get answers from it and follows onChan
   ]);
   await connectHost(native());
   const ws = await hostRequest(native(), { id: 'h1', type: 'watch.set', connectors: [{ id: 'demo', domains: ['demo.test'], auth_cookies: ['sid'] }] });
-  assert.deepEqual(ws, { id: 'h1', type: 'result', result: {} });
+  assert.equal(ws.type, 'result');
+  assert.deepEqual(Object.keys(ws.result).sort(), ['indexed', 'primed_ms']);
+  assert.equal(ws.result.indexed, 3, 'sid, the partitioned p and the expired old (lookup drops it)');
   const reads = chrome.cookies.calls.length;
   const got = await hostRequest(native(), { id: 'h2', type: 'cookies.get', domains: ['demo.test'] });
   assert.deepEqual(got.result.cookies.map((c) => c.name).sort(), ['p', 'sid']);
@@ -177,4 +179,22 @@ test('cookies.meta gives persistent, unexpired cookies of the whole profile with
   assert.ok(!JSON.stringify(res).includes('SECRET'), 'a value reached the host');
   const bad = await hostRequest(native(), { id: 'h2', type: 'cookies.meta', limit: 0 });
   assert.equal(bad.error.code, 'bad_request');
+});
+
+test('watch.set with 50 connectors scans the cookie store once', async () => {
+  const cookies = [];
+  for (let i = 0; i < 200; i++) cookies.push(cookie({ name: `n${i}`, domain: `www.site${i}.test` }));
+  const { chrome, native } = setup(cookies);
+  await connectHost(native());
+  const connectors = [];
+  for (let i = 0; i < 50; i++) connectors.push({ id: `c${i}`, domains: [`site${i}.test`, `www.site${i}.test`], auth_cookies: ['sid'] });
+  const before = chrome.cookies.calls.length;
+  const ws = await hostRequest(native(), { id: 'h1', type: 'watch.set', connectors });
+  assert.equal(ws.result.indexed, 50);
+  const scans = chrome.cookies.calls.slice(before);
+  assert.equal(scans.length, 1, `one getAll for 50 connectors, got ${scans.length}`);
+  assert.equal(scans[0].domain, undefined, 'the one scan reads the whole store');
+  const got = await hostRequest(native(), { id: 'h2', type: 'cookies.get', domains: ['site7.test'] });
+  assert.deepEqual(got.result.cookies.map((c) => c.name), ['n7']);
+  assert.equal(chrome.cookies.calls.length, before + 1, 'answered from the index');
 });

@@ -461,9 +461,15 @@ func (a *Agent) watched() []apitype.WatchedConnector {
 func (a *Agent) sendWatchSet(b *bridge) {
 	ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
 	defer cancel()
-	if err := b.call(ctx, apitype.WatchSet{Connectors: a.watched()}, nil); err != nil {
+	var res apitype.WatchSetResult
+	if err := b.call(ctx, apitype.WatchSet{Connectors: a.watched()}, &res); err != nil {
 		b.log.Warn("watch.set failed", "err", err)
+		return
 	}
+	b.mu.Lock()
+	b.index = &res
+	b.mu.Unlock()
+	b.log.Info("cookie index primed", "primed_ms", res.PrimedMS, "indexed", res.Indexed)
 }
 
 func (a *Agent) handleHello(ctx context.Context, b *bridge, raw json.RawMessage) (any, error) {

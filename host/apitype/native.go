@@ -115,6 +115,14 @@ type WatchSet struct {
 	Connectors []WatchedConnector `json:"connectors"`
 }
 
+// WatchSetResult is the extension's answer to watch.set: how long priming
+// its cookie index took and how many cookies it now holds (extensions
+// before issue 15 answer {}).
+type WatchSetResult struct {
+	PrimedMS int64 `json:"primed_ms"`
+	Indexed  int   `json:"indexed"`
+}
+
 // TabsOpen is the tabs.open request.
 type TabsOpen struct {
 	URL string `json:"url"`
