@@ -18,6 +18,7 @@ export const TYPES = Object.freeze({
   RESULT: 'result',
   ERROR: 'error',
   CHUNK: 'chunk',
+  COOKIES_TOUCHED: 'cookies.touched',
 });
 
 /** Error codes and their HTTP statuses. */

@@ -7,6 +7,7 @@ import { NativeBridge, HOST_NAME } from './bridge.js';
 import { RpcError } from './rpc.js';
 import { CookieIndex, readScope, readStore, normalizeDomain, cookieMeta, isExpired } from './cookieindex.js';
 import { ChangeForwarder, normalizeWatch } from './changes.js';
+import { TouchForwarder } from './touched.js';
 import { StatusStore, badgeFor } from './status.js';
 import { CODE, TYPES } from './protocol.js';
 import { detect, allCookiesQuery, isDefaultStore, resolveStore } from './browsercompat.js';
@@ -48,6 +49,12 @@ export function startWorker({
     clearTimeout: clearT,
   });
 
+  const touched = new TouchForwarder({
+    send: (connectors) => bridge.notify(TYPES.COOKIES_TOUCHED, { connectors }),
+    setTimeout: setT,
+    clearTimeout: clearT,
+  });
+
   const handlers = {
     async [TYPES.COOKIES_GET](msg) {
       const domains = msg.domains;
@@ -77,6 +84,7 @@ export function startWorker({
       }
       watch = next;
       forwarder.setWatch(watch);
+      touched.setWatch(watch);
       const domains = [...new Set(watch.flatMap((c) => c.domains.map(normalizeDomain)))];
       index.retain(domains);
       const t0 = now();
@@ -140,7 +148,10 @@ export function startWorker({
     }),
     onState: () => refresh({ source: 'connection' }),
     onConnected: () => loadStatus(),
-    onDisconnected: () => forwarder.drop(),
+    onDisconnected: () => {
+      forwarder.drop();
+      touched.drop();
+    },
     setTimeout: setT,
     clearTimeout: clearT,
     now,
@@ -248,6 +259,7 @@ export function startWorker({
   chrome.cookies.onChanged.addListener((change) => {
     if (isDefaultStore(info, change?.cookie?.storeId)) index.apply(change);
     forwarder.onChanged(change);
+    if (isDefaultStore(info, change?.cookie?.storeId)) touched.onChanged(change);
   });
 
   // Listening to these makes Chrome start the worker with the browser, so the

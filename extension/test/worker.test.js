@@ -198,3 +198,19 @@ test('watch.set with 50 connectors scans the cookie store once', async () => {
   assert.deepEqual(got.result.cookies.map((c) => c.name), ['n7']);
   assert.equal(chrome.cookies.calls.length, before + 1, 'answered from the index');
 });
+
+test('any cookie change of a watched connector sends one cookies.touched with ids only', async () => {
+  const { chrome, native, clock } = setup();
+  await connectHost(native());
+  await hostRequest(native(), { id: 'h1', type: 'watch.set', connectors: [
+    { id: 'demo', domains: ['demo.test'], auth_cookies: ['sid'] },
+    { id: 'other', domains: ['other.test'], auth_cookies: ['sid'] },
+  ] });
+  chrome.cookies.onChanged.emit({ removed: false, cause: 'explicit', cookie: cookie({ name: 'theme', value: 'VALUE1' }) });
+  chrome.cookies.onChanged.emit({ removed: true, cause: 'expired', cookie: cookie({ name: 'x', domain: 'www.demo.test', value: 'VALUE2' }) });
+  chrome.cookies.onChanged.emit({ removed: false, cause: 'explicit', cookie: cookie({ name: 'y', domain: 'unwatched.test', value: 'VALUE3' }) });
+  clock.advance(50);
+  const touched = native().sent.filter((m) => m.type === 'cookies.touched');
+  assert.deepEqual(touched, [{ type: 'cookies.touched', connectors: ['demo'] }]);
+  assert.equal(/VALUE|theme/.test(JSON.stringify(touched)), false);
+});

@@ -93,6 +93,7 @@ type Agent struct {
 	lastBridgeGone time.Time
 
 	bridgeHandlers map[string]bridgeHandler
+	streams        streamHub
 }
 
 type bridgeHandler func(ctx context.Context, b *bridge, raw json.RawMessage) (any, error)
@@ -128,12 +129,13 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	})
 	a.api = localapi.New(localapi.Config{
 		Agent: a.info, Catalog: a.catalog, Sessions: a.sessions, Bridges: a,
-		Extra: cfg.ExtraRoutes, Busy: a.busy,
+		Extra: a.streamRoutes(cfg.ExtraRoutes), Busy: a.busy,
 	})
 	a.bridgeHandlers = map[string]bridgeHandler{
 		apitype.TypeHello:          a.handleHello,
 		apitype.TypeAPI:            a.handleAPI,
 		apitype.TypeCookiesChanged: a.handleCookiesChanged,
+		apitype.TypeCookiesTouched: a.handleCookiesTouched,
 	}
 	return a, nil
 }
@@ -508,6 +510,7 @@ func (a *Agent) handleCookiesChanged(ctx context.Context, b *bridge, raw json.Ra
 		return nil, nil
 	}
 	defs, _ := a.catalog.Connectors()
+	a.publishChanges(defs, m.Changes)
 	for _, d := range defs {
 		if touchesAuth(d, m.Changes) {
 			a.sessions.AuthCookiesChanged(d.ID, "live")

@@ -17,6 +17,10 @@ const (
 	TypeResult         = "result"
 	TypeError          = "error"
 	TypeChunk          = "chunk"
+	// TypeCookiesTouched is the extension's notification that some cookie
+	// (any name) of the listed watched connectors changed: it drives the
+	// cookie streams (GET /v1/connectors/{id}/cookies/stream).
+	TypeCookiesTouched = "cookies.touched"
 )
 
 // Envelope is the part of every native message the router looks at.
@@ -59,6 +63,12 @@ type CookieChange struct {
 	Cookie  CookieMeta `json:"cookie"`
 	// Connectors are the watched connectors this change concerns.
 	Connectors []string `json:"connectors,omitempty"`
+}
+
+// CookiesTouched is the cookies.touched notification: ids only, no cookie
+// names or values.
+type CookiesTouched struct {
+	Connectors []string `json:"connectors"`
 }
 
 // CookiesChanged is the cookies.changed notification.
