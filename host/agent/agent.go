@@ -94,6 +94,7 @@ type Agent struct {
 
 	bridgeHandlers map[string]bridgeHandler
 	streams        streamHub
+	cookieCalls    cookieCalls
 }
 
 type bridgeHandler func(ctx context.Context, b *bridge, raw json.RawMessage) (any, error)
@@ -399,10 +400,18 @@ func (a *Agent) LiveCookies(ctx context.Context, def connector.Definition) (sess
 	if err != nil {
 		return session.Live{}, err
 	}
-	var res apitype.CookiesResult
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := b.call(cctx, apitype.CookiesGet{Domains: def.Domains, Store: def.SourceStore}, &res); err != nil {
+	res, err := a.cookieCalls.do(cctx, cookieCallKey(b.id, def.SourceStore, def.Domains), func() (apitype.CookiesResult, error) {
+		var res apitype.CookiesResult
+		// The shared request is bound by its own timeout, not by the first
+		// caller's context: the others wait on it too.
+		sctx, scancel := context.WithTimeout(a.ctx, 10*time.Second)
+		defer scancel()
+		err := b.call(sctx, apitype.CookiesGet{Domains: def.Domains, Store: def.SourceStore}, &res)
+		return res, err
+	})
+	if err != nil {
 		return session.Live{}, err
 	}
 	return session.Live{Cookies: cookies.FilterLive(res.Cookies, def.Domains, time.Now()), UserAgent: b.info().UserAgent}, nil

@@ -260,3 +260,48 @@ test('interactive opens the login tab; wait rejects on timeout, abort and clear'
   e = await waiting;
   assert.equal(e.detail, 'cleared');
 });
+
+test('cookieStream yields the set at once and again on each change, and ends on abort', async (t) => {
+  const { home, env } = h.newHome(t);
+  h.writeConnector(home, h.demoConnector);
+  const c = client(t, env);
+  await c.ping();
+  let value = 'v1';
+  const ext = await h.fakeExtension(home, {
+    'cookies.get': () => ({ cookies: [{ name: 'sid', value, domain: 'demo.test', path: '/', hostOnly: true, secure: false, httpOnly: true, sameSite: 'lax', session: true }] }),
+  });
+  t.after(() => ext.close());
+  await h.until(async () => (await c.status()).bridges.length === 1, 5000, 'the fake extension is connected');
+
+  const ctl = new AbortController();
+  const seen = [];
+  const it = c.cookieStream('demo', { signal: ctl.signal })[Symbol.asyncIterator]();
+  let r = await it.next();
+  seen.push(r.value.cookies.map((k) => k.value).join());
+  assert.deepEqual(r.value.cookies.map((k) => k.name), ['sid']);
+
+  // A touch of another connector, or one that changes nothing, sends nothing.
+  ext.notify('cookies.touched', { connectors: ['demo'] });
+  value = 'v2';
+  ext.notify('cookies.touched', { connectors: ['other'] });
+  ext.notify('cookies.touched', { connectors: ['demo'] });
+  r = await it.next();
+  seen.push(r.value.cookies.map((k) => k.value).join());
+  // An auth cookie change (cookies.changed) wakes the stream too.
+  value = 'v3';
+  ext.notify('cookies.changed', { changes: [{ removed: false, cause: 'explicit', cookie: { name: 'sid', domain: 'demo.test', path: '/' }, connectors: ['demo'] }] });
+  r = await it.next();
+  seen.push(r.value.cookies.map((k) => k.value).join());
+  assert.deepEqual(seen, ['v1', 'v2', 'v3']);
+
+  const pending = it.next();
+  ctl.abort();
+  assert.deepEqual(await pending, { value: undefined, done: true });
+});
+
+test('cookieStream rejects with the API error when the stream cannot start', async (t) => {
+  const { env } = h.newHome(t);
+  const c = client(t, env);
+  const it = c.cookieStream('no-such-connector')[Symbol.asyncIterator]();
+  await rejectsWith(it.next(), 'not_found');
+});

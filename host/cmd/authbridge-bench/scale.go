@@ -364,9 +364,32 @@ func twoProfiles(ctx context.Context, h *healEnv, ext, connDir, label string) ([
 	if err := second.signIn(); err != nil {
 		return nil, err
 	}
-	br2, err := waitIndexed(ctx, h, old, "", 60*time.Second)
-	if err != nil {
-		return nil, err
+	// Both profiles connected, bound and primed (installing for the second
+	// profile may restart the agent: the first browser then reconnects).
+	var br2 apitype.BridgeInfo
+	deadline0 := time.Now().Add(60 * time.Second)
+	for {
+		st, err := h.client.Status(ctx, false)
+		firstOK := false
+		br2 = apitype.BridgeInfo{}
+		if err == nil {
+			for _, br := range st.Bridges {
+				switch {
+				case br.Index == nil:
+				case br.ProfileDir == firstProfile:
+					firstOK = true
+				case strings.HasPrefix(br.ProfileDir, udd2):
+					br2 = br
+				}
+			}
+		}
+		if firstOK && br2.ID != "" {
+			break
+		}
+		if time.Now().After(deadline0) {
+			return nil, fmt.Errorf("the two profiles are not both connected and bound (first %v, second %q)", firstOK, br2.ProfileDir)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	def := h.site.Definition(h.siteURL)
 	write := func(id, profile string) error {
@@ -394,9 +417,19 @@ func twoProfiles(ctx context.Context, h *healEnv, ext, connDir, label string) ([
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	if st, err := h.client.Status(ctx, false); err == nil {
+		for _, br := range st.Bridges {
+			method := ""
+			if br.BindingDetail != nil {
+				method = br.BindingDetail.Method
+			}
+			fmt.Printf("  bridge %s bound to %s (%s)\n", br.ID, br.ProfileDir, method)
+		}
+	}
 	var mu sync.Mutex
 	var times []time.Duration
 	wrong, failures := 0, 0
+	var wrongSeen []string
 	var wg sync.WaitGroup
 	for c := 0; c < *scaleConc; c++ {
 		wg.Add(1)
@@ -414,12 +447,18 @@ func twoProfiles(ctx context.Context, h *healEnv, ext, connDir, label string) ([
 					failures++
 				case countCookies(body) != want[id]:
 					wrong++
+					if len(wrongSeen) < 3 {
+						wrongSeen = append(wrongSeen, fmt.Sprintf("%s answered %d cookies, want %d", id, countCookies(body), want[id]))
+					}
 				}
 				mu.Unlock()
 			}
 		}(c)
 	}
 	wg.Wait()
+	for _, w := range wrongSeen {
+		fmt.Println("  wrong:", w)
+	}
 	s := summarize(times)
 	v := verdict(s.p99, 50*time.Millisecond)
 	if wrong+failures > 0 {
