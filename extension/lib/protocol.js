@@ -19,6 +19,7 @@ export const TYPES = Object.freeze({
   ERROR: 'error',
   CHUNK: 'chunk',
   COOKIES_TOUCHED: 'cookies.touched',
+  COOKIES_REFRESH: 'cookies.refresh',
 });
 
 /** Error codes and their HTTP statuses. */

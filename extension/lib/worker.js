@@ -5,7 +5,7 @@
 
 import { NativeBridge, HOST_NAME } from './bridge.js';
 import { RpcError } from './rpc.js';
-import { CookieIndex, readScope, readStore, normalizeDomain, cookieMeta, isExpired } from './cookieindex.js';
+import { CookieIndex, readScope, readStore, normalizeDomain, cookieMeta, isExpired, cookieKey, domainInScope } from './cookieindex.js';
 import { ChangeForwarder, normalizeWatch } from './changes.js';
 import { TouchForwarder } from './touched.js';
 import { StatusStore, badgeFor } from './status.js';
@@ -35,6 +35,7 @@ export function startWorker({
   userAgent = globalThis.navigator?.userAgent ?? '',
   connect = true,
   info = detect(chrome),
+  fetch: fetchImpl = (...a) => globalThis.fetch(...a),
 }) {
   const status = new StatusStore();
   const popups = new Set();
@@ -104,6 +105,41 @@ export function startWorker({
       const t = now();
       const persistent = all.filter((c) => !c.session && !isExpired(c, t));
       return { cookies: persistent.slice(0, limit).map(cookieMeta), total: all.length };
+    },
+
+    // cookies.refresh: one credentialed request from this browser to the
+    // connector's verify URL (no tab), so the browser renews what only it
+    // can (a renewing session, a device-bound cookie), then the fresh
+    // cookies of the domains, read live (onChanged may lag the response).
+    async [TYPES.COOKIES_REFRESH](msg) {
+      let url;
+      try {
+        url = new URL(msg.url);
+      } catch {
+        throw badRequest('url must be an absolute URL');
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badRequest('url must be http or https');
+      const domains = msg.domains;
+      if (!Array.isArray(domains) || domains.length === 0 || domains.some((d) => typeof d !== 'string' || normalizeDomain(d) === '')) {
+        throw badRequest('domains must be a non-empty array of domain names');
+      }
+      if (!domains.some((d) => domainInScope(url.hostname, d))) throw badRequest('url must be inside the domains');
+      let status = 0;
+      let error = '';
+      try {
+        const res = await fetchImpl(url.href, { credentials: 'include', cache: 'no-store', redirect: 'follow' });
+        status = res.status;
+        await res.arrayBuffer().catch(() => {});
+      } catch (err) {
+        error = String(err?.message || err);
+      }
+      const t = now();
+      const lists = await Promise.all(domains.map((d) => readScope(chrome.cookies, normalizeDomain(d), info)));
+      const seen = new Map();
+      for (const c of lists.flat()) if (!isExpired(c, t)) seen.set(cookieKey(c), c);
+      const out = { cookies: [...seen.values()], status, store_id: info.defaultStore };
+      if (error) out.fetch_error = error;
+      return out;
     },
 
     async [TYPES.TABS_OPEN](msg) {

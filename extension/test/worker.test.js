@@ -5,10 +5,11 @@ import { FakeClock, cookie, fakeChrome, quietLog, settle } from '../testkit/fake
 
 const NOW = 1_700_000_000_000;
 
-function setup(cookies = []) {
+function setup(cookies = [], extra = {}) {
   const chrome = fakeChrome({ cookies });
   const clock = new FakeClock(NOW);
   const w = startWorker({
+    ...extra,
     chrome,
     log: quietLog,
     setTimeout: clock.setTimeout,
@@ -213,4 +214,26 @@ test('any cookie change of a watched connector sends one cookies.touched with id
   const touched = native().sent.filter((m) => m.type === 'cookies.touched');
   assert.deepEqual(touched, [{ type: 'cookies.touched', connectors: ['demo'] }]);
   assert.equal(/VALUE|theme/.test(JSON.stringify(touched)), false);
+});
+
+test('cookies.refresh sends one credentialed fetch to the URL, then answers the fresh cookies', async () => {
+  const fetches = [];
+  let chrome;
+  const fetch = async (url, init) => {
+    fetches.push({ url, init });
+    // The site renews its cookie in the response.
+    chrome.cookies.cookies = chrome.cookies.cookies.map((c) => (c.name === 'sid' ? { ...c, value: 'RENEWED' } : c));
+    return { status: 200, arrayBuffer: async () => new ArrayBuffer(0) };
+  };
+  const s = setup([cookie({ name: 'sid', value: 'OLD' }), cookie({ name: 'x', domain: 'other.test' })], { fetch });
+  chrome = s.chrome;
+  await connectHost(s.native());
+  const r = await hostRequest(s.native(), { id: 'h1', type: 'cookies.refresh', url: 'http://demo.test:8080/account', domains: ['demo.test'] });
+  assert.deepEqual(fetches, [{ url: 'http://demo.test:8080/account', init: { credentials: 'include', cache: 'no-store', redirect: 'follow' } }]);
+  assert.equal(r.result.status, 200);
+  assert.deepEqual(r.result.cookies.map((c) => `${c.name}=${c.value}`), ['sid=RENEWED']);
+  assert.deepEqual(chrome.tabsCreated, [], 'no tab is opened');
+  const bad = await hostRequest(s.native(), { id: 'h2', type: 'cookies.refresh', url: 'http://evil.test/', domains: ['demo.test'] });
+  assert.equal(bad.error.code, 'bad_request');
+  assert.equal(fetches.length, 1, 'a URL outside the domains is not fetched');
 });

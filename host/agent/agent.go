@@ -402,11 +402,11 @@ func (a *Agent) LiveCookies(ctx context.Context, def connector.Definition) (sess
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	res, err := a.cookieCalls.do(cctx, cookieCallKey(b.id, def.SourceStore, def.Domains), func() (apitype.CookiesResult, error) {
+	res, err := a.cookieCalls.do(cctx, a.ctx, cookieCallKey(b.id, def.SourceStore, def.Domains), func(sctx context.Context) (apitype.CookiesResult, error) {
 		var res apitype.CookiesResult
-		// The shared request is bound by its own timeout, not by the first
-		// caller's context: the others wait on it too.
-		sctx, scancel := context.WithTimeout(a.ctx, 10*time.Second)
+		// The shared request has its own timeout: callers that joined it
+		// wait on it too, past the first caller's context.
+		sctx, scancel := context.WithTimeout(sctx, 10*time.Second)
 		defer scancel()
 		err := b.call(sctx, apitype.CookiesGet{Domains: def.Domains, Store: def.SourceStore}, &res)
 		return res, err

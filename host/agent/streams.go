@@ -89,9 +89,13 @@ func (a *Agent) handleCookiesTouched(ctx context.Context, b *bridge, raw json.Ra
 	return nil, nil
 }
 
-// streamRoutes adds the cookie stream to the configured extra routes.
+// streamRoutes adds the cookie stream and refresh to the configured extra
+// routes.
 func (a *Agent) streamRoutes(extra map[string]localapi.HandlerFunc) map[string]localapi.HandlerFunc {
-	out := map[string]localapi.HandlerFunc{"GET /v1/connectors/{id}/cookies/stream": a.cookieStream}
+	out := map[string]localapi.HandlerFunc{
+		"GET /v1/connectors/{id}/cookies/stream": a.cookieStream,
+		"POST /v1/connectors/{id}/refresh":       a.refresh,
+	}
 	for k, v := range extra {
 		out[k] = v
 	}

@@ -21,6 +21,9 @@ const (
 	// (any name) of the listed watched connectors changed: it drives the
 	// cookie streams (GET /v1/connectors/{id}/cookies/stream).
 	TypeCookiesTouched = "cookies.touched"
+	// TypeCookiesRefresh asks the extension for one credentialed request
+	// from the user's browser to a URL, then the fresh cookies.
+	TypeCookiesRefresh = "cookies.refresh"
 )
 
 // Envelope is the part of every native message the router looks at.
@@ -102,6 +105,21 @@ type CookiesResult struct {
 	Cookies []Cookie `json:"cookies"`
 }
 
+// CookiesRefresh is the cookies.refresh request: fetch URL (inside
+// Domains) once with the browser's credentials, no tab, then read Domains.
+type CookiesRefresh struct {
+	URL     string   `json:"url"`
+	Domains []string `json:"domains"`
+}
+
+// CookiesRefreshResult answers CookiesRefresh: the fresh cookies, the
+// response's HTTP status (0 when the request failed) and the failure.
+type CookiesRefreshResult struct {
+	Cookies    []Cookie `json:"cookies"`
+	Status     int      `json:"status"`
+	FetchError string   `json:"fetch_error,omitempty"`
+}
+
 // CookiesMetaRequest is the cookies.meta request.
 type CookiesMetaRequest struct {
 	Limit int `json:"limit"`
@@ -157,6 +175,9 @@ type Request interface {
 
 // MessageType implements Request.
 func (CookiesGet) MessageType() string { return TypeCookiesGet }
+
+// MessageType implements Request.
+func (CookiesRefresh) MessageType() string { return TypeCookiesRefresh }
 
 // MessageType implements Request.
 func (CookiesMetaRequest) MessageType() string { return TypeCookiesMeta }

@@ -175,6 +175,16 @@ class Client {
     return cookieStream(this, `/v1/connectors/${checkID(id, 'cookieStream')}/cookies/stream`, opts);
   }
 
+  /**
+   * refresh has the user's browser send one credentialed request to the
+   * connector's verify URL (no tab), so it renews what only it can, and
+   * answers the fresh cookies: a Playwright storage state with http_status
+   * (the browser's answer, 0 when the request failed), fetch_error and url.
+   */
+  refresh(id, opts = {}) {
+    return this._guard(() => this._call('POST', `/v1/connectors/${checkID(id, 'refresh')}/refresh`, { timeoutMs: 45_000, ...opts }));
+  }
+
   /** verify checks the session now: {result, probe, row}. */
   verify(id, opts = {}) {
     return this._action(id, 'verify', opts);

@@ -305,3 +305,27 @@ test('cookieStream rejects with the API error when the stream cannot start', asy
   const it = c.cookieStream('no-such-connector')[Symbol.asyncIterator]();
   await rejectsWith(it.next(), 'not_found');
 });
+
+test('refresh asks the browser for one request to the verify URL and answers the fresh cookies', async (t) => {
+  const { home, env } = h.newHome(t);
+  h.writeConnector(home, h.demoConnector);
+  const c = client(t, env);
+  await c.ping();
+  const ext = await h.fakeExtension(home, {
+    'cookies.refresh': () => ({ status: 200, cookies: [
+      { name: 'sid', value: 'renewed', domain: 'demo.test', path: '/', hostOnly: true, secure: false, httpOnly: true, sameSite: 'lax', session: true },
+      { name: 'x', value: 'y', domain: 'elsewhere.test', path: '/', hostOnly: true, secure: false, httpOnly: false, sameSite: 'lax', session: true },
+    ] }),
+  });
+  t.after(() => ext.close());
+  await h.until(async () => (await c.status()).bridges.length === 1, 5000, 'the fake extension is connected');
+  const asked = ext.on('cookies.refresh');
+  const r = await c.refresh('demo');
+  const req = await asked;
+  assert.equal(req.url, h.demoConnector.verify.url);
+  assert.deepEqual(req.domains, ['demo.test']);
+  assert.equal(r.http_status, 200);
+  assert.equal(r.url, h.demoConnector.verify.url);
+  assert.deepEqual(r.cookies.map((k) => `${k.name}=${k.value}`), ['sid=renewed'], 'only the connector\'s own domains');
+  assert.deepEqual(r.origins, []);
+});

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/authbridge/authbridge/host/apitype"
@@ -312,6 +313,11 @@ func concurrentCalls(ctx context.Context, h *healEnv, ids []string, callers, eac
 	return times, failures
 }
 
+// heapSessions keeps one CDP context per service worker target: cancelling
+// a chromedp context closes its target, which would stop the worker and
+// drop its bridge. They end with their browser.
+var heapSessions = map[target.ID]context.Context{}
+
 // extensionHeapKiB reads the used JS heap of the extension's service worker
 // over CDP.
 func extensionHeapKiB(bctx context.Context) (int, error) {
@@ -323,8 +329,11 @@ func extensionHeapKiB(bctx context.Context) (int, error) {
 		if t.Type != "service_worker" || !strings.HasPrefix(t.URL, "chrome-extension://") {
 			continue
 		}
-		tctx, cancel := chromedp.NewContext(bctx, chromedp.WithTargetID(t.TargetID))
-		defer cancel()
+		tctx, ok := heapSessions[t.TargetID]
+		if !ok {
+			tctx, _ = chromedp.NewContext(bctx, chromedp.WithTargetID(t.TargetID)) //nolint:lostcancel // see heapSessions
+			heapSessions[t.TargetID] = tctx
+		}
 		res, err := chromedp.Call(tctx, runtime.GetHeapUsage, cdp.Empty{})
 		if err != nil {
 			return 0, err
@@ -387,6 +396,10 @@ func twoProfiles(ctx context.Context, h *healEnv, ext, connDir, label string) ([
 			break
 		}
 		if time.Now().After(deadline0) {
+			for _, br := range st.Bridges {
+				fmt.Printf("  bridge %s profile %q binding %q index %v relay %d\n", br.ID, br.ProfileDir, br.Binding, br.Index != nil, br.RelayPID)
+			}
+			fmt.Printf("  first profile %q\n", firstProfile)
 			return nil, fmt.Errorf("the two profiles are not both connected and bound (first %v, second %q)", firstOK, br2.ProfileDir)
 		}
 		time.Sleep(50 * time.Millisecond)
