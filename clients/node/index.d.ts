@@ -210,6 +210,10 @@ export declare class Client {
   cookies(id: string, opts?: CallOptions & { format?: 'playwright'; url?: string }): Promise<StorageState>;
   cookies(id: string, opts: CallOptions & { format: 'cdp'; url?: string }): Promise<CdpCookie[]>;
   cookies(id: string, opts: CallOptions & { format: 'netscape' | 'header'; url?: string }): Promise<string>;
+  /** Follows the connector's cookies: the whole set at once, then again on every change in the user's browser; ends quietly when signal aborts. */
+  cookieStream(id: string, opts?: { signal?: AbortSignal; onError?: (err: AuthbridgeError) => void }): AsyncIterable<StorageState>;
+  /** Has the user's browser send one credentialed request to the verify URL (no tab), then answers the fresh cookies. */
+  refresh(id: string, opts?: CallOptions): Promise<StorageState & { http_status: number; fetch_error?: string; url: string }>;
   verify(id: string, opts?: CallOptions & { runId?: string }): Promise<ActionAnswer>;
   repair(id: string, opts?: CallOptions & { runId?: string }): Promise<ActionAnswer>;
   clear(id: string, opts?: CallOptions): Promise<{ row: StatusRow; cleared?: unknown }>;

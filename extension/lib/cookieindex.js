@@ -101,15 +101,60 @@ export async function readScope(cookiesApi, domain, info, storeId) {
 }
 
 /**
+ * readStore reads every cookie of the default store (or `storeId`) in one
+ * getAll pass, partitioned cookies included: primeMany buckets it by scope
+ * so that priming many connectors costs one store scan, not one per scope.
+ */
+export async function readStore(cookiesApi, info, storeId) {
+  const query = info ? cookieQuery(info, undefined, storeId) : { partitionKey: {} };
+  delete query.domain;
+  let cookies;
+  try {
+    cookies = await cookiesApi.getAll(query);
+  } catch (err) {
+    if (storeId) throw err;
+    const { partitionKey: _ignored, ...plain } = query;
+    cookies = await cookiesApi.getAll(plain);
+  }
+  const byKey = new Map();
+  for (const c of cookies) {
+    const n = normalizeCookie(c);
+    byKey.set(cookieKey(n), n);
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * scopeOf returns the scope of `scopes` (a Set of normalized scopes) that
+ * holds cookie domain `d`: d itself or one of its parent domains, found by
+ * walking d's labels, so bucketing a store costs one pass whatever the
+ * number of scopes.
+ */
+export function scopeOf(cookieDomain, scopes) {
+  const d = normalizeDomain(cookieDomain);
+  if (scopes.has(d)) return d;
+  if (isIP(d)) return undefined;
+  for (let i = d.indexOf('.'); i >= 0; i = d.indexOf('.', i + 1)) {
+    const parent = d.slice(i + 1);
+    // An IP scope covers only itself (domainInScope).
+    if (scopes.has(parent) && !isIP(parent)) return parent;
+  }
+  return undefined;
+}
+
+/**
  * CookieIndex holds the cookies of its primed scopes.
  *
  * options:
  *   read(domain)  async, returns every cookie of that scope (readScope in the worker)
+ *   readAll()     async, returns every cookie of the store (readStore); when
+ *                 given, primeMany reads the store once for many scopes
  *   now()         milliseconds since the epoch
  */
 export class CookieIndex {
-  constructor({ read, now = Date.now }) {
+  constructor({ read, readAll, now = Date.now }) {
     this.read = read;
+    this.readAll = readAll;
     this.now = now;
     /** key -> cookie */
     this.cookies = new Map();
@@ -188,6 +233,51 @@ export class CookieIndex {
     return entry.promise;
   }
 
+  /**
+   * primeMany primes several scopes. Two or more scopes not yet covered are
+   * read in one pass over the store (readAll) and bucketed by scope, so the
+   * cost is one store scan whatever the number of connectors; one scope is
+   * read with its own domain query (prime).
+   */
+  primeMany(domains) {
+    const wanted = [...new Set(domains.map(normalizeDomain).filter(Boolean))];
+    const waits = [];
+    let fresh = [];
+    for (const s of wanted) {
+      if (this.covers(s)) continue;
+      const busy = [...this.priming.keys()].find((p) => domainInScope(s, p));
+      if (busy !== undefined) waits.push(this.priming.get(busy).promise);
+      else fresh.push(s);
+    }
+    // Keep the widest scopes only: "demo.test" covers "www.demo.test".
+    fresh = fresh.filter((s) => !fresh.some((o) => o !== s && domainInScope(s, o)));
+    if (fresh.length === 0) return Promise.all(waits).then(() => {});
+    if (fresh.length === 1 || typeof this.readAll !== 'function') {
+      return Promise.all([...waits, ...fresh.map((s) => this.prime(s))]).then(() => {});
+    }
+    const buffer = [];
+    const scopes = new Set(fresh);
+    // One entry under every scope: apply pushes an event once per matching
+    // scope, and scopes here never overlap, so each event lands once.
+    const entry = { buffer, promise: null };
+    entry.promise = (async () => {
+      try {
+        const snapshot = await this.readAll();
+        for (const c of snapshot) if (scopeOf(c.domain, scopes) !== undefined) this.put(c);
+        for (const change of buffer) {
+          if (change.removed) this.delete(change.cookie);
+          else this.put(change.cookie);
+        }
+        for (const s of [...this.scopes]) if (fresh.some((f) => domainInScope(s, f))) this.scopes.delete(s);
+        for (const f of fresh) this.scopes.add(f);
+      } finally {
+        for (const f of fresh) if (this.priming.get(f) === entry) this.priming.delete(f);
+      }
+    })();
+    for (const f of fresh) this.priming.set(f, entry);
+    return Promise.all([...waits, entry.promise]).then(() => {});
+  }
+
   /** retain forgets scopes not in `keep` (and not under one of them) and their cookies. */
   retain(keep) {
     const kept = keep.map(normalizeDomain).filter(Boolean);
@@ -223,7 +313,7 @@ export class CookieIndex {
    * indexed from then on); the answer comes from the index.
    */
   async get(domains) {
-    await Promise.all(domains.map((d) => this.prime(d)));
+    await this.primeMany(domains);
     return this.lookup(domains);
   }
 

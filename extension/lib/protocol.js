@@ -18,6 +18,8 @@ export const TYPES = Object.freeze({
   RESULT: 'result',
   ERROR: 'error',
   CHUNK: 'chunk',
+  COOKIES_TOUCHED: 'cookies.touched',
+  COOKIES_REFRESH: 'cookies.refresh',
 });
 
 /** Error codes and their HTTP statuses. */

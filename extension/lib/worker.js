@@ -5,8 +5,9 @@
 
 import { NativeBridge, HOST_NAME } from './bridge.js';
 import { RpcError } from './rpc.js';
-import { CookieIndex, readScope, normalizeDomain, cookieMeta, isExpired } from './cookieindex.js';
+import { CookieIndex, readScope, readStore, normalizeDomain, cookieMeta, isExpired, cookieKey, domainInScope } from './cookieindex.js';
 import { ChangeForwarder, normalizeWatch } from './changes.js';
+import { TouchForwarder } from './touched.js';
 import { StatusStore, badgeFor } from './status.js';
 import { CODE, TYPES } from './protocol.js';
 import { detect, allCookiesQuery, isDefaultStore, resolveStore } from './browsercompat.js';
@@ -34,14 +35,23 @@ export function startWorker({
   userAgent = globalThis.navigator?.userAgent ?? '',
   connect = true,
   info = detect(chrome),
+  fetch: fetchImpl = (...a) => globalThis.fetch(...a),
 }) {
   const status = new StatusStore();
   const popups = new Set();
   let watch = [];
+  let primedMs = 0; // how long the last watch.set took to prime the index
 
-  const index = new CookieIndex({ read: (d) => readScope(chrome.cookies, d, info), now });
+  // Priming many scopes reads the store once (readStore) and buckets it.
+  const index = new CookieIndex({ read: (d) => readScope(chrome.cookies, d, info), readAll: () => readStore(chrome.cookies, info), now });
   const forwarder = new ChangeForwarder({
     send: (changes) => bridge.notify(TYPES.COOKIES_CHANGED, { changes }),
+    setTimeout: setT,
+    clearTimeout: clearT,
+  });
+
+  const touched = new TouchForwarder({
+    send: (connectors) => bridge.notify(TYPES.COOKIES_TOUCHED, { connectors }),
     setTimeout: setT,
     clearTimeout: clearT,
   });
@@ -75,11 +85,14 @@ export function startWorker({
       }
       watch = next;
       forwarder.setWatch(watch);
+      touched.setWatch(watch);
       const domains = [...new Set(watch.flatMap((c) => c.domains.map(normalizeDomain)))];
       index.retain(domains);
-      await Promise.all(domains.map((d) => index.prime(d)));
-      log.info?.(`authbridge: watching ${watch.length} connector(s), ${domains.length} domain(s), ${index.size} cookie(s) indexed`);
-      return {};
+      const t0 = now();
+      await index.primeMany(domains);
+      primedMs = now() - t0;
+      log.info?.(`authbridge: watching ${watch.length} connector(s), ${domains.length} domain(s), ${index.size} cookie(s) indexed in ${primedMs} ms`);
+      return { primed_ms: primedMs, indexed: index.size };
     },
 
     // cookies.meta: metadata (never values) of up to `limit` persistent
@@ -92,6 +105,41 @@ export function startWorker({
       const t = now();
       const persistent = all.filter((c) => !c.session && !isExpired(c, t));
       return { cookies: persistent.slice(0, limit).map(cookieMeta), total: all.length };
+    },
+
+    // cookies.refresh: one credentialed request from this browser to the
+    // connector's verify URL (no tab), so the browser renews what only it
+    // can (a renewing session, a device-bound cookie), then the fresh
+    // cookies of the domains, read live (onChanged may lag the response).
+    async [TYPES.COOKIES_REFRESH](msg) {
+      let url;
+      try {
+        url = new URL(msg.url);
+      } catch {
+        throw badRequest('url must be an absolute URL');
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badRequest('url must be http or https');
+      const domains = msg.domains;
+      if (!Array.isArray(domains) || domains.length === 0 || domains.some((d) => typeof d !== 'string' || normalizeDomain(d) === '')) {
+        throw badRequest('domains must be a non-empty array of domain names');
+      }
+      if (!domains.some((d) => domainInScope(url.hostname, d))) throw badRequest('url must be inside the domains');
+      let status = 0;
+      let error = '';
+      try {
+        const res = await fetchImpl(url.href, { credentials: 'include', cache: 'no-store', redirect: 'follow' });
+        status = res.status;
+        await res.arrayBuffer().catch(() => {});
+      } catch (err) {
+        error = String(err?.message || err);
+      }
+      const t = now();
+      const lists = await Promise.all(domains.map((d) => readScope(chrome.cookies, normalizeDomain(d), info)));
+      const seen = new Map();
+      for (const c of lists.flat()) if (!isExpired(c, t)) seen.set(cookieKey(c), c);
+      const out = { cookies: [...seen.values()], status, store_id: info.defaultStore };
+      if (error) out.fetch_error = error;
+      return out;
     },
 
     async [TYPES.TABS_OPEN](msg) {
@@ -136,7 +184,10 @@ export function startWorker({
     }),
     onState: () => refresh({ source: 'connection' }),
     onConnected: () => loadStatus(),
-    onDisconnected: () => forwarder.drop(),
+    onDisconnected: () => {
+      forwarder.drop();
+      touched.drop();
+    },
     setTimeout: setT,
     clearTimeout: clearT,
     now,
@@ -244,6 +295,7 @@ export function startWorker({
   chrome.cookies.onChanged.addListener((change) => {
     if (isDefaultStore(info, change?.cookie?.storeId)) index.apply(change);
     forwarder.onChanged(change);
+    if (isDefaultStore(info, change?.cookie?.storeId)) touched.onChanged(change);
   });
 
   // Listening to these makes Chrome start the worker with the browser, so the

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { CookieIndex, cookieKey, cookieMeta, domainInScope, isExpired, normalizeDomain, readScope } from '../lib/cookieindex.js';
+import { CookieIndex, cookieKey, cookieMeta, domainInScope, isExpired, normalizeDomain, readScope, readStore, scopeOf } from '../lib/cookieindex.js';
 import { FakeCookies, cookie, settle } from '../testkit/fakes.js';
 
 test('domainInScope matches on label boundaries', () => {
@@ -177,4 +177,51 @@ test('retain forgets unwatched scopes and their cookies', async () => {
   assert.deepEqual([...index.scopes], ['b.test']);
   assert.equal(index.size, 1);
   assert.equal(index.covers('a.test'), undefined);
+});
+
+test('scopeOf finds the scope of a cookie domain by its labels', () => {
+  const scopes = new Set(['demo.test', 'a.other.test', '127.0.0.1']);
+  const cases = [
+    ['demo.test', 'demo.test'],
+    ['.www.demo.test', 'demo.test'],
+    ['evildemo.test', undefined],
+    ['other.test', undefined],
+    ['x.a.other.test', 'a.other.test'],
+    ['127.0.0.1', '127.0.0.1'],
+    ['1.127.0.0.1', undefined],
+  ];
+  for (const [d, want] of cases) assert.equal(scopeOf(d, scopes), want, `scopeOf(${d})`);
+});
+
+test('primeMany reads the store once for many scopes, and buffers changes made meanwhile', async () => {
+  const store = new FakeCookies([
+    cookie({ name: 'a', domain: 'one.test' }),
+    cookie({ name: 'b', domain: '.two.test', hostOnly: false }),
+    cookie({ name: 'p', domain: 'www.two.test', partitionKey: { topLevelSite: 'https://top.test' } }),
+    cookie({ name: 'x', domain: 'three.test' }),
+  ]);
+  let release;
+  store.gate = new Promise((r) => (release = r));
+  const index = new CookieIndex({ read: (d) => readScope(store, d), readAll: () => readStore(store), now: () => 1_700_000_000_000 });
+  const done = index.primeMany(['one.test', 'two.test', 'www.two.test', 'ONE.test']);
+  index.apply({ removed: true, cookie: cookie({ name: 'a', domain: 'one.test' }) });
+  index.apply({ removed: false, cookie: cookie({ name: 'c', domain: 'two.test' }) });
+  release();
+  await done;
+  assert.deepEqual(store.calls, [{ partitionKey: {} }], 'one store scan, partitions included');
+  assert.deepEqual(index.lookup(['one.test']).map((c) => c.name), []);
+  assert.deepEqual(index.lookup(['two.test']).map((c) => c.name).sort(), ['b', 'c', 'p']);
+  assert.deepEqual(index.lookup(['three.test']), [], 'an unwatched site is not indexed');
+  assert.equal(index.covers('www.two.test'), 'two.test');
+  await index.primeMany(['one.test', 'two.test']);
+  assert.equal(store.calls.length, 1, 'primed scopes are not read again');
+  await index.primeMany(['four.test']);
+  assert.deepEqual(store.calls[1], { domain: 'four.test', partitionKey: {} }, 'a single new scope uses its domain query');
+});
+
+test('primeMany without readAll falls back to one query per scope', async () => {
+  const store = new FakeCookies([cookie({ name: 'a', domain: 'one.test' })]);
+  const index = new CookieIndex({ read: (d) => readScope(store, d) });
+  await index.primeMany(['one.test', 'two.test']);
+  assert.equal(store.calls.length, 2);
 });

@@ -5,10 +5,11 @@ import { FakeClock, cookie, fakeChrome, quietLog, settle } from '../testkit/fake
 
 const NOW = 1_700_000_000_000;
 
-function setup(cookies = []) {
+function setup(cookies = [], extra = {}) {
   const chrome = fakeChrome({ cookies });
   const clock = new FakeClock(NOW);
   const w = startWorker({
+    ...extra,
     chrome,
     log: quietLog,
     setTimeout: clock.setTimeout,
@@ -53,7 +54,9 @@ test('watch.set primes the index, cookies.get answers from it and follows onChan
   ]);
   await connectHost(native());
   const ws = await hostRequest(native(), { id: 'h1', type: 'watch.set', connectors: [{ id: 'demo', domains: ['demo.test'], auth_cookies: ['sid'] }] });
-  assert.deepEqual(ws, { id: 'h1', type: 'result', result: {} });
+  assert.equal(ws.type, 'result');
+  assert.deepEqual(Object.keys(ws.result).sort(), ['indexed', 'primed_ms']);
+  assert.equal(ws.result.indexed, 3, 'sid, the partitioned p and the expired old (lookup drops it)');
   const reads = chrome.cookies.calls.length;
   const got = await hostRequest(native(), { id: 'h2', type: 'cookies.get', domains: ['demo.test'] });
   assert.deepEqual(got.result.cookies.map((c) => c.name).sort(), ['p', 'sid']);
@@ -177,4 +180,60 @@ test('cookies.meta gives persistent, unexpired cookies of the whole profile with
   assert.ok(!JSON.stringify(res).includes('SECRET'), 'a value reached the host');
   const bad = await hostRequest(native(), { id: 'h2', type: 'cookies.meta', limit: 0 });
   assert.equal(bad.error.code, 'bad_request');
+});
+
+test('watch.set with 50 connectors scans the cookie store once', async () => {
+  const cookies = [];
+  for (let i = 0; i < 200; i++) cookies.push(cookie({ name: `n${i}`, domain: `www.site${i}.test` }));
+  const { chrome, native } = setup(cookies);
+  await connectHost(native());
+  const connectors = [];
+  for (let i = 0; i < 50; i++) connectors.push({ id: `c${i}`, domains: [`site${i}.test`, `www.site${i}.test`], auth_cookies: ['sid'] });
+  const before = chrome.cookies.calls.length;
+  const ws = await hostRequest(native(), { id: 'h1', type: 'watch.set', connectors });
+  assert.equal(ws.result.indexed, 50);
+  const scans = chrome.cookies.calls.slice(before);
+  assert.equal(scans.length, 1, `one getAll for 50 connectors, got ${scans.length}`);
+  assert.equal(scans[0].domain, undefined, 'the one scan reads the whole store');
+  const got = await hostRequest(native(), { id: 'h2', type: 'cookies.get', domains: ['site7.test'] });
+  assert.deepEqual(got.result.cookies.map((c) => c.name), ['n7']);
+  assert.equal(chrome.cookies.calls.length, before + 1, 'answered from the index');
+});
+
+test('any cookie change of a watched connector sends one cookies.touched with ids only', async () => {
+  const { chrome, native, clock } = setup();
+  await connectHost(native());
+  await hostRequest(native(), { id: 'h1', type: 'watch.set', connectors: [
+    { id: 'demo', domains: ['demo.test'], auth_cookies: ['sid'] },
+    { id: 'other', domains: ['other.test'], auth_cookies: ['sid'] },
+  ] });
+  chrome.cookies.onChanged.emit({ removed: false, cause: 'explicit', cookie: cookie({ name: 'theme', value: 'VALUE1' }) });
+  chrome.cookies.onChanged.emit({ removed: true, cause: 'expired', cookie: cookie({ name: 'x', domain: 'www.demo.test', value: 'VALUE2' }) });
+  chrome.cookies.onChanged.emit({ removed: false, cause: 'explicit', cookie: cookie({ name: 'y', domain: 'unwatched.test', value: 'VALUE3' }) });
+  clock.advance(50);
+  const touched = native().sent.filter((m) => m.type === 'cookies.touched');
+  assert.deepEqual(touched, [{ type: 'cookies.touched', connectors: ['demo'] }]);
+  assert.equal(/VALUE|theme/.test(JSON.stringify(touched)), false);
+});
+
+test('cookies.refresh sends one credentialed fetch to the URL, then answers the fresh cookies', async () => {
+  const fetches = [];
+  let chrome;
+  const fetch = async (url, init) => {
+    fetches.push({ url, init });
+    // The site renews its cookie in the response.
+    chrome.cookies.cookies = chrome.cookies.cookies.map((c) => (c.name === 'sid' ? { ...c, value: 'RENEWED' } : c));
+    return { status: 200, arrayBuffer: async () => new ArrayBuffer(0) };
+  };
+  const s = setup([cookie({ name: 'sid', value: 'OLD' }), cookie({ name: 'x', domain: 'other.test' })], { fetch });
+  chrome = s.chrome;
+  await connectHost(s.native());
+  const r = await hostRequest(s.native(), { id: 'h1', type: 'cookies.refresh', url: 'http://demo.test:8080/account', domains: ['demo.test'] });
+  assert.deepEqual(fetches, [{ url: 'http://demo.test:8080/account', init: { credentials: 'include', cache: 'no-store', redirect: 'follow' } }]);
+  assert.equal(r.result.status, 200);
+  assert.deepEqual(r.result.cookies.map((c) => `${c.name}=${c.value}`), ['sid=RENEWED']);
+  assert.deepEqual(chrome.tabsCreated, [], 'no tab is opened');
+  const bad = await hostRequest(s.native(), { id: 'h2', type: 'cookies.refresh', url: 'http://evil.test/', domains: ['demo.test'] });
+  assert.equal(bad.error.code, 'bad_request');
+  assert.equal(fetches.length, 1, 'a URL outside the domains is not fetched');
 });

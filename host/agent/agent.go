@@ -96,6 +96,8 @@ type Agent struct {
 	lastBridgeGone time.Time
 
 	bridgeHandlers map[string]bridgeHandler
+	streams        streamHub
+	cookieCalls    cookieCalls
 }
 
 type bridgeHandler func(ctx context.Context, b *bridge, raw json.RawMessage) (any, error)
@@ -139,12 +141,13 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	})
 	a.api = localapi.New(localapi.Config{
 		Agent: a.info, Catalog: a.catalog, Sessions: a.sessions, Bridges: a,
-		Extra: cfg.ExtraRoutes, Busy: a.busy,
+		Extra: a.streamRoutes(cfg.ExtraRoutes), Busy: a.busy,
 	})
 	a.bridgeHandlers = map[string]bridgeHandler{
 		apitype.TypeHello:          a.handleHello,
 		apitype.TypeAPI:            a.handleAPI,
 		apitype.TypeCookiesChanged: a.handleCookiesChanged,
+		apitype.TypeCookiesTouched: a.handleCookiesTouched,
 	}
 	return a, nil
 }
@@ -415,10 +418,18 @@ func (a *Agent) LiveCookies(ctx context.Context, def connector.Definition) (sess
 	if err != nil {
 		return session.Live{}, err
 	}
-	var res apitype.CookiesResult
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := b.call(cctx, apitype.CookiesGet{Domains: def.Domains, Store: def.SourceStore}, &res); err != nil {
+	res, err := a.cookieCalls.do(cctx, a.ctx, cookieCallKey(b.id, def.SourceStore, def.Domains), func(sctx context.Context) (apitype.CookiesResult, error) {
+		var res apitype.CookiesResult
+		// The shared request has its own timeout: callers that joined it
+		// wait on it too, past the first caller's context.
+		sctx, scancel := context.WithTimeout(sctx, 10*time.Second)
+		defer scancel()
+		err := b.call(sctx, apitype.CookiesGet{Domains: def.Domains, Store: def.SourceStore}, &res)
+		return res, err
+	})
+	if err != nil {
 		return session.Live{}, err
 	}
 	return session.Live{Cookies: cookies.FilterLive(res.Cookies, def.Domains, time.Now()), UserAgent: b.info().UserAgent}, nil
@@ -479,9 +490,15 @@ func (a *Agent) watched() []apitype.WatchedConnector {
 func (a *Agent) sendWatchSet(b *bridge) {
 	ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
 	defer cancel()
-	if err := b.call(ctx, apitype.WatchSet{Connectors: a.watched()}, nil); err != nil {
+	var res apitype.WatchSetResult
+	if err := b.call(ctx, apitype.WatchSet{Connectors: a.watched()}, &res); err != nil {
 		b.log.Warn("watch.set failed", "err", err)
+		return
 	}
+	b.mu.Lock()
+	b.index = &res
+	b.mu.Unlock()
+	b.log.Info("cookie index primed", "primed_ms", res.PrimedMS, "indexed", res.Indexed)
 }
 
 func (a *Agent) handleHello(ctx context.Context, b *bridge, raw json.RawMessage) (any, error) {
@@ -544,6 +561,7 @@ func (a *Agent) handleCookiesChanged(ctx context.Context, b *bridge, raw json.Ra
 		return nil, nil
 	}
 	defs, _ := a.catalog.Connectors()
+	a.publishChanges(defs, m.Changes)
 	for _, d := range defs {
 		if touchesAuth(d, m.Changes) {
 			a.sessions.AuthCookiesChanged(d.ID, "live")

@@ -42,6 +42,8 @@ type bridge struct {
 	userDataDirHint string
 	// browser is the family the relay said it serves ("chromium", "firefox").
 	browser string
+	// index is the extension's answer to the last watch.set.
+	index *apitype.WatchSetResult
 
 	seq    atomic.Uint64
 	closed chan struct{}
@@ -58,6 +60,10 @@ func (b *bridge) info() apitype.BridgeInfo {
 	if b.bound != nil {
 		c := *b.bound
 		info.BindingDetail = &c
+	}
+	if b.index != nil {
+		ix := *b.index
+		info.Index = &ix
 	}
 	return info
 }

@@ -69,6 +69,10 @@ type BridgeInfo struct {
 	Binding          string    `json:"binding,omitempty"`
 	// BindingDetail says how the profile was found (absent until bound).
 	BindingDetail *Binding `json:"binding_detail,omitempty"`
+	// Index is the extension's answer to the last watch.set: the time its
+	// cookie index took to prime and the cookies it holds (absent until
+	// answered, or from an extension that does not report it).
+	Index *WatchSetResult `json:"index,omitempty"`
 }
 
 // Binding says which on-disk browser profile a bridge serves, and how that

@@ -17,6 +17,13 @@ const (
 	TypeResult         = "result"
 	TypeError          = "error"
 	TypeChunk          = "chunk"
+	// TypeCookiesTouched is the extension's notification that some cookie
+	// (any name) of the listed watched connectors changed: it drives the
+	// cookie streams (GET /v1/connectors/{id}/cookies/stream).
+	TypeCookiesTouched = "cookies.touched"
+	// TypeCookiesRefresh asks the extension for one credentialed request
+	// from the user's browser to a URL, then the fresh cookies.
+	TypeCookiesRefresh = "cookies.refresh"
 )
 
 // Envelope is the part of every native message the router looks at.
@@ -61,6 +68,12 @@ type CookieChange struct {
 	Connectors []string `json:"connectors,omitempty"`
 }
 
+// CookiesTouched is the cookies.touched notification: ids only, no cookie
+// names or values.
+type CookiesTouched struct {
+	Connectors []string `json:"connectors"`
+}
+
 // CookiesChanged is the cookies.changed notification.
 type CookiesChanged struct {
 	Changes []CookieChange `json:"changes"`
@@ -92,6 +105,21 @@ type CookiesResult struct {
 	Cookies []Cookie `json:"cookies"`
 }
 
+// CookiesRefresh is the cookies.refresh request: fetch URL (inside
+// Domains) once with the browser's credentials, no tab, then read Domains.
+type CookiesRefresh struct {
+	URL     string   `json:"url"`
+	Domains []string `json:"domains"`
+}
+
+// CookiesRefreshResult answers CookiesRefresh: the fresh cookies, the
+// response's HTTP status (0 when the request failed) and the failure.
+type CookiesRefreshResult struct {
+	Cookies    []Cookie `json:"cookies"`
+	Status     int      `json:"status"`
+	FetchError string   `json:"fetch_error,omitempty"`
+}
+
 // CookiesMetaRequest is the cookies.meta request.
 type CookiesMetaRequest struct {
 	Limit int `json:"limit"`
@@ -113,6 +141,14 @@ type WatchedConnector struct {
 // WatchSet is the watch.set request.
 type WatchSet struct {
 	Connectors []WatchedConnector `json:"connectors"`
+}
+
+// WatchSetResult is the extension's answer to watch.set: how long priming
+// its cookie index took and how many cookies it now holds (extensions
+// before issue 15 answer {}).
+type WatchSetResult struct {
+	PrimedMS int64 `json:"primed_ms"`
+	Indexed  int   `json:"indexed"`
 }
 
 // TabsOpen is the tabs.open request.
@@ -139,6 +175,9 @@ type Request interface {
 
 // MessageType implements Request.
 func (CookiesGet) MessageType() string { return TypeCookiesGet }
+
+// MessageType implements Request.
+func (CookiesRefresh) MessageType() string { return TypeCookiesRefresh }
 
 // MessageType implements Request.
 func (CookiesMetaRequest) MessageType() string { return TypeCookiesMeta }

@@ -36,6 +36,15 @@ type Raw struct {
 	Body        []byte
 }
 
+// Stream is a handler result that writes a long answer (server-sent
+// events) as it goes: Run writes to w, calling flush after each event, until
+// ctx ends (the caller went away) or it returns. It is served on the socket
+// only; the extension's `api` message gets bad_request.
+type Stream struct {
+	ContentType string
+	Run         func(ctx context.Context, w io.Writer, flush func()) error
+}
+
 // Catalog is the set of connector definitions.
 type Catalog interface {
 	Connector(id string) (connector.Definition, error)
@@ -274,6 +283,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write(rb.Body)
 		return
 	}
+	if st, ok := res.(Stream); ok {
+		s.serveStream(ctx, w, st)
+		return
+	}
 	writeJSON(w, http.StatusOK, res)
 }
 
@@ -296,6 +309,9 @@ func (s *Server) Call(ctx context.Context, via string, m apitype.APIRequest) (ap
 	if err != nil {
 		ae := toError(err)
 		return apitype.APIAnswer{Status: ae.Status, Body: apitype.ErrorBody{Error: ae}}, nil
+	}
+	if _, ok := res.(Stream); ok {
+		return apitype.APIAnswer{Status: http.StatusBadRequest, Body: apitype.ErrorBody{Error: &apitype.Error{Status: http.StatusBadRequest, Code: apitype.CodeBadRequest, Message: "api: " + m.Path + " is a stream, served on the local socket only"}}}, nil
 	}
 	if rb, ok := res.(Raw); ok {
 		if json.Valid(rb.Body) {

@@ -14,6 +14,7 @@ const { flagsFor } = require('./launchflags.cjs');
 const { classifyResult, failure, cancelled, errorClassOf } = require('./classify.cjs');
 const { waitForProfile } = require('./profilelock.cjs');
 const { cookieHeader } = require('./cookiejar.cjs');
+const { Follower } = require('./follow.cjs');
 
 const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
@@ -286,6 +287,29 @@ class Run {
       }
     });
     this.page = context.pages()[0] || (await context.newPage());
+    this.startFollowing();
+  }
+
+  /**
+   * startFollowing keeps the context in step with the user's browser for the
+   * rest of the run (follow.cjs); AUTHBRIDGE_RUNNER_FOLLOW=off leaves it out.
+   */
+  startFollowing() {
+    if (this.follower || this.env.AUTHBRIDGE_RUNNER_FOLLOW === 'off' || !this.sessions || typeof this.sessions.stream !== 'function') return;
+    this.follower = new Follower({
+      id: this.connector.id,
+      sessions: this.sessions,
+      signal: this.abort.signal,
+      log: (m) => this.log(m),
+      apply: async ({ cookies, removed }) => {
+        const ctx = this.context;
+        if (!ctx || this.ended) return;
+        for (const r of removed) await ctx.clearCookies(r).catch(() => {});
+        if (cookies.length) await ctx.addCookies(cookies);
+        this.auth.cookies = mergeCookies(this.auth.cookies, cookies);
+      },
+    });
+    this.follower.start().catch((err) => this.log(`following the session stopped: ${err.message}`));
   }
 
   /** closeContext saves the browser's cookies and closes it. */

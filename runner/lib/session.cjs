@@ -92,6 +92,33 @@ class Sessions {
     return this._call((c) => c.interactive(id, { runId, wait: false }));
   }
 
+  /**
+   * stream follows the connector's cookies: {ok, iterator} where iterator
+   * yields Playwright storage states (the client's cookieStream).
+   */
+  stream(id, { signal } = {}) {
+    try {
+      const c = this._client();
+      if (typeof c.cookieStream !== 'function') {
+        return { ok: false, error: { code: 'unsupported', message: 'this authbridge-client has no cookieStream' } };
+      }
+      return { ok: true, iterator: c.cookieStream(id, { signal }) };
+    } catch (err) {
+      return { ok: false, error: normalize(err) };
+    }
+  }
+
+  /** refresh asks the user's browser to renew the session and answers its fresh cookies. */
+  async refresh(id) {
+    const r = await this._call((c) => c.refresh(id));
+    if (r.ok) {
+      r.cookies = (r.value && Array.isArray(r.value.cookies)) ? r.value.cookies : [];
+      r.httpStatus = r.value && r.value.http_status;
+    }
+    delete r.value;
+    return r;
+  }
+
   /** events records dogfood events (the app's run id, verbatim). */
   async events(list) {
     return this._call((c) => c.events(list));

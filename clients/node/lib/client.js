@@ -160,6 +160,31 @@ class Client {
     });
   }
 
+  /**
+   * cookieStream follows the connector's cookies: an async iterable of
+   * Playwright storage states ({cookies, origins}), the whole set at once
+   * and again whenever one of the connector's cookies changes in the user's
+   * browser (GET /v1/connectors/{id}/cookies/stream). Iteration ends quietly
+   * when opts.signal aborts (or the loop breaks); it rejects with
+   * connection_lost when the agent goes away, and with the API's error when
+   * the stream cannot start (e.g. browser_not_connected). opts.onError gets
+   * the agent's in-stream errors (the set could not be read; the stream goes
+   * on).
+   */
+  cookieStream(id, opts = {}) {
+    return cookieStream(this, `/v1/connectors/${checkID(id, 'cookieStream')}/cookies/stream`, opts);
+  }
+
+  /**
+   * refresh has the user's browser send one credentialed request to the
+   * connector's verify URL (no tab), so it renews what only it can, and
+   * answers the fresh cookies: a Playwright storage state with http_status
+   * (the browser's answer, 0 when the request failed), fetch_error and url.
+   */
+  refresh(id, opts = {}) {
+    return this._guard(() => this._call('POST', `/v1/connectors/${checkID(id, 'refresh')}/refresh`, { timeoutMs: 45_000, ...opts }));
+  }
+
   /** verify checks the session now: {result, probe, row}. */
   verify(id, opts = {}) {
     return this._action(id, 'verify', opts);
@@ -401,6 +426,75 @@ function startError(bin, err) {
   return new AuthbridgeError(`cannot start the agent with ${bin}: ${err.message}`, {
     code: ClientCodes.AGENT_UNREACHABLE, detail: 'start_failed', cause: err,
   });
+}
+
+// cookieStream is Client#cookieStream: one dedicated connection (not the
+// kept-alive pool), read as server-sent events.
+async function* cookieStream(client, path, opts) {
+  const signal = opts.signal;
+  const what = `GET ${path}`;
+  if (signal && signal.aborted) return;
+  try {
+    await client._call('GET', '/v1/ping', { signal }); // starts the agent when needed
+  } catch (err) {
+    if (signal && signal.aborted) return;
+    throw err;
+  }
+  let res;
+  try {
+    res = await new Promise((resolve, reject) => {
+      const req = http.request({
+        socketPath: client.socket, method: 'GET', path, signal, agent: false,
+        headers: { Host: 'authbridge', Accept: 'text/event-stream' },
+      }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+  } catch (err) {
+    if (signal && signal.aborted) return;
+    throw new AuthbridgeError(`${what}: cannot reach the agent on ${client.socket}: ${err.message}`, {
+      code: ClientCodes.AGENT_UNREACHABLE, detail: err.code || 'unreachable', cause: err,
+    });
+  }
+  try {
+    if (res.statusCode >= 400) {
+      const chunks = [];
+      for await (const c of res) chunks.push(c);
+      throw apiError(res.statusCode, Buffer.concat(chunks), what);
+    }
+    res.setEncoding('utf8');
+    let buf = '';
+    try {
+      for await (const chunk of res) {
+        buf += chunk;
+        for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          let event = 'message';
+          const data = [];
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) continue;
+            const c = line.indexOf(':');
+            const field = c < 0 ? line : line.slice(0, c);
+            const value = c < 0 ? '' : line.slice(c + 1).replace(/^ /, '');
+            if (field === 'event') event = value;
+            else if (field === 'data') data.push(value);
+          }
+          if (data.length === 0) continue;
+          const body = JSON.parse(data.join('\n'));
+          if (event === 'cookies') yield body;
+          else if (event === 'error' && typeof opts.onError === 'function') opts.onError(apiError(500, Buffer.from(JSON.stringify({ error: body })), what));
+        }
+      }
+    } catch (err) {
+      if (signal && signal.aborted) return;
+      throw new AuthbridgeError(`${what}: the stream broke: ${err.message}`, { code: ClientCodes.CONNECTION_LOST, cause: err });
+    }
+    if (signal && signal.aborted) return;
+    throw new AuthbridgeError(`${what}: the agent closed the stream`, { code: ClientCodes.CONNECTION_LOST });
+  } finally {
+    res.destroy();
+  }
 }
 
 module.exports = { Client, DEFAULTS };

@@ -262,3 +262,72 @@ test('interactive opens the login tab; wait rejects on timeout, abort and clear'
   e = await waiting;
   assert.equal(e.detail, 'cleared');
 });
+
+test('cookieStream yields the set at once and again on each change, and ends on abort', async (t) => {
+  const { home, env } = h.newHome(t);
+  h.writeConnector(home, h.demoConnector);
+  const c = client(t, env);
+  await c.ping();
+  let value = 'v1';
+  const ext = await h.fakeExtension(home, {
+    'cookies.get': () => ({ cookies: [{ name: 'sid', value, domain: 'demo.test', path: '/', hostOnly: true, secure: false, httpOnly: true, sameSite: 'lax', session: true }] }),
+  });
+  t.after(() => ext.close());
+  await h.until(async () => (await c.status()).bridges.length === 1, 5000, 'the fake extension is connected');
+
+  const ctl = new AbortController();
+  const seen = [];
+  const it = c.cookieStream('demo', { signal: ctl.signal })[Symbol.asyncIterator]();
+  let r = await it.next();
+  seen.push(r.value.cookies.map((k) => k.value).join());
+  assert.deepEqual(r.value.cookies.map((k) => k.name), ['sid']);
+
+  // A touch of another connector, or one that changes nothing, sends nothing.
+  ext.notify('cookies.touched', { connectors: ['demo'] });
+  value = 'v2';
+  ext.notify('cookies.touched', { connectors: ['other'] });
+  ext.notify('cookies.touched', { connectors: ['demo'] });
+  r = await it.next();
+  seen.push(r.value.cookies.map((k) => k.value).join());
+  // An auth cookie change (cookies.changed) wakes the stream too.
+  value = 'v3';
+  ext.notify('cookies.changed', { changes: [{ removed: false, cause: 'explicit', cookie: { name: 'sid', domain: 'demo.test', path: '/' }, connectors: ['demo'] }] });
+  r = await it.next();
+  seen.push(r.value.cookies.map((k) => k.value).join());
+  assert.deepEqual(seen, ['v1', 'v2', 'v3']);
+
+  const pending = it.next();
+  ctl.abort();
+  assert.deepEqual(await pending, { value: undefined, done: true });
+});
+
+test('cookieStream rejects with the API error when the stream cannot start', async (t) => {
+  const { env } = h.newHome(t);
+  const c = client(t, env);
+  const it = c.cookieStream('no-such-connector')[Symbol.asyncIterator]();
+  await rejectsWith(it.next(), 'not_found');
+});
+
+test('refresh asks the browser for one request to the verify URL and answers the fresh cookies', async (t) => {
+  const { home, env } = h.newHome(t);
+  h.writeConnector(home, h.demoConnector);
+  const c = client(t, env);
+  await c.ping();
+  const ext = await h.fakeExtension(home, {
+    'cookies.refresh': () => ({ status: 200, cookies: [
+      { name: 'sid', value: 'renewed', domain: 'demo.test', path: '/', hostOnly: true, secure: false, httpOnly: true, sameSite: 'lax', session: true },
+      { name: 'x', value: 'y', domain: 'elsewhere.test', path: '/', hostOnly: true, secure: false, httpOnly: false, sameSite: 'lax', session: true },
+    ] }),
+  });
+  t.after(() => ext.close());
+  await h.until(async () => (await c.status()).bridges.length === 1, 5000, 'the fake extension is connected');
+  const asked = ext.on('cookies.refresh');
+  const r = await c.refresh('demo');
+  const req = await asked;
+  assert.equal(req.url, h.demoConnector.verify.url);
+  assert.deepEqual(req.domains, ['demo.test']);
+  assert.equal(r.http_status, 200);
+  assert.equal(r.url, h.demoConnector.verify.url);
+  assert.deepEqual(r.cookies.map((k) => `${k.name}=${k.value}`), ['sid=renewed'], 'only the connector\'s own domains');
+  assert.deepEqual(r.origins, []);
+});

@@ -165,6 +165,10 @@ async function fakeExtension(home, answers = {}) {
   await hello;
   return {
     requests,
+    /** notify sends a notification (no id) to the agent, as the extension does. */
+    notify(type, fields = {}) {
+      send({ type, ...fields });
+    },
     on(type) {
       return new Promise((resolve) => waiters.push({ type, resolve }));
     },

@@ -1,0 +1,73 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/host/cookies"
+	"github.com/authbridge/authbridge/host/localapi"
+)
+
+// RefreshResult is the answer of POST /v1/connectors/{id}/refresh: a
+// Playwright storage state of the fresh cookies, with the verify URL's
+// HTTP status as the user's browser got it (0 when the request failed,
+// fetch_error then says why).
+type RefreshResult struct {
+	Cookies    []json.RawMessage `json:"cookies"`
+	Origins    []json.RawMessage `json:"origins"`
+	HTTPStatus int               `json:"http_status"`
+	FetchError string            `json:"fetch_error,omitempty"`
+	URL        string            `json:"url"`
+}
+
+// refresh answers POST /v1/connectors/{id}/refresh: the extension sends one
+// credentialed request from the user's browser to the connector's verify
+// URL (no tab), so the browser renews what only it can, and answers the
+// fresh cookies; a cookie release, audited as GET .../cookies is.
+func (a *Agent) refresh(ctx context.Context, r *http.Request) (any, error) {
+	def, err := a.catalog.Connector(r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if def.Verify.URL == "" {
+		return nil, localapi.BadRequest("connector %s has no verify URL to refresh through", def.ID)
+	}
+	if def.SourceStore != "" {
+		return nil, localapi.BadRequest("refresh reads the default cookie store; connector %s takes its cookies from %q", def.ID, def.SourceStore)
+	}
+	b, err := a.pickBridge(ctx, def)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var res apitype.CookiesRefreshResult
+	if err := b.call(cctx, apitype.CookiesRefresh{URL: def.Verify.URL, Domains: def.Domains}, &res); err != nil {
+		return nil, err
+	}
+	live := cookies.FilterLive(res.Cookies, def.Domains, time.Now())
+	var buf bytes.Buffer
+	if err := cookies.Encode(&buf, cookies.FormatPlaywright, live, cookies.Options{Now: time.Now()}); err != nil {
+		return nil, err
+	}
+	var st struct {
+		Cookies []json.RawMessage `json:"cookies"`
+		Origins []json.RawMessage `json:"origins"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &st); err != nil {
+		return nil, fmt.Errorf("refresh: encode: %w", err)
+	}
+	if st.Origins == nil {
+		st.Origins = []json.RawMessage{}
+	}
+	if err := a.sessions.RecordRelease(ctx, def, len(live), "playwright-refresh"); err != nil {
+		return nil, fmt.Errorf("record cookie release: %w", err)
+	}
+	a.streams.publish(def.ID)
+	return RefreshResult{Cookies: st.Cookies, Origins: st.Origins, HTTPStatus: res.Status, FetchError: res.FetchError, URL: def.Verify.URL}, nil
+}
