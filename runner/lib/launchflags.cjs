@@ -49,4 +49,64 @@ function flagsFor(kind = 'app', platform = process.platform, table = loadTable()
   return { args: [...row.args], drop: [...row.drop], keyStore: row.key_store || '' };
 }
 
-module.exports = { TABLE, loadTable, flagsFor, goos };
+// Chromium features the runner's own launches switch off, on top of
+// Playwright's list, because a headless export never uses them and they cost
+// start-up work on the run's critical path. Key-store flags are not here:
+// they come from the table above only.
+//   WebUIOmniboxPopup, WebUIOmniboxAimPopup: Chromium 15x preloads the
+//   address bar's two WebUI popups (chrome://omnibox-popup.top-chrome/ and
+//   its omnibox_popup_aim.html), each in a renderer process of its own, at
+//   every start, headless too. A headless run has no address bar; without
+//   them the browser starts two renderers fewer, which on a busy 2-core
+//   machine halved the time to the first page (see README.md, bench).
+const RUNNER_DISABLED_FEATURES = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup'];
+
+let pwDisabled = null;
+
+/**
+ * playwrightDisabledFeatures is the list Playwright puts in its own
+ * --disable-features switch. Chromium honours only the last such switch, so
+ * one the runner adds must repeat Playwright's list. Playwright does not
+ * export it: it is read from playwright-core's bundled chromiumSwitches
+ * (the version package-lock.json pins); [] when it cannot be found.
+ */
+function playwrightDisabledFeatures(file) {
+  if (!file && pwDisabled) return pwDisabled;
+  let list = [];
+  try {
+    const src = fs.readFileSync(file || require.resolve('playwright-core/lib/coreBundle'), 'utf8');
+    const at = src.indexOf('disabledFeatures = [');
+    const end = at < 0 ? -1 : src.indexOf(']', at);
+    if (end > 0) {
+      list = src.slice(at, end).split('\n')
+        .map((l) => /^\s*"([A-Za-z0-9_]+)",?\s*$/.exec(l))
+        .filter(Boolean)
+        .map((m) => m[1]);
+    }
+  } catch {
+    list = [];
+  }
+  if (!file) pwDisabled = list;
+  return list;
+}
+
+/**
+ * withDisabledFeatures returns args with one --disable-features switch (put
+ * last) listing Playwright's features, the runner's and any the args name,
+ * in that order without repeats. Without Playwright's list it adds nothing
+ * of its own, so that Playwright's choices are never silently undone.
+ */
+function withDisabledFeatures(args, playwright = playwrightDisabledFeatures(), extra = RUNNER_DISABLED_FEATURES) {
+  const prefix = '--disable-features=';
+  const given = [];
+  const rest = [];
+  for (const a of args) {
+    if (a.startsWith(prefix)) given.push(...a.slice(prefix.length).split(',').filter(Boolean));
+    else rest.push(a);
+  }
+  if (!playwright.length) return [...args];
+  const all = [...new Set([...playwright, ...extra, ...given])];
+  return [...rest, prefix + all.join(',')];
+}
+
+module.exports = { TABLE, loadTable, flagsFor, goos, RUNNER_DISABLED_FEATURES, playwrightDisabledFeatures, withDisabledFeatures };

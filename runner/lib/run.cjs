@@ -10,7 +10,7 @@ const { createRequire } = require('node:module');
 const { chromium } = require('playwright-core');
 
 const { resolveConnector, profileDir } = require('./connector.cjs');
-const { flagsFor } = require('./launchflags.cjs');
+const { flagsFor, withDisabledFeatures } = require('./launchflags.cjs');
 const { classifyResult, failure, cancelled, errorClassOf } = require('./classify.cjs');
 const { waitForProfile } = require('./profilelock.cjs');
 const { cookieHeader } = require('./cookiejar.cjs');
@@ -40,6 +40,22 @@ function browserArgs(env = process.env) {
     throw new Error('AUTHBRIDGE_BROWSER_ARGS must be a JSON array of strings, e.g. ["--lang=en"]');
   }
   return v;
+}
+
+/**
+ * launchOptions are a run's launchPersistentContext options: the table's
+ * browser and key-store flags for app profiles, AUTHBRIDGE_BROWSER_ARGS, and
+ * the features the runner switches off (launchflags.cjs).
+ */
+function launchOptions(env, headless) {
+  const flags = flagsFor('app');
+  return {
+    executablePath: env.AUTHBRIDGE_CHROMIUM || DEFAULT_CHROMIUM,
+    headless,
+    args: withDisabledFeatures([...flags.args, ...browserArgs(env)]),
+    ignoreDefaultArgs: flags.drop.length ? flags.drop : undefined,
+    viewport: headless ? { width: 1280, height: 900 } : null,
+  };
 }
 
 /** envInt reads a positive whole number from the environment. */
@@ -112,6 +128,7 @@ class Run {
     this.endWhy = '';
     this.abort = new AbortController();
     this.startedAt = Date.now();
+    this.times = {}; // when the first launch's steps ended (ms since epoch), for the log
 
     // What authbridge said about this run's session.
     this.auth = {
@@ -199,12 +216,15 @@ class Run {
 
       // The cookies are fetched while the browser starts; they are added
       // before the first navigation.
-      const cookies = this.fetchSessionCookies();
+      const cookies = this.fetchSessionCookies().finally(() => { this.times.cookies = Date.now(); });
       cookies.catch(() => {});
       await this.launch(this.headless, cookies);
       const launched = Date.now();
       if (this.url) await this.page.goto(this.url, { waitUntil: 'domcontentloaded' });
-      this._log(`run ${this.runId}: browser ready in ${launched - this.startedAt} ms, ${this.url || 'no url'} open after ${Date.now() - this.startedAt} ms`);
+      const t = this.times;
+      const at = (x) => (x ? x - this.startedAt : -1);
+      this._log(`run ${this.runId}: browser ready in ${launched - this.startedAt} ms, ${this.url || 'no url'} open after ${Date.now() - this.startedAt} ms` +
+        ` (cookies at ${at(t.cookies)}, browser up at ${at(t.browser)}, cookies added at ${at(t.added)} ms)`);
       await this.runScript();
     } catch (err) {
       if (!this.ended) {
@@ -245,10 +265,6 @@ class Run {
     }
   }
 
-  executablePath() {
-    return this.env.AUTHBRIDGE_CHROMIUM || DEFAULT_CHROMIUM;
-  }
-
   /** launch opens the persistent profile and adds the session's cookies. */
   async launch(headless, cookiesReady = null) {
     this.checkOpen();
@@ -259,16 +275,9 @@ class Run {
     });
     if (waited) this.log(`the profile is free after ${waited} ms`);
     this.checkOpen();
-    const flags = flagsFor('app');
-    const args = [...flags.args, ...browserArgs(this.env)];
     fs.mkdirSync(this.profileDir, { recursive: true, mode: 0o700 });
-    const context = await chromium.launchPersistentContext(this.profileDir, {
-      executablePath: this.executablePath(),
-      headless,
-      args,
-      ignoreDefaultArgs: flags.drop.length ? flags.drop : undefined,
-      viewport: headless ? { width: 1280, height: 900 } : null,
-    });
+    const context = await chromium.launchPersistentContext(this.profileDir, launchOptions(this.env, headless));
+    this.times.browser = this.times.browser || Date.now();
     if (this.ended) {
       await context.close().catch(() => {});
       throw new RunEnded(this.endWhy);
@@ -279,6 +288,7 @@ class Run {
     this.checkOpen();
     const carry = mergeCookies(this.savedCookies, this.auth.cookies);
     if (carry.length) await context.addCookies(carry);
+    this.times.added = this.times.added || Date.now();
     context.on('response', (res) => this.onResponse(res));
     context.on('close', () => {
       if (this.context === context) {
@@ -666,7 +676,11 @@ class Run {
       },
       async waitForSelector(selector, options = {}) {
         const page = await run.livePage();
-        await page.waitForSelector(selector, pick(options, ['timeout', 'state']));
+        // The API answers nothing, so no element handle is made: the first
+        // match, as page.waitForSelector takes it, without adopting a handle
+        // into the page's main world (two round trips and an injected
+        // script fewer on each page's first call).
+        await page.locator(selector).first().waitFor(pick(options, ['timeout', 'state']));
       },
       async sleep(ms) {
         run.checkOpen();
@@ -855,4 +869,4 @@ function authDebug(connectorId, f) {
   return d;
 }
 
-module.exports = { Run, RunEnded, browserArgs, isAuthInput, authDebug, patternTest };
+module.exports = { Run, RunEnded, browserArgs, launchOptions, isAuthInput, authDebug, patternTest };

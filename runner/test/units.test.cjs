@@ -9,11 +9,13 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const { loadTable, flagsFor } = require('../lib/launchflags.cjs');
+const { loadTable, flagsFor, playwrightDisabledFeatures, withDisabledFeatures, RUNNER_DISABLED_FEATURES } = require('../lib/launchflags.cjs');
 const { classifyResult, errorClassOf } = require('../lib/classify.cjs');
 const { resolveConnector, profileDir } = require('../lib/connector.cjs');
 const { cookieHeader } = require('../lib/cookiejar.cjs');
-const { browserArgs, isAuthInput } = require('../lib/run.cjs');
+const { browserArgs, launchOptions, isAuthInput } = require('../lib/run.cjs');
+const { chromium } = require('playwright-core');
+const { CHROMIUM } = require('./helpers/runner.cjs');
 
 test('launch flags: one row per OS for app profiles', () => {
   const cases = [
@@ -42,6 +44,45 @@ test('launch flags: a bad table is refused with the field named', () => {
     assert.throws(() => loadTable(f), want);
   }
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('launch flags: Playwright\'s disabled features are found in playwright-core', () => {
+  const list = playwrightDisabledFeatures();
+  // Two of Playwright's own choices; a Playwright whose bundle no longer
+  // reads this way fails here rather than silently losing them.
+  for (const f of ['PaintHolding', 'ThirdPartyStoragePartitioning']) assert.ok(list.includes(f), `${f} in ${list}`);
+  assert.ok(list.every((f) => /^[A-Za-z0-9_]+$/.test(f)), String(list));
+  const missing = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'abrun-')), 'none.js');
+  assert.deepEqual(playwrightDisabledFeatures(missing), []);
+});
+
+test('launch flags: one --disable-features, last, with Playwright\'s, the runner\'s and the given ones', () => {
+  const cases = [
+    { name: 'runner only', args: ['--password-store=basic'], pw: ['A', 'B'], want: ['--password-store=basic', '--disable-features=A,B,X'] },
+    { name: 'given ones merged, no repeats', args: ['--disable-features=C,A', '--lang=en'], pw: ['A', 'B'], want: ['--lang=en', '--disable-features=A,B,X,C'] },
+    { name: 'two given switches', args: ['--disable-features=C', '--disable-features=D'], pw: ['A'], want: ['--disable-features=A,X,C,D'] },
+    { name: 'without Playwright\'s list nothing is added', args: ['--disable-features=C', '--lang=en'], pw: [], want: ['--disable-features=C', '--lang=en'] },
+  ];
+  for (const c of cases) assert.deepEqual(withDisabledFeatures(c.args, c.pw, ['X']), c.want, c.name);
+  assert.deepEqual(RUNNER_DISABLED_FEATURES, ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup']);
+  for (const a of withDisabledFeatures(flagsFor('app', 'linux').args)) {
+    assert.ok(!/keychain|password-store/.test(a) || flagsFor('app', 'linux').args.includes(a), `key-store flag ${a} comes from the table only`);
+  }
+});
+
+test('a run\'s browser starts without the address bar\'s WebUI popups (real Chromium)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'abrun-'));
+  const ctx = await chromium.launchPersistentContext(dir, launchOptions({ AUTHBRIDGE_CHROMIUM: CHROMIUM }, true));
+  try {
+    const cdp = await ctx.newCDPSession(ctx.pages()[0]);
+    const { targetInfos } = await cdp.send('Target.getTargets');
+    const urls = targetInfos.map((t) => `${t.type} ${t.url}`);
+    assert.deepEqual(urls.filter((u) => u.includes('omnibox')), [], `targets: ${urls.join(', ')}`);
+    assert.equal(ctx.pages().length, 1, 'the persistent context has its one page');
+  } finally {
+    await ctx.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('classification beyond the corpus', () => {
