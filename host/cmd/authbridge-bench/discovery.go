@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/authbridge/authbridge/host/localclient"
@@ -41,11 +40,7 @@ func measureDiscovery(ctx context.Context) ([]row, error) {
 		return nil, fmt.Errorf("start the agent: %v: %s", err, out)
 	}
 	c := &localclient.Client{Socket: filepath.Join(home, "run", "api.sock")}
-	defer func() {
-		if st, err := c.Status(ctx, false); err == nil {
-			syscall.Kill(st.Agent.PID, syscall.SIGTERM)
-		}
-	}()
+	defer c.StopAgent(ctx)
 	var ds []time.Duration
 	for i := range discoveryRuns {
 		id := fmt.Sprintf("co%d-playwright", i)
