@@ -137,7 +137,7 @@ func (s *renewSite) values() []string {
 func TestRunnerFollowsRenewingSession(t *testing.T) {
 	exe := needChromium(t)
 	if testing.Short() {
-		t.Skip("a 60 s run")
+		t.Skip("skipped under testing.Short: a 60 s run")
 	}
 	site := newRenewSite(t)
 	w := newWorld(t)
