@@ -64,12 +64,7 @@ func TestTouchesAuth(t *testing.T) {
 // good. Probes now use a folder of the agent's home, cleaned at start.
 func TestNewRemovesStaleVerifyProfiles(t *testing.T) {
 	home := t.TempDir()
-	p, err := paths.Resolve(func(k string) string {
-		if k == "AUTHBRIDGE_HOME" {
-			return home
-		}
-		return ""
-	})
+	p, err := paths.Resolve(paths.WithHome(home, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,12 +97,7 @@ func ioReadFull(r *bufio.Reader, b []byte) (int, error) {
 // nothing sends (and records) nothing.
 func TestCookieStreamIsAuditedPerEvent(t *testing.T) {
 	home := t.TempDir()
-	p, err := paths.Resolve(func(k string) string {
-		if k == "AUTHBRIDGE_HOME" {
-			return home
-		}
-		return ""
-	})
+	p, err := paths.Resolve(paths.WithHome(home, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

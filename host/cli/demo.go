@@ -102,12 +102,7 @@ func (d *demo) run(ctx context.Context, extFlag string) int {
 	}
 	home := filepath.Join(d.base, "home")
 	udd := filepath.Join(d.base, "profile")
-	if d.paths, err = paths.Resolve(func(k string) string {
-		if k == "AUTHBRIDGE_HOME" {
-			return home
-		}
-		return d.e.getenv(k)
-	}); err != nil {
+	if d.paths, err = paths.Resolve(paths.WithHome(home, d.e.getenv)); err != nil {
 		return d.fail(err)
 	}
 	if err := d.paths.EnsureDirs(); err != nil {

@@ -20,12 +20,7 @@ import (
 func metricsAgent(t *testing.T) func(string) string {
 	t.Helper()
 	home := t.TempDir()
-	getenv := func(k string) string {
-		if k == "AUTHBRIDGE_HOME" {
-			return home
-		}
-		return ""
-	}
+	getenv := paths.WithHome(home, nil)
 	p, err := paths.Resolve(getenv)
 	if err != nil {
 		t.Fatal(err)

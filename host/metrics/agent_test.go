@@ -29,12 +29,7 @@ import (
 func testPaths(t *testing.T) paths.Paths {
 	t.Helper()
 	home := t.TempDir()
-	p, err := paths.Resolve(func(k string) string {
-		if k == "AUTHBRIDGE_HOME" {
-			return home
-		}
-		return ""
-	})
+	p, err := paths.Resolve(paths.WithHome(home, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,21 @@ type Paths struct {
 // Env looks up an environment variable; os.Getenv in production.
 type Env func(string) string
 
+// WithHome returns getenv with AUTHBRIDGE_HOME set to home, as a demo,
+// a bench or a test isolates itself; a nil getenv answers "" for every
+// other variable.
+func WithHome(home string, getenv Env) Env {
+	return func(k string) string {
+		if k == "AUTHBRIDGE_HOME" {
+			return home
+		}
+		if getenv == nil {
+			return ""
+		}
+		return getenv(k)
+	}
+}
+
 // Resolve computes the paths from the environment. It creates nothing.
 func Resolve(getenv Env) (Paths, error) {
 	home := getenv("AUTHBRIDGE_HOME")

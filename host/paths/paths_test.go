@@ -100,3 +100,17 @@ func TestAppHomes(t *testing.T) {
 		})
 	}
 }
+
+func TestWithHome(t *testing.T) {
+	base := func(k string) string { return "from-env:" + k }
+	env := WithHome("/h", base)
+	if got := env("AUTHBRIDGE_HOME"); got != "/h" {
+		t.Errorf(`WithHome("/h", base)("AUTHBRIDGE_HOME") = %q, want "/h"`, got)
+	}
+	if got := env("HOME"); got != "from-env:HOME" {
+		t.Errorf(`WithHome("/h", base)("HOME") = %q, want the base's answer`, got)
+	}
+	if got := WithHome("/h", nil)("HOME"); got != "" {
+		t.Errorf(`WithHome("/h", nil)("HOME") = %q, want ""`, got)
+	}
+}

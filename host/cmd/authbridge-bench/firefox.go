@@ -44,12 +44,7 @@ func measureFirefox(ctx context.Context) ([]row, error) {
 	}
 	defer os.RemoveAll(base)
 	home := filepath.Join(base, "home")
-	p, _ := paths.Resolve(func(k string) string {
-		if k == "AUTHBRIDGE_HOME" {
-			return home
-		}
-		return os.Getenv(k)
-	})
+	p, _ := paths.Resolve(paths.WithHome(home, os.Getenv))
 	if err := p.EnsureDirs(); err != nil {
 		return nil, err
 	}

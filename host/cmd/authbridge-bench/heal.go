@@ -42,12 +42,7 @@ func newHealEnv(bin, ext string, extraEnv ...string) (*healEnv, error) {
 		return nil, err
 	}
 	home := filepath.Join(h.base, "home")
-	p, _ := paths.Resolve(func(k string) string {
-		if k == "AUTHBRIDGE_HOME" {
-			return home
-		}
-		return os.Getenv(k)
-	})
+	p, _ := paths.Resolve(paths.WithHome(home, os.Getenv))
 	if err := p.EnsureDirs(); err != nil {
 		return h, err
 	}

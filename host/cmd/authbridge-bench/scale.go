@@ -85,12 +85,7 @@ func scaleStore(ctx context.Context, bin, ext string, total int) ([]row, error) 
 		return nil, err
 	}
 	home := envValue(h.env, "AUTHBRIDGE_HOME")
-	p, _ := paths.Resolve(func(k string) string {
-		if k == "AUTHBRIDGE_HOME" {
-			return home
-		}
-		return os.Getenv(k)
-	})
+	p, _ := paths.Resolve(paths.WithHome(home, os.Getenv))
 	def := h.site.Definition(h.siteURL)
 	label := fmt.Sprintf("%dk cookies", total/1000)
 	var rows []row

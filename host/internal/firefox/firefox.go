@@ -311,7 +311,7 @@ func (t *Tab) Eval(ctx context.Context, expr string, out any) error {
 	}
 	var s string
 	if err := json.Unmarshal(res.Result.Value, &s); err != nil {
-		return fmt.Errorf("result is not a string: %s", res.Result.Value)
+		return fmt.Errorf("result is not a string (%d bytes of JSON; not shown, it may hold page data)", len(res.Result.Value))
 	}
 	return json.Unmarshal([]byte(s), out)
 }
