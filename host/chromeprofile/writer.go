@@ -190,6 +190,11 @@ func (w *ProfileWriter) Replace(ctx context.Context, profileDir string, domains 
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		// A run can start its browser on the profile between the check
+		// above and this one's start: Chromium then refuses the profile.
+		if busy, why := profileInUse(dir); busy {
+			return fmt.Errorf("%w: %s (%s, taken as the writer started); close the browser using it and retry", ErrProfileInUse, dir, why)
+		}
 		return fmt.Errorf("replace profile cookies in %s: start browser: %w", dir, err)
 	}
 

@@ -71,6 +71,43 @@ func needChromium(t testing.TB) string {
 	return exe
 }
 
+// trustCA makes every Chromium started with HOME=home trust the test CA in
+// caFile, the way a machine trusts a corporate CA: Chromium on Linux reads
+// the user's NSS database ($HOME/.pki/nssdb), which certutil (Debian's
+// libnss3-tools) writes. Go's probes take the CA from $SSL_CERT_FILE.
+func trustCA(t testing.TB, home, caFile string) {
+	t.Helper()
+	certutil, err := exec.LookPath("certutil")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set and certutil (libnss3-tools) is missing: %v", err)
+		}
+		t.Skipf("certutil (libnss3-tools) is missing: %v; with CI set this test fails instead of skipping", err)
+	}
+	db := filepath.Join(home, ".pki", "nssdb")
+	if err := os.MkdirAll(db, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"-N", "-d", "sql:" + db, "--empty-password"},
+		{"-A", "-d", "sql:" + db, "-n", "authbridge-e2e-ca", "-t", "C,,", "-i", caFile},
+	} {
+		if out, err := exec.Command(certutil, args...).CombinedOutput(); err != nil {
+			t.Fatalf("certutil %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// agentLog returns the last lines of the agent's log, for a failure message.
+func (w *world) agentLog() string {
+	b, _ := os.ReadFile(filepath.Join(w.home, "logs", "agent.stderr"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > 60 {
+		lines = lines[len(lines)-60:]
+	}
+	return strings.Join(lines, "\n")
+}
+
 // world is one isolated authbridge user: its own AUTHBRIDGE_HOME and HOME,
 // agent and browser profile.
 type world struct {

@@ -108,8 +108,15 @@ func (l *linkedin) serve(w http.ResponseWriter, r *http.Request) {
 	state, csrf := l.state(r)
 	switch {
 	case r.URL.Path == "/login":
-		if state == "ok" {
+		// As on LinkedIn, a signed-in session skips the form, and one held
+		// for a security check is sent to the check from here too (the
+		// app's manifest probes /login: its connect_url).
+		switch state {
+		case "ok":
 			http.Redirect(w, r, "/feed/", http.StatusFound)
+			return
+		case "checkpoint":
+			http.Redirect(w, r, "/checkpoint/challenge/AgH3x", http.StatusFound)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html")
@@ -193,20 +200,4 @@ func (l *linkedin) voyager(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(v)
-}
-
-// connectorDef is authbridge's definition for the app's linkedin-playwright
-// connector (what issue 11's inheritance from the built-in will give it).
-func (l *linkedin) connectorDef() map[string]any {
-	return map[string]any{
-		"id": "linkedin-playwright", "name": "LinkedIn", "domains": []string{"linkedin.com"},
-		"auth_cookies": []string{"li_at"}, "login_url": "https://www.linkedin.com/login",
-		"verify": map[string]any{
-			"url":                 "https://www.linkedin.com/feed/",
-			"logged_in_selector":  ".global-nav__me, .feed-identity-module",
-			"login_selector":      "input[name='session_key']",
-			"login_patterns":      []string{`re:^(?:[a-z0-9-]+\.)*linkedin\.com/(?:uas/)?login(?:-submit)?/?$`, "linkedin.com/authwall"},
-			"checkpoint_patterns": []string{"linkedin.com/checkpoint/challenge"},
-		},
-	}
 }

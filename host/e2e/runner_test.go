@@ -235,22 +235,38 @@ func appRunID(n int) string {
 // TestLinkedInRunner runs the app's real linkedin-playwright.js, unmodified,
 // through the drop-in runner against a LinkedIn-shaped site on loopback, with
 // a real agent and a real Chromium with the extension as the user's browser:
-// the five scenarios in order, then the report. authbridge's
-// definition is written by hand rather than found in an app home: the
-// built-in LinkedIn it would inherit verifies in a headless Chromium
-// (verify.browser), which does not trust this site's test CA.
+// the five scenarios in order, then the report. authbridge finds
+// the connector as the app keeps it: the fixture's manifest in
+// ~/.dataconnect/connectors/, completed from the built-in LinkedIn (whose
+// probe is a headless Chromium: the test HOME's NSS database trusts the
+// site's CA), with its profile in ~/.dataconnect/browser-profiles/, where
+// the runner keeps it.
 func TestLinkedInRunner(t *testing.T) {
 	exe := needChromium(t)
 	site := newLinkedIn(t)
 	w := newWorld(t)
 	w.extraEnv = []string{"AUTHBRIDGE_RESOLVE=*:443:" + site.addr, "SSL_CERT_FILE=" + site.caFile}
-	w.writeConnector(site.connectorDef())
+	trustCA(t, w.userDir, site.caFile)
+	fixtures := filepath.Join(repoRoot, "..", "shared", "fixtures", "data-connectors", "linkedin")
+	manifest, err := os.ReadFile(filepath.Join(fixtures, "linkedin-playwright.json"))
+	if err != nil {
+		t.Fatalf("the app's fixtures: %v", err)
+	}
+	appConnectors := filepath.Join(w.userDir, ".dataconnect", "connectors", "linkedin")
+	if err := os.MkdirAll(appConnectors, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(appConnectors, "linkedin-playwright.json"), manifest, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	w.must("install", "--browser", "chromium", "--user-data-dir", w.udd)
 	launchUser := func() {
 		b, err := chromium.Launch(context.Background(), chromium.Options{
 			UserDataDir: w.udd, Extension: extension, HostResolverRules: site.resolverRules(),
-			Env:    append([]string{"AUTHBRIDGE_HOME=" + w.home}, w.extraEnv...),
+			// The browser may start the agent (through the native host):
+			// it must see the same HOME, with the app's folders.
+			Env:    append([]string{"AUTHBRIDGE_HOME=" + w.home, "HOME=" + w.userDir}, w.extraEnv...),
 			Flags:  map[string]any{"ignore-certificate-errors": true},
 			Output: &w.stderr,
 		})
@@ -264,16 +280,14 @@ func TestLinkedInRunner(t *testing.T) {
 	launchUser()
 	signInLinkedIn(t, w.browser.Ctx, true)
 
-	script := filepath.Join(repoRoot, "..", "shared", "fixtures", "data-connectors", "linkedin", "linkedin-playwright.js")
+	script := filepath.Join(fixtures, "linkedin-playwright.js")
 	if _, err := os.Stat(script); err != nil {
 		t.Fatalf("the app's fixtures: %v", err)
 	}
-	profiles := t.TempDir()
 	args, _ := json.Marshal([]string{"--host-resolver-rules=" + site.resolverRules(), "--ignore-certificate-errors", "--disable-quic"})
 	env := append(w.env(),
 		"AUTHBRIDGE_BIN="+binPath,
 		"AUTHBRIDGE_CHROMIUM="+exe,
-		"AUTHBRIDGE_PROFILES_DIR="+profiles,
 		"AUTHBRIDGE_BROWSER_ARGS="+string(args),
 		"AUTHBRIDGE_INTERACTIVE_TIMEOUT_MS=120000",
 	)
@@ -312,6 +326,13 @@ func TestLinkedInRunner(t *testing.T) {
 		t.Errorf("(1) %d WAITING_FOR_USER, want none", len(ws))
 	}
 	noHeaded(id1)
+	// The agent knows the connector from the app's manifest, and the profile
+	// folder the run created.
+	wantProfile := filepath.Join(w.userDir, ".dataconnect", "browser-profiles", "linkedin-playwright")
+	eventually(t, 10*time.Second, "the agent binds linkedin-playwright to the app's profile folder", func() bool {
+		c := w.connectorList()["linkedin-playwright"]
+		return c.InheritsFrom == "linkedin" && c.Session != nil && c.Session.ProfileDir == wantProfile
+	})
 
 	// (2) The session expires server-side; the user signs in again in the
 	// connected browser: the next run succeeds with no click.
@@ -366,7 +387,7 @@ func TestLinkedInRunner(t *testing.T) {
 	c4 := classificationOf(res4)
 	debug, _ := c4["debug"].(map[string]any)
 	if c4["outcome"] != "failure" || c4["errorClass"] != "auth_failed" || debug["reason"] != "CHECKPOINT_OR_SUSPICIOUS_LOGIN" || debug["prompt"] == nil {
-		t.Errorf("(4) classification %v, want failure, auth_failed, CHECKPOINT_OR_SUSPICIOUS_LOGIN and the prompt in debug", c4)
+		t.Errorf("(4) classification %v, want failure, auth_failed, CHECKPOINT_OR_SUSPICIOUS_LOGIN and the prompt in debug\n%s\nagent:\n%s", c4, logsOf(r.of(id4)), w.agentLog())
 	}
 	if _, ok := res4["data"]; ok {
 		t.Errorf("(4) a failure carries data")

@@ -12,16 +12,23 @@ const REFRESH_LEAD_MS = 5000;
 const MIN_REFRESH_GAP_MS = 2000;
 /** RETRY_MS is the wait before following the stream again after it broke. */
 const RETRY_MS = 1000;
+/** MAX_RETRY_MS bounds the wait between tries while the stream keeps failing. */
+const MAX_RETRY_MS = 15000;
 
 const keyOf = (c) => `${c.domain}|${c.name}|${c.path || '/'}`;
+
+/** expiryKey names one cookie at one expiry. */
+const expiryKey = (c) => `${keyOf(c)}|${c.expires}`;
 
 /**
  * nextExpiry returns the earliest expiry (ms since the epoch) of the
  * cookies that expire (session cookies, expires -1, do not), or Infinity.
+ * Cookies whose expiryKey is in skip are left out.
  */
-function nextExpiry(cookies) {
+function nextExpiry(cookies, skip = null) {
   let t = Infinity;
   for (const c of cookies) {
+    if (skip && skip.has(expiryKey(c))) continue;
     if (typeof c.expires === 'number' && c.expires > 0) t = Math.min(t, c.expires * 1000);
   }
   return t;
@@ -52,6 +59,9 @@ class Follower {
     this.current = new Map();
     this.timer = null;
     this.lastRefresh = 0;
+    // unrenewed holds the cookies (at their expiry) a refresh left as they
+    // were: the browser cannot renew them, so asking again would loop.
+    this.unrenewed = new Set();
     this.sets = 0;
     this.refreshes = 0;
     this.stopped = false;
@@ -60,6 +70,8 @@ class Follower {
 
   /** start follows the stream until stop (resolves when following ends). */
   async start() {
+    let retry = RETRY_MS;
+    let lastWhy = '';
     while (!this.stopped) {
       const r = this.sessions.stream(this.id, { signal: this.signal });
       if (!r.ok) {
@@ -69,14 +81,21 @@ class Follower {
       try {
         for await (const state of r.iterator) {
           if (this.stopped) break;
+          retry = RETRY_MS;
+          lastWhy = '';
           await this.take(Array.isArray(state?.cookies) ? state.cookies : [], 'stream');
         }
       } catch (err) {
         if (this.stopped) break;
-        this.log(`authbridge cookie stream broke (${err.code || err.message}): following again`);
+        // The same failure again (a connector authbridge does not know
+        // yet, an agent restarting) is said once, and tried less often.
+        const why = String(err.code || err.message);
+        if (why !== lastWhy) this.log(`authbridge cookie stream broke (${why}): following again`);
+        lastWhy = why;
       }
       if (this.stopped) break;
-      await new Promise((res) => this.setTimeout(res, RETRY_MS));
+      await new Promise((res) => this.setTimeout(res, retry));
+      retry = Math.min(retry * 2, MAX_RETRY_MS);
     }
   }
 
@@ -91,7 +110,7 @@ class Follower {
     });
     this.current = next;
     this.sets++;
-    if (this.sets > 1 || via !== 'stream') {
+    if (this.sets > 1 && (via === 'stream' || changed.length || removed.length)) {
       this.log(`authbridge: ${changed.length} cookie(s) changed, ${removed.length} removed in your browser (${via}): applied to the run`);
     }
     if (changed.length || removed.length) await this.apply({ cookies: changed, removed });
@@ -103,7 +122,7 @@ class Follower {
     if (this.timer !== null) this.clearTimeout(this.timer);
     this.timer = null;
     if (this.stopped) return;
-    const at = nextExpiry([...this.current.values()]);
+    const at = nextExpiry([...this.current.values()], this.unrenewed);
     if (!Number.isFinite(at)) return;
     const wait = Math.max(at - REFRESH_LEAD_MS - this.now(), this.lastRefresh + MIN_REFRESH_GAP_MS - this.now(), 0);
     this.timer = this.setTimeout(() => {
@@ -124,7 +143,17 @@ class Follower {
       this.schedule();
       return;
     }
+    const due = [...this.current.values()].filter((c) => c.expires > 0 && c.expires * 1000 - REFRESH_LEAD_MS <= this.now());
     await this.take(r.cookies, 'refresh');
+    const kept = due.filter((c) => {
+      const now = this.current.get(keyOf(c));
+      return now && now.expires === c.expires;
+    });
+    if (kept.length) {
+      for (const c of kept) this.unrenewed.add(expiryKey(c));
+      this.log(`authbridge refresh did not renew ${kept.map((c) => c.name).join(', ')}: the run keeps them until they expire`);
+      this.schedule();
+    }
   }
 
   stop() {

@@ -58,6 +58,11 @@ function launchOptions(env, headless) {
   };
 }
 
+/** profileTaken: Chromium refused the profile because another browser holds it. */
+function profileTaken(err) {
+  return /ProcessSingleton|profile (?:directory )?is already in use/i.test(String((err && err.message) || err));
+}
+
 /** envInt reads a positive whole number from the environment. */
 function envInt(env, name, def) {
   const v = env[name];
@@ -265,18 +270,44 @@ class Run {
     }
   }
 
+  /**
+   * launchWhenFree starts the browser on the profile once no other process
+   * holds it. Checking the lock and starting Chromium are two steps, so
+   * authbridge's profile writer can take the profile in between: Chromium
+   * then refuses it ("ProcessSingleton"), and the run waits for the writer
+   * and tries again, within the same bound.
+   */
+  async launchWhenFree(headless) {
+    const timeoutMs = envInt(this.env, 'AUTHBRIDGE_PROFILE_WAIT_MS', 60000);
+    const start = Date.now();
+    let told = false;
+    for (;;) {
+      const waited = await waitForProfile(this.profileDir, {
+        timeoutMs: Math.max(1, timeoutMs - (Date.now() - start)),
+        signal: this.abort.signal,
+        onWait: (holder) => {
+          if (!told) this.log(`the profile is being written by another process (${holder}): waiting for it to finish`);
+          told = true;
+        },
+      });
+      if (waited) this.log(`the profile is free after ${Date.now() - start} ms`);
+      this.checkOpen();
+      fs.mkdirSync(this.profileDir, { recursive: true, mode: 0o700 });
+      try {
+        return await chromium.launchPersistentContext(this.profileDir, launchOptions(this.env, headless));
+      } catch (err) {
+        if (!profileTaken(err) || Date.now() - start > timeoutMs) throw err;
+        if (!told) this.log('another process took the profile as the browser started: waiting for it to finish');
+        told = true;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
   /** launch opens the persistent profile and adds the session's cookies. */
   async launch(headless, cookiesReady = null) {
     this.checkOpen();
-    const waited = await waitForProfile(this.profileDir, {
-      timeoutMs: envInt(this.env, 'AUTHBRIDGE_PROFILE_WAIT_MS', 60000),
-      signal: this.abort.signal,
-      onWait: (holder) => this.log(`the profile is being written by another process (${holder}): waiting for it to finish`),
-    });
-    if (waited) this.log(`the profile is free after ${waited} ms`);
-    this.checkOpen();
-    fs.mkdirSync(this.profileDir, { recursive: true, mode: 0o700 });
-    const context = await chromium.launchPersistentContext(this.profileDir, launchOptions(this.env, headless));
+    const context = await this.launchWhenFree(headless);
     this.times.browser = this.times.browser || Date.now();
     if (this.ended) {
       await context.close().catch(() => {});
@@ -869,4 +900,4 @@ function authDebug(connectorId, f) {
   return d;
 }
 
-module.exports = { Run, RunEnded, browserArgs, launchOptions, isAuthInput, authDebug, patternTest };
+module.exports = { Run, RunEnded, browserArgs, launchOptions, isAuthInput, authDebug, patternTest, profileTaken };

@@ -13,7 +13,7 @@ const { loadTable, flagsFor, playwrightDisabledFeatures, withDisabledFeatures, R
 const { classifyResult, errorClassOf } = require('../lib/classify.cjs');
 const { resolveConnector, profileDir } = require('../lib/connector.cjs');
 const { cookieHeader } = require('../lib/cookiejar.cjs');
-const { browserArgs, launchOptions, isAuthInput } = require('../lib/run.cjs');
+const { browserArgs, launchOptions, isAuthInput, profileTaken } = require('../lib/run.cjs');
 const { chromium } = require('playwright-core');
 const { CHROMIUM } = require('./helpers/runner.cjs');
 
@@ -193,4 +193,23 @@ test('which requestInput asks for sign-in material', () => {
     [null, false],
   ];
   for (const [p, want] of cases) assert.equal(isAuthInput(p), want, JSON.stringify(p));
+});
+
+test('profileTaken names Chromium refusing a profile another browser holds, and nothing else', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'abtaken-'));
+  const opts = { ...launchOptions({ AUTHBRIDGE_CHROMIUM: CHROMIUM }, true) };
+  const first = await chromium.launchPersistentContext(dir, opts);
+  try {
+    const err = await chromium.launchPersistentContext(dir, opts).then(
+      async (second) => { await second.close(); return null; },
+      (e) => e,
+    );
+    assert.ok(err, 'a second browser started on a held profile');
+    assert.equal(profileTaken(err), true, `not recognised: ${String(err.message).split('\n')[0]}`);
+  } finally {
+    await first.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(profileTaken(new Error('net::ERR_CONNECTION_REFUSED at https://example.test/')), false);
+  assert.equal(profileTaken(new Error('Executable doesn\'t exist at /nope/chromium')), false);
 });
