@@ -104,7 +104,11 @@ type Config struct {
 	// NoAutoRepair turns automatic repair off: a changed sign-in then only
 	// completes an interactive repair the user started.
 	NoAutoRepair bool
-	Log          *slog.Logger
+	// CarryOverWindow is how long after a repair from the user's browser a
+	// failure of the connector's own session counts as evidence that the
+	// session does not carry over (0: DefaultCarryOverWindow).
+	CarryOverWindow time.Duration
+	Log             *slog.Logger
 }
 
 // Manager holds every connector's session state.
@@ -127,6 +131,13 @@ type state struct {
 	failures    int
 	healTimer   *time.Timer // pending debounced heal
 	rerun       bool        // cookies changed during a repair
+	// carriedAt is when a repair last carried the user's browser session
+	// over into the connector's own profile (zero: its session was signed
+	// in there, or cleared); strikes counts the carried-over sessions in a
+	// row that failed while the same session verified in the user's
+	// browser (carry.go).
+	carriedAt time.Time
+	strikes   int
 	// profileWait is the sentence the row shows while a repair waits for
 	// a live browser to free the connector's profile; pendingCookies are
 	// the verified cookies to write then (kept in memory only).
@@ -144,6 +155,9 @@ func New(ctx context.Context, cfg Config) *Manager {
 	}
 	if cfg.VerifyWait == 0 {
 		cfg.VerifyWait = 30 * time.Second
+	}
+	if cfg.CarryOverWindow == 0 {
+		cfg.CarryOverWindow = DefaultCarryOverWindow
 	}
 	return &Manager{cfg: cfg, ctx: ctx, state: map[string]*state{}}
 }
@@ -318,6 +332,17 @@ func (m *Manager) Verify(ctx context.Context, def connector.Definition, runID st
 	if err := m.waitRepair(ctx, def, m.session(def.ID)); err != nil {
 		return apitype.ActionResult{}, err
 	}
+	if rep, ok, err := m.probeOwn(ctx, def); err != nil {
+		return apitype.ActionResult{}, err
+	} else if ok {
+		res := m.judgeCarryOver(ctx, def, rep.Result)
+		row, err := m.record(ctx, def, res, ActionVerify, runID)
+		if err != nil {
+			return apitype.ActionResult{}, err
+		}
+		m.push(ctx, def)
+		return apitype.ActionResult{Result: res, Probe: string(rep.Probe), Row: row}, nil
+	}
 	live, err := m.cfg.Browser.LiveCookies(ctx, def)
 	cs := live.Cookies
 	if err != nil {
@@ -400,6 +425,7 @@ func (m *Manager) runRepair(ctx context.Context, def connector.Definition, actio
 		}
 		c := CallerOf(ctx)
 		m.cfg.Store.RecordRelease(ctx, store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: len(live.Cookies), Format: "session-state", Via: "repair:" + c.Via})
+		m.carriedOver(def)
 	}
 	row, err := m.record(ctx, def, rep.Result, action, runID)
 	if err != nil {
@@ -447,6 +473,7 @@ func (m *Manager) Clear(ctx context.Context, def connector.Definition) (apitype.
 	s := m.session(def.ID)
 	s.mu.Lock()
 	s.awaiting = false
+	s.carriedAt, s.strikes = time.Time{}, 0
 	s.mu.Unlock()
 	cleared, err := m.clearSession(ctx, def)
 	if err != nil {
