@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,33 @@ type Live struct {
 type Browser interface {
 	LiveCookies(ctx context.Context, def connector.Definition) (Live, error)
 	OpenTab(ctx context.Context, def connector.Definition, url string) (tabID int, err error)
+}
+
+// BrowserNamer is implemented by a Browser that knows which browser serves
+// a connector: "Firefox", or "" for a Chromium-based one (the prompts' own
+// word, "Chrome"). Prompts then name it ("Repair from Firefox session").
+type BrowserNamer interface {
+	BrowserName(def connector.Definition) string
+}
+
+// namePrompt puts the name of the browser that serves def into a prompt's
+// repair label.
+func (m *Manager) namePrompt(def connector.Definition, p taxonomy.Prompt) taxonomy.Prompt {
+	n, ok := m.cfg.Browser.(BrowserNamer)
+	if !ok || p.Action.ID != taxonomy.ActionRepair {
+		return p
+	}
+	if name := n.BrowserName(def); name != "" {
+		p.Action.Label = strings.Replace(p.Action.Label, "Chrome", name, 1)
+	}
+	return p
+}
+
+// named names the browser in an action's result and row.
+func (m *Manager) named(def connector.Definition, ar apitype.ActionResult) apitype.ActionResult {
+	ar.Result.Prompt = m.namePrompt(def, ar.Result.Prompt)
+	ar.Row.Prompt = m.namePrompt(def, ar.Row.Prompt)
+	return ar
 }
 
 // Notifier is told of every row that changed, once per transition.
@@ -244,6 +272,7 @@ func (m *Manager) row(def connector.Definition, h store.Health, recorded bool) a
 	if r.AwaitingInteractive {
 		r.Prompt = taxonomy.InteractivePendingPrompt(name)
 	}
+	r.Prompt = m.namePrompt(def, r.Prompt)
 	r.Health = r.HealthKey.Label()
 	return r
 }
@@ -341,7 +370,7 @@ func (m *Manager) Verify(ctx context.Context, def connector.Definition, runID st
 			return apitype.ActionResult{}, err
 		}
 		m.push(ctx, def)
-		return apitype.ActionResult{Result: res, Probe: string(rep.Probe), Row: row}, nil
+		return m.named(def, apitype.ActionResult{Result: res, Probe: string(rep.Probe), Row: row}), nil
 	}
 	live, err := m.cfg.Browser.LiveCookies(ctx, def)
 	cs := live.Cookies
@@ -366,7 +395,7 @@ func (m *Manager) Verify(ctx context.Context, def connector.Definition, runID st
 		return apitype.ActionResult{}, err
 	}
 	m.push(ctx, def)
-	return apitype.ActionResult{Result: rep.Result, Probe: string(rep.Probe), Row: row}, nil
+	return m.named(def, apitype.ActionResult{Result: rep.Result, Probe: string(rep.Probe), Row: row}), nil
 }
 
 // Repair takes the connector's cookies from the browser now, verifies them,
@@ -404,6 +433,7 @@ func (m *Manager) repair(ctx context.Context, def connector.Definition, action, 
 	m.push(ctx, def)
 	if err == nil {
 		res.Row, _ = m.Row(ctx, def)
+		res = m.named(def, res)
 	}
 	return res, err
 }
