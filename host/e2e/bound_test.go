@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -297,11 +298,14 @@ func TestBoundSessionNotTransferable(t *testing.T) {
 	}
 	eventually(t, 30*time.Second, "auto-repair copies the session into the connector's profile", func() bool { h, _ := w.health("bound"); return h == "healthy" })
 
+	var probes []time.Duration // how long each verify by the profile probe took
 	failure := func(what string) apitype.ActionResult {
 		t.Helper()
 		var v apitype.ActionResult
 		eventually(t, 90*time.Second, what, func() bool {
+			began := time.Now()
 			v = w.verify(t, "bound")
+			probes = append(probes, time.Since(began))
 			return !v.Result.Healthy()
 		})
 		if v.Probe != "profile" {
@@ -326,6 +330,8 @@ func TestBoundSessionNotTransferable(t *testing.T) {
 		t.Errorf("action %+v, exit %d; want %s and SESSION_EXPIRED's 10", a, second.Result.ExitStatus, taxonomy.ActionSignInConnector)
 	}
 	t.Logf("named: %s / %s", second.Result.Prompt.What, second.Result.Prompt.Why)
+	slices.Sort(probes)
+	t.Logf("authbridge verify by the profile probe: %d runs, median %v, max %v", len(probes), probes[len(probes)/2].Round(time.Millisecond), probes[len(probes)-1].Round(time.Millisecond))
 
 	// The user's browser keeps renewing (each renewal changes sid there):
 	// auto-repair looks and declines, and makes no attempt.
