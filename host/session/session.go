@@ -353,8 +353,11 @@ func (m *Manager) waitRepair(ctx context.Context, def connector.Definition, s *s
 	}
 }
 
-// Verify checks a connector's session with the cookies it would run with:
-// the live browser's when one is connected, else its stored session state.
+// Verify checks a connector's session: its own persistent profile as it is
+// when it has one holding a session that no browser holds (ProfileProber;
+// a failure there is judged by the carry-over evidence rule, carry.go),
+// else the cookies it would run with: the live browser's when one is
+// connected, else its stored session state.
 // A verify that arrives during a repair waits for it (up to VerifyWait,
 // then answers busy) so it never reports a half-written session.
 func (m *Manager) Verify(ctx context.Context, def connector.Definition, runID string) (apitype.ActionResult, error) {
