@@ -321,3 +321,25 @@ func TestNeedsHealingNotTransferable(t *testing.T) {
 		t.Errorf("NeedsHealing(login_redirect) = false, want true")
 	}
 }
+
+// TestVerifyOfANamedSessionNeedsItsProfile: once named, a session is only
+// verified in the connector's own profile; while a run holds it, verify
+// answers busy instead of judging the user's browser's cookies.
+func TestVerifyOfANamedSessionNeedsItsProfile(t *testing.T) {
+	ctx := context.Background()
+	r, p := boundRig(t, nil)
+	for range 2 {
+		r.m.Repair(ctx, bound, "")
+		p.expire()
+		r.m.Verify(ctx, bound, "")
+	}
+	p.set(func(p *boundProfile) { p.busy = true })
+	_, err := r.m.Verify(ctx, bound, "")
+	var ae *apitype.Error
+	if !errors.As(err, &ae) || ae.Code != apitype.CodeBusy {
+		t.Fatalf("verify while a run holds the profile = %v, want busy", err)
+	}
+	if d := r.row(t).Detail; d != taxonomy.DetailSessionNotTransferable {
+		t.Errorf("detail = %s, want still session_not_transferable", d)
+	}
+}

@@ -375,6 +375,11 @@ func (m *Manager) Verify(ctx context.Context, def connector.Definition, runID st
 		m.push(ctx, def)
 		return m.named(def, apitype.ActionResult{Result: res, Probe: string(rep.Probe), Row: row}), nil
 	}
+	if h, err := m.cfg.Store.GetHealth(ctx, def.ID); err == nil && h.Detail == taxonomy.DetailSessionNotTransferable {
+		// The browser's cookies say nothing about a session that does not
+		// carry over: only the connector's own profile can answer.
+		return apitype.ActionResult{}, &apitype.Error{Code: apitype.CodeBusy, Message: fmt.Sprintf("the session of %s does not carry over from your browser, so only its own browser profile can verify it, and a running browser (a run?) holds that profile: try again when it closes", def.ID)}
+	}
 	live, err := m.cfg.Browser.LiveCookies(ctx, def)
 	cs := live.Cookies
 	if err != nil {
