@@ -2,7 +2,7 @@
 // host through the service worker (a runtime port named "popup"). The worker
 // pushes connection and status changes, so an open popup stays current.
 
-import { actionPath, applyPush, browserFlag, buildView, noteFor } from './lib/viewmodel.js';
+import { actionBody, actionPath, applyPush, browserFlag, buildView, noteFor } from './lib/viewmodel.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -94,8 +94,9 @@ async function runAction(id, action) {
   ui.busy = { ...ui.busy, [id]: action };
   ui.notes = { ...ui.notes, [id]: null };
   render({ id, action });
+  if (action === 'sign_in_connector') announce(`${name}: sign in in the window that opens on the connector's own browser.`);
 
-  const answer = await call('POST', actionPath(id, action), action === 'clear' ? null : {});
+  const answer = await call('POST', actionPath(id, action), actionBody(action));
 
   ui.busy = { ...ui.busy };
   delete ui.busy[id];

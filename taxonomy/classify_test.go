@@ -104,7 +104,10 @@ func checkResult(t *testing.T, r Result) {
 	if r.Prompt.What == "" || r.Prompt.Why == "" || r.Prompt.Action.ID == "" || r.Prompt.Action.Label == "" {
 		t.Errorf("result %v/%v has an incomplete prompt %+v", r.Code, r.Detail, r.Prompt)
 	}
-	if r.Prompt.Action != reason.Action {
+	if want := ActionFor(r.Code, r.Detail); r.Prompt.Action != want {
+		t.Errorf("result %v/%v action = %v, want %v", r.Code, r.Detail, r.Prompt.Action, want)
+	}
+	if _, own := actionByDetail[r.Detail]; !own && r.Prompt.Action != reason.Action {
 		t.Errorf("result %v action = %v, want %v", r.Code, r.Prompt.Action, reason.Action)
 	}
 	for _, s := range []string{r.Prompt.What, r.Prompt.Why} {
@@ -269,4 +272,24 @@ func lines(s string) []string {
 		return nil
 	}
 	return strings.Split(s, "\n")
+}
+
+// TestSessionNotTransferable checks the detail's own prompt: under
+// SESSION_EXPIRED, with the one action of signing in inside the
+// connector's browser instead of the code's.
+func TestSessionNotTransferable(t *testing.T) {
+	r := NewResult(SessionExpired, DetailSessionNotTransferable, 0, nil, "Bound Site")
+	checkResult(t, r)
+	if r.Prompt.Action.ID != ActionSignInConnector || r.Prompt.Action.Label != "Sign in inside the connector's browser" {
+		t.Errorf("action = %+v, want %s", r.Prompt.Action, ActionSignInConnector)
+	}
+	if !strings.Contains(r.Prompt.What, "does not carry over") || !strings.Contains(r.Prompt.Why, "inside the connector's own browser") {
+		t.Errorf("prompt = %+v, want what carries over and the one action", r.Prompt)
+	}
+	if r.ExitStatus != 10 || r.Health != NeedsAttention || r.AutoRetry {
+		t.Errorf("exit %d health %s auto_retry %v, want SESSION_EXPIRED's 10, needs_attention, no retry", r.ExitStatus, r.Health, r.AutoRetry)
+	}
+	if got := NewResult(SessionExpired, DetailLoginRedirect, 0, nil, "x").Prompt.Action.ID; got != ActionInteractive {
+		t.Errorf("login_redirect action = %s, want %s", got, ActionInteractive)
+	}
 }

@@ -61,6 +61,11 @@ const (
 	ActionUpdateConnector ActionID = "update_connector"
 	// ActionVerify verifies the session again; offered when it is healthy.
 	ActionVerify ActionID = "verify"
+	// ActionSignInConnector opens a browser window on the connector's own
+	// profile at the site's sign-in page, so the person signs in there
+	// (`authbridge repair --in-connector-browser`): for a session that
+	// does not carry over from the user's browser.
+	ActionSignInConnector ActionID = "sign_in_connector_browser"
 )
 
 // Action is one next action: a stable ID and the button label.
@@ -101,7 +106,44 @@ var (
 	actionRetry       = Action{ActionRetry, "Retry"}
 	actionUpdate      = Action{ActionUpdateConnector, "Update connector"}
 	actionVerify      = Action{ActionVerify, "Verify session"}
+	actionSignIn      = Action{ActionSignInConnector, "Sign in inside the connector's browser"}
 )
+
+// actionByDetail is the one action of a detail that needs another action
+// than its code's.
+var actionByDetail = map[string]Action{
+	DetailSessionNotTransferable: actionSignIn,
+}
+
+// Actions returns every action a prompt can offer, the codes' and the
+// details' own, each once.
+func Actions() []Action {
+	seen := map[ActionID]bool{}
+	var out []Action
+	add := func(a Action) {
+		if !seen[a.ID] {
+			seen[a.ID] = true
+			out = append(out, a)
+		}
+	}
+	for _, r := range reasons {
+		add(r.Action)
+	}
+	for _, a := range actionByDetail {
+		add(a)
+	}
+	return out
+}
+
+// ActionFor is the one next action of a code and detail: the detail's own
+// when it has one, else the code's.
+func ActionFor(c Code, detail string) Action {
+	if a, ok := actionByDetail[detail]; ok {
+		return a
+	}
+	r, _ := Lookup(c)
+	return r.Action
+}
 
 // reasons is the table every other function reads, in documented order.
 var reasons = []Reason{
@@ -157,6 +199,14 @@ const (
 	DetailReset               = "reset"
 	DetailUnreachable         = "unreachable"
 	DetailTransportError      = "transport_error"
+	// DetailSessionNotTransferable (under SESSION_EXPIRED) means the
+	// session does not carry over from the user's browser: a copy freshly
+	// repaired from it failed, while the same session kept working in the
+	// user's browser, twice in a row. The site ties its session to the
+	// browser that signed in (a device-bound session, a secret in the
+	// page's own storage). Auto-repair stops for such a connector; its one
+	// action is signing in inside the connector's own browser.
+	DetailSessionNotTransferable = "session_not_transferable"
 )
 
 // Prompt is the rendered text of a result: what failed, why (naming the

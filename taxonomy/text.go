@@ -28,8 +28,9 @@ var what = map[Code]string{
 
 // whatByDetail overrides the headline for a few details.
 var whatByDetail = map[string]string{
-	DetailCookieExpired:       "%[1]s sign-in cookie expired",
-	DetailBrowserNotConnected: "No browser connected for %[1]s",
+	DetailCookieExpired:          "%[1]s sign-in cookie expired",
+	DetailBrowserNotConnected:    "No browser connected for %[1]s",
+	DetailSessionNotTransferable: "%[1]s session does not carry over from your browser",
 }
 
 // whyByDetail explains a detail; %[1]s is the site, %[2]d the HTTP status
@@ -63,6 +64,8 @@ var whyByDetail = map[string]string{
 	DetailBrowserNotConnected: "The cookies for %[1]s come from your browser, and no browser with the authbridge extension is connected. Open your browser, then retry.",
 	DetailRedirectLoop:        "%[1]s kept redirecting and never showed a page. Your session may be fine.",
 	DetailNoEvidence:          "The check of %[1]s ended without an answer to tell whether you are signed in.",
+
+	DetailSessionNotTransferable: "%[1]s ties its session to the browser you signed in with: twice, a copy taken from your browser stopped working soon after, while your browser stayed signed in. Copying it again would only fail again, so authbridge stops trying; sign in to %[1]s once inside the connector's own browser.",
 }
 
 // whyByCode is the fallback for details without their own sentence, and
@@ -115,7 +118,7 @@ func Render(r Result, connectorName string) Prompt {
 	return Prompt{
 		What:   capitalize(fmt.Sprintf(headline, site)),
 		Why:    capitalize(fmt.Sprintf(why, site, r.Status, names)),
-		Action: reason.Action,
+		Action: ActionFor(reason.Code, r.Detail),
 	}
 }
 

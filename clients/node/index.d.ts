@@ -215,7 +215,7 @@ export declare class Client {
   /** Has the user's browser send one credentialed request to the verify URL (no tab), then answers the fresh cookies. */
   refresh(id: string, opts?: CallOptions): Promise<StorageState & { http_status: number; fetch_error?: string; url: string }>;
   verify(id: string, opts?: CallOptions & { runId?: string }): Promise<ActionAnswer>;
-  repair(id: string, opts?: CallOptions & { runId?: string }): Promise<ActionAnswer>;
+  repair(id: string, opts?: CallOptions & { runId?: string; inConnectorBrowser?: boolean; signInTimeoutMs?: number }): Promise<ActionAnswer>;
   clear(id: string, opts?: CallOptions): Promise<{ row: StatusRow; cleared?: unknown }>;
   interactive(id: string, opts?: CallOptions & { runId?: string; wait?: boolean; pollMs?: number }): Promise<InteractiveAnswer>;
   events(list: AppEvent | AppEvent[] | string, opts?: CallOptions): Promise<{ accepted: number; duplicates: number }>;

@@ -14,7 +14,15 @@ export const ACTIONS = {
   repair: { label: 'Repair from Chrome session', busy: 'Repairing…', endpoint: 'repair' },
   interactive: { label: 'Open interactive repair', busy: 'Opening sign-in…', endpoint: 'interactive' },
   clear: { label: 'Clear session', busy: 'Clearing…', endpoint: 'clear', confirm: 'Confirm clear' },
+  // session_not_transferable's one action: a window on the connector's own
+  // profile (repair with in_connector_browser). The host waits for the
+  // sign-in up to timeout_ms, which ends before the worker's API timeout.
+  sign_in_connector: {
+    label: 'Sign in inside the connector’s browser', busy: 'Waiting for your sign-in…', endpoint: 'repair',
+    body: { in_connector_browser: true, timeout_ms: 110_000 },
+  },
 };
+/** The secondary buttons, in order; sign_in_connector only shows as the host's primary action. */
 export const ACTION_ORDER = ['verify', 'repair', 'interactive', 'clear'];
 
 export const HEALTH = {
@@ -49,6 +57,7 @@ const ACTION_ALIASES = {
   login: 'interactive',
   clear: 'clear',
   clear_session: 'clear',
+  sign_in_connector_browser: 'sign_in_connector',
 };
 
 export function reasonLabel(code) {
@@ -312,6 +321,12 @@ export function actionPath(id, action) {
   return `/v1/connectors/${encodeURIComponent(id)}/${ACTIONS[action].endpoint}`;
 }
 
+/** actionBody is the JSON body a row action posts (null for clear). */
+export function actionBody(action) {
+  if (action === 'clear') return null;
+  return { ...(ACTIONS[action]?.body ?? {}) };
+}
+
 /** noteFor turns an action's answer into the row's message (or null when the new row says it all). */
 export function noteFor(action, answer) {
   if (answer.error) {
@@ -327,5 +342,8 @@ export function noteFor(action, answer) {
   if (action === 'clear') return { kind: 'ok', text: 'Stored session cleared. Your browser’s own cookies are untouched.' };
   if (action === 'interactive' && body?.opened === false) return { kind: 'ok', text: 'Your browser’s session already works: repaired without opening a sign-in tab.' };
   if (action === 'interactive') return null;
+  if (action === 'sign_in_connector' && body?.result?.code === 'OK') {
+    return { kind: 'ok', text: 'Signed in inside the connector’s browser: its own session works now.' };
+  }
   return null;
 }

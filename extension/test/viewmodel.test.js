@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
   summaryText,
-  ACTIONS, actionPath, applyPush, avatar, browserFlag, buildView, connectionView, exactTime, noteFor,
+  ACTIONS, actionBody, actionPath, applyPush, avatar, browserFlag, buildView, connectionView, exactTime, noteFor,
   primaryAction, reasonLabel, relativeTime, timeField,
 } from '../lib/viewmodel.js';
 
@@ -216,4 +216,35 @@ test('a repair waiting for a held profile says so on the row', () => {
   const waiting = v.rows.find((r) => r.id === healthy.id);
   assert.equal(waiting.profileWait, sentence);
   assert.equal(v.rows.find((r) => r.id === expired.id).profileWait, '');
+});
+
+test('session_not_transferable offers signing in inside the connector’s browser as the one primary action', () => {
+  const bound = {
+    id: 'bound', name: 'Bound Site', domains: ['bound.test'], health: 'Needs Attention', health_key: 'needs_attention',
+    reason: 'SESSION_EXPIRED', detail: 'session_not_transferable',
+    prompt: {
+      what: 'Bound Site session does not carry over from your browser',
+      why: 'Bound Site ties its session to the browser you signed in with.',
+      action: { id: 'sign_in_connector_browser', label: 'Sign in inside the connector\'s browser' },
+    },
+    last_failure_reason: 'SESSION_EXPIRED', last_failure_at: '2026-11-26T09:59:00Z',
+  };
+  const v = buildView(ui({ rows: [bound] }), opts);
+  const r = v.rows[0];
+  assert.equal(primaryAction(bound), 'sign_in_connector');
+  assert.deepEqual([r.primary.action, r.primary.label, r.primary.primary], ['sign_in_connector', 'Sign in inside the connector\'s browser', true]);
+  assert.deepEqual(r.secondary.map((b) => b.action), ['verify', 'repair', 'interactive', 'clear']);
+  assert.equal(r.prompt.detail, 'session_not_transferable');
+  assert.equal(actionPath('bound', 'sign_in_connector'), '/v1/connectors/bound/repair');
+  assert.deepEqual(actionBody('sign_in_connector'), { in_connector_browser: true, timeout_ms: 110_000 });
+  assert.ok(ACTIONS.sign_in_connector.body.timeout_ms < 120_000, 'the host gives up before the worker does');
+  assert.deepEqual(actionBody('repair'), {});
+  assert.equal(actionBody('clear'), null);
+  // Busy while the host waits for the sign-in.
+  const busy = buildView(ui({ rows: [bound], busy: { bound: 'sign_in_connector' } }), opts).rows[0];
+  assert.deepEqual([busy.primary.label, busy.primary.busy], ['Waiting for your sign-in…', true]);
+  // Its note once signed in; the other rows are not offered the action.
+  const ok = { result: { status: 200, body: { result: { code: 'OK' }, row: { ...bound, health_key: 'healthy' } } } };
+  assert.equal(noteFor('sign_in_connector', ok).kind, 'ok');
+  assert.ok(!buildView(ui(), opts).rows.some((x) => [x.primary, ...x.secondary].some((b) => b.action === 'sign_in_connector')));
 });

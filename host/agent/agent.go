@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -405,6 +406,22 @@ func (a *Agent) pickBridge(ctx context.Context, def connector.Definition) (*brid
 			return nil, ErrNoBridge
 		}
 	}
+}
+
+// BrowserName names the browser that would serve def now: "Firefox" when
+// its user agent says so, else "" (a Chromium-based browser, or none). It
+// never waits for a browser (session.BrowserNamer).
+func (a *Agent) BrowserName(def connector.Definition) string {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	b, err := a.pickBridge(ctx, def)
+	if err != nil {
+		return ""
+	}
+	if strings.Contains(b.info().UserAgent, "Firefox/") {
+		return "Firefox"
+	}
+	return ""
 }
 
 // ErrNoBridge means no browser extension is connected.

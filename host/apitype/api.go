@@ -121,6 +121,13 @@ type Connectors struct {
 // ActionRequest is the optional body of the connector actions.
 type ActionRequest struct {
 	RunID string `json:"run_id,omitempty"`
+	// InConnectorBrowser, on repair, signs in inside the connector's own
+	// browser instead of copying the user's browser session: a window on
+	// the connector's profile at its login URL, done when its auth cookies
+	// appear there (the action of session_not_transferable).
+	InConnectorBrowser bool `json:"in_connector_browser,omitempty"`
+	// TimeoutMS bounds that sign-in (0: five minutes).
+	TimeoutMS int64 `json:"timeout_ms,omitempty"`
 }
 
 // ActionResult is the answer of verify and repair.

@@ -64,6 +64,10 @@ type ProfileWriter struct {
 	Timeout time.Duration
 	// Output receives the browser's stdout and stderr; nil discards them.
 	Output io.Writer
+	// SignInHeadless runs SignIn's browser headless. The real sign-in is
+	// headed (a person signs in there); tests on a machine without a
+	// display set it ($AUTHBRIDGE_SIGNIN_HEADLESS=1 for the agent).
+	SignInHeadless bool
 }
 
 // browserOptions are how the writer starts its browser on dir: the launch

@@ -72,7 +72,7 @@ func init() {
 		"connectors": {"connectors [--json]", cmdConnectors},
 		"cookies":    {"cookies CONNECTOR [--format playwright|cdp|netscape|header] [--url URL] [--out FILE]", cmdCookies},
 		"verify":     {"verify CONNECTOR [--json]", cmdVerify},
-		"repair":     {"repair CONNECTOR [--json]", cmdRepair},
+		"repair":     {"repair CONNECTOR [--json] [--in-connector-browser [--timeout DURATION]]", cmdRepair},
 		"clear":      {"clear CONNECTOR", cmdClear},
 		"event":      {"event   (dogfood events, JSON lines on stdin)", cmdEvent},
 		"report":     {"report [--json] [--html FILE] [--since DURATION] [--export ndjson]", cmdReport},

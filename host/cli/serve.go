@@ -99,7 +99,9 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		NoLiveEvents:   isOff(e.getenv("AUTHBRIDGE_LIVE_EVENTS")),
 		NoDiskEvents:   isOff(e.getenv("AUTHBRIDGE_DISK_EVENTS")),
 		Profiles:       &profiles{getenv: e.getenv, log: log},
-		ProfileWriter:  &chromeprofile.ProfileWriter{},
+		// AUTHBRIDGE_SIGNIN_HEADLESS=1 runs the in-connector sign-in window
+		// headless, for tests on a machine without a display.
+		ProfileWriter: &chromeprofile.ProfileWriter{SignInHeadless: isOn(e.getenv("AUTHBRIDGE_SIGNIN_HEADLESS"))},
 	}
 	if v := e.getenv("AUTHBRIDGE_VERIFY_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -188,6 +190,16 @@ func runRelay(ctx context.Context, e *env, origin string) int {
 func isOff(v string) bool {
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "0", "off", "false", "no":
+		return true
+	}
+	return false
+}
+
+// isOn reports whether an environment switch is set on ("1", "on", "true",
+// "yes").
+func isOn(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "on", "true", "yes":
 		return true
 	}
 	return false

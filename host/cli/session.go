@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/authbridge/authbridge/host/apitype"
 )
@@ -20,6 +21,12 @@ func runAction(ctx context.Context, e *env, name string, args []string) int {
 	fs := newFlags(e, name)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	runID := fs.String("run-id", "", "the app's run id, to tie the recorded event to its run")
+	var inConnector *bool
+	var signInWait *time.Duration
+	if name == "repair" {
+		inConnector = fs.Bool("in-connector-browser", false, "sign in inside the connector's own browser: a window on its profile at its login URL, done when you have signed in there")
+		signInWait = fs.Duration("timeout", 0, "with --in-connector-browser: how long to wait for the sign-in (default 5m)")
+	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return ExitUsage
@@ -31,6 +38,16 @@ func runAction(ctx context.Context, e *env, name string, args []string) int {
 	do := e.client.Verify
 	if name == "repair" {
 		do = e.client.Repair
+	}
+	if inConnector != nil && *inConnector {
+		wait := *signInWait
+		do = func(ctx context.Context, id, runID string) (apitype.ActionResult, []byte, error) {
+			return e.client.SignInConnector(ctx, id, runID, wait)
+		}
+		fmt.Fprintf(e.stderr, "authbridge: sign in to %s in the window that opens; this ends by itself once you have\n", pos[0])
+	} else if signInWait != nil && *signInWait != 0 {
+		fmt.Fprintln(e.stderr, "authbridge: --timeout is only for repair --in-connector-browser")
+		return ExitUsage
 	}
 	ans, raw, err := do(ctx, pos[0], *runID)
 	if raw == nil {

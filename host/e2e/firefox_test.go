@@ -595,6 +595,10 @@ func TestFirefoxPopupShowsConnectorRows(t *testing.T) {
 	popup.openExtensionPage(t, ffPopupURL)
 	ffWaitHealth(t, popup, "demo", "unknown")
 	popup.screenshot(t, shots, "1-unknown")
+	// The host's own prompt names Firefox too (the CLI and the API show it).
+	if v := w.verify(t, "demo"); v.Result.Prompt.Action.ID != "repair" || v.Result.Prompt.Action.Label != "Repair from Firefox session" || v.Row.Prompt.Action.Label != "Repair from Firefox session" {
+		t.Errorf("the host's prompt with Firefox connected: result %+v, row %+v; want Repair from Firefox session", v.Result.Prompt.Action, v.Row.Prompt.Action)
+	}
 
 	ffSignInDemo(t, w.ff, site.Definition(w.siteBase).LoginURL)
 	// The user presses Repair in the popup.

@@ -138,6 +138,15 @@ func (s *Server) repair(ctx context.Context, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if req.InConnectorBrowser {
+		if req.TimeoutMS < 0 {
+			return nil, BadRequest("timeout_ms: %d is negative", req.TimeoutMS)
+		}
+		return s.cfg.Sessions.SignInConnector(ctx, def, req.RunID, time.Duration(req.TimeoutMS)*time.Millisecond)
+	}
+	if req.TimeoutMS != 0 {
+		return nil, BadRequest("timeout_ms is only for a repair with in_connector_browser")
+	}
 	return s.cfg.Sessions.Repair(ctx, def, req.RunID)
 }
 

@@ -56,6 +56,8 @@ type Sessions interface {
 	Rows(ctx context.Context, all bool) ([]apitype.StatusRow, error)
 	Verify(ctx context.Context, def connector.Definition, runID string) (apitype.ActionResult, error)
 	Repair(ctx context.Context, def connector.Definition, runID string) (apitype.ActionResult, error)
+	// SignInConnector is repair with in_connector_browser.
+	SignInConnector(ctx context.Context, def connector.Definition, runID string, timeout time.Duration) (apitype.ActionResult, error)
 	Clear(ctx context.Context, def connector.Definition) (apitype.ClearResult, error)
 	Interactive(ctx context.Context, def connector.Definition, runID string) (apitype.InteractiveResult, error)
 	LiveCookies(ctx context.Context, def connector.Definition) ([]apitype.Cookie, error)

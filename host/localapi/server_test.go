@@ -41,6 +41,9 @@ func (fakeSessions) Repair(ctx context.Context, def connector.Definition, runID 
 func (fakeSessions) Clear(ctx context.Context, def connector.Definition) (apitype.ClearResult, error) {
 	return apitype.ClearResult{}, nil
 }
+func (fakeSessions) SignInConnector(ctx context.Context, def connector.Definition, runID string, timeout time.Duration) (apitype.ActionResult, error) {
+	return apitype.ActionResult{}, nil
+}
 func (fakeSessions) Interactive(ctx context.Context, def connector.Definition, runID string) (apitype.InteractiveResult, error) {
 	return apitype.InteractiveResult{}, nil
 }

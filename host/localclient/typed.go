@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"time"
 
 	"github.com/authbridge/authbridge/host/apitype"
 )
@@ -69,6 +70,19 @@ func (c *Client) Verify(ctx context.Context, id, runID string) (res apitype.Acti
 func (c *Client) Repair(ctx context.Context, id, runID string) (res apitype.ActionResult, raw []byte, err error) {
 	raw, err = c.action(ctx, id, "repair", runID, &res)
 	return res, raw, err
+}
+
+// SignInConnector is repair with in_connector_browser: it opens a window
+// on the connector's own profile at its login URL and answers once the
+// person has signed in there (or timeout, 0 for the host's five minutes,
+// has passed). raw is the answer as sent.
+func (c *Client) SignInConnector(ctx context.Context, id, runID string, timeout time.Duration) (res apitype.ActionResult, raw []byte, err error) {
+	body := apitype.ActionRequest{RunID: runID, InConnectorBrowser: true, TimeoutMS: timeout.Milliseconds()}
+	raw, _, err = c.Do(ctx, "POST", "/v1/connectors/"+url.PathEscape(id)+"/repair", body)
+	if err != nil {
+		return res, nil, err
+	}
+	return res, raw, json.Unmarshal(raw, &res)
 }
 
 // Clear clears a connector's own session state. raw is the answer as sent.

@@ -71,6 +71,9 @@ func (m *Manager) heal(connectorID, trigger string) {
 			return
 		}
 		if !NeedsHealing(h, err == nil) {
+			if h.Detail == taxonomy.DetailSessionNotTransferable {
+				m.cfg.Log.Info("auto-repair skipped: the session does not carry over; sign in inside the connector's browser", "connector", def.ID, "trigger", trigger)
+			}
 			return
 		}
 		if wait > 0 {
@@ -103,10 +106,16 @@ func (m *Manager) heal(connectorID, trigger string) {
 
 // NeedsHealing is the auto-repair policy: Unknown connectors and those whose
 // cookies expired or went missing are repaired; a checkpoint never is, nor
-// anything a person must answer, nor a healthy connector.
+// anything a person must answer, nor a healthy connector, nor a session
+// named session_not_transferable (repairing it from the user's browser
+// again would only fail again: it waits for a sign-in inside the
+// connector's browser, a clear, or a repair someone asks for).
 func NeedsHealing(h store.Health, recorded bool) bool {
 	if !recorded || h.Health == string(taxonomy.HealthUnknown) || h.Health == "" {
 		return true
+	}
+	if h.Detail == taxonomy.DetailSessionNotTransferable {
+		return false
 	}
 	if h.Health != string(taxonomy.NeedsAttention) {
 		return false

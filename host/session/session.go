@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,33 @@ type Live struct {
 type Browser interface {
 	LiveCookies(ctx context.Context, def connector.Definition) (Live, error)
 	OpenTab(ctx context.Context, def connector.Definition, url string) (tabID int, err error)
+}
+
+// BrowserNamer is implemented by a Browser that knows which browser serves
+// a connector: "Firefox", or "" for a Chromium-based one (the prompts' own
+// word, "Chrome"). Prompts then name it ("Repair from Firefox session").
+type BrowserNamer interface {
+	BrowserName(def connector.Definition) string
+}
+
+// namePrompt puts the name of the browser that serves def into a prompt's
+// repair label.
+func (m *Manager) namePrompt(def connector.Definition, p taxonomy.Prompt) taxonomy.Prompt {
+	n, ok := m.cfg.Browser.(BrowserNamer)
+	if !ok || p.Action.ID != taxonomy.ActionRepair {
+		return p
+	}
+	if name := n.BrowserName(def); name != "" {
+		p.Action.Label = strings.Replace(p.Action.Label, "Chrome", name, 1)
+	}
+	return p
+}
+
+// named names the browser in an action's result and row.
+func (m *Manager) named(def connector.Definition, ar apitype.ActionResult) apitype.ActionResult {
+	ar.Result.Prompt = m.namePrompt(def, ar.Result.Prompt)
+	ar.Row.Prompt = m.namePrompt(def, ar.Row.Prompt)
+	return ar
 }
 
 // Notifier is told of every row that changed, once per transition.
@@ -104,7 +132,11 @@ type Config struct {
 	// NoAutoRepair turns automatic repair off: a changed sign-in then only
 	// completes an interactive repair the user started.
 	NoAutoRepair bool
-	Log          *slog.Logger
+	// CarryOverWindow is how long after a repair from the user's browser a
+	// failure of the connector's own session counts as evidence that the
+	// session does not carry over (0: DefaultCarryOverWindow).
+	CarryOverWindow time.Duration
+	Log             *slog.Logger
 }
 
 // Manager holds every connector's session state.
@@ -127,6 +159,13 @@ type state struct {
 	failures    int
 	healTimer   *time.Timer // pending debounced heal
 	rerun       bool        // cookies changed during a repair
+	// carriedAt is when a repair last carried the user's browser session
+	// over into the connector's own profile (zero: its session was signed
+	// in there, or cleared); strikes counts the carried-over sessions in a
+	// row that failed while the same session verified in the user's
+	// browser (carry.go).
+	carriedAt time.Time
+	strikes   int
 	// profileWait is the sentence the row shows while a repair waits for
 	// a live browser to free the connector's profile; pendingCookies are
 	// the verified cookies to write then (kept in memory only).
@@ -144,6 +183,9 @@ func New(ctx context.Context, cfg Config) *Manager {
 	}
 	if cfg.VerifyWait == 0 {
 		cfg.VerifyWait = 30 * time.Second
+	}
+	if cfg.CarryOverWindow == 0 {
+		cfg.CarryOverWindow = DefaultCarryOverWindow
 	}
 	return &Manager{cfg: cfg, ctx: ctx, state: map[string]*state{}}
 }
@@ -230,6 +272,7 @@ func (m *Manager) row(def connector.Definition, h store.Health, recorded bool) a
 	if r.AwaitingInteractive {
 		r.Prompt = taxonomy.InteractivePendingPrompt(name)
 	}
+	r.Prompt = m.namePrompt(def, r.Prompt)
 	r.Health = r.HealthKey.Label()
 	return r
 }
@@ -310,13 +353,32 @@ func (m *Manager) waitRepair(ctx context.Context, def connector.Definition, s *s
 	}
 }
 
-// Verify checks a connector's session with the cookies it would run with:
-// the live browser's when one is connected, else its stored session state.
+// Verify checks a connector's session: its own persistent profile as it is
+// when it has one holding a session that no browser holds (ProfileProber;
+// a failure there is judged by the carry-over evidence rule, carry.go),
+// else the cookies it would run with: the live browser's when one is
+// connected, else its stored session state.
 // A verify that arrives during a repair waits for it (up to VerifyWait,
 // then answers busy) so it never reports a half-written session.
 func (m *Manager) Verify(ctx context.Context, def connector.Definition, runID string) (apitype.ActionResult, error) {
 	if err := m.waitRepair(ctx, def, m.session(def.ID)); err != nil {
 		return apitype.ActionResult{}, err
+	}
+	if rep, ok, err := m.probeOwn(ctx, def); err != nil {
+		return apitype.ActionResult{}, err
+	} else if ok {
+		res := m.judgeCarryOver(ctx, def, rep.Result)
+		row, err := m.record(ctx, def, res, ActionVerify, runID)
+		if err != nil {
+			return apitype.ActionResult{}, err
+		}
+		m.push(ctx, def)
+		return m.named(def, apitype.ActionResult{Result: res, Probe: string(rep.Probe), Row: row}), nil
+	}
+	if h, err := m.cfg.Store.GetHealth(ctx, def.ID); err == nil && h.Detail == taxonomy.DetailSessionNotTransferable {
+		// The browser's cookies say nothing about a session that does not
+		// carry over: only the connector's own profile can answer.
+		return apitype.ActionResult{}, &apitype.Error{Code: apitype.CodeBusy, Message: fmt.Sprintf("the session of %s does not carry over from your browser, so only its own browser profile can verify it, and a running browser (a run?) holds that profile: try again when it closes", def.ID)}
 	}
 	live, err := m.cfg.Browser.LiveCookies(ctx, def)
 	cs := live.Cookies
@@ -341,7 +403,7 @@ func (m *Manager) Verify(ctx context.Context, def connector.Definition, runID st
 		return apitype.ActionResult{}, err
 	}
 	m.push(ctx, def)
-	return apitype.ActionResult{Result: rep.Result, Probe: string(rep.Probe), Row: row}, nil
+	return m.named(def, apitype.ActionResult{Result: rep.Result, Probe: string(rep.Probe), Row: row}), nil
 }
 
 // Repair takes the connector's cookies from the browser now, verifies them,
@@ -379,6 +441,7 @@ func (m *Manager) repair(ctx context.Context, def connector.Definition, action, 
 	m.push(ctx, def)
 	if err == nil {
 		res.Row, _ = m.Row(ctx, def)
+		res = m.named(def, res)
 	}
 	return res, err
 }
@@ -400,6 +463,7 @@ func (m *Manager) runRepair(ctx context.Context, def connector.Definition, actio
 		}
 		c := CallerOf(ctx)
 		m.cfg.Store.RecordRelease(ctx, store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: len(live.Cookies), Format: "session-state", Via: "repair:" + c.Via})
+		m.carriedOver(def)
 	}
 	row, err := m.record(ctx, def, rep.Result, action, runID)
 	if err != nil {
@@ -447,6 +511,7 @@ func (m *Manager) Clear(ctx context.Context, def connector.Definition) (apitype.
 	s := m.session(def.ID)
 	s.mu.Lock()
 	s.awaiting = false
+	s.carriedAt, s.strikes = time.Time{}, 0
 	s.mu.Unlock()
 	cleared, err := m.clearSession(ctx, def)
 	if err != nil {

@@ -51,6 +51,17 @@ type BrowserOptions struct {
 	// agent gives its own, and removes what a crash left there with
 	// RemoveStaleProfiles when it starts.
 	ProfileRoot string
+	// UserDataDir, when set, is a persistent profile to probe as it is (a
+	// connector's own browser profile): the probe runs on it instead of a
+	// throw-away one, sets no cookies, reads the profile's own for the
+	// preflight, and leaves it in place. What the site's page does there
+	// (renew a short-lived cookie with a secret in its own storage) happens
+	// as it would in a run. See ProfileProbe.
+	UserDataDir string
+	// Flags and Drop are added to and removed from the browser's flags (the
+	// launch flags table's row of the profile's kind).
+	Flags map[string]any
+	Drop  []string
 }
 
 // ProfilePrefix starts the name of every probe profile directory.
@@ -89,7 +100,7 @@ func (p *probe) browserFlags(dir string) ([]chromedp.ExecAllocatorOption, error)
 	b := p.opts.Browser
 	return chromium.AllocatorOptions(chromium.Options{
 		ExecPath: b.ExecPath, UserDataDir: dir, HostResolverRules: p.resolver.HostResolverRules(),
-		Output: b.Output, NoSandbox: b.NoSandbox,
+		Output: b.Output, NoSandbox: b.NoSandbox, Flags: b.Flags, Drop: b.Drop,
 	})
 }
 
@@ -99,13 +110,15 @@ func (p *probe) browserFlags(dir string) ([]chromedp.ExecAllocatorOption, error)
 // may set cookies during the probe, as it would for the connector's own
 // browser.
 func (p *probe) browser(ctx context.Context) (Report, error) {
-	ev := p.evidence()
-
-	dir, err := makeProfileDir(p.opts.Browser.ProfileRoot)
-	if err != nil {
-		return Report{}, fmt.Errorf("%w: user data dir: %w", ErrBrowserStart, err)
+	own := p.opts.Browser.UserDataDir
+	dir := own
+	if own == "" {
+		var err error
+		if dir, err = makeProfileDir(p.opts.Browser.ProfileRoot); err != nil {
+			return Report{}, fmt.Errorf("%w: user data dir: %w", ErrBrowserStart, err)
+		}
+		defer removeAllRetry(dir)
 	}
-	defer removeAllRetry(dir)
 
 	flags, err := p.browserFlags(dir)
 	if err != nil {
@@ -138,7 +151,21 @@ func (p *probe) browser(ctx context.Context) (Report, error) {
 	defer cancel()
 	deadline, _ := pctx.Deadline()
 
-	if params := cookies.ToCDP(live(p.cookies, p.opts.Now())); len(params) > 0 {
+	if own != "" {
+		// The profile's own cookies are the session: the preflight reads
+		// them, and the browser already holds them.
+		got, err := chromedp.CallBrowser(pctx, storage.GetCookies, storage.GetCookiesParams{})
+		if err != nil {
+			return Report{}, fmt.Errorf("profile probe: read the profile's cookies: %w", err)
+		}
+		p.cookies = profileCookies(got.Cookies, p.def.Domains)
+		if r, failed := p.preflight(); failed {
+			p.close(bctx)
+			return r, nil
+		}
+	}
+	ev := p.evidence()
+	if params := cookies.ToCDP(live(p.cookies, p.opts.Now())); own == "" && len(params) > 0 {
 		if _, err := chromedp.CallBrowser(pctx, storage.SetCookies, storage.SetCookiesParams{Cookies: params}); err != nil {
 			return Report{}, fmt.Errorf("browser probe: set %d cookies: %w", len(params), err)
 		}
@@ -189,7 +216,39 @@ func (p *probe) browser(ctx context.Context) (Report, error) {
 	if ctx.Err() != nil {
 		return Report{}, ctx.Err()
 	}
-	return p.report(ProbeBrowser, ev), nil
+	kind := ProbeBrowser
+	if own != "" {
+		kind = ProbeProfile
+		// Close gracefully, so that what the page renewed (its cookies,
+		// its storage) is written to the profile for the next run.
+		p.close(bctx)
+	}
+	return p.report(kind, ev), nil
+}
+
+// close closes a probe browser on a persistent profile gracefully and waits
+// for it to exit, so that the profile is written and free again.
+func (p *probe) close(bctx context.Context) {
+	cctx, cancel := context.WithTimeout(bctx, 20*time.Second)
+	defer cancel()
+	chromedp.Cancel(cctx)
+}
+
+// profileCookies are the cookies of a profile within domains, in the host's
+// model (names, scopes and expiry are what the preflight reads).
+func profileCookies(cs []*network.Cookie, domains []string) []apitype.Cookie {
+	var out []apitype.Cookie
+	for _, c := range cs {
+		if c == nil || !cookies.InScope(c.Domain, domains) {
+			continue
+		}
+		out = append(out, apitype.Cookie{
+			Name: c.Name, Value: c.Value, Domain: c.Domain, Path: c.Path,
+			HostOnly: !strings.HasPrefix(c.Domain, "."), Secure: c.Secure, HttpOnly: c.HTTPOnly,
+			Session: c.Session, ExpirationDate: c.Expires,
+		})
+	}
+	return out
 }
 
 // selectorsMatter reports whether the selectors can still change the

@@ -75,6 +75,9 @@ const (
 	ProbePreflight Probe = "preflight"
 	ProbeHTTP      Probe = "http"
 	ProbeBrowser   Probe = "browser"
+	// ProbeProfile is the browser probe on a connector's own persistent
+	// profile (BrowserOptions.UserDataDir).
+	ProbeProfile Probe = "profile"
 )
 
 // Report is what a verification found: the classified result and the
@@ -132,6 +135,22 @@ func HTTPProbe(ctx context.Context, def connector.Definition, cookies []apitype.
 // preflight.
 func BrowserProbe(ctx context.Context, def connector.Definition, cookies []apitype.Cookie, opts Options) (Report, error) {
 	p, err := newProbe(def, cookies, opts)
+	if err != nil {
+		return Report{}, err
+	}
+	return p.browser(ctx)
+}
+
+// ProfileProbe checks a connector's own persistent profile,
+// opts.Browser.UserDataDir, as it is: headless Chromium on that profile
+// reads its cookies for the preflight, then opens the verify URL there,
+// whatever def.Verify.Browser says. The caller makes sure no other browser
+// holds the profile.
+func ProfileProbe(ctx context.Context, def connector.Definition, opts Options) (Report, error) {
+	if opts.Browser.UserDataDir == "" {
+		return Report{}, errors.New("profile probe: no profile directory")
+	}
+	p, err := newProbe(def, nil, opts)
 	if err != nil {
 		return Report{}, err
 	}

@@ -190,9 +190,23 @@ class Client {
     return this._action(id, 'verify', opts);
   }
 
-  /** repair takes the browser's cookies now, verifies and stores them: {result, row, written}. */
+  /**
+   * repair takes the browser's cookies now, verifies and stores them: {result, row, written}.
+   * With inConnectorBrowser it signs in inside the connector's own browser instead (the action
+   * of session_not_transferable): the agent opens a window on the connector's profile at its
+   * login URL and answers once the person signed in there, or after signInTimeoutMs (default
+   * 5 min: then `timeout`).
+   */
   repair(id, opts = {}) {
-    return this._action(id, 'repair', opts);
+    if (!opts.inConnectorBrowser) return this._action(id, 'repair', opts);
+    return this._guard(() => {
+      const wait = opts.signInTimeoutMs ?? DEFAULTS.interactiveWaitMs;
+      const body = { in_connector_browser: true, timeout_ms: wait };
+      if (opts.runId) body.run_id = opts.runId;
+      return this._call('POST', `/v1/connectors/${checkID(id, 'repair')}/repair`, {
+        timeoutMs: wait + DEFAULTS.actionTimeoutMs, ...opts, body,
+      });
+    });
   }
 
   /** clear removes the connector's stored session (never the browser's cookies): {row, cleared}. */

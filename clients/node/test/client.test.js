@@ -141,6 +141,9 @@ test('API errors reject with the PROTOCOL.md code, status and message', async (t
   assert.match(e.message, /url/);
   e = await rejectsWith(c.cookies(''), 'bad_request');
   assert.equal(e.status, undefined, 'a client-side refusal has no HTTP status');
+  // A sign-in inside the connector's browser needs a connector with a profile of its own.
+  e = await rejectsWith(c.repair('demo', { inConnectorBrowser: true, signInTimeoutMs: 1000 }), 'bad_request');
+  assert.match(e.message, /session\.profile_dir/);
   e = await rejectsWith(c.events([{ type: 'run_started', connector_id: 'demo' }]), 'bad_request');
   assert.match(e.message, /line 1: run_id/);
 });
