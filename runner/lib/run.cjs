@@ -537,6 +537,21 @@ class Run {
       ? { code: 'auth_failed', reason: rep.reason, detail: rep.detail, prompt: rep.prompt }
       : rep.error;
     this.auth.failure = fail;
+    if (fail.detail === 'session_not_transferable') {
+      // A copy of the browser's session does not work here (a bound or
+      // device-bound session): the interactive repair in the user's browser
+      // would copy it again. It has to be signed in inside the connector's
+      // own browser, which for a run is the run's browser: the script's own
+      // way (a headed window, or the app asking for the credentials).
+      this.log('authbridge: this session does not carry over from your browser (session_not_transferable): it has to be signed in inside the run\'s own browser');
+      if (this.allowHeaded) {
+        const p = fail.prompt || {};
+        const action = p.action ? (p.action.label || p.action.id || '') : '';
+        this.auth.interactive = true;
+        this.status('WAITING_FOR_USER', { message: [p.what, action].filter(Boolean).join(' '), prompt: p, reason: fail.reason || '', detail: fail.detail });
+      }
+      return this.noHelp(kind, null);
+    }
     if (!rep.ok && rep.error.code === 'browser_not_connected') {
       // The host renders the prompt for this situation in its verify answer.
       const v = await this.sessions.verify(id, this.runId);

@@ -18,7 +18,7 @@ const GOOD = { name: 'sid', value: 'good-session-value', domain: '127.0.0.1', pa
 const PROMPT = { what: 'Your Test session has expired.', why: 'The site signed you out.', action: { id: 'interactive', label: 'Sign in again' } };
 
 /** fakeSessions answers as authbridge would in one situation. */
-function fakeSessions({ repairHealthy, repairReason = 'SESSION_EXPIRED', interactiveOK = true, noBrowser = false }) {
+function fakeSessions({ repairHealthy, repairReason = 'SESSION_EXPIRED', repairDetail = 'login_redirect', repairPrompt = PROMPT, interactiveOK = true, noBrowser = false }) {
   const calls = [];
   let signedIn = false;
   const nb = { code: 'browser_not_connected', reason: 'UNKNOWN', message: 'no browser is connected to authbridge' };
@@ -36,7 +36,7 @@ function fakeSessions({ repairHealthy, repairReason = 'SESSION_EXPIRED', interac
       if (repairHealthy) signedIn = true;
       return repairHealthy
         ? { ok: true, healthy: true, reason: 'OK', detail: 'logged_in', prompt: null }
-        : { ok: true, healthy: false, reason: repairReason, detail: 'login_redirect', prompt: PROMPT };
+        : { ok: true, healthy: false, reason: repairReason, detail: repairDetail, prompt: repairPrompt };
     },
     async verify() {
       calls.push('verify');
@@ -144,4 +144,28 @@ test('no browser connected and nobody there: auth_failed with browser_not_connec
   assert.equal(c.debug.detail, 'browser_not_connected');
   assert.equal(c.debug.prompt.action.id, 'open_browser');
   assert.ok(lines.some((m) => m.type === 'log' && /no browser is connected to authbridge: running on the profile's own cookies/.test(m.message)));
+});
+
+const NOT_TRANSFERABLE = { what: 'Your Test session only works in its own browser.', why: 'A copy of it stops working.', action: { id: 'sign_in_connector_browser', label: 'Sign in inside the connector\u2019s browser' } };
+
+test('session_not_transferable and nobody there: auth_failed with that detail, no interactive repair in the user\'s browser', async (t) => {
+  const f = fakeSessions({ repairHealthy: false, repairDetail: 'session_not_transferable', repairPrompt: NOT_TRANSFERABLE });
+  const { result, waiting } = await runWith(t, f, { allowHeaded: false });
+  const c = result.classification;
+  assert.equal(c.errorClass, 'auth_failed');
+  assert.equal(c.debug.reason, 'SESSION_EXPIRED');
+  assert.equal(c.debug.detail, 'session_not_transferable');
+  assert.equal(c.debug.prompt.action.id, 'sign_in_connector_browser');
+  assert.equal(waiting.length, 0);
+  assert.ok(!f.calls.some((x) => x.startsWith('interactive')), f.calls.join(' '));
+});
+
+test('session_not_transferable with a person there: the prompt says so and the sign-in happens in the run\'s browser, not the user\'s', async (t) => {
+  const f = fakeSessions({ repairHealthy: false, repairDetail: 'session_not_transferable', repairPrompt: NOT_TRANSFERABLE });
+  const { waiting, lines } = await runWith(t, f);
+  assert.equal(waiting.length, 1);
+  assert.equal(waiting[0].detail, 'session_not_transferable');
+  assert.deepEqual(waiting[0].prompt, NOT_TRANSFERABLE);
+  assert.ok(!f.calls.some((x) => x.startsWith('interactive')), 'no interactive repair in the user\'s browser: ' + f.calls.join(' '));
+  assert.ok(lines.some((m) => m.type === 'log' && /browser window/.test(m.message)), 'the script\'s own headed window was tried');
 });
