@@ -350,6 +350,19 @@ func TestBoundSessionNotTransferable(t *testing.T) {
 		t.Errorf("status row = %s %+v, want still named with its action", row.Detail, row.Prompt.Action)
 	}
 
+	// The popup shows the row named, with the one action as its button.
+	pctx := w.popup(t)
+	sel := rowSel("bound") + ` [data-action="sign_in_connector"]`
+	wctx, wcancel := context.WithTimeout(pctx, 20*time.Second)
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
+		t.Errorf("the popup's bound row has no sign-in-inside-the-connector's-browser button: %v\n%s", err, rowText(t, pctx, "bound"))
+	}
+	wcancel()
+	if txt := rowText(t, pctx, "bound"); !strings.Contains(txt, second.Result.Prompt.What) {
+		t.Errorf("the popup's bound row does not say %q:\n%s", second.Result.Prompt.What, txt)
+	}
+	screenshot(t, pctx, outDir(t, "bound"), "popup-not-transferable")
+
 	// The one action: sign in inside the connector's own browser.
 	type answer struct {
 		out, errOut string
