@@ -168,7 +168,11 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 	b := &Browser{Ctx: bctx, cancel: []context.CancelFunc{bcancel, acancel}}
 	// The first run starts the browser; it must not carry a timeout.
 	if err := chromedp.Do(bctx); err != nil {
-		b.Close()
+		// Not Close: a graceful chromedp.Cancel of a browser that never
+		// started takes the context's allocation token, and the context's
+		// cancel then waits for it forever.
+		bcancel()
+		acancel()
 		return nil, fmt.Errorf("start chromium: %w", err)
 	}
 	return b, nil

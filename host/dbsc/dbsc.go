@@ -11,6 +11,7 @@ package dbsc
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -278,6 +280,45 @@ const StoreName = "Device Bound Sessions"
 func HasStore(userDataDir string) bool {
 	m, _ := filepath.Glob(filepath.Join(userDataDir, "*", StoreName))
 	return len(m) > 0
+}
+
+// StoredSites returns the sites (e.g. "https://google.com") that have
+// device-bound sessions in the DBSC stores of userDataDir's profiles and
+// whose host reaches one of domains. It reads the stores on disk without a
+// browser, from a snapshot as the cookie store is read, so it works while
+// the browser runs, without a DevTools port; a running browser can commit a
+// new session to disk some time after registering it. Only the store's
+// site keys are read, never its session records (they hold the wrapped
+// device keys).
+func StoredSites(userDataDir string, domains []string) ([]string, error) {
+	paths, err := filepath.Glob(filepath.Join(userDataDir, "*", StoreName))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range paths {
+		err := chromeprofile.QuerySnapshot(p, func(ctx context.Context, conn *sql.Conn) error {
+			rows, err := conn.QueryContext(ctx, "SELECT key FROM dbsc_session_tbl")
+			if err != nil {
+				return fmt.Errorf("not a DBSC store: %w", err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var site string
+				if err := rows.Scan(&site); err != nil {
+					return err
+				}
+				if (BoundSession{Site: site}).Covers(domains) && !slices.Contains(out, site) {
+					out = append(out, site)
+				}
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return nil, fmt.Errorf("device-bound session store: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // DevToolsURL returns the browser websocket address that the Chromium

@@ -237,6 +237,13 @@ func TestDeviceBoundSession(t *testing.T) {
 	if none, err := r.BoundSessions(rctx, connUDD, domains); err != nil || len(none) != 0 {
 		t.Fatalf("BoundSessions of the copy = %+v, %v, want none", none, err)
 	}
+	// The stores on disk say the same without a browser.
+	if sites, err := dbsc.StoredSites(userUDD, domains); err != nil || !slices.Equal(sites, []string{"https://dbsc.test"}) {
+		t.Fatalf("StoredSites of the user's profile = %v, %v, want https://dbsc.test", sites, err)
+	}
+	if sites, err := dbsc.StoredSites(connUDD, domains); err != nil || len(sites) != 0 {
+		t.Fatalf("StoredSites of the copy = %v, %v, want none", sites, err)
+	}
 	if n := w.site.Stats().Refreshes; n != refreshes {
 		t.Fatalf("reading the profiles made %d refreshes, want none", n-refreshes)
 	}
