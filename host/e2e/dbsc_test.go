@@ -147,6 +147,7 @@ func TestDeviceBoundSession(t *testing.T) {
 	eventually(t, 30*time.Second, "the user's browser registers a device-bound session", func() bool {
 		return w.site.Stats().Registrations == 1
 	})
+	signedInAt := time.Now()
 	if !w.signedIn(user) {
 		t.Fatal("the user's browser is signed out right after registering")
 	}
@@ -224,15 +225,26 @@ func TestDeviceBoundSession(t *testing.T) {
 	}
 	rctx, rcancel = context.WithTimeout(context.Background(), time.Minute)
 	defer rcancel()
+	start := time.Now()
 	got, err := r.BoundSessions(rctx, userUDD, domains)
+	attached := time.Since(start)
 	check("the running user's browser", got, err)
+	// The store on disk has it too while the browser runs, once Chromium
+	// committed it.
+	eventually(t, 45*time.Second, "the running browser's DBSC store on disk lists the site", func() bool {
+		sites, err := dbsc.StoredSites(userUDD, domains)
+		return err == nil && slices.Equal(sites, []string{"https://dbsc.test"})
+	})
+	t.Logf("the store on disk listed the site at most %v after the sign-in", time.Since(signedInAt).Round(time.Second))
 	if other, err := r.BoundSessions(rctx, userUDD, []string{"example.test"}); err != nil || len(other) != 0 {
 		t.Fatalf("BoundSessions for another domain = %+v, %v, want none", other, err)
 	}
 	user.Close()
 	conn.Close()
 	refreshes := w.site.Stats().Refreshes
+	start = time.Now()
 	got, err = r.BoundSessions(rctx, userUDD, domains)
+	t.Logf("BoundSessions took %v attached to the running browser, %v starting one on the closed profile", attached.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	check("the user's closed profile", got, err)
 	if none, err := r.BoundSessions(rctx, connUDD, domains); err != nil || len(none) != 0 {
 		t.Fatalf("BoundSessions of the copy = %+v, %v, want none", none, err)
