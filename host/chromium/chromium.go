@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/remote"
 )
 
 // ErrNotFound is returned when no Chromium executable can be found.
@@ -60,6 +61,11 @@ type Options struct {
 	// NoSandbox runs Chromium without its sandbox. It is implied as root,
 	// where Chromium does not start otherwise.
 	NoSandbox bool
+	// DevToolsPort starts the browser with a DevTools port
+	// (--remote-debugging-port=0) instead of a pipe, as a browser another
+	// program attaches to has: Chromium then writes the port to
+	// DevToolsActivePort in the user data dir.
+	DevToolsPort bool
 }
 
 // Browser is a running Chromium.
@@ -142,6 +148,9 @@ func AllocatorOptions(o Options) ([]chromedp.ExecAllocatorOption, error) {
 	if o.Output != nil {
 		opts = append(opts, chromedp.CombinedOutput(o.Output))
 	}
+	if o.DevToolsPort {
+		opts = append(opts, chromedp.Flag("remote-debugging-port", "0"), remote.WebSocket)
+	}
 	return opts, nil
 }
 
@@ -159,7 +168,11 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 	b := &Browser{Ctx: bctx, cancel: []context.CancelFunc{bcancel, acancel}}
 	// The first run starts the browser; it must not carry a timeout.
 	if err := chromedp.Do(bctx); err != nil {
-		b.Close()
+		// Not Close: a graceful chromedp.Cancel of a browser that never
+		// started takes the context's allocation token, and the context's
+		// cancel then waits for it forever.
+		bcancel()
+		acancel()
 		return nil, fmt.Errorf("start chromium: %w", err)
 	}
 	return b, nil
