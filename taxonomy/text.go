@@ -65,7 +65,7 @@ var whyByDetail = map[string]string{
 	DetailRedirectLoop:        "%[1]s kept redirecting and never showed a page. Your session may be fine.",
 	DetailNoEvidence:          "The check of %[1]s ended without an answer to tell whether you are signed in.",
 
-	DetailSessionNotTransferable: "%[1]s ties its session to the browser you signed in with: twice, a copy taken from your browser stopped working soon after, while your browser stayed signed in. Copying it again would only fail again, so authbridge stops trying; sign in to %[1]s once inside the connector's own browser.",
+	DetailSessionNotTransferable: "%[1]s ties its session to the browser you signed in with: a copy taken from your browser stopped working soon after, while your browser stayed signed in. Copying it again would only fail again, so authbridge stops trying; sign in to %[1]s once inside the connector's own browser.",
 }
 
 // whyByCode is the fallback for details without their own sentence, and

@@ -25,6 +25,7 @@ import (
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/catalog"
 	"github.com/authbridge/authbridge/host/connector"
+	"github.com/authbridge/authbridge/host/dbsc"
 	"github.com/authbridge/authbridge/host/cookies"
 	"github.com/authbridge/authbridge/host/localapi"
 	"github.com/authbridge/authbridge/host/nativemsg"
@@ -463,6 +464,24 @@ func (a *Agent) OpenTab(ctx context.Context, def connector.Definition, url strin
 		return 0, err
 	}
 	return res.TabID, nil
+}
+
+// DeviceBound returns the sites of def's domains that hold a device-bound
+// session (DBSC) in the on-disk profile of the browser serving def, read
+// from its store without the browser (session.DeviceBoundChecker). A
+// bridge not bound to a profile yet, or a Firefox one, has none.
+func (a *Agent) DeviceBound(ctx context.Context, def connector.Definition) ([]string, error) {
+	b, err := a.pickBridge(ctx, def)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	dir, family := b.profileDir, b.browser
+	b.mu.Unlock()
+	if dir == "" || family == "firefox" {
+		return nil, nil
+	}
+	return dbsc.ProfileStoredSites(dir, def.Domains)
 }
 
 // StatusChanged pushes changed rows to every connected extension, which

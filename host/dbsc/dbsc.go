@@ -295,6 +295,24 @@ func StoredSites(userDataDir string, domains []string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return storedSites(paths, domains)
+}
+
+// ProfileStoredSites is StoredSites for one profile folder (the
+// user-data-dir's Default, "Profile 1", ...): a profile without a store has
+// none.
+func ProfileStoredSites(profileDir string, domains []string) ([]string, error) {
+	p := filepath.Join(profileDir, StoreName)
+	if _, err := os.Stat(p); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("device-bound session store: %w", err)
+	}
+	return storedSites([]string{p}, domains)
+}
+
+func storedSites(paths []string, domains []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
 		err := chromeprofile.QuerySnapshot(p, func(ctx context.Context, conn *sql.Conn) error {

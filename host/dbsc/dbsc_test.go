@@ -144,6 +144,14 @@ func TestStoredSites(t *testing.T) {
 		t.Fatalf("StoredSites = %v, %v, want dbsc.test and google.com", got, err)
 	}
 
+	// One profile folder: its own store only.
+	if got, err := ProfileStoredSites(filepath.Join(udd, "Default"), []string{"dbsc.test"}); err != nil || !slices.Equal(got, []string{"https://dbsc.test"}) {
+		t.Fatalf("ProfileStoredSites(Default) = %v, %v, want dbsc.test", got, err)
+	}
+	if got, err := ProfileStoredSites(filepath.Join(udd, "Profile 1"), []string{"dbsc.test"}); err != nil || got != nil {
+		t.Fatalf("ProfileStoredSites of a profile without a store = %v, %v, want none", got, err)
+	}
+
 	bad := t.TempDir()
 	os.MkdirAll(filepath.Join(bad, "Default"), 0o700)
 	db, _ := sql.Open("sqlite3", filepath.Join(bad, "Default", StoreName))

@@ -44,6 +44,23 @@ type ConnectorSignIn interface {
 	SignIn(ctx context.Context, def connector.Definition, profileDir string, timeout time.Duration) error
 }
 
+// DeviceBoundChecker is implemented by a Browser that can tell which of a
+// connector's sites hold a device-bound session (DBSC) in the user's
+// browser profile: such a session lives on the browser's own key, so a copy
+// of its cookies dies with its short-lived bound cookie.
+type DeviceBoundChecker interface {
+	DeviceBound(ctx context.Context, def connector.Definition) ([]string, error)
+}
+
+// Refresher is implemented by a Browser that can have the user's browser
+// renew a connector's session itself before handing its cookies over (one
+// credentialed request to the verify URL from that browser): what a
+// device-bound session needs, since only that browser can renew its bound
+// cookie.
+type Refresher interface {
+	RefreshedCookies(ctx context.Context, def connector.Definition) (Live, error)
+}
+
 func noProfileSession(err error) bool {
 	var e interface{ NoProfileSession() bool }
 	return errors.As(err, &e) && e.NoProfileSession()
@@ -98,9 +115,10 @@ func (m *Manager) carriedOver(def connector.Definition) {
 // judgeCarryOver is the evidence rule for sessions that do not carry over:
 // the connector's own session, freshly carried over from the user's browser,
 // failed (res) while the same session still verifies in the user's browser.
-// The second such failure in a row is named session_not_transferable; a
-// failure the user's browser shares (it is signed out too) ends the run of
-// strikes.
+// The second such failure in a row is named session_not_transferable, or
+// the first when the user's browser profile holds a device-bound session
+// for the connector's sites (DeviceBoundChecker); a failure the user's
+// browser shares (it is signed out too) ends the run of strikes.
 func (m *Manager) judgeCarryOver(ctx context.Context, def connector.Definition, res taxonomy.Result) taxonomy.Result {
 	if res.Healthy() || (res.Code != taxonomy.SessionExpired && res.Code != taxonomy.ProfileCookieMissing) {
 		return res
@@ -112,21 +130,38 @@ func (m *Manager) judgeCarryOver(ctx context.Context, def connector.Definition, 
 	if carried.IsZero() || time.Since(carried) > m.cfg.CarryOverWindow {
 		return res
 	}
-	live, err := m.cfg.Browser.LiveCookies(ctx, def)
+	var bound []string
+	if db, ok := m.cfg.Browser.(DeviceBoundChecker); ok {
+		var err error
+		if bound, err = db.DeviceBound(ctx, def); err != nil {
+			m.cfg.Log.Warn("device-bound sessions not read", "connector", def.ID, "err", err)
+		}
+	}
+	// A device-bound session's bound cookie may have run out in the user's
+	// browser too while nothing asked for it: that browser renews it first.
+	fetch := m.cfg.Browser.LiveCookies
+	if r, ok := m.cfg.Browser.(Refresher); ok && len(bound) > 0 {
+		fetch = r.RefreshedCookies
+	}
+	live, err := fetch(ctx, def)
 	if err != nil {
 		// Without the user's browser there is no evidence either way.
 		return res
 	}
 	rep, err := m.cfg.Verify(ctx, def, live.Cookies, m.verifyOptions(live.UserAgent))
+	liveOK := err == nil && rep.Result.Healthy()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err != nil || !rep.Result.Healthy() {
+	if !liveOK {
 		s.strikes = 0
 		return res
 	}
 	strikes++
+	if len(bound) > 0 && strikes < StrikesNotTransferable {
+		strikes = StrikesNotTransferable
+	}
 	s.strikes = strikes
-	m.cfg.Log.Info("a carried-over session failed while the user's browser stays signed in", "connector", def.ID, "strike", strikes, "code", res.Code, "detail", res.Detail)
+	m.cfg.Log.Info("a carried-over session failed while the user's browser stays signed in", "connector", def.ID, "strike", strikes, "device_bound", bound, "code", res.Code, "detail", res.Detail)
 	if strikes < StrikesNotTransferable {
 		return res
 	}

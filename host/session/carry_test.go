@@ -343,3 +343,43 @@ func TestVerifyOfANamedSessionNeedsItsProfile(t *testing.T) {
 		t.Errorf("detail = %s, want still session_not_transferable", d)
 	}
 }
+
+// deviceBoundBrowser is the user's browser holding a device-bound session
+// (DBSC) for the connector's sites.
+type deviceBoundBrowser struct {
+	*fakeBrowser
+	sites []string
+}
+
+func (b deviceBoundBrowser) DeviceBound(context.Context, connector.Definition) ([]string, error) {
+	return b.sites, nil
+}
+
+// TestDeviceBoundNamedByFirstFailure: when the user's browser profile holds
+// a device-bound session for the connector's site, the first failure of a
+// carried-over copy (the user's browser still signed in) is named at once;
+// without one it takes two.
+func TestDeviceBoundNamedByFirstFailure(t *testing.T) {
+	for _, tc := range []struct {
+		sites []string
+		want  string
+	}{
+		{[]string{"https://demo.test"}, taxonomy.DetailSessionNotTransferable},
+		{nil, taxonomy.DetailLoginRedirect},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			ctx := context.Background()
+			r, p := boundRig(t, func(c *Config) {
+				c.Browser = deviceBoundBrowser{c.Browser.(*fakeBrowser), tc.sites}
+			})
+			if res, err := r.m.Repair(ctx, bound, ""); err != nil || !res.Result.Healthy() {
+				t.Fatalf("repair = %v, %v; want healthy", res.Result.Code, err)
+			}
+			p.expire()
+			v, err := r.m.Verify(ctx, bound, "")
+			if err != nil || v.Result.Code != taxonomy.SessionExpired || v.Result.Detail != tc.want {
+				t.Fatalf("device-bound sites %v: first failure = %s/%s, %v; want SESSION_EXPIRED/%s", tc.sites, v.Result.Code, v.Result.Detail, err, tc.want)
+			}
+		})
+	}
+}
