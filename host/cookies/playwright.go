@@ -169,16 +169,23 @@ func indentJSON(dst, src []byte) []byte {
 		}
 		switch c {
 		case '"':
-			// Copy the string through its closing quote.
+			// Copy the string through its closing quote: the first quote
+			// after an even run of backslashes.
 			j := i + 1
-			for j < len(src) && src[j] != '"' {
-				if src[j] == '\\' {
-					j++
+			for {
+				k := bytes.IndexByte(src[j:], '"')
+				if k < 0 {
+					return append(dst, src[i:]...)
+				}
+				j += k
+				n := 0
+				for n < j-i-1 && src[j-1-n] == '\\' {
+					n++
+				}
+				if n%2 == 0 {
+					break
 				}
 				j++
-			}
-			if j >= len(src) {
-				return append(dst, src[i:]...)
 			}
 			dst = append(dst, src[i:j+1]...)
 			i = j
