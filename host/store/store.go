@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
@@ -21,11 +20,8 @@ import (
 // Store is the state database.
 type Store struct {
 	DB *sql.DB
-	// releases queues RecordRelease's writers in Go: SQLite's own busy
-	// handler makes a writer that finds the database locked sleep 1, 2, 5,
-	// 10 … ms, which under 20 concurrent cookie requests put tens of
-	// milliseconds on the slowest ones.
-	releases sync.Mutex
+	// rel writes the audit rows of cookie releases (releases.go).
+	rel releaseWriter
 }
 
 // Migration is one schema step. Versions are never renumbered or reused.
@@ -231,7 +227,10 @@ func unusable(path, what string, err error) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.DB.Close() }
+func (s *Store) Close() error {
+	s.rel.close()
+	return s.DB.Close()
+}
 
 // Register adds migrations owned by another package (for example the
 // metrics events). They are applied by Open in version order.
@@ -437,15 +436,6 @@ type Release struct {
 	Count       int
 	Format      string
 	Via         string // "api" or "repair"
-}
-
-// RecordRelease appends an audit row.
-func (s *Store) RecordRelease(ctx context.Context, r Release) error {
-	s.releases.Lock()
-	defer s.releases.Unlock()
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO cookie_releases(at, connector_id, caller_pid, caller_uid, cookie_count, format, via) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		FormatTime(r.At), r.ConnectorID, r.CallerPID, r.CallerUID, r.Count, r.Format, r.Via)
-	return err
 }
 
 // Releases returns the audit rows of a connector, newest first.
