@@ -142,6 +142,13 @@ export function scopeOf(cookieDomain, scopes) {
   return undefined;
 }
 
+/** newEpoch returns a name no other index of this browser is likely to have. */
+function newEpoch() {
+  const c = globalThis.crypto;
+  if (typeof c?.randomUUID === 'function') return c.randomUUID().slice(0, 8);
+  return Math.random().toString(36).slice(2, 10);
+}
+
 /**
  * CookieIndex holds the cookies of its primed scopes.
  *
@@ -152,10 +159,16 @@ export function scopeOf(cookieDomain, scopes) {
  *   now()         milliseconds since the epoch
  */
 export class CookieIndex {
-  constructor({ read, readAll, now = Date.now }) {
+  constructor({ read, readAll, now = Date.now, epoch = newEpoch() }) {
     this.read = read;
     this.readAll = readAll;
     this.now = now;
+    /** names this index: versions of another index (a restarted worker) never match */
+    this.epoch = epoch;
+    /** last version handed out; every change of a primed scope takes the next */
+    this.counter = 0;
+    /** primed scope -> version of its last change (or of its priming) */
+    this.scopeVersion = new Map();
     /** key -> cookie */
     this.cookies = new Map();
     /** normalized cookie domain -> Set of keys */
@@ -202,6 +215,34 @@ export class CookieIndex {
     if (!this.covers(c.domain)) return;
     if (change.removed) this.delete(c);
     else this.put(c);
+    this.bump(c.domain);
+  }
+
+  /** bump gives every primed scope holding cookie domain `d` a new version. */
+  bump(d) {
+    for (const s of this.scopes) if (domainInScope(d, s)) this.scopeVersion.set(s, ++this.counter);
+  }
+
+  /**
+   * version names the set lookup(domains) answers: it changes whenever a
+   * cookie of one of the scopes covering `domains` is set or removed, or
+   * when their scopes are primed again. Two equal versions of one index
+   * mean the same cookies (expired ones aside, which lookup drops by the
+   * clock). Every domain must be covered (see get).
+   */
+  version(domains) {
+    let v = 0;
+    for (const d of domains) {
+      const n = normalizeDomain(d);
+      let covered = false;
+      for (const s of this.scopes) {
+        if (!domainInScope(n, s)) continue;
+        covered = true;
+        v = Math.max(v, this.scopeVersion.get(s) ?? 0);
+      }
+      if (!covered) return '';
+    }
+    return `${this.epoch}.${v}`;
   }
 
   /**
@@ -223,8 +264,9 @@ export class CookieIndex {
           else this.put(change.cookie);
         }
         // Narrower scopes are now covered by this one.
-        for (const s of [...this.scopes]) if (domainInScope(s, scope)) this.scopes.delete(s);
+        for (const s of [...this.scopes]) if (domainInScope(s, scope)) this.forgetScope(s);
         this.scopes.add(scope);
+        this.scopeVersion.set(scope, ++this.counter);
       } finally {
         this.priming.delete(scope);
       }
@@ -268,8 +310,11 @@ export class CookieIndex {
           if (change.removed) this.delete(change.cookie);
           else this.put(change.cookie);
         }
-        for (const s of [...this.scopes]) if (fresh.some((f) => domainInScope(s, f))) this.scopes.delete(s);
-        for (const f of fresh) this.scopes.add(f);
+        for (const s of [...this.scopes]) if (fresh.some((f) => domainInScope(s, f))) this.forgetScope(s);
+        for (const f of fresh) {
+          this.scopes.add(f);
+          this.scopeVersion.set(f, ++this.counter);
+        }
       } finally {
         for (const f of fresh) if (this.priming.get(f) === entry) this.priming.delete(f);
       }
@@ -278,11 +323,16 @@ export class CookieIndex {
     return Promise.all([...waits, entry.promise]).then(() => {});
   }
 
+  forgetScope(s) {
+    this.scopes.delete(s);
+    this.scopeVersion.delete(s);
+  }
+
   /** retain forgets scopes not in `keep` (and not under one of them) and their cookies. */
   retain(keep) {
     const kept = keep.map(normalizeDomain).filter(Boolean);
     const inKept = (d) => kept.some((k) => domainInScope(d, k));
-    for (const s of [...this.scopes]) if (!inKept(s)) this.scopes.delete(s);
+    for (const s of [...this.scopes]) if (!inKept(s)) this.forgetScope(s);
     for (const [d, keys] of [...this.byDomain]) {
       if (this.covers(d)) continue;
       for (const k of keys) this.cookies.delete(k);

@@ -20,6 +20,7 @@ export const TYPES = Object.freeze({
   CHUNK: 'chunk',
   COOKIES_TOUCHED: 'cookies.touched',
   COOKIES_REFRESH: 'cookies.refresh',
+  COOKIES_STALE: 'cookies.stale',
 });
 
 /** Error codes and their HTTP statuses. */

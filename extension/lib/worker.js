@@ -8,6 +8,7 @@ import { RpcError } from './rpc.js';
 import { CookieIndex, readScope, readStore, normalizeDomain, cookieMeta, isExpired, cookieKey, domainInScope } from './cookieindex.js';
 import { ChangeForwarder, normalizeWatch } from './changes.js';
 import { TouchForwarder } from './touched.js';
+import { HeldAnswers } from './held.js';
 import { StatusStore, badgeFor } from './status.js';
 import { CODE, TYPES } from './protocol.js';
 import { detect, allCookiesQuery, isDefaultStore, resolveStore } from './browsercompat.js';
@@ -50,6 +51,9 @@ export function startWorker({
     clearTimeout: clearT,
   });
 
+  // Answers the host may give again until one of their cookies changes.
+  const held = new HeldAnswers({ send: (lists) => bridge.notify(TYPES.COOKIES_STALE, { domains: lists }) });
+
   const touched = new TouchForwarder({
     send: (connectors) => bridge.notify(TYPES.COOKIES_TOUCHED, { connectors }),
     setTimeout: setT,
@@ -69,7 +73,24 @@ export function startWorker({
       } catch (err) {
         throw new RpcError(err.code || CODE.store_not_found, err.message);
       }
-      if (isDefaultStore(info, storeId)) return { cookies: await index.get(domains), store_id: info.defaultStore };
+      if (msg.if_version !== undefined && typeof msg.if_version !== 'string') throw badRequest('if_version must be a string');
+      if (msg.hold !== undefined && typeof msg.hold !== 'boolean') throw badRequest('hold must be a boolean');
+      if (isDefaultStore(info, storeId)) {
+        await index.primeMany(domains);
+        // The version, the cookies and the hold are taken together, with no
+        // event in between (the reply is posted before any other task runs):
+        // "unchanged" is exactly what a full answer would be, and every
+        // later change of these domains sends cookies.stale after the reply.
+        const version = index.version(domains);
+        const out = { store_id: info.defaultStore };
+        if (version !== '' && msg.if_version === version) out.unchanged = true;
+        else out.cookies = index.lookup(domains);
+        if (version !== '') {
+          out.version = version;
+          if (msg.hold === true) out.held = held.hold(domains);
+        }
+        return out;
+      }
       // Another store (a Firefox container) is read live: the index holds the default store only.
       const t = now();
       const lists = await Promise.all(domains.map((d) => readScope(chrome.cookies, normalizeDomain(d), info, storeId)));
@@ -135,6 +156,8 @@ export function startWorker({
       }
       const t = now();
       const lists = await Promise.all(domains.map((d) => readScope(chrome.cookies, normalizeDomain(d), info)));
+      // The host must not answer these domains again from an older answer.
+      held.releaseOverlapping(domains);
       const seen = new Map();
       for (const c of lists.flat()) if (!isExpired(c, t)) seen.set(cookieKey(c), c);
       const out = { cookies: [...seen.values()], status, store_id: info.defaultStore };
@@ -185,6 +208,7 @@ export function startWorker({
     onState: () => refresh({ source: 'connection' }),
     onConnected: () => loadStatus(),
     onDisconnected: () => {
+      held.drop();
       forwarder.drop();
       touched.drop();
     },
@@ -293,7 +317,12 @@ export function startWorker({
   });
 
   chrome.cookies.onChanged.addListener((change) => {
-    if (isDefaultStore(info, change?.cookie?.storeId)) index.apply(change);
+    if (isDefaultStore(info, change?.cookie?.storeId)) {
+      index.apply(change);
+      // In the same handler as the index: the notice leaves before any
+      // answer read from the changed index.
+      held.onChanged(change);
+    }
     forwarder.onChanged(change);
     if (isDefaultStore(info, change?.cookie?.storeId)) touched.onChanged(change);
   });

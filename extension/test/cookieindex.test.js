@@ -225,3 +225,27 @@ test('primeMany without readAll falls back to one query per scope', async () => 
   await index.primeMany(['one.test', 'two.test']);
   assert.equal(store.calls.length, 2);
 });
+
+test('version changes with every change of a covering scope, and only then', async () => {
+  const fake = new FakeCookies([cookie({ name: 'a', domain: 'demo.test' }), cookie({ name: 'b', domain: 'other.test' })]);
+  const index = new CookieIndex({ read: (d) => readScope(fake, d), readAll: () => readStore(fake), epoch: 'E' });
+  assert.equal(index.version(['demo.test']), '', 'an uncovered domain has no version');
+  await index.primeMany(['demo.test', 'other.test']);
+  const v1 = index.version(['demo.test']);
+  assert.match(v1, /^E\.\d+$/);
+  assert.equal(index.version(['www.demo.test']), v1, 'a subdomain shares its scope');
+  index.apply({ removed: false, cookie: cookie({ name: 'b', domain: 'other.test', value: 'x' }) });
+  index.apply({ removed: false, cookie: cookie({ name: 'c', domain: 'unwatched.test' }) });
+  assert.equal(index.version(['demo.test']), v1, 'changes elsewhere leave it');
+  const both = index.version(['demo.test', 'other.test']);
+  index.apply({ removed: true, cookie: cookie({ name: 'a', domain: 'app.demo.test' }) });
+  const v2 = index.version(['demo.test']);
+  assert.notEqual(v2, v1, 'a removal inside the scope changes it');
+  assert.notEqual(index.version(['demo.test', 'other.test']), both, 'a list changes when one of its scopes does');
+  index.retain(['other.test']);
+  await index.get(['demo.test']);
+  assert.notEqual(index.version(['demo.test']), v2, 'priming a scope again gives it a new version');
+  const other = new CookieIndex({ read: (d) => readScope(fake, d), epoch: 'F' });
+  await other.get(['demo.test']);
+  assert.notEqual(other.version(['demo.test']), index.version(['demo.test']), 'another index never shares a version');
+});

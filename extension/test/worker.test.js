@@ -228,7 +228,10 @@ test('cookies.refresh sends one credentialed fetch to the URL, then answers the 
   const s = setup([cookie({ name: 'sid', value: 'OLD' }), cookie({ name: 'x', domain: 'other.test' })], { fetch });
   chrome = s.chrome;
   await connectHost(s.native());
+  await hostRequest(s.native(), { id: 'h0', type: 'cookies.get', domains: ['demo.test'], hold: true });
   const r = await hostRequest(s.native(), { id: 'h1', type: 'cookies.refresh', url: 'http://demo.test:8080/account', domains: ['demo.test'] });
+  const stale = s.native().sent.findIndex((m) => m.type === 'cookies.stale');
+  assert.ok(stale >= 0 && stale < s.native().sent.indexOf(r), 'the held answer is released ahead of the refresh answer');
   assert.deepEqual(fetches, [{ url: 'http://demo.test:8080/account', init: { credentials: 'include', cache: 'no-store', redirect: 'follow' } }]);
   assert.equal(r.result.status, 200);
   assert.deepEqual(r.result.cookies.map((c) => `${c.name}=${c.value}`), ['sid=RENEWED']);
@@ -236,4 +239,37 @@ test('cookies.refresh sends one credentialed fetch to the URL, then answers the 
   const bad = await hostRequest(s.native(), { id: 'h2', type: 'cookies.refresh', url: 'http://evil.test/', domains: ['demo.test'] });
   assert.equal(bad.error.code, 'bad_request');
   assert.equal(fetches.length, 1, 'a URL outside the domains is not fetched');
+});
+
+test('cookies.get with hold: versions, unchanged answers, and cookies.stale ahead of the next answer', async () => {
+  const { chrome, native } = setup([cookie({ name: 'sid', domain: 'demo.test', value: 'S1' }), cookie({ name: 'x', domain: 'other.test' })]);
+  await connectHost(native());
+  const first = await hostRequest(native(), { id: 'h1', type: 'cookies.get', domains: ['demo.test'], hold: true });
+  assert.equal(first.result.held, true);
+  assert.deepEqual(first.result.cookies.map((c) => c.value), ['S1']);
+  const v1 = first.result.version;
+  assert.equal(typeof v1, 'string');
+  const same = await hostRequest(native(), { id: 'h2', type: 'cookies.get', domains: ['demo.test'], hold: true, if_version: v1 });
+  assert.deepEqual(same.result, { store_id: '0', unchanged: true, version: v1, held: true });
+
+  chrome.cookies.onChanged.emit({ removed: false, cause: 'explicit', cookie: cookie({ name: 'x', domain: 'other.test', value: 'y' }) });
+  assert.equal(native().sent.filter((m) => m.type === 'cookies.stale').length, 0, 'a change elsewhere releases nothing');
+  chrome.cookies.onChanged.emit({ removed: false, cause: 'explicit', cookie: cookie({ name: 'sid', domain: 'demo.test', value: 'S2' }) });
+  const staleAt = native().sent.findIndex((m) => m.type === 'cookies.stale');
+  assert.ok(staleAt >= 0, 'the change is announced at once, from the event itself');
+  assert.deepEqual(native().sent[staleAt], { type: 'cookies.stale', domains: [['demo.test']] });
+  const after = await hostRequest(native(), { id: 'h3', type: 'cookies.get', domains: ['demo.test'], hold: true, if_version: v1 });
+  assert.ok(native().sent.indexOf(after) > staleAt, 'the notice travels ahead of every later answer');
+  assert.notEqual(after.result.version, v1);
+  assert.equal(after.result.unchanged, undefined);
+  assert.deepEqual(after.result.cookies.map((c) => c.value), ['S2']);
+  chrome.cookies.onChanged.emit({ removed: true, cause: 'explicit', cookie: cookie({ name: 'sid', domain: 'demo.test', value: 'S2' }) });
+  assert.equal(native().sent.filter((m) => m.type === 'cookies.stale').length, 2, 'held again by the last answer, released again');
+
+  const plain = await hostRequest(native(), { id: 'h4', type: 'cookies.get', domains: ['other.test'] });
+  assert.equal(plain.result.held, undefined, 'without hold nothing is held');
+  chrome.cookies.onChanged.emit({ removed: false, cause: 'explicit', cookie: cookie({ name: 'x', domain: 'other.test', value: 'z' }) });
+  assert.equal(native().sent.filter((m) => m.type === 'cookies.stale').length, 2);
+  assert.equal((await hostRequest(native(), { id: 'h5', type: 'cookies.get', domains: ['demo.test'], if_version: 7 })).error.code, 'bad_request');
+  assert.equal((await hostRequest(native(), { id: 'h6', type: 'cookies.get', domains: ['demo.test'], hold: 'yes' })).error.code, 'bad_request');
 });

@@ -436,16 +436,18 @@ func (a *Agent) LiveCookies(ctx context.Context, def connector.Definition) (sess
 	if err != nil {
 		return session.Live{}, err
 	}
+	req := apitype.CookiesGet{Domains: def.Domains, Store: def.SourceStore}
+	if cs, ok := b.held(req); ok {
+		return session.Live{Cookies: cookies.FilterLive(cs, def.Domains, time.Now()), UserAgent: b.info().UserAgent}, nil
+	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	res, err := a.cookieCalls.do(cctx, a.ctx, cookieCallKey(b.id, def.SourceStore, def.Domains), func(sctx context.Context) (apitype.CookiesResult, error) {
-		var res apitype.CookiesResult
 		// The shared request has its own timeout: callers that joined it
 		// wait on it too, past the first caller's context.
 		sctx, scancel := context.WithTimeout(sctx, 10*time.Second)
 		defer scancel()
-		err := b.call(sctx, apitype.CookiesGet{Domains: def.Domains, Store: def.SourceStore}, &res)
-		return res, err
+		return b.getCookies(sctx, req)
 	})
 	if err != nil {
 		return session.Live{}, err

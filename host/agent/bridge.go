@@ -44,6 +44,11 @@ type bridge struct {
 	browser string
 	// index is the extension's answer to the last watch.set.
 	index *apitype.WatchSetResult
+	// answers are the last full cookies.get answers, by store and domains
+	// (getCookies).
+	answers map[string]lastAnswer
+	// staleGen counts the cookies.stale frames read (applyStale).
+	staleGen uint64
 
 	seq    atomic.Uint64
 	closed chan struct{}
@@ -279,6 +284,10 @@ func (a *Agent) handleFrame(b *bridge, raw []byte, asm *nativemsg.Assembler) {
 		if whole != nil {
 			a.handleFrame(b, whole, asm)
 		}
+		return
+	case apitype.TypeCookiesStale:
+		// On the reader itself, before the next frame: see getCookies.
+		b.applyStale(raw)
 		return
 	case apitype.TypeResult, apitype.TypeError:
 		b.deliver(env)

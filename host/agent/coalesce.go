@@ -12,8 +12,8 @@ import (
 // cookieCalls joins concurrent cookies.get requests for the same bridge,
 // store and domains into one round trip to the extension: callers arriving
 // while a request is in flight share its answer. Nothing is cached once it
-// is answered, so every caller gets a set read after it asked or during its
-// wait. When every caller of a request has given up, the request is
+// is answered here, so every caller gets a set read after it asked or during
+// its wait (or a held answer, which getCookies knows is unchanged since). When every caller of a request has given up, the request is
 // cancelled and forgotten, so the next caller sends its own. It keeps many
 // concurrent callers (a parallel export, the bench's 20 callers) from
 // queueing on the one native-messaging pipe. Only a request sent less than

@@ -24,6 +24,9 @@ const (
 	// TypeCookiesRefresh asks the extension for one credentialed request
 	// from the user's browser to a URL, then the fresh cookies.
 	TypeCookiesRefresh = "cookies.refresh"
+	// TypeCookiesStale is the extension's notification that the cookies of
+	// answers it handed out with Hold changed: the host must not reuse them.
+	TypeCookiesStale = "cookies.stale"
 )
 
 // Envelope is the part of every native message the router looks at.
@@ -98,11 +101,37 @@ type CookiesGet struct {
 	// Store names the cookie store to read (a Firefox container, by the
 	// name the user sees); empty means the profile's default store.
 	Store string `json:"store,omitempty"`
+	// IfVersion is the Version of the host's last full answer for the same
+	// store and domains: when none of those cookies changed since, the
+	// extension answers Unchanged instead of the cookies.
+	IfVersion string `json:"if_version,omitempty"`
+	// Hold asks the extension to send cookies.stale for these domains as
+	// soon as one of their cookies changes after this answer, so that the
+	// host may answer again from it until then.
+	Hold bool `json:"hold,omitempty"`
+}
+
+// CookiesStale is the cookies.stale notification: the domain lists, as
+// the host sent them in cookies.get, whose held answers changed.
+type CookiesStale struct {
+	Domains [][]string `json:"domains"`
 }
 
 // CookiesResult answers CookiesGet.
 type CookiesResult struct {
 	Cookies []Cookie `json:"cookies"`
+	// StoreID is the cookie store the answer came from.
+	StoreID string `json:"store_id,omitempty"`
+	// Version names this set of cookies (absent from an extension without
+	// versions, and for a store read live): it changes whenever one of the
+	// cookies of the domains changes.
+	Version string `json:"version,omitempty"`
+	// Unchanged means the set is still the one of Version, which equals
+	// the request's IfVersion; Cookies is then empty.
+	Unchanged bool `json:"unchanged,omitempty"`
+	// Held says the extension will send cookies.stale for the request's
+	// domains when one of their cookies changes (the request had Hold).
+	Held bool `json:"held,omitempty"`
 }
 
 // CookiesRefresh is the cookies.refresh request: fetch URL (inside

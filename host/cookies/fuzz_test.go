@@ -3,6 +3,7 @@ package cookies
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,9 @@ func FuzzInScope(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, domain, scope string) {
+		if got, want := InScope(domain, []string{scope, "other.test"}), inScopeOneByOne(domain, []string{scope, "other.test"}); got != want {
+			t.Errorf("InScope(%q, [%q other.test]) = %v, the plain rule says %v", domain, scope, got, want)
+		}
 		if !InScope(domain, []string{scope}) {
 			return
 		}
@@ -98,4 +102,33 @@ func FuzzEncode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// inScopeOneByOne is InScope's rule written out plainly, scope by scope,
+// with net.ParseIP: the reference the precomputed scopeSet must agree with.
+func inScopeOneByOne(cookieDomain string, scopes []string) bool {
+	host := normalizeHost(cookieDomain)
+	if host == "" {
+		return false
+	}
+	hostIsIP := net.ParseIP(host) != nil
+	for _, s := range scopes {
+		scope := normalizeHost(s)
+		if scope == "" {
+			continue
+		}
+		if host == scope {
+			if isPublicSuffix(scope) {
+				continue
+			}
+			return true
+		}
+		if hostIsIP || net.ParseIP(scope) != nil {
+			continue
+		}
+		if strings.HasSuffix(host, "."+scope) && !isPublicSuffix(scope) {
+			return true
+		}
+	}
+	return false
 }

@@ -22,38 +22,77 @@ import (
 // single-label name that is not on the public suffix list ("localhost",
 // "test") is allowed.
 func InScope(cookieDomain string, scopes []string) bool {
+	return newScopeSet(scopes).has(cookieDomain)
+}
+
+// scopeSet is InScope's scopes with the work that depends only on them
+// (normalizing, IP and public-suffix checks) done once, so that filtering a
+// connector's cookies costs one pass over the cookie domains.
+type scopeSet []scopeEntry
+
+type scopeEntry struct {
+	name         string
+	ip           bool
+	publicSuffix bool
+}
+
+func newScopeSet(scopes []string) scopeSet {
+	out := make(scopeSet, 0, len(scopes))
+	for _, s := range scopes {
+		name := normalizeHost(s)
+		if name == "" {
+			continue
+		}
+		ip := isIP(name)
+		out = append(out, scopeEntry{name: name, ip: ip, publicSuffix: !ip && isPublicSuffix(name)})
+	}
+	return out
+}
+
+// has is InScope(cookieDomain, the scopes).
+func (ss scopeSet) has(cookieDomain string) bool {
 	host := normalizeHost(cookieDomain)
 	if host == "" {
 		return false
 	}
-	hostIsIP := net.ParseIP(host) != nil
-	for _, s := range scopes {
-		scope := normalizeHost(s)
-		if scope == "" {
-			continue
-		}
-		if host == scope {
-			if isPublicSuffix(scope) {
+	hostIsIP := isIP(host)
+	for _, s := range ss {
+		if host == s.name {
+			if s.publicSuffix {
 				continue
 			}
 			return true
 		}
-		if hostIsIP || net.ParseIP(scope) != nil {
+		if hostIsIP || s.ip {
 			continue
 		}
-		if strings.HasSuffix(host, "."+scope) && !isPublicSuffix(scope) {
+		n := len(host) - len(s.name)
+		if n > 0 && host[n-1] == '.' && host[n:] == s.name && !s.publicSuffix {
 			return true
 		}
 	}
 	return false
 }
 
+// isIP is net.ParseIP(s) != nil, without parsing the names that cannot be
+// addresses (any with a letter past f, or a hyphen).
+func isIP(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return net.ParseIP(s) != nil
+}
+
 // Filter returns the cookies of cs whose domain is in scope (see InScope), in
 // their input order. It never returns a slice that shares memory with cs.
 func Filter(cs []apitype.Cookie, scopes []string) []apitype.Cookie {
+	ss := newScopeSet(scopes)
 	out := make([]apitype.Cookie, 0, len(cs))
 	for _, c := range cs {
-		if InScope(c.Domain, scopes) {
+		if ss.has(c.Domain) {
 			out = append(out, c)
 		}
 	}
@@ -63,9 +102,10 @@ func Filter(cs []apitype.Cookie, scopes []string) []apitype.Cookie {
 // FilterLive is Filter that also drops the cookies that have expired at now
 // (see Expired).
 func FilterLive(cs []apitype.Cookie, scopes []string, now time.Time) []apitype.Cookie {
+	ss := newScopeSet(scopes)
 	out := make([]apitype.Cookie, 0, len(cs))
 	for _, c := range cs {
-		if InScope(c.Domain, scopes) && !Expired(c, now) {
+		if ss.has(c.Domain) && !Expired(c, now) {
 			out = append(out, c)
 		}
 	}

@@ -20,6 +20,8 @@ import (
 // Store is the state database.
 type Store struct {
 	DB *sql.DB
+	// rel writes the audit rows of cookie releases (releases.go).
+	rel releaseWriter
 }
 
 // Migration is one schema step. Versions are never renumbered or reused.
@@ -225,7 +227,10 @@ func unusable(path, what string, err error) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.DB.Close() }
+func (s *Store) Close() error {
+	s.rel.close()
+	return s.DB.Close()
+}
 
 // Register adds migrations owned by another package (for example the
 // metrics events). They are applied by Open in version order.
@@ -431,13 +436,6 @@ type Release struct {
 	Count       int
 	Format      string
 	Via         string // "api" or "repair"
-}
-
-// RecordRelease appends an audit row.
-func (s *Store) RecordRelease(ctx context.Context, r Release) error {
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO cookie_releases(at, connector_id, caller_pid, caller_uid, cookie_count, format, via) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		FormatTime(r.At), r.ConnectorID, r.CallerPID, r.CallerUID, r.Count, r.Format, r.Via)
-	return err
 }
 
 // Releases returns the audit rows of a connector, newest first.

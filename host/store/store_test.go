@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -77,6 +78,56 @@ func TestReleaseAudit(t *testing.T) {
 	rs, err := s.Releases(ctx, "demo", 10)
 	if err != nil || len(rs) != 1 || rs[0].Count != 3 || rs[0].CallerPID != 42 {
 		t.Fatalf("Releases = %+v, %v", rs, err)
+	}
+}
+
+// TestConcurrentReleasesAreEachAudited: releases recorded at once from
+// many goroutines are committed together, yet every caller returns only
+// once its own row is in, and each row is there once; a closed store
+// refuses rows.
+func TestConcurrentReleasesAreEachAudited(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const callers, each = 20, 30
+	var wg sync.WaitGroup
+	for c := 0; c < callers; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				id := fmt.Sprintf("c%02d", c)
+				if err := s.RecordRelease(ctx, Release{At: time.Now(), ConnectorID: id, CallerPID: i, Count: 1, Format: "playwright", Via: "api"}); err != nil {
+					t.Error(err)
+					return
+				}
+				rs, err := s.Releases(ctx, id, 1)
+				if err != nil || len(rs) != 1 || rs[0].CallerPID != i {
+					t.Errorf("right after RecordRelease, the newest row of %s is %+v (%v), want the one just recorded", id, rs, err)
+					return
+				}
+			}
+		}(c)
+	}
+	wg.Wait()
+	var n int
+	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM cookie_releases`).Scan(&n); err != nil || n != callers*each {
+		t.Fatalf("%d rows (%v), want %d", n, err, callers*each)
+	}
+	s.Close()
+	if err := s.RecordRelease(ctx, Release{At: time.Now(), ConnectorID: "late"}); err == nil {
+		t.Error("a closed store recorded a release")
+	}
+	s2, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if err := s2.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM cookie_releases`).Scan(&n); err != nil || n != callers*each {
+		t.Fatalf("after reopening: %d rows (%v), want %d", n, err, callers*each)
 	}
 }
 
