@@ -9,10 +9,8 @@ import (
 	"time"
 
 	"github.com/authbridge/authbridge/host/apitype"
-	"github.com/authbridge/authbridge/host/connector"
 	"github.com/authbridge/authbridge/host/cookies"
 	"github.com/authbridge/authbridge/host/localapi"
-	"github.com/authbridge/authbridge/host/session"
 )
 
 // RefreshResult is the answer of POST /v1/connectors/{id}/refresh: a
@@ -72,27 +70,4 @@ func (a *Agent) refresh(ctx context.Context, r *http.Request) (any, error) {
 	}
 	a.streams.publish(def.ID)
 	return RefreshResult{Cookies: st.Cookies, Origins: st.Origins, HTTPStatus: res.Status, FetchError: res.FetchError, URL: def.Verify.URL}, nil
-}
-
-// RefreshedCookies has the user's browser send one credentialed request to
-// def's verify URL, so that it renews what only it can (a device-bound
-// session's bound cookie, a renewing session), and returns def's live
-// cookies as LiveCookies does (session.Refresher). A connector without a
-// verify URL, or reading another store, gets LiveCookies.
-func (a *Agent) RefreshedCookies(ctx context.Context, def connector.Definition) (session.Live, error) {
-	if def.Verify.URL == "" || def.SourceStore != "" {
-		return a.LiveCookies(ctx, def)
-	}
-	b, err := a.pickBridge(ctx, def)
-	if err != nil {
-		return session.Live{}, err
-	}
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	var res apitype.CookiesRefreshResult
-	if err := b.call(cctx, apitype.CookiesRefresh{URL: def.Verify.URL, Domains: def.Domains}, &res); err != nil {
-		return session.Live{}, err
-	}
-	a.streams.publish(def.ID)
-	return session.Live{Cookies: cookies.FilterLive(res.Cookies, def.Domains, time.Now()), UserAgent: b.info().UserAgent}, nil
 }

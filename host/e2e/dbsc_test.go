@@ -9,10 +9,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -28,6 +30,7 @@ import (
 	"github.com/authbridge/authbridge/host/chromium"
 	"github.com/authbridge/authbridge/host/dbsc"
 	"github.com/authbridge/authbridge/host/internal/dbscsite"
+	"github.com/authbridge/authbridge/taxonomy"
 )
 
 // dbscWorld is the DBSC site on HTTPS and the flags of a Chromium that runs
@@ -35,17 +38,23 @@ import (
 // site's certificate trusted by its key (with --ignore-certificate-errors
 // alone Chromium ignores the registration header).
 type dbscWorld struct {
-	t     *testing.T
-	site  *dbscsite.Site
-	base  string // https://dbsc.test:<port>
-	flags map[string]any
-	out   bytes.Buffer // the browsers' output, shown on failure
+	t      *testing.T
+	site   *dbscsite.Site
+	base   string // https://dbsc.test:<port>
+	port   string
+	caFile string // the test CA, PEM
+	flags  map[string]any
+	out    bytes.Buffer // the browsers' output, shown on failure
 }
 
 func newDBSCWorld(t *testing.T, boundLifetime time.Duration) *dbscWorld {
 	t.Helper()
 	w := &dbscWorld{t: t, site: dbscsite.New("dbsc.test", boundLifetime, nil)}
-	cert, _ := testCert(t, "dbsc.test", "*.dbsc.test")
+	cert, caPEM := testCert(t, "dbsc.test", "*.dbsc.test")
+	w.caFile = filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(w.caFile, caPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	leaf, err := x509.ParseCertificate(cert.Certificate[0])
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +67,8 @@ func newDBSCWorld(t *testing.T, boundLifetime time.Duration) *dbscWorld {
 	srv := &http.Server{Handler: w.site.Handler(), TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}}
 	go srv.ServeTLS(ln, "", "")
 	t.Cleanup(func() { srv.Close() })
-	w.base = fmt.Sprintf("https://dbsc.test:%d", ln.Addr().(*net.TCPAddr).Port)
+	w.port = fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	w.base = "https://dbsc.test:" + w.port
 	w.flags = dbsc.ChromeFlags(true)
 	w.flags["ignore-certificate-errors-spki-list"] = base64.StdEncoding.EncodeToString(spki[:])
 	t.Cleanup(func() {
@@ -273,4 +283,84 @@ func TestDeviceBoundSession(t *testing.T) {
 			t.Fatalf("BoundSessions without software keys: %v, want ErrNotReported", err)
 		}
 	}
+}
+
+// TestDeviceBoundSessionNamedAtOnce: the user's browser (with the
+// extension, running real DBSC) holds a device-bound session for the
+// connector's site. A repair carries it into the connector's profile; once
+// the copy's bound cookie runs out, the first failed verify is named
+// session_not_transferable, because the user's profile holds a
+// device-bound session for the site (read from its store on disk).
+func TestDeviceBoundSessionNamedAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real Chromium with DBSC; skipped with testing.Short")
+	}
+	needChromium(t)
+	const lifetime = 20 * time.Second
+	d := newDBSCWorld(t, lifetime)
+	w := newWorld(t)
+	profile := filepath.Join(t.TempDir(), "browser-profiles", "dbsc")
+	w.writeConnector(map[string]any{"id": "dbsc", "name": "DBSC Site", "domains": []string{"dbsc.test"},
+		"auth_cookies": []string{dbscsite.SessionCookie, dbscsite.BoundCookie}, "login_url": d.base + dbscsite.LoginPath,
+		"verify":  map[string]any{"url": d.base + dbscsite.AccountPath, "logged_in_selector": dbscsite.AccountSelector, "login_patterns": []string{dbscsite.LoginPath}, "browser": true},
+		"session": map[string]string{"profile_dir": profile}})
+	// Repairs are asked for by hand here: the loop auto-repair makes is
+	// TestBoundSessionNotTransferable's.
+	w.extraEnv = []string{"AUTHBRIDGE_RESOLVE=dbsc.test:" + d.port + ":127.0.0.1", "SSL_CERT_FILE=" + d.caFile, "AUTHBRIDGE_AUTO_REPAIR=off"}
+	trustCA(t, w.userDir, d.caFile) // the agent's probe browsers trust the site
+
+	w.must("install", "--browser", "chromium", "--user-data-dir", w.udd)
+	b, err := chromium.Launch(context.Background(), chromium.Options{
+		UserDataDir: w.udd, Extension: extension, HostResolverRules: chromium.HostResolverRules("127.0.0.1", "dbsc.test"),
+		Env:   append([]string{"AUTHBRIDGE_HOME=" + w.home, "HOME=" + w.userDir}, w.extraEnv...),
+		Flags: d.flags, Output: &d.out,
+	})
+	if err != nil {
+		t.Fatalf("launch chromium: %v", err)
+	}
+	w.browser = b
+	t.Cleanup(b.Close)
+	w.waitBridge()
+
+	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+	err = chromedp.Do(ctx, chromedp.Navigate(d.base+dbscsite.LoginPath), chromedp.Click(chromedp.CSS("#sign-in")), chromedp.WaitVisible(chromedp.CSS("#continue")))
+	cancel()
+	if err != nil {
+		t.Fatalf("sign in in the user's browser: %v", err)
+	}
+	eventually(t, 30*time.Second, "the user's browser registers a device-bound session", func() bool { return d.site.Stats().Registrations == 1 })
+	userProfile := filepath.Join(w.udd, "Default")
+	eventually(t, 60*time.Second, "the user's profile stores the device-bound session", func() bool {
+		sites, err := dbsc.ProfileStoredSites(userProfile, []string{"dbsc.test"})
+		return err == nil && len(sites) == 1
+	})
+
+	out, errOut, code := w.run("", "repair", "dbsc", "--json")
+	var res apitype.ActionResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 || !res.Result.Healthy() {
+		t.Fatalf("repair exited %d (%v): %s %s", code, err, out, errOut)
+	}
+	var v apitype.ActionResult
+	eventually(t, lifetime+60*time.Second, "the copy in the connector's profile stops working", func() bool {
+		v = w.verify(t, "dbsc")
+		return !v.Result.Healthy()
+	})
+	if v.Result.Code != taxonomy.SessionExpired || v.Result.Detail != taxonomy.DetailSessionNotTransferable || v.Result.Prompt.Action.ID != taxonomy.ActionSignInConnector {
+		t.Fatalf("first failure = %s/%s (action %s), want SESSION_EXPIRED/session_not_transferable with %s (probe %s, site %+v)\nagent:\n%s", v.Result.Code, v.Result.Detail, v.Result.Prompt.Action.ID, taxonomy.ActionSignInConnector, v.Probe, d.site.Stats(), w.agentLog())
+	}
+	log, _ := os.ReadFile(filepath.Join(w.home, "logs", "agent.log"))
+	var strikes []string
+	for _, l := range strings.Split(string(log), "\n") {
+		if strings.Contains(l, "a carried-over session failed") {
+			strikes = append(strikes, l)
+		}
+	}
+	if len(strikes) != 1 || !strings.Contains(strikes[0], "https://dbsc.test") {
+		t.Errorf("want one strike naming the device-bound site, got %d:\n%s", len(strikes), strings.Join(strikes, "\n"))
+	}
+	var values []string
+	for _, c := range siteCookies(t, b) {
+		values = append(values, c.Value)
+	}
+	assertNoLeaks(t, w, values)
 }

@@ -100,7 +100,7 @@ func trustCA(t testing.TB, home, caFile string) {
 
 // agentLog returns the last lines of the agent's log, for a failure message.
 func (w *world) agentLog() string {
-	b, _ := os.ReadFile(filepath.Join(w.home, "logs", "agent.stderr"))
+	b, _ := os.ReadFile(filepath.Join(w.home, "logs", "agent.log"))
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	if len(lines) > 60 {
 		lines = lines[len(lines)-60:]

@@ -52,15 +52,6 @@ type DeviceBoundChecker interface {
 	DeviceBound(ctx context.Context, def connector.Definition) ([]string, error)
 }
 
-// Refresher is implemented by a Browser that can have the user's browser
-// renew a connector's session itself before handing its cookies over (one
-// credentialed request to the verify URL from that browser): what a
-// device-bound session needs, since only that browser can renew its bound
-// cookie.
-type Refresher interface {
-	RefreshedCookies(ctx context.Context, def connector.Definition) (Live, error)
-}
-
 func noProfileSession(err error) bool {
 	var e interface{ NoProfileSession() bool }
 	return errors.As(err, &e) && e.NoProfileSession()
@@ -137,22 +128,27 @@ func (m *Manager) judgeCarryOver(ctx context.Context, def connector.Definition, 
 			m.cfg.Log.Warn("device-bound sessions not read", "connector", def.ID, "err", err)
 		}
 	}
-	// A device-bound session's bound cookie may have run out in the user's
-	// browser too while nothing asked for it: that browser renews it first.
-	fetch := m.cfg.Browser.LiveCookies
-	if r, ok := m.cfg.Browser.(Refresher); ok && len(bound) > 0 {
-		fetch = r.RefreshedCookies
+	// A device-bound session in the user's profile is the evidence itself.
+	// Its live check would often fail anyway: the user's browser renews the
+	// bound cookie only for the site's own requests (not for the
+	// extension's fetch, measured in Chromium 156), so while the user is
+	// not on the site that cookie has run out there too. Chromium drops the
+	// session when the site ends it (a sign-out).
+	liveOK := len(bound) > 0
+	var rep verify.Report
+	if !liveOK {
+		live, err := m.cfg.Browser.LiveCookies(ctx, def)
+		if err != nil {
+			// Without the user's browser there is no evidence either way.
+			return res
+		}
+		rep, err = m.cfg.Verify(ctx, def, live.Cookies, m.verifyOptions(live.UserAgent))
+		liveOK = err == nil && rep.Result.Healthy()
 	}
-	live, err := fetch(ctx, def)
-	if err != nil {
-		// Without the user's browser there is no evidence either way.
-		return res
-	}
-	rep, err := m.cfg.Verify(ctx, def, live.Cookies, m.verifyOptions(live.UserAgent))
-	liveOK := err == nil && rep.Result.Healthy()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !liveOK {
+		m.cfg.Log.Info("a carried-over session failed, and so does the user's browser's: no carry-over evidence", "connector", def.ID, "live", rep.Result.Code, "live_detail", rep.Result.Detail, "device_bound", bound)
 		s.strikes = 0
 		return res
 	}
