@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/authbridge/authbridge/host/cli.Version=$(VERSION)
 PW_DIR := host/e2e/playwright
 RUNNER_DIR := runner
 
-.PHONY: help build demo test test-unit test-e2e test-extension test-node test-runner soak-popup bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
+.PHONY: certutil help build demo test test-unit test-e2e test-extension test-node test-runner soak-popup bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -25,7 +25,12 @@ firefox: ## install Debian's firefox-esr when no Firefox is there (needs root)
 		echo "installing firefox-esr (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr >/dev/null; }
 
-deps: chromium firefox deps-runner ## everything the tests need: chromium, firefox-esr, playwright-core (npm), Go modules
+certutil: ## install Debian's libnss3-tools when certutil is missing (needs root): e2e tests trust their test CA in a test HOME's NSS database
+	@command -v certutil >/dev/null 2>&1 || { \
+		echo "installing libnss3-tools (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnss3-tools >/dev/null; }
+
+deps: chromium firefox certutil deps-runner ## everything the tests need: chromium, firefox-esr, certutil, playwright-core (npm), Go modules
 	cd $(PW_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	$(GO) mod download
 
