@@ -58,6 +58,42 @@ function launchOptions(env, headless) {
   };
 }
 
+/**
+ * MATCH_NOW answers, in the page, whether the first light-DOM match of a
+ * CSS selector is there ('attached') and visible as Playwright defines it
+ * (checkVisibility, a non-empty box, visibility: visible): 'yes', 'no', or
+ * 'unknown' for what only Playwright's engine can tell (its own selector
+ * syntax, display: contents).
+ */
+const MATCH_NOW = `([sel, state]) => {
+  let el;
+  try { el = document.querySelector(sel); } catch { return 'unknown'; }
+  if (!el) return 'no';
+  if (state === 'attached') return 'yes';
+  const style = getComputedStyle(el);
+  if (style.display === 'contents') return 'unknown';
+  const box = el.getBoundingClientRect();
+  const shown = (typeof el.checkVisibility !== 'function' || el.checkVisibility()) && box.width > 0 && box.height > 0 && style.visibility === 'visible';
+  return shown ? 'yes' : 'no';
+}`;
+
+/**
+ * alreadyMatches reports whether waitForSelector can return at once: a
+ * plain CSS selector whose first match in the document (outside shadow
+ * roots, which Playwright's engine also searches) is in the wanted state
+ * (visible, the default, or attached). Playwright's own syntax (text=,
+ * >>, :has-text, xpath) is not CSS and is left to Playwright, as are the
+ * hidden and detached states and every wait.
+ */
+async function alreadyMatches(page, selector, state = 'visible') {
+  if (typeof selector !== 'string' || (state !== 'visible' && state !== 'attached')) return false;
+  try {
+    return (await page.evaluate(`(${MATCH_NOW})(${JSON.stringify([selector, state])})`)) === 'yes';
+  } catch {
+    return false; // a navigation under the check: Playwright waits instead
+  }
+}
+
 /** profileTaken: Chromium refused the profile because another browser holds it. */
 function profileTaken(err) {
   return /ProcessSingleton|profile (?:directory )?is already in use/i.test(String((err && err.message) || err));
@@ -722,6 +758,11 @@ class Run {
       },
       async waitForSelector(selector, options = {}) {
         const page = await run.livePage();
+        // A match that is already there answers from one evaluate, before
+        // Playwright's selector engine is injected into the page (about
+        // 40 ms on each page's first call); anything else waits as
+        // Playwright does (alreadyMatches).
+        if (await alreadyMatches(page, selector, options.state)) return;
         // The API answers nothing, so no element handle is made: the first
         // match, as page.waitForSelector takes it, without adopting a handle
         // into the page's main world (two round trips and an injected
@@ -915,4 +956,4 @@ function authDebug(connectorId, f) {
   return d;
 }
 
-module.exports = { Run, RunEnded, browserArgs, launchOptions, isAuthInput, authDebug, patternTest, profileTaken };
+module.exports = { Run, RunEnded, browserArgs, launchOptions, isAuthInput, authDebug, patternTest, profileTaken, alreadyMatches };

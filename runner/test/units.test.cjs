@@ -213,3 +213,35 @@ test('profileTaken names Chromium refusing a profile another browser holds, and 
   assert.equal(profileTaken(new Error('net::ERR_CONNECTION_REFUSED at https://example.test/')), false);
   assert.equal(profileTaken(new Error('Executable doesn\'t exist at /nope/chromium')), false);
 });
+
+test('alreadyMatches: a visible CSS match answers at once; everything else is left to Playwright', async () => {
+  const { alreadyMatches } = require('../lib/run.cjs');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+  try {
+    const page = await browser.newPage();
+    await page.setContent(`<h1 id="shown">hi</h1><p id="none" style="display:none">x</p>
+      <p id="invisible" style="visibility:hidden">x</p><span id="empty"></span>
+      <div id="contents" style="display:contents"><b>x</b></div><div id="host"></div>
+      <script>document.getElementById('host').attachShadow({mode:'open'}).innerHTML = '<i id="inside">x</i>';</script>`);
+    const cases = [
+      ['#shown', undefined, true],
+      ['h1', 'visible', true],
+      ['#none', undefined, false],
+      ['#none', 'attached', true],
+      ['#invisible', undefined, false],
+      ['#empty', undefined, false],
+      ['#contents', undefined, false], // display: contents: Playwright decides
+      ['#absent', undefined, false],
+      ['#inside', undefined, false], // in a shadow root: Playwright's engine finds it
+      ['text=hi', undefined, false], // Playwright syntax, not CSS
+      ['h1 >> text=hi', undefined, false],
+      ['#shown', 'hidden', false],
+      ['#shown', 'detached', false],
+    ];
+    for (const [sel, state, want] of cases) {
+      assert.equal(await alreadyMatches(page, sel, state), want, `${sel} (${state || 'default'})`);
+    }
+  } finally {
+    await browser.close();
+  }
+});
