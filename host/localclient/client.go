@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -28,24 +29,32 @@ type Client struct {
 	// does not answer.
 	Start func(ctx context.Context) error
 
-	hc *http.Client
+	hcOnce sync.Once
+	hc     *http.Client
 }
+
+// MaxConns is how many connections to the agent a Client keeps open for
+// reuse: callers making requests at once (a runner's parallel runs, the
+// bench's concurrent callers) each keep theirs instead of dialling the
+// socket again for every request.
+const MaxConns = 64
 
 // ErrAgentDown is returned when the agent's socket does not answer and it
 // could not be started.
 var ErrAgentDown = errors.New("the authbridge agent is not running")
 
 func (c *Client) http() *http.Client {
-	if c.hc == nil {
+	c.hcOnce.Do(func() {
 		sock := c.Socket
 		c.hc = &http.Client{Transport: &http.Transport{
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 				return safesocket.Connect(ctx, sock)
 			},
-			MaxIdleConns:    2,
-			IdleConnTimeout: 30 * time.Second,
+			MaxIdleConns:        MaxConns,
+			MaxIdleConnsPerHost: MaxConns,
+			IdleConnTimeout:     30 * time.Second,
 		}}
-	}
+	})
 	return c.hc
 }
 
