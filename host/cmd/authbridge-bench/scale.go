@@ -364,6 +364,25 @@ func twoProfiles(ctx context.Context, h *healEnv, ext, connDir, label string) ([
 	}
 	firstCount := countCookies(body)
 	udd2 := filepath.Join(h.base, "profile-b")
+	// The two connectors are defined before the second browser starts: a
+	// new definition makes every extension index its domains again (the
+	// first profile's 10,000 cookies), which must not fall in the timed
+	// calls.
+	secondProfile := filepath.Join(udd2, "Default")
+	def := h.site.Definition(h.siteURL)
+	write := func(id, profile string) error {
+		b, _ := json.Marshal(map[string]any{"id": id, "name": id, "domains": def.Domains, "auth_cookies": def.AuthCookies,
+			"login_url": def.LoginURL, "verify": def.Verify, "source_profile": profile})
+		return os.WriteFile(filepath.Join(connDir, id+".json"), b, 0o600)
+	}
+	if err := write("demo-a", firstProfile); err != nil {
+		return nil, err
+	}
+	if err := write("demo-b", secondProfile); err != nil {
+		return nil, err
+	}
+	defer os.Remove(filepath.Join(connDir, "demo-a.json"))
+	defer os.Remove(filepath.Join(connDir, "demo-b.json"))
 	bin, _ := filepath.Abs(*binFlag)
 	if _, err := install.Install(install.Options{Home: filepath.Join(h.base, "user"), Binary: bin, Browsers: []string{"chromium"}, UserDataDir: udd2}); err != nil {
 		return nil, err
@@ -409,20 +428,11 @@ func twoProfiles(ctx context.Context, h *healEnv, ext, connDir, label string) ([
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	def := h.site.Definition(h.siteURL)
-	write := func(id, profile string) error {
-		b, _ := json.Marshal(map[string]any{"id": id, "name": id, "domains": def.Domains, "auth_cookies": def.AuthCookies,
-			"login_url": def.LoginURL, "verify": def.Verify, "source_profile": profile})
-		return os.WriteFile(filepath.Join(connDir, id+".json"), b, 0o600)
+	if br2.ProfileDir != secondProfile {
+		if err := write("demo-b", br2.ProfileDir); err != nil {
+			return nil, err
+		}
 	}
-	if err := write("demo-a", firstProfile); err != nil {
-		return nil, err
-	}
-	if err := write("demo-b", br2.ProfileDir); err != nil {
-		return nil, err
-	}
-	defer os.Remove(filepath.Join(connDir, "demo-a.json"))
-	defer os.Remove(filepath.Join(connDir, "demo-b.json"))
 	want := map[string]int{"demo-a": firstCount, "demo-b": 2}
 	if firstCount == 2 {
 		return nil, errors.New("the first profile has as many demo cookies as the second: routing cannot be told")
