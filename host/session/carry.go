@@ -189,29 +189,13 @@ func (m *Manager) SignInConnector(ctx context.Context, def connector.Definition,
 	if timeout <= 0 {
 		timeout = DefaultSignInWait
 	}
-	s := m.session(def.ID)
-	s.mu.Lock()
-	if s.repairing {
-		s.mu.Unlock()
-		return apitype.ActionResult{}, &apitype.Error{Code: apitype.CodeBusy, Message: fmt.Sprintf("a repair of %s is already running", def.ID)}
-	}
-	s.repairing, s.repairDone = true, make(chan struct{})
-	s.lastAttempt = time.Now()
-	s.mu.Unlock()
-	m.push(ctx, def)
-	res, err := m.signIn(ctx, def, prober, signer, dir, runID, timeout)
-	s.mu.Lock()
-	s.repairing = false
-	close(s.repairDone)
-	if err == nil && res.Result.Healthy() {
-		s.failures, s.strikes, s.carriedAt = 0, 0, time.Time{}
-	}
-	s.mu.Unlock()
-	m.push(ctx, def)
-	if err == nil {
-		res.Row, _ = m.Row(ctx, def)
-	}
-	return res, err
+	return m.exclusive(ctx, def, func() (apitype.ActionResult, error) {
+		return m.signIn(ctx, def, prober, signer, dir, runID, timeout)
+	}, func(s *state, res apitype.ActionResult, err error) {
+		if err == nil && res.Result.Healthy() {
+			s.failures, s.strikes, s.carriedAt = 0, 0, time.Time{}
+		}
+	})
 }
 
 func (m *Manager) signIn(ctx context.Context, def connector.Definition, prober ProfileProber, signer ConnectorSignIn, dir, runID string, timeout time.Duration) (apitype.ActionResult, error) {

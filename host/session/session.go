@@ -415,6 +415,24 @@ func (m *Manager) Repair(ctx context.Context, def connector.Definition, runID st
 }
 
 func (m *Manager) repair(ctx context.Context, def connector.Definition, action, runID string) (apitype.ActionResult, error) {
+	return m.exclusive(ctx, def, func() (apitype.ActionResult, error) {
+		return m.runRepair(ctx, def, action, runID)
+	}, func(s *state, res apitype.ActionResult, err error) {
+		if err == nil && res.Result.Healthy() {
+			s.failures = 0
+			if action == RecoveryInteractiveRepair {
+				s.awaiting, s.awaitRunID = false, ""
+			}
+		} else if err == nil {
+			s.failures++
+		}
+	})
+}
+
+// exclusive runs a repair of def (run) as the only one of that connector at
+// a time (another answers busy), pushes the row before and after, and calls
+// done with the outcome under the session's lock.
+func (m *Manager) exclusive(ctx context.Context, def connector.Definition, run func() (apitype.ActionResult, error), done func(s *state, res apitype.ActionResult, err error)) (apitype.ActionResult, error) {
 	s := m.session(def.ID)
 	s.mu.Lock()
 	if s.repairing {
@@ -425,18 +443,11 @@ func (m *Manager) repair(ctx context.Context, def connector.Definition, action, 
 	s.lastAttempt = time.Now()
 	s.mu.Unlock()
 	m.push(ctx, def)
-	res, err := m.runRepair(ctx, def, action, runID)
+	res, err := run()
 	s.mu.Lock()
 	s.repairing = false
 	close(s.repairDone)
-	if err == nil && res.Result.Healthy() {
-		s.failures = 0
-		if action == RecoveryInteractiveRepair {
-			s.awaiting, s.awaitRunID = false, ""
-		}
-	} else if err == nil {
-		s.failures++
-	}
+	done(s, res, err)
 	s.mu.Unlock()
 	m.push(ctx, def)
 	if err == nil {
