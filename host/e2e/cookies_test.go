@@ -97,9 +97,142 @@ func cdpKey(c *network.Cookie) string {
 	return key(c.Name, c.Domain, c.Path, pk)
 }
 
-// wantSameSite is Playwright's spelling of what CDP reports.
-func pwSameSite(c *network.Cookie) string {
-	switch c.SameSite {
+// refCookie is a cookie as the browser holds it: the reference every format
+// of `authbridge cookies` is checked against, attribute by attribute.
+type refCookie struct {
+	Name, Value, Domain, Path, Partition string
+	Secure, HTTPOnly, Session            bool
+	SameSite                             network.CookieSameSite // CDP's spelling; "" when unspecified
+	Expires                              float64                // seconds since the epoch; unused for session cookies
+}
+
+// checkFormats checks the playwright, cdp and netscape output of
+// `authbridge cookies ID` against want (by key: name, domain, path,
+// partition), expiry to within expTol seconds. browser names the reference
+// in messages.
+func checkFormats(t *testing.T, w *world, id, browser string, want map[string]refCookie, expTol float64) {
+	t.Helper()
+	t.Run("playwright", func(t *testing.T) {
+		var st struct {
+			Cookies []struct {
+				Name, Value, Domain, Path, SameSite, PartitionKey string
+				Expires                                           float64
+				HTTPOnly                                          bool `json:"httpOnly"`
+				Secure                                            bool
+			} `json:"cookies"`
+			Origins []any `json:"origins"`
+		}
+		if err := json.Unmarshal([]byte(w.must("cookies", id, "--format", "playwright")), &st); err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Cookies) != len(want) || st.Origins == nil {
+			t.Fatalf("playwright: %d cookies (origins %v), %s holds %d for the connector", len(st.Cookies), st.Origins, browser, len(want))
+		}
+		for _, c := range st.Cookies {
+			b, ok := want[key(c.Name, c.Domain, c.Path, c.PartitionKey)]
+			if !ok {
+				t.Errorf("playwright cookie %s (%s%s, partition %q) is not in %s", c.Name, c.Domain, c.Path, c.PartitionKey, browser)
+				continue
+			}
+			if c.Value != b.Value {
+				t.Errorf("playwright %s: value differs from %s's", c.Name, browser)
+			}
+			wantExp := b.Expires
+			if b.Session {
+				wantExp = -1
+			}
+			if math.Abs(c.Expires-wantExp) > expTol {
+				t.Errorf("playwright %s: expires %v, %s %v", c.Name, c.Expires, browser, wantExp)
+			}
+			if c.HTTPOnly != b.HTTPOnly || c.Secure != b.Secure || c.SameSite != pwSameSite(b.SameSite) {
+				t.Errorf("playwright %s: httpOnly %v secure %v sameSite %s; %s %v %v %s", c.Name, c.HTTPOnly, c.Secure, c.SameSite, browser, b.HTTPOnly, b.Secure, pwSameSite(b.SameSite))
+			}
+		}
+	})
+
+	t.Run("cdp", func(t *testing.T) {
+		var params []*network.CookieParam
+		if err := json.Unmarshal([]byte(w.must("cookies", id, "--format", "cdp")), &params); err != nil {
+			t.Fatal(err)
+		}
+		if len(params) != len(want) {
+			t.Fatalf("cdp: %d cookies, %s holds %d", len(params), browser, len(want))
+		}
+		for _, p := range params {
+			domain := p.Domain
+			if domain == "" { // host-only: given by URL
+				domain = strings.Split(strings.SplitN(p.URL, "://", 2)[1], "/")[0]
+			}
+			pk := ""
+			if p.PartitionKey != nil {
+				pk = p.PartitionKey.TopLevelSite
+			}
+			b, ok := want[key(p.Name, domain, p.Path, pk)]
+			if !ok {
+				t.Errorf("cdp cookie %s (%s%s) is not in %s", p.Name, domain, p.Path, browser)
+				continue
+			}
+			if p.Value != b.Value || p.Secure != b.Secure || p.HTTPOnly != b.HTTPOnly || p.SameSite != b.SameSite {
+				t.Errorf("cdp %s: secure %v httpOnly %v sameSite %q; %s %v %v %q", p.Name, p.Secure, p.HTTPOnly, p.SameSite, browser, b.Secure, b.HTTPOnly, b.SameSite)
+			}
+			if b.Session != (p.Expires == 0) {
+				t.Errorf("cdp %s: expires %v for a cookie whose session is %v", p.Name, p.Expires, b.Session)
+			} else if p.Expires != 0 && math.Abs(p.Expires.Float64()-b.Expires) > expTol {
+				t.Errorf("cdp %s: expires %v, %s %v", p.Name, p.Expires.Float64(), browser, b.Expires)
+			}
+		}
+	})
+
+	t.Run("netscape", func(t *testing.T) {
+		out := w.must("cookies", id, "--format", "netscape")
+		sc := bufio.NewScanner(strings.NewReader(out))
+		sc.Buffer(make([]byte, 64<<10), 64<<10)
+		n := 0
+		secTol := int64(math.Round(expTol))
+		for sc.Scan() {
+			line := sc.Text()
+			httpOnly := strings.HasPrefix(line, "#HttpOnly_")
+			line = strings.TrimPrefix(line, "#HttpOnly_")
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			f := strings.Split(line, "\t")
+			if len(f) != 7 {
+				t.Fatalf("netscape line has %d fields, want 7", len(f))
+			}
+			n++
+			b, ok := want[key(f[5], f[0], f[2], "")]
+			if !ok {
+				// Partitioned cookies have no partition field in cookies.txt.
+				for _, c := range want {
+					if c.Name == f[5] && c.Domain == f[0] && c.Path == f[2] {
+						b, ok = c, true
+					}
+				}
+			}
+			if !ok {
+				t.Errorf("netscape cookie %s (%s%s) is not in %s", f[5], f[0], f[2], browser)
+				continue
+			}
+			sub := strings.HasPrefix(b.Domain, ".")
+			var wantExp int64
+			if !b.Session {
+				wantExp = int64(b.Expires)
+			}
+			gotExp, err := strconv.ParseInt(f[4], 10, 64)
+			if err != nil || f[1] != strings.ToUpper(strconv.FormatBool(sub)) || f[3] != strings.ToUpper(strconv.FormatBool(b.Secure)) || gotExp-wantExp > secTol || wantExp-gotExp > secTol || f[6] != b.Value || httpOnly != b.HTTPOnly {
+				t.Errorf("netscape %s: fields %q %q %q httpOnly %v differ from %s's", f[5], f[1], f[3], f[4], httpOnly, browser)
+			}
+		}
+		if n != len(want) {
+			t.Errorf("netscape: %d cookies, %s holds %d", n, browser, len(want))
+		}
+	})
+}
+
+// pwSameSite is Playwright's spelling of what CDP reports.
+func pwSameSite(s network.CookieSameSite) string {
+	switch s {
 	case network.CookieSameSiteStrict:
 		return "Strict"
 	case network.CookieSameSiteNone:
@@ -130,125 +263,17 @@ func TestCookiesMatchTheBrowserInEveryFormat(t *testing.T) {
 	if len(wantKinds) > 0 {
 		t.Fatalf("the browser lacks test cookies %v: the test site did not set them", wantKinds)
 	}
-	byKey := map[string]*network.Cookie{}
+	refs := map[string]refCookie{}
 	for _, c := range want {
-		byKey[cdpKey(c)] = c
+		pk := ""
+		if c.PartitionKey != nil {
+			pk = c.PartitionKey.TopLevelSite
+		}
+		refs[cdpKey(c)] = refCookie{Name: c.Name, Value: c.Value, Domain: c.Domain, Path: c.Path, Partition: pk,
+			Secure: c.Secure, HTTPOnly: c.HTTPOnly, Session: c.Session, SameSite: c.SameSite, Expires: c.Expires}
 	}
 
-	t.Run("playwright", func(t *testing.T) {
-		var st struct {
-			Cookies []struct {
-				Name, Value, Domain, Path, SameSite, PartitionKey string
-				Expires                                           float64
-				HTTPOnly                                          bool `json:"httpOnly"`
-				Secure                                            bool
-			} `json:"cookies"`
-			Origins []any `json:"origins"`
-		}
-		if err := json.Unmarshal([]byte(w.must("cookies", "shop", "--format", "playwright")), &st); err != nil {
-			t.Fatal(err)
-		}
-		if len(st.Cookies) != len(want) || st.Origins == nil {
-			t.Fatalf("playwright: %d cookies (origins %v), browser holds %d for the connector", len(st.Cookies), st.Origins, len(want))
-		}
-		for _, c := range st.Cookies {
-			b := byKey[key(c.Name, c.Domain, c.Path, c.PartitionKey)]
-			if b == nil {
-				t.Errorf("playwright cookie %s (%s%s) is not in the browser", c.Name, c.Domain, c.Path)
-				continue
-			}
-			if c.Value != b.Value {
-				t.Errorf("playwright %s: value differs from the browser's", c.Name)
-			}
-			wantExp := b.Expires
-			if b.Session {
-				wantExp = -1
-			}
-			if math.Abs(c.Expires-wantExp) > 0.001 {
-				t.Errorf("playwright %s: expires %v, browser %v", c.Name, c.Expires, wantExp)
-			}
-			if c.HTTPOnly != b.HTTPOnly || c.Secure != b.Secure || c.SameSite != pwSameSite(b) {
-				t.Errorf("playwright %s: httpOnly %v secure %v sameSite %s; browser %v %v %s", c.Name, c.HTTPOnly, c.Secure, c.SameSite, b.HTTPOnly, b.Secure, pwSameSite(b))
-			}
-		}
-	})
-
-	t.Run("cdp", func(t *testing.T) {
-		var params []*network.CookieParam
-		if err := json.Unmarshal([]byte(w.must("cookies", "shop", "--format", "cdp")), &params); err != nil {
-			t.Fatal(err)
-		}
-		if len(params) != len(want) {
-			t.Fatalf("cdp: %d cookies, browser holds %d", len(params), len(want))
-		}
-		for _, p := range params {
-			domain := p.Domain
-			if domain == "" { // host-only: given by URL
-				domain = strings.Split(strings.SplitN(p.URL, "://", 2)[1], "/")[0]
-			}
-			pk := ""
-			if p.PartitionKey != nil {
-				pk = p.PartitionKey.TopLevelSite
-			}
-			b := byKey[key(p.Name, domain, p.Path, pk)]
-			if b == nil {
-				t.Errorf("cdp cookie %s (%s%s) is not in the browser", p.Name, domain, p.Path)
-				continue
-			}
-			if p.Value != b.Value || p.Secure != b.Secure || p.HTTPOnly != b.HTTPOnly || p.SameSite != b.SameSite {
-				t.Errorf("cdp %s: secure %v httpOnly %v sameSite %q; browser %v %v %q", p.Name, p.Secure, p.HTTPOnly, p.SameSite, b.Secure, b.HTTPOnly, b.SameSite)
-			}
-			if b.Session != (p.Expires == 0) {
-				t.Errorf("cdp %s: expires %v for a cookie whose session is %v", p.Name, p.Expires, b.Session)
-			} else if p.Expires != 0 && math.Abs(p.Expires.Float64()-b.Expires) > 0.001 {
-				t.Errorf("cdp %s: expires %v, browser %v", p.Name, p.Expires.Float64(), b.Expires)
-			}
-		}
-	})
-
-	t.Run("netscape", func(t *testing.T) {
-		out := w.must("cookies", "shop", "--format", "netscape")
-		sc := bufio.NewScanner(strings.NewReader(out))
-		sc.Buffer(make([]byte, 64<<10), 64<<10)
-		n := 0
-		for sc.Scan() {
-			line := sc.Text()
-			httpOnly := strings.HasPrefix(line, "#HttpOnly_")
-			line = strings.TrimPrefix(line, "#HttpOnly_")
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			f := strings.Split(line, "\t")
-			if len(f) != 7 {
-				t.Fatalf("netscape line has %d fields, want 7", len(f))
-			}
-			n++
-			b := byKey[key(f[5], f[0], f[2], "")]
-			if b == nil {
-				// Partitioned cookies have no partition field in cookies.txt.
-				for _, c := range want {
-					if c.Name == f[5] && c.Domain == f[0] && c.Path == f[2] {
-						b = c
-					}
-				}
-			}
-			if b == nil {
-				t.Errorf("netscape cookie %s (%s%s) is not in the browser", f[5], f[0], f[2])
-				continue
-			}
-			sub := strings.HasPrefix(b.Domain, ".")
-			exp := "0"
-			if !b.Session {
-				exp = strconv.FormatInt(int64(b.Expires), 10)
-			}
-			if f[1] != strings.ToUpper(strconv.FormatBool(sub)) || f[3] != strings.ToUpper(strconv.FormatBool(b.Secure)) || f[4] != exp || f[6] != b.Value || httpOnly != b.HTTPOnly {
-				t.Errorf("netscape %s: fields %q %q %q httpOnly %v differ from the browser's", f[5], f[1], f[3], f[4], httpOnly)
-			}
-		}
-		if n != len(want) {
-			t.Errorf("netscape: %d cookies, browser holds %d", n, len(want))
-		}
-	})
+	checkFormats(t, w, "shop", "the browser", refs, 0.001)
 
 	t.Run("header", func(t *testing.T) {
 		// What the browser itself sends to that URL is the reference.

@@ -3,14 +3,11 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"math"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -139,20 +136,9 @@ func inNews(domain string) bool {
 	return d == "news.test" || strings.HasSuffix(d, ".news.test")
 }
 
-// pwFromBiDi is Playwright's spelling of a BiDi sameSite; "default" (no
-// SameSite attribute) becomes Lax, what the Chromium target applies to such
-// a cookie (cookies.PlaywrightSameSite).
-func pwFromBiDi(s string) string {
-	switch s {
-	case "strict":
-		return "Strict"
-	case "none":
-		return "None"
-	}
-	return "Lax"
-}
-
-// cdpFromBiDi is CDP's spelling; "default" leaves the field out.
+// cdpFromBiDi is CDP's spelling; "default" (no SameSite attribute) leaves
+// the field out, and Playwright's spelling of it is then Lax, what the
+// Chromium target applies to such a cookie (cookies.PlaywrightSameSite).
 func cdpFromBiDi(s string) network.CookieSameSite {
 	switch s {
 	case "strict":
@@ -206,125 +192,15 @@ func firefoxCookiesMatch(t *testing.T, prefs []string) {
 	if len(kinds) > 0 {
 		t.Fatalf("Firefox lacks test cookies %v: the test site did not set them", kinds)
 	}
-	byName := func(name, domain, path string) (ffRef, bool) {
-		for _, c := range want {
-			if c.Name == name && c.Domain == domain && c.Path == path {
-				return c, true
-			}
-		}
-		return ffRef{}, false
+
+	// BiDi reports whole seconds; the cookies API keeps Firefox's
+	// milliseconds.
+	refs := map[string]refCookie{}
+	for k, c := range want {
+		refs[k] = refCookie{Name: c.Name, Value: c.Value.Value, Domain: c.Domain, Path: c.Path, Partition: c.Partition,
+			Secure: c.Secure, HTTPOnly: c.HTTPOnly, Session: c.Session, SameSite: cdpFromBiDi(c.SameSite), Expires: c.Expires}
 	}
-
-	t.Run("playwright", func(t *testing.T) {
-		var st struct {
-			Cookies []struct {
-				Name, Value, Domain, Path, SameSite, PartitionKey string
-				Expires                                           float64
-				HTTPOnly                                          bool `json:"httpOnly"`
-				Secure                                            bool
-			} `json:"cookies"`
-			Origins []any `json:"origins"`
-		}
-		if err := json.Unmarshal([]byte(w.must("cookies", "shop", "--format", "playwright")), &st); err != nil {
-			t.Fatal(err)
-		}
-		if len(st.Cookies) != len(want) || st.Origins == nil {
-			t.Fatalf("playwright: %d cookies (origins %v), Firefox holds %d for the connector", len(st.Cookies), st.Origins, len(want))
-		}
-		for _, c := range st.Cookies {
-			b, ok := want[key(c.Name, c.Domain, c.Path, c.PartitionKey)]
-			if !ok {
-				t.Errorf("playwright cookie %s (%s%s, partition %q) is not in Firefox", c.Name, c.Domain, c.Path, c.PartitionKey)
-				continue
-			}
-			if c.Value != b.Value.Value {
-				t.Errorf("playwright %s: value differs from Firefox's", c.Name)
-			}
-			wantExp := b.Expires
-			if b.Session {
-				wantExp = -1
-			}
-			// BiDi reports whole seconds; the cookies API keeps Firefox's milliseconds.
-			if math.Abs(c.Expires-wantExp) >= 1 {
-				t.Errorf("playwright %s: expires %v, Firefox %v", c.Name, c.Expires, wantExp)
-			}
-			if c.HTTPOnly != b.HTTPOnly || c.Secure != b.Secure || c.SameSite != pwFromBiDi(b.SameSite) {
-				t.Errorf("playwright %s: httpOnly %v secure %v sameSite %s; Firefox %v %v %s", c.Name, c.HTTPOnly, c.Secure, c.SameSite, b.HTTPOnly, b.Secure, b.SameSite)
-			}
-		}
-	})
-
-	t.Run("cdp", func(t *testing.T) {
-		var params []*network.CookieParam
-		if err := json.Unmarshal([]byte(w.must("cookies", "shop", "--format", "cdp")), &params); err != nil {
-			t.Fatal(err)
-		}
-		if len(params) != len(want) {
-			t.Fatalf("cdp: %d cookies, Firefox holds %d", len(params), len(want))
-		}
-		for _, p := range params {
-			domain := p.Domain
-			if domain == "" { // host-only: given by URL
-				domain = strings.Split(strings.SplitN(p.URL, "://", 2)[1], "/")[0]
-			}
-			pk := ""
-			if p.PartitionKey != nil {
-				pk = p.PartitionKey.TopLevelSite
-			}
-			b, ok := want[key(p.Name, domain, p.Path, pk)]
-			if !ok {
-				t.Errorf("cdp cookie %s (%s%s) is not in Firefox", p.Name, domain, p.Path)
-				continue
-			}
-			if p.Value != b.Value.Value || p.Secure != b.Secure || p.HTTPOnly != b.HTTPOnly || p.SameSite != cdpFromBiDi(b.SameSite) {
-				t.Errorf("cdp %s: secure %v httpOnly %v sameSite %q; Firefox %v %v %q", p.Name, p.Secure, p.HTTPOnly, p.SameSite, b.Secure, b.HTTPOnly, b.SameSite)
-			}
-			if b.Session != (p.Expires == 0) {
-				t.Errorf("cdp %s: expires %v for a cookie whose session is %v", p.Name, p.Expires, b.Session)
-			} else if p.Expires != 0 && math.Abs(p.Expires.Float64()-b.Expires) >= 1 {
-				t.Errorf("cdp %s: expires %v, Firefox %v", p.Name, p.Expires.Float64(), b.Expires)
-			}
-		}
-	})
-
-	t.Run("netscape", func(t *testing.T) {
-		out := w.must("cookies", "shop", "--format", "netscape")
-		sc := bufio.NewScanner(strings.NewReader(out))
-		sc.Buffer(make([]byte, 64<<10), 64<<10)
-		n := 0
-		for sc.Scan() {
-			line := sc.Text()
-			httpOnly := strings.HasPrefix(line, "#HttpOnly_")
-			line = strings.TrimPrefix(line, "#HttpOnly_")
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			f := strings.Split(line, "\t")
-			if len(f) != 7 {
-				t.Fatalf("netscape line has %d fields, want 7", len(f))
-			}
-			n++
-			// cookies.txt has no partition field.
-			b, ok := byName(f[5], f[0], f[2])
-			if !ok {
-				t.Errorf("netscape cookie %s (%s%s) is not in Firefox", f[5], f[0], f[2])
-				continue
-			}
-			sub := strings.HasPrefix(b.Domain, ".")
-			exp := "0"
-			if !b.Session {
-				exp = strconv.FormatInt(int64(b.Expires), 10)
-			}
-			gotExp, _ := strconv.ParseInt(f[4], 10, 64)
-			wantExp, _ := strconv.ParseInt(exp, 10, 64)
-			if f[1] != strings.ToUpper(strconv.FormatBool(sub)) || f[3] != strings.ToUpper(strconv.FormatBool(b.Secure)) || gotExp-wantExp > 1 || wantExp-gotExp > 1 || f[6] != b.Value.Value || httpOnly != b.HTTPOnly {
-				t.Errorf("netscape %s: fields %q %q %q httpOnly %v differ from Firefox's", f[5], f[1], f[3], f[4], httpOnly)
-			}
-		}
-		if n != len(want) {
-			t.Errorf("netscape: %d cookies, Firefox holds %d", n, len(want))
-		}
-	})
+	checkFormats(t, w.world, "shop", "Firefox", refs, 0.999)
 
 	t.Run("header", func(t *testing.T) {
 		// What Firefox itself sends to that URL is the reference.
