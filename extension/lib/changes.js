@@ -40,25 +40,48 @@ export function matchConnectors(watch, cookie) {
 }
 
 /**
- * ChangeForwarder collects matching onChanged events and flushes them as one
- * `cookies.changed` notification COALESCE_MS after the first of a burst.
- *
- * options: send(changes) posts the notification; setTimeout/clearTimeout.
+ * Coalescer is what the change forwarders share: the watched connectors and
+ * one timer that flushes COALESCE_MS (windowMs) after the first change of a
+ * burst. A subclass collects in onChanged, calls schedule(), and sends in
+ * flush().
  */
-export class ChangeForwarder {
-  constructor({ send, setTimeout: setT = globalThis.setTimeout, clearTimeout: clearT = globalThis.clearTimeout, windowMs = COALESCE_MS }) {
-    this.send = send;
+export class Coalescer {
+  constructor({ setTimeout: setT = globalThis.setTimeout, clearTimeout: clearT = globalThis.clearTimeout, windowMs = COALESCE_MS }) {
     // Wrapped: a native timer called as a method of another object throws "Illegal invocation".
     this.setTimeout = (fn, ms) => setT(fn, ms);
     this.clearTimeout = (id) => clearT(id);
     this.windowMs = windowMs;
     this.watch = [];
-    this.queue = [];
     this.timer = null;
   }
 
   setWatch(watch) {
     this.watch = watch;
+  }
+
+  /** schedule starts the window at the first change of a burst. */
+  schedule() {
+    if (this.timer === null) this.timer = this.setTimeout(() => this.flush(), this.windowMs);
+  }
+
+  /** stopTimer cancels a pending flush. */
+  stopTimer() {
+    if (this.timer !== null) this.clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+/**
+ * ChangeForwarder collects matching onChanged events and flushes them as one
+ * `cookies.changed` notification COALESCE_MS after the first of a burst.
+ *
+ * options: send(changes) posts the notification; setTimeout/clearTimeout.
+ */
+export class ChangeForwarder extends Coalescer {
+  constructor(options) {
+    super(options);
+    this.send = options.send;
+    this.queue = [];
   }
 
   /** onChanged takes a chrome.cookies.onChanged event. */
@@ -68,12 +91,11 @@ export class ChangeForwarder {
     const ids = matchConnectors(this.watch, c);
     if (ids.length === 0) return;
     this.queue.push({ removed: !!change.removed, cause: change.cause, cookie: cookieMeta(c), connectors: ids });
-    if (this.timer === null) this.timer = this.setTimeout(() => this.flush(), this.windowMs);
+    this.schedule();
   }
 
   flush() {
-    if (this.timer !== null) this.clearTimeout(this.timer);
-    this.timer = null;
+    this.stopTimer();
     while (this.queue.length > 0) {
       this.send(this.queue.splice(0, MAX_CHANGES_PER_MESSAGE));
     }
@@ -81,8 +103,7 @@ export class ChangeForwarder {
 
   /** drop discards queued changes (the port closed). */
   drop() {
-    if (this.timer !== null) this.clearTimeout(this.timer);
-    this.timer = null;
+    this.stopTimer();
     this.queue = [];
   }
 }

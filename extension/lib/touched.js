@@ -4,7 +4,7 @@
 // cookie. Only connector ids travel, never cookie names or values.
 
 import { domainInScope } from './cookieindex.js';
-import { COALESCE_MS } from './changes.js';
+import { Coalescer } from './changes.js';
 
 /**
  * TouchForwarder collects the watched connectors whose domains hold a
@@ -13,19 +13,11 @@ import { COALESCE_MS } from './changes.js';
  *
  * options: send(ids); setTimeout/clearTimeout; windowMs.
  */
-export class TouchForwarder {
-  constructor({ send, setTimeout: setT = globalThis.setTimeout, clearTimeout: clearT = globalThis.clearTimeout, windowMs = COALESCE_MS }) {
-    this.send = send;
-    this.setTimeout = (fn, ms) => setT(fn, ms);
-    this.clearTimeout = (id) => clearT(id);
-    this.windowMs = windowMs;
-    this.watch = [];
+export class TouchForwarder extends Coalescer {
+  constructor(options) {
+    super(options);
+    this.send = options.send;
     this.pending = new Set();
-    this.timer = null;
-  }
-
-  setWatch(watch) {
-    this.watch = watch;
   }
 
   /** onChanged takes a chrome.cookies.onChanged event. */
@@ -35,12 +27,11 @@ export class TouchForwarder {
     for (const c of this.watch) {
       if (c.domains.some((s) => domainInScope(d, s))) this.pending.add(c.id);
     }
-    if (this.pending.size > 0 && this.timer === null) this.timer = this.setTimeout(() => this.flush(), this.windowMs);
+    if (this.pending.size > 0) this.schedule();
   }
 
   flush() {
-    if (this.timer !== null) this.clearTimeout(this.timer);
-    this.timer = null;
+    this.stopTimer();
     if (this.pending.size === 0) return;
     const ids = [...this.pending].sort();
     this.pending.clear();
@@ -48,8 +39,7 @@ export class TouchForwarder {
   }
 
   drop() {
-    if (this.timer !== null) this.clearTimeout(this.timer);
-    this.timer = null;
+    this.stopTimer();
     this.pending.clear();
   }
 }

@@ -13,11 +13,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/authbridge/authbridge/host/agent"
-	"github.com/authbridge/authbridge/host/apitype"
-	"github.com/authbridge/authbridge/host/connector"
-	"github.com/authbridge/authbridge/host/paths"
 )
 
 // versionedPeer plays an extension with versions and held answers on the
@@ -125,24 +120,7 @@ func (p *versionedPeer) read(t *testing.T) {
 // conditional, and "unchanged" reuses the cookies; a notice that arrives
 // while a request is out keeps that answer from being held.
 func TestHeldAnswers(t *testing.T) {
-	home := t.TempDir()
-	p, err := paths.Resolve(paths.WithHome(home, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	def := connector.Definition{ID: "demo", Name: "Demo", Domains: []string{"demo.test"}, AuthCookies: []string{"sid"},
-		LoginURL: "http://demo.test/login", Verify: connector.Verify{URL: "http://demo.test/account", LoggedInSelector: "#a"}}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	a, err := agent.New(ctx, agent.Config{Paths: p, Ready: func() { close(ready) }, AllowedOrigins: []string{"chrome-extension://ldpickkggldlkffgckonbokbiinckjpp/"},
-		LoadConnectors: func() ([]connector.Definition, []apitype.Problem) { return []connector.Definition{def}, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-ready
+	p, _ := startDemoAgent(t)
 
 	c, err := net.Dial("unix", p.BridgeSocket)
 	if err != nil {

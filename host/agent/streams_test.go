@@ -96,24 +96,7 @@ func ioReadFull(r *bufio.Reader, b []byte) (int, error) {
 // state database, with the stream's format, and a wake-up that changes
 // nothing sends (and records) nothing.
 func TestCookieStreamIsAuditedPerEvent(t *testing.T) {
-	home := t.TempDir()
-	p, err := paths.Resolve(paths.WithHome(home, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	def := connector.Definition{ID: "demo", Name: "Demo", Domains: []string{"demo.test"}, AuthCookies: []string{"sid"},
-		LoginURL: "http://demo.test/login", Verify: connector.Verify{URL: "http://demo.test/account", LoggedInSelector: "#a"}}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	a, err := agent.New(ctx, agent.Config{Paths: p, Ready: func() { close(ready) }, AllowedOrigins: []string{"chrome-extension://ldpickkggldlkffgckonbokbiinckjpp/"},
-		LoadConnectors: func() ([]connector.Definition, []apitype.Problem) { return []connector.Definition{def}, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-ready
+	p, a := startDemoAgent(t)
 
 	var mu sync.Mutex
 	value := "V1"
@@ -122,6 +105,7 @@ func TestCookieStreamIsAuditedPerEvent(t *testing.T) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", p.APISocket)
 	}}}
 	var res *http.Response
+	var err error
 	var lastBody string
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -175,7 +159,7 @@ func TestCookieStreamIsAuditedPerEvent(t *testing.T) {
 	if e := next(); !strings.Contains(e, `"V2"`) {
 		t.Fatalf("second event %s, want the set with V2", e)
 	}
-	rel, err := a.Store().Releases(ctx, "demo", 10)
+	rel, err := a.Store().Releases(context.Background(), "demo", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,4 +171,29 @@ func TestCookieStreamIsAuditedPerEvent(t *testing.T) {
 			t.Errorf("release %+v, want format playwright-stream and 1 cookie", r)
 		}
 	}
+}
+
+// startDemoAgent runs a real agent in a fresh home, serving one demo
+// connector and accepting the test extension's origin, until the test ends;
+// it returns the agent's paths and the agent.
+func startDemoAgent(t *testing.T) (paths.Paths, *agent.Agent) {
+	t.Helper()
+	p, err := paths.Resolve(paths.WithHome(t.TempDir(), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := connector.Definition{ID: "demo", Name: "Demo", Domains: []string{"demo.test"}, AuthCookies: []string{"sid"},
+		LoginURL: "http://demo.test/login", Verify: connector.Verify{URL: "http://demo.test/account", LoggedInSelector: "#a"}}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	a, err := agent.New(ctx, agent.Config{Paths: p, Ready: func() { close(ready) }, AllowedOrigins: []string{"chrome-extension://ldpickkggldlkffgckonbokbiinckjpp/"},
+		LoadConnectors: func() ([]connector.Definition, []apitype.Problem) { return []connector.Definition{def}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-ready
+	return p, a
 }

@@ -157,7 +157,7 @@ func (m *Manager) judgeCarryOver(ctx context.Context, def connector.Definition, 
 		strikes = StrikesNotTransferable
 	}
 	s.strikes = strikes
-	m.cfg.Log.Info("a carried-over session failed while the user's browser stays signed in", "connector", def.ID, "strike", strikes, "device_bound", bound, "code", res.Code, "detail", res.Detail)
+	m.cfg.Log.Info("a carried-over session failed while the user's browser stays signed in or holds it device-bound", "connector", def.ID, "strike", strikes, "device_bound", bound, "code", res.Code, "detail", res.Detail)
 	if strikes < StrikesNotTransferable {
 		return res
 	}
