@@ -2,6 +2,8 @@ package watch
 
 import (
 	"database/sql"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,13 +27,14 @@ type harness struct {
 	udd, store string
 	events     chan Event
 	profiles   chan struct{}
+	missing    chan struct{} // a read found no store
 }
 
 func start(t *testing.T, initial []storetest.Cookie) *harness {
 	t.Helper()
 	udd := t.TempDir()
 	h := &harness{udd: udd, store: filepath.Join(udd, "Default", "Network", "Cookies"),
-		events: make(chan Event, 16), profiles: make(chan struct{}, 4)}
+		events: make(chan Event, 16), profiles: make(chan struct{}, 4), missing: make(chan struct{}, 16)}
 	os.WriteFile(filepath.Join(udd, chromeprofile.LocalStateFile), []byte(`{"profile":{"info_cache":{"Default":{"name":"A"}}}}`), 0o600)
 	if initial != nil {
 		os.MkdirAll(filepath.Dir(h.store), 0o700)
@@ -51,6 +54,12 @@ func start(t *testing.T, initial []storetest.Cookie) *harness {
 	ready := make(chan struct{})
 	w.cfg.Read = func(p string, d []string) ([]chromeprofile.StoredCookie, error) {
 		cs, err := chromeprofile.ReadCookieMeta(p, d)
+		if errors.Is(err, fs.ErrNotExist) {
+			select {
+			case h.missing <- struct{}{}:
+			default:
+			}
+		}
 		select {
 		case <-ready:
 		default:
@@ -127,8 +136,12 @@ func TestWatchDirectoryRecreated(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(h.udd, "Default")); err != nil {
 		t.Fatal(err)
 	}
-	// Let the watcher see the removal before the directory comes back.
-	time.Sleep(200 * time.Millisecond)
+	// The watcher reads the store as missing before the directory comes back.
+	select {
+	case <-h.missing:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the watcher did not read the store as missing")
+	}
 	select {
 	case e := <-h.events:
 		t.Fatalf("event while the store is missing: %+v", e)

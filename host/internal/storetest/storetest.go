@@ -167,31 +167,48 @@ func Create(path string, version int, cs []Cookie) error {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	for _, s := range append([]string{metaTable}, stmts...) {
-		if _, err := db.Exec(s); err != nil {
-			return fmt.Errorf("schema %d: %w", version, err)
-		}
-	}
-	for _, kv := range [][2]string{{"mmap_status", "-1"}, {"version", fmt.Sprint(version)}, {"last_compatible_version", fmt.Sprint(version)}} {
-		if _, err := db.Exec("INSERT INTO meta(key, value) VALUES (?, ?)", kv[0], kv[1]); err != nil {
-			return err
-		}
-	}
-	return Insert(db, cs)
-}
-
-// Insert adds cookies to an open store of any version, filling the columns
-// that store has.
-func Insert(db *sql.DB, cs []Cookie) error {
-	cols, err := columns(db)
-	if err != nil {
-		return err
-	}
+	// One transaction: a reader (the profile watcher) sees no store or the
+	// whole store, never its tables before its rows.
 	tx, err := db.Begin()
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	for _, s := range append([]string{metaTable}, stmts...) {
+		if _, err := tx.Exec(s); err != nil {
+			return fmt.Errorf("schema %d: %w", version, err)
+		}
+	}
+	for _, kv := range [][2]string{{"mmap_status", "-1"}, {"version", fmt.Sprint(version)}, {"last_compatible_version", fmt.Sprint(version)}} {
+		if _, err := tx.Exec("INSERT INTO meta(key, value) VALUES (?, ?)", kv[0], kv[1]); err != nil {
+			return err
+		}
+	}
+	if err := insert(tx, cs); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Insert adds cookies to an open store of any version, filling the columns
+// that store has, in one transaction.
+func Insert(db *sql.DB, cs []Cookie) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := insert(tx, cs); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func insert(tx *sql.Tx, cs []Cookie) error {
+	cols, err := columns(tx)
+	if err != nil {
+		return err
+	}
 	var names []string
 	for _, c := range allColumns {
 		if cols[c] {
@@ -214,7 +231,7 @@ func Insert(db *sql.DB, cs []Cookie) error {
 			return err
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 var allColumns = []string{
@@ -279,8 +296,8 @@ func value(c Cookie, col string) any {
 	return nil
 }
 
-func columns(db *sql.DB) (map[string]bool, error) {
-	rows, err := db.Query("SELECT name FROM pragma_table_info('cookies')")
+func columns(tx *sql.Tx) (map[string]bool, error) {
+	rows, err := tx.Query("SELECT name FROM pragma_table_info('cookies')")
 	if err != nil {
 		return nil, err
 	}
