@@ -179,13 +179,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, a.cancel)
 	defer stop()
 	ctx = a.ctx
-	apiL, err := safesocket.ListenRefusing(a.cfg.Paths.APISocket, localapi.RefuseOtherUser)
+	// The bridge socket first: once the API socket takes connections, both
+	// do (a client that waits for the API socket may connect a relay next).
+	bridgeL, err := safesocket.Listen(a.cfg.Paths.BridgeSocket)
 	if err != nil {
 		return err
 	}
-	bridgeL, err := safesocket.Listen(a.cfg.Paths.BridgeSocket)
+	apiL, err := safesocket.ListenRefusing(a.cfg.Paths.APISocket, localapi.RefuseOtherUser)
 	if err != nil {
-		apiL.Close()
+		bridgeL.Close()
 		return err
 	}
 	shutdown := a.api.Serve(apiL)

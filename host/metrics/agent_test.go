@@ -264,17 +264,20 @@ func TestSIGKILLAfter2xx(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
+	// The agent opens its two sockets one after the other: wait for both.
 	deadline := time.Now().Add(20 * time.Second)
-	for {
-		conn, err := safesocket.Connect(context.Background(), p.APISocket)
-		if err == nil {
-			conn.Close()
-			break
+	for _, sock := range []string{p.APISocket, p.BridgeSocket} {
+		for {
+			conn, err := safesocket.Connect(context.Background(), sock)
+			if err == nil {
+				conn.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("agent did not listen on %s: %v\n%s", sock, err, logs.String())
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("agent did not listen: %v\n%s", err, logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	// The built-in extension's origin (cli.ExtensionID) is allowed.
 	fakeBrowser(t, p, "chrome-extension://ldpickkggldlkffgckonbokbiinckjpp/")
