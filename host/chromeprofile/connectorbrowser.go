@@ -3,6 +3,7 @@ package chromeprofile
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -40,8 +41,16 @@ func (signInTimeoutError) Error() string       { return "no sign-in in the conne
 func (signInTimeoutError) SignInTimeout() bool { return true }
 
 // ErrSignInClosed is wrapped by SignIn's error when the window was closed
-// before the sign-in.
-var ErrSignInClosed = errors.New("the connector's browser was closed before the sign-in")
+// before the sign-in; its SignInClosed method tells the session manager,
+// which then verifies the profile as the person left it.
+var ErrSignInClosed error = signInClosedError{}
+
+type signInClosedError struct{}
+
+func (signInClosedError) Error() string {
+	return "the connector's browser was closed before the sign-in"
+}
+func (signInClosedError) SignInClosed() bool { return true }
 
 // ProbeProfile verifies a connector's own persistent profile as it is
 // (verify.ProfileProbe), in a headless browser started with the launch
@@ -79,7 +88,10 @@ const DefaultSignInTimeout = 5 * time.Minute
 // login URL, for a person to sign in there, and returns once one of the
 // connector's auth cookies appears or changes in that profile and the page
 // that set it has loaded (so that what its script keeps in the page's own
-// storage is there too). It then closes the browser gracefully, which
+// storage is there too), or once the window shows the connector's
+// signed-in element (verify.logged_in_selector) on one of its sites while
+// its auth cookies are there: a profile already signed in, whose site
+// skips the login form. It then closes the browser gracefully, which
 // writes the profile. The window is headed unless w.SignInHeadless is set
 // (tests on a machine without a display); its host names resolve as
 // $AUTHBRIDGE_RESOLVE says, as for the verify probes. A profile held by a
@@ -172,7 +184,7 @@ func (w *ProfileWriter) SignIn(ctx context.Context, def connector.Definition, pr
 			}
 			continue
 		}
-		if !changed(before, now) {
+		if !changed(before, now) && (len(now) == 0 || !showsSignedIn(wctx, def)) {
 			continue
 		}
 		// The sign-in set its cookies; let the page that did finish loading,
@@ -182,6 +194,22 @@ func (w *ProfileWriter) SignIn(ctx context.Context, def connector.Definition, pr
 		lcancel()
 		return nil
 	}
+}
+
+// showsSignedIn reports whether the window's page, on one of the
+// connector's sites, holds its signed-in element (none named: false).
+func showsSignedIn(ctx context.Context, def connector.Definition) bool {
+	sel := def.Verify.LoggedInSelector
+	if sel == "" {
+		return false
+	}
+	q, _ := json.Marshal(sel)
+	js := fmt.Sprintf(`(() => { try { return document.querySelector(%s) ? location.hostname : ""; } catch (e) { return ""; } })()`, q)
+	host, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+	if err != nil || host == "" {
+		return false
+	}
+	return cookies.InScope(host, def.Domains)
 }
 
 // authCookieMarks are the connector's unexpired auth cookies in the

@@ -39,7 +39,8 @@ type ProfileProber interface {
 // cookies appeared in that profile), or the timeout passed
 // (chromeprofile.ProfileWriter). A profile held by a running browser is an
 // error with a ProfileBusy() bool method returning true; no sign-in in time
-// one with a SignInTimeout() bool method returning true.
+// one with a SignInTimeout() bool method returning true; a window the
+// person closed first one with a SignInClosed() bool method returning true.
 type ConnectorSignIn interface {
 	SignIn(ctx context.Context, def connector.Definition, profileDir string, timeout time.Duration) error
 }
@@ -55,6 +56,11 @@ type DeviceBoundChecker interface {
 func noProfileSession(err error) bool {
 	var e interface{ NoProfileSession() bool }
 	return errors.As(err, &e) && e.NoProfileSession()
+}
+
+func signInClosed(err error) bool {
+	var e interface{ SignInClosed() bool }
+	return errors.As(err, &e) && e.SignInClosed()
 }
 
 func signInTimedOut(err error) bool {
@@ -173,8 +179,9 @@ const DefaultSignInWait = 5 * time.Minute
 // (up to timeout; 0: DefaultSignInWait) until the person has signed in
 // there, then verifies that profile and records the outcome (an
 // interactive repair). A session signed in there is the profile's own, so
-// the carry-over evidence starts again. A profile held by a running browser
-// answers busy; no sign-in in time answers timeout.
+// the carry-over evidence starts again. A window the person closed first
+// is verified and recorded the same way, as they left it. A profile held
+// by a running browser answers busy; no sign-in in time answers timeout.
 func (m *Manager) SignInConnector(ctx context.Context, def connector.Definition, runID string, timeout time.Duration) (apitype.ActionResult, error) {
 	prober, dir, ok := m.ownProfile(def)
 	signer, canSign := m.cfg.ProfileWriter.(ConnectorSignIn)
@@ -205,6 +212,10 @@ func (m *Manager) signIn(ctx context.Context, def connector.Definition, prober P
 		return apitype.ActionResult{}, &apitype.Error{Code: apitype.CodeBusy, Message: fmt.Sprintf("the browser profile of %s is in use by a running browser (a run?): %v", def.ID, err)}
 	case signInTimedOut(err):
 		return apitype.ActionResult{}, &apitype.Error{Code: apitype.CodeTimeout, Message: fmt.Sprintf("nobody signed in to %s inside the connector's browser within %v: run the repair again to retry", def.ID, timeout)}
+	case signInClosed(err):
+		// The person closed the window: perhaps they saw it signed in
+		// already. The profile as they left it is verified and recorded.
+		m.cfg.Log.Info("the connector's browser was closed before a sign-in was seen; verifying its profile", "connector", def.ID)
 	case err != nil:
 		return apitype.ActionResult{}, fmt.Errorf("sign in to %s inside the connector's browser: %w", def.ID, err)
 	}

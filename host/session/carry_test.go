@@ -261,6 +261,32 @@ func TestSignInConnector(t *testing.T) {
 	})
 }
 
+type windowClosed struct{}
+
+func (windowClosed) Error() string      { return "window closed" }
+func (windowClosed) SignInClosed() bool { return true }
+
+// TestSignInWindowClosed: a person who closes the connector's window
+// before any sign-in was seen gets the profile verified as they left it:
+// healthy when it was signed in already (the site skipped its login
+// form), and the failure, not an error, when it was not.
+func TestSignInWindowClosed(t *testing.T) {
+	for _, signedIn := range []bool{true, false} {
+		r, p := boundRig(t, nil)
+		p.set(func(p *boundProfile) { p.signInErr, p.native = windowClosed{}, signedIn })
+		res, err := r.m.SignInConnector(context.Background(), bound, "", time.Second)
+		if err != nil {
+			t.Fatalf("signed in %v: SignInConnector = %v, want the profile's verify result", signedIn, err)
+		}
+		if res.Result.Healthy() != signedIn || res.Probe != string(verify.ProbeProfile) {
+			t.Errorf("signed in %v: result %s by %q", signedIn, res.Result.Code, res.Probe)
+		}
+		if row := r.row(t); row.RepairInProgress || (row.HealthKey == taxonomy.Healthy) != signedIn {
+			t.Errorf("signed in %v: row %s, repairing %v", signedIn, row.HealthKey, row.RepairInProgress)
+		}
+	}
+}
+
 func TestSignInConnectorErrors(t *testing.T) {
 	noProfile := bound
 	noProfile.Session = nil
