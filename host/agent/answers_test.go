@@ -29,17 +29,7 @@ type versionedPeer struct {
 	replies        map[string]chan struct{}
 }
 
-func (p *versionedPeer) write(t *testing.T, m map[string]any) {
-	b, _ := json.Marshal(m)
-	frame := make([]byte, 4+len(b))
-	binary.NativeEndian.PutUint32(frame, uint32(len(b)))
-	copy(frame[4:], b)
-	p.wmu.Lock()
-	defer p.wmu.Unlock()
-	if _, err := p.conn.Write(frame); err != nil {
-		t.Errorf("fake extension: %v", err)
-	}
-}
+func (p *versionedPeer) write(t *testing.T, m map[string]any) { writeFrame(t, p.conn, &p.wmu, m) }
 
 var staleDemo = map[string]any{"type": "cookies.stale", "domains": [][]string{{"demo.test"}}}
 

@@ -26,14 +26,18 @@ type fakePeer struct {
 	mu   sync.Mutex
 }
 
-func (p *fakePeer) send(t *testing.T, m map[string]any) {
+func (p *fakePeer) send(t *testing.T, m map[string]any) { writeFrame(t, p.conn, &p.mu, m) }
+
+// writeFrame writes m to conn as one native-messaging frame, as the
+// extension's side of a fake bridge does, holding mu for the write.
+func writeFrame(t *testing.T, conn net.Conn, mu *sync.Mutex, m map[string]any) {
 	b, _ := json.Marshal(m)
 	frame := make([]byte, 4+len(b))
 	binary.NativeEndian.PutUint32(frame, uint32(len(b)))
 	copy(frame[4:], b)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, err := p.conn.Write(frame); err != nil {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, err := conn.Write(frame); err != nil {
 		t.Errorf("fake extension: %v", err)
 	}
 }

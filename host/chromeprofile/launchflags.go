@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+
+	"github.com/authbridge/authbridge/host/chromium"
 )
 
 // launchFlagsJSON is the one table of browser and key-store flags per OS and
@@ -120,4 +123,33 @@ func (f LaunchFlags) ChromeFlags() map[string]any {
 		}
 	}
 	return out
+}
+
+// LaunchOptions are the flags a browser on a profile of kind starts with
+// on goos ("": KindApp, this OS): the launch flags table's row, then extra
+// on top. A flag of the row's drop list that extra sets is set, not
+// dropped. The caller fills in the executable and the profile directory.
+func LaunchOptions(kind, goos string, extra map[string]any) (chromium.Options, error) {
+	if kind == "" {
+		kind = KindApp
+	}
+	if goos == "" {
+		goos = runtime.GOOS
+	}
+	row, err := FlagsFor(kind, goos)
+	if err != nil {
+		return chromium.Options{}, err
+	}
+	flags := row.ChromeFlags()
+	for k, v := range extra {
+		flags[k] = v
+	}
+	var drop []string
+	for _, d := range row.Drop {
+		name, _, _ := strings.Cut(strings.TrimPrefix(d, "--"), "=")
+		if _, set := extra[name]; !set {
+			drop = append(drop, d)
+		}
+	}
+	return chromium.Options{Flags: flags, Drop: drop}, nil
 }

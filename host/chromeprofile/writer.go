@@ -7,8 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -73,31 +71,12 @@ type ProfileWriter struct {
 // browserOptions are how the writer starts its browser on dir: the launch
 // flags table's row for the profile's kind and OS, then w.Flags.
 func (w *ProfileWriter) browserOptions(dir string) (chromium.Options, error) {
-	kind, goos := w.Kind, w.GOOS
-	if kind == "" {
-		kind = KindApp
-	}
-	if goos == "" {
-		goos = runtime.GOOS
-	}
-	row, err := FlagsFor(kind, goos)
+	o, err := LaunchOptions(w.Kind, w.GOOS, w.Flags)
 	if err != nil {
 		return chromium.Options{}, err
 	}
-	flags := row.ChromeFlags()
-	for k, v := range w.Flags {
-		flags[k] = v
-	}
-	var drop []string
-	for _, d := range row.Drop {
-		name, _, _ := strings.Cut(strings.TrimPrefix(d, "--"), "=")
-		if _, set := w.Flags[name]; !set {
-			drop = append(drop, d)
-		}
-	}
-	return chromium.Options{
-		ExecPath: w.ExecPath, UserDataDir: dir, Flags: flags, Drop: drop, Output: w.Output, NoSandbox: w.NoSandbox,
-	}, nil
+	o.ExecPath, o.UserDataDir, o.Output, o.NoSandbox = w.ExecPath, dir, w.Output, w.NoSandbox
+	return o, nil
 }
 
 func (w *ProfileWriter) allocatorOptions(dir string) ([]chromedp.ExecAllocatorOption, error) {

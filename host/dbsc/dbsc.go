@@ -18,7 +18,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -401,34 +400,16 @@ func (r *Reader) attach(ctx context.Context, ws string) ([]BoundSession, error) 
 // launch starts a headless Chromium on dir with DBSC on, reads the
 // sessions and closes it gracefully.
 func (r *Reader) launch(ctx context.Context, dir string) ([]BoundSession, error) {
-	kind, goos := r.Kind, r.GOOS
-	if kind == "" {
-		kind = chromeprofile.KindApp
+	extra := ChromeFlags(r.SoftwareKeys)
+	for k, v := range r.Flags {
+		extra[k] = v
 	}
-	if goos == "" {
-		goos = runtime.GOOS
-	}
-	row, err := chromeprofile.FlagsFor(kind, goos)
+	o, err := chromeprofile.LaunchOptions(r.Kind, r.GOOS, extra)
 	if err != nil {
 		return nil, err
 	}
-	flags := row.ChromeFlags()
-	for k, v := range ChromeFlags(r.SoftwareKeys) {
-		flags[k] = v
-	}
-	for k, v := range r.Flags {
-		flags[k] = v
-	}
-	var drop []string
-	for _, d := range row.Drop {
-		name, _, _ := strings.Cut(strings.TrimPrefix(d, "--"), "=")
-		if _, set := r.Flags[name]; !set {
-			drop = append(drop, d)
-		}
-	}
-	b, err := chromium.Launch(ctx, chromium.Options{
-		ExecPath: r.ExecPath, UserDataDir: dir, Flags: flags, Drop: drop, Output: r.Output, NoSandbox: r.NoSandbox,
-	})
+	o.ExecPath, o.UserDataDir, o.Output, o.NoSandbox = r.ExecPath, dir, r.Output, r.NoSandbox
+	b, err := chromium.Launch(ctx, o)
 	if err != nil {
 		return nil, err
 	}
