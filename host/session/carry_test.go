@@ -108,6 +108,16 @@ func boundRig(t *testing.T, mod func(*Config)) (*rig, *boundProfile) {
 	return r, p
 }
 
+// failTwice repairs the bound connector from the user's browser and lets
+// the copy fail, twice: what names it session_not_transferable.
+func failTwice(ctx context.Context, r *rig, p *boundProfile) {
+	for range 2 {
+		r.m.Repair(ctx, bound, "")
+		p.expire()
+		r.m.Verify(ctx, bound, "")
+	}
+}
+
 func (r *rig) count(action string) int {
 	n := 0
 	for _, a := range r.actions() {
@@ -227,11 +237,7 @@ func TestSignInConnector(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		r, p := boundRig(t, nil)
-		for range 2 {
-			r.m.Repair(ctx, bound, "")
-			p.expire()
-			r.m.Verify(ctx, bound, "")
-		}
+		failTwice(ctx, r, p)
 		if d := r.row(t).Detail; d != taxonomy.DetailSessionNotTransferable {
 			t.Fatalf("detail = %s, want session_not_transferable", d)
 		}
@@ -354,11 +360,7 @@ func TestNeedsHealingNotTransferable(t *testing.T) {
 func TestVerifyOfANamedSessionNeedsItsProfile(t *testing.T) {
 	ctx := context.Background()
 	r, p := boundRig(t, nil)
-	for range 2 {
-		r.m.Repair(ctx, bound, "")
-		p.expire()
-		r.m.Verify(ctx, bound, "")
-	}
+	failTwice(ctx, r, p)
 	p.set(func(p *boundProfile) { p.busy = true })
 	_, err := r.m.Verify(ctx, bound, "")
 	var ae *apitype.Error
