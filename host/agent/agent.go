@@ -100,6 +100,11 @@ type Agent struct {
 	bridgeHandlers map[string]bridgeHandler
 	streams        streamHub
 	cookieCalls    cookieCalls
+
+	// bridgeConns counts the goroutines serving bridge connections: Run
+	// waits for them (each records its bridge's end in the state database)
+	// before the store closes.
+	bridgeConns sync.WaitGroup
 }
 
 type bridgeHandler func(ctx context.Context, b *bridge, raw json.RawMessage) (any, error)
@@ -191,7 +196,8 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	shutdown := a.api.Serve(apiL)
-	go a.acceptBridges(bridgeL)
+	accepting := make(chan struct{})
+	go func() { a.acceptBridges(bridgeL); close(accepting) }()
 	a.log.Info("agent listening", "api", a.cfg.Paths.APISocket, "bridge", a.cfg.Paths.BridgeSocket, "pid", os.Getpid())
 	go func() {
 		roots := catalog.Roots(catalog.Places(a.cfg.Paths))
@@ -208,8 +214,18 @@ func (a *Agent) Run(ctx context.Context) error {
 	shutdownCtx, c2 := context.WithTimeout(context.Background(), 2*time.Second)
 	defer c2()
 	shutdown(shutdownCtx)
+	<-accepting // no bridge connection starts after this
 	for _, b := range a.bridgeList() {
 		b.conn.Close()
+	}
+	// Each bridge's goroutine records its end; the store closes after them
+	// (a bridge still saying hello ends by its own deadline, or is left).
+	served := make(chan struct{})
+	go func() { a.bridgeConns.Wait(); close(served) }()
+	select {
+	case <-served:
+	case <-shutdownCtx.Done():
+		a.log.Warn("bridge connections still open at shutdown")
 	}
 	return nil
 }
@@ -257,7 +273,11 @@ func (a *Agent) acceptBridges(l net.Listener) {
 		if err != nil {
 			return
 		}
-		go a.startBridge(c)
+		a.bridgeConns.Add(1)
+		go func() {
+			defer a.bridgeConns.Done()
+			a.startBridge(c)
+		}()
 	}
 }
 

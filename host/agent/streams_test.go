@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -29,7 +30,9 @@ type fakePeer struct {
 func (p *fakePeer) send(t *testing.T, m map[string]any) { writeFrame(t, p.conn, &p.mu, m) }
 
 // writeFrame writes m to conn as one native-messaging frame, as the
-// extension's side of a fake bridge does, holding mu for the write.
+// extension's side of a fake bridge does, holding mu for the write. A
+// connection the test's cleanup has closed is not an error: an answer to
+// a request that came in as the test ended has nobody to go to.
 func writeFrame(t *testing.T, conn net.Conn, mu *sync.Mutex, m map[string]any) {
 	b, _ := json.Marshal(m)
 	frame := make([]byte, 4+len(b))
@@ -37,7 +40,7 @@ func writeFrame(t *testing.T, conn net.Conn, mu *sync.Mutex, m map[string]any) {
 	copy(frame[4:], b)
 	mu.Lock()
 	defer mu.Unlock()
-	if _, err := conn.Write(frame); err != nil {
+	if _, err := conn.Write(frame); err != nil && !errors.Is(err, net.ErrClosed) {
 		t.Errorf("fake extension: %v", err)
 	}
 }
