@@ -14,6 +14,10 @@ import (
 // while a browser just started still finishes its own start measures that
 // start, not the API (on 2 cores its CPU is what the callers queue for).
 func browserIdle(pid int, limit time.Duration) (time.Duration, bool) {
+	if pid <= 0 {
+		// No browser process known: pid 0's tree would be the whole machine.
+		return 0, false
+	}
 	const window, budget = 200 * time.Millisecond, 2 // clock ticks of 10 ms
 	start := time.Now()
 	prev := treeTicks(pid)

@@ -24,6 +24,10 @@ func TestBrowserIdle(t *testing.T) {
 		t.Errorf("two processes spinning for 600 ms used %d ticks, want at least 5", after-before)
 	}
 
+	if _, idle := browserIdle(0, 5*time.Second); idle {
+		t.Errorf("no process (pid 0) was reported idle")
+	}
+
 	quiet := exec.Command("sleep", "30")
 	if err := quiet.Start(); err != nil {
 		t.Fatal(err)
