@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/authbridge/authbridge/host/cli.Version=$(VERSION)
 PW_DIR := host/e2e/playwright
 RUNNER_DIR := runner
 
-.PHONY: certutil help build demo test test-unit test-e2e test-extension test-node test-runner soak-popup bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
+.PHONY: certutil sqlite3 help build demo test test-unit test-e2e test-extension test-node test-runner soak-popup bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -24,6 +24,11 @@ firefox: ## install Debian's firefox-esr when no Firefox is there (needs root)
 	@command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 || { \
 		echo "installing firefox-esr (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr >/dev/null; }
+
+sqlite3: ## install Debian's sqlite3 when it is missing (needs root): the bench does the app's cookie copy with it, as the app does
+	@command -v sqlite3 >/dev/null 2>&1 || { \
+		echo "installing sqlite3 (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null; }
 
 certutil: ## install Debian's libnss3-tools when certutil is missing (needs root): e2e tests trust their test CA in a test HOME's NSS database
 	@command -v certutil >/dev/null 2>&1 || { \
@@ -61,7 +66,7 @@ test-e2e: ## end-to-end tests in real headless Chromium and Firefox ESR with the
 soak-popup: chromium ## run the popup end-to-end flow 50 times in a row (not part of make test)
 	CI=1 $(GO) test -count=50 -timeout 60m -run 'TestPopupControlSurface$$' ./host/e2e/
 
-bench: chromium build deps-runner ## print latency, memory and throughput figures against the targets
+bench: chromium sqlite3 build deps-runner ## print latency, memory and throughput figures against the targets
 	$(GO) run ./host/cmd/authbridge-bench
 
 install: build ## install the binary to ~/.local/bin and register it with every browser found

@@ -7,17 +7,38 @@
 const readline = require('node:readline');
 
 const { guardStdout, send, log } = require('./lib/protocol.cjs');
-const { Run } = require('./lib/run.cjs');
+const { Run, launchScratch } = require('./lib/run.cjs');
 const { Sessions } = require('./lib/session.cjs');
 const { selfTest } = require('./lib/selftest.cjs');
+const { ProfileSeed, seedDirFor } = require('./lib/seed.cjs');
 
 guardStdout();
 
 const sessions = new Sessions({ enabled: process.env.AUTHBRIDGE_RUNNER_SESSIONS !== 'off' });
 const runs = new Map(); // runId -> Run
+const seedDir = seedDirFor(process.env, authbridgeHome());
+const seed = seedDir ? new ProfileSeed({ dir: seedDir, log }) : null;
+
+// A run's end, with no other run going: the time to make the profile seed
+// for the browser version the run saw, when there is none for it yet.
+function ended(run) {
+  runs.delete(String(run.runId));
+  if (seed && runs.size === 0 && !quitting && seed.needed(run.browserVersion)) {
+    seed.make((dir) => launchScratch(dir));
+  }
+}
 
 process.on('unhandledRejection', (err) => log('unhandled rejection:', err && err.stack ? err.stack : String(err)));
 process.on('uncaughtException', (err) => log('uncaught exception:', err && err.stack ? err.stack : String(err)));
+
+/** authbridgeHome is authbridge's home as its client resolves it, '' without the client. */
+function authbridgeHome() {
+  try {
+    return require('authbridge-client').resolvePaths({ env: process.env }).home;
+  } catch {
+    return '';
+  }
+}
 
 function requireRunId(msg) {
   if (msg.runId === undefined || msg.runId === null || msg.runId === '') {
@@ -45,6 +66,9 @@ async function quit(code = 0) {
   if (quitting) return;
   quitting = true;
   await Promise.all([...runs.values()].map((r) => r.stop().catch(() => {})));
+  // A seed being made is finished (it takes one browser start) rather than
+  // left half-made; bounded, so that quit never hangs on it.
+  if (seed && seed.making) await Promise.race([seed.making, new Promise((r) => setTimeout(r, 15000).unref())]);
   process.exit(code);
 }
 
@@ -56,7 +80,7 @@ const handlers = {
       send({ type: 'error', runId: id, message: `run: run ${id} is already running` });
       return;
     }
-    const run = new Run({ msg, send, log, sessions, onEnd: (r) => runs.delete(String(r.runId)) });
+    const run = new Run({ msg, send, log, sessions, seed, onEnd: ended });
     runs.set(String(id), run);
     run.start();
   },

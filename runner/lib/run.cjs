@@ -15,6 +15,7 @@ const { classifyResult, failure, cancelled, errorClassOf } = require('./classify
 const { waitForProfile } = require('./profilelock.cjs');
 const { cookieHeader } = require('./cookiejar.cjs');
 const { Follower } = require('./follow.cjs');
+const { compareVersions } = require('./seed.cjs');
 
 const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
@@ -94,6 +95,21 @@ async function alreadyMatches(page, selector, state = 'visible') {
   }
 }
 
+/** browserVersion is the version a launched context's browser reports, '' when it cannot tell. */
+function browserVersion(context) {
+  try {
+    const b = typeof context.browser === 'function' ? context.browser() : null;
+    return b ? b.version() : '';
+  } catch {
+    return '';
+  }
+}
+
+/** launchScratch opens a headless browser the way a run does, on dir (for the profile seed). */
+function launchScratch(dir, env = process.env) {
+  return chromium.launchPersistentContext(dir, launchOptions(env, true));
+}
+
 /** profileTaken: Chromium refused the profile because another browser holds it. */
 function profileTaken(err) {
   return /ProcessSingleton|profile (?:directory )?is already in use/i.test(String((err && err.message) || err));
@@ -144,8 +160,9 @@ class Run {
    * @param {import('./session.cjs').Sessions} o.sessions
    * @param {object} [o.env]
    * @param {function} [o.onEnd] called once the result is sent
+   * @param {import('./seed.cjs').ProfileSeed} [o.seed] the profile seed a new profile starts from
    */
-  constructor({ msg, send, log, sessions, env = process.env, onEnd = () => {} }) {
+  constructor({ msg, send, log, sessions, env = process.env, onEnd = () => {}, seed = null }) {
     this.runId = msg.runId;
     this.connectorPath = msg.connectorPath;
     this.url = msg.url;
@@ -157,6 +174,8 @@ class Run {
     this.sessions = sessions;
     this.env = env;
     this.onEnd = onEnd;
+    this.seed = seed;
+    this.browserVersion = ''; // what the run's browser reported at its last launch
 
     this.context = null;
     this.page = null;
@@ -329,14 +348,29 @@ class Run {
       if (waited) this.log(`the profile is free after ${Date.now() - start} ms`);
       this.checkOpen();
       fs.mkdirSync(this.profileDir, { recursive: true, mode: 0o700 });
+      const planted = this.seed ? this.seed.plant(this.profileDir) : null;
+      let context;
       try {
-        return await chromium.launchPersistentContext(this.profileDir, launchOptions(this.env, headless));
+        context = await chromium.launchPersistentContext(this.profileDir, launchOptions(this.env, headless));
       } catch (err) {
         if (!profileTaken(err) || Date.now() - start > timeoutMs) throw err;
         if (!told) this.log('another process took the profile as the browser started: waiting for it to finish');
         told = true;
         await new Promise((r) => setTimeout(r, 100));
+        continue;
       }
+      this.browserVersion = browserVersion(context);
+      if (!planted) return context;
+      if (this.browserVersion && compareVersions(this.browserVersion, planted.version) < 0) {
+        // An older Chromium refuses databases a newer one made: start over
+        // without them (the profile is still new; only this browser held it).
+        this._log(`run ${this.runId}: the profile seed is from Chromium ${planted.version}, newer than this browser (${this.browserVersion}): starting the new profile without it`);
+        await context.close().catch(() => {});
+        this.seed.unplant(this.profileDir, planted);
+        continue;
+      }
+      this._log(`run ${this.runId}: the new profile started from the profile seed (${planted.files.length} empty databases of Chromium ${planted.version})`);
+      return context;
     }
   }
 
@@ -956,4 +990,4 @@ function authDebug(connectorId, f) {
   return d;
 }
 
-module.exports = { Run, RunEnded, browserArgs, launchOptions, isAuthInput, authDebug, patternTest, profileTaken, alreadyMatches };
+module.exports = { Run, RunEnded, browserArgs, launchOptions, launchScratch, isAuthInput, authDebug, patternTest, profileTaken, alreadyMatches };

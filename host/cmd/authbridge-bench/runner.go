@@ -28,9 +28,11 @@ var (
 // the data-export app's current method and of the drop-in runner, each on a
 // fresh connector profile, with the user's browser holding 10,000 cookies:
 //
-//   - the app: a first launch to create the profile, SQLite ATTACH to copy
-//     the whole cookies table of the source profile, then a relaunch and
-//     the page;
+//   - the app: step for step as the app's own runner does it, with its
+//     launch options: a first launch to create the profile, the sqlite3
+//     command's ATTACH to copy the whole cookies table of the source
+//     profile, a relaunch and the page; and, not judged, the same on the
+//     runner's own launch options;
 //   - the runner: the `run` message, the connector's cookies from authbridge
 //     added to a new persistent profile, and the page.
 func (b *bench) measureRunner(ctx context.Context) ([]row, error) {
@@ -41,11 +43,21 @@ func (b *bench) measureRunner(ctx context.Context) ([]row, error) {
 	fmt.Printf("Source profile for the app's method: %d cookies in %s\n", n, source)
 	account := b.siteURL + "/account"
 
-	r, err := startBenchRunner(b)
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		return nil, fmt.Errorf("the app's method copies cookies with the sqlite3 command, which is not installed (Debian: apt-get install sqlite3)")
+	}
+	r, err := startBenchRunner(b, "runner-profiles")
 	if err != nil {
 		return nil, err
 	}
 	defer r.close()
+	// A second runner with the profile seed switched off: a new profile as
+	// the very first run with a given Chromium meets it (not judged).
+	unseeded, err := startBenchRunner(b, "runner-profiles-unseeded", "AUTHBRIDGE_RUNNER_SEED=off")
+	if err != nil {
+		return nil, err
+	}
+	defer unseeded.close()
 	am, err := startAppMethod(r.cmd.Env)
 	if err != nil {
 		return nil, err
@@ -56,27 +68,37 @@ func (b *bench) measureRunner(ctx context.Context) ([]row, error) {
 	// what the one before wrote: the app's method writes a 10,000-cookie
 	// store and deletes its profile, and without the flush the run after
 	// it pays for that write-back in its own fsyncs.
-	var app, fresh, kept []time.Duration
-	appFailed := 0
-	methods := []func(i int) error{
-		func(i int) error {
-			d, err := am.run(source, account)
+	var app, appRunnerFlags, fresh, kept, empty []time.Duration
+	appMethodRun := func(launch string, into *[]time.Duration) func(i int) error {
+		return func(i int) error {
+			d, err := am.run(source, account, launch)
 			if err != nil {
 				// The app's copy is not always readable by the relaunched
 				// browser; such a run has no authenticated page to time.
-				appFailed++
-				fmt.Printf("  app method, run %d: %v\n", i, err)
+				fmt.Printf("  app method (%s launch options), run %d: %v\n", launch, i, err)
 				return nil
 			}
-			app = append(app, d)
+			*into = append(*into, d)
 			return nil
-		},
+		}
+	}
+	methods := []func(i int) error{
+		appMethodRun("app", &app),
+		appMethodRun("runner", &appRunnerFlags),
 		func(i int) error {
 			d, err := r.firstPage(fmt.Sprintf("bench-fresh-%d", i), account, true)
 			if err != nil {
 				return fmt.Errorf("runner, new profile, run %d: %w\n%s", i, err, lastLines(r.stderr.String(), 20))
 			}
 			fresh = append(fresh, d)
+			return nil
+		},
+		func(i int) error {
+			d, err := unseeded.firstPage(fmt.Sprintf("bench-unseeded-%d", i), account, true)
+			if err != nil {
+				return fmt.Errorf("runner, new profile without the seed, run %d: %w\n%s", i, err, lastLines(unseeded.stderr.String(), 20))
+			}
+			empty = append(empty, d)
 			return nil
 		},
 		func(i int) error {
@@ -88,9 +110,15 @@ func (b *bench) measureRunner(ctx context.Context) ([]row, error) {
 			return nil
 		},
 	}
-	// The kept profile must exist before its first timed run.
+	// The kept profile must exist before its first timed run, and the
+	// runner makes its profile seed after its first run (runner/lib/seed.cjs):
+	// a new profile is timed as the app's later first runs meet it, once
+	// the seed is there.
 	if _, err := r.firstPage("bench-warm", account, true); err != nil {
 		return nil, fmt.Errorf("runner, first run: %w\n%s", err, lastLines(r.stderr.String(), 20))
+	}
+	if err := r.waitForSeed(30 * time.Second); err != nil {
+		return nil, err
 	}
 	for i := 0; i < *runnerRuns; i++ {
 		for k := range methods {
@@ -102,15 +130,15 @@ func (b *bench) measureRunner(ctx context.Context) ([]row, error) {
 	}
 	if os.Getenv("BENCH_VERBOSE") != "" {
 		for _, l := range strings.Split(r.stderr.String(), "\n") {
-			if strings.Contains(l, "browser ready in") {
+			if strings.Contains(l, "browser ready in") || strings.Contains(l, "profile seed") {
 				fmt.Println("  " + l)
 			}
 		}
 	}
-	if len(app) == 0 {
+	if len(app) == 0 || len(appRunnerFlags) == 0 {
 		return nil, fmt.Errorf("no run of the app's method reached an authenticated page")
 	}
-	sa, sf, sk := summarize(app), summarize(fresh), summarize(kept)
+	sa, sar, sf, sk, se := summarize(app), summarize(appRunnerFlags), summarize(fresh), summarize(kept), summarize(empty)
 	judge := func(s stats) string {
 		ratio := float64(sa.median) / float64(s.median)
 		if ratio >= 2.5 {
@@ -118,10 +146,17 @@ func (b *bench) measureRunner(ctx context.Context) ([]row, error) {
 		}
 		return fmt.Sprintf("MISSES (%.2fx)", ratio)
 	}
+	// Against the app's method on the runner's launch options: the part of
+	// the difference that is the method alone (not judged).
+	versus := func(s stats) string {
+		return fmt.Sprintf("%.2fx", float64(sar.median)/float64(s.median))
+	}
 	return []row{
-		{fmt.Sprintf("run to first auth. page, app ATTACH copy (%d/%d ok)", len(app), *runnerRuns), ms(sa.median), ms(sa.p99), "-", "-"},
-		{"  runner, new profile (the app's first run)", ms(sf.median), ms(sf.p99), "≥ 2.5x faster", judge(sf)},
-		{"  runner, the profile of the last run", ms(sk.median), ms(sk.p99), "≥ 2.5x faster", judge(sk)},
+		{fmt.Sprintf("run to first auth. page, the app's method (%d/%d ok)", len(app), *runnerRuns), ms(sa.median), ms(sa.p99), "-", "-"},
+		{fmt.Sprintf("  same, on the runner's launch options (%d/%d ok)", len(appRunnerFlags), *runnerRuns), ms(sar.median), ms(sar.p99), "-", "-"},
+		{"  runner, new profile (a connector's first run)", ms(sf.median), ms(sf.p99), "≥ 2.5x faster", judge(sf) + ", " + versus(sf) + " vs same"},
+		{"  runner, the profile of the last run", ms(sk.median), ms(sk.p99), "≥ 2.5x faster", judge(sk) + ", " + versus(sk) + " vs same"},
+		{"  runner, new profile without the seed (first run on a Chromium)", ms(se.median), ms(se.p99), "-", fmt.Sprintf("%.2fx, %s vs same", float64(sa.median)/float64(se.median), versus(se))},
 	}, nil
 }
 
@@ -234,13 +269,12 @@ func (a *appMethod) next() (map[string]any, error) {
 	return m, nil
 }
 
-func (a *appMethod) do(msg map[string]any) error {
+func (a *appMethod) do(msg map[string]any) (map[string]any, error) {
 	b, _ := json.Marshal(msg)
 	if _, err := a.stdin.Write(append(b, '\n')); err != nil {
-		return err
+		return nil, err
 	}
-	_, err := a.next()
-	return err
+	return a.next()
 }
 
 func (a *appMethod) close() {
@@ -248,38 +282,26 @@ func (a *appMethod) close() {
 	a.cmd.Wait()
 }
 
-// run is the app's method on a fresh profile: launch once to create it,
-// copy every cookie of the source with ATTACH, write the marker, relaunch
-// and open the page.
-func (a *appMethod) run(source, account string) (time.Duration, error) {
+// run is the app's method on a fresh profile, as the app's runner does it
+// (runner/bench/app-method.cjs): launch once to create the profile, copy
+// every cookie of the source with the sqlite3 command's ATTACH, count them,
+// write the marker, relaunch and open the page. launch is "app" (the app's
+// launch options) or "runner" (the drop-in runner's).
+func (a *appMethod) run(source, account, launch string) (time.Duration, error) {
 	dir, err := os.MkdirTemp("", "abapp")
 	if err != nil {
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
 	start := time.Now()
-	if err := a.do(map[string]any{"cmd": "create", "dir": dir}); err != nil {
-		return 0, fmt.Errorf("first launch: %w", err)
-	}
-	db, err := sql.Open("sqlite3", filepath.Join(dir, "Default", "Cookies"))
+	m, err := a.do(map[string]any{"cmd": "run", "dir": dir, "source": source, "url": account, "launch": launch})
+	d := time.Since(start)
 	if err != nil {
 		return 0, err
 	}
-	for _, q := range []string{"ATTACH DATABASE '" + strings.ReplaceAll(source, "'", "''") + "' AS src",
-		"INSERT OR REPLACE INTO cookies SELECT * FROM src.cookies", "DETACH DATABASE src"} {
-		if _, err := db.Exec(q); err != nil {
-			db.Close()
-			return 0, fmt.Errorf("%s: %w", q, err)
-		}
+	if n, _ := m["cookies"].(float64); n < 1 {
+		return 0, fmt.Errorf("the copy left %v cookies in the profile", m["cookies"])
 	}
-	db.Close()
-	if err := os.WriteFile(filepath.Join(dir, ".cookies-imported"), nil, 0o600); err != nil {
-		return 0, err
-	}
-	if err := a.do(map[string]any{"cmd": "open", "dir": dir, "url": account}); err != nil {
-		return 0, fmt.Errorf("the copied profile is not signed in: %w", err)
-	}
-	d := time.Since(start)
 	if _, err := a.next(); err != nil { // closed
 		return 0, err
 	}
@@ -297,7 +319,7 @@ type benchRunner struct {
 	script   string
 }
 
-func startBenchRunner(b *bench) (*benchRunner, error) {
+func startBenchRunner(b *bench, profiles string, env ...string) (*benchRunner, error) {
 	dir, err := filepath.Abs(*runnerDir)
 	if err != nil {
 		return nil, err
@@ -305,7 +327,7 @@ func startBenchRunner(b *bench) (*benchRunner, error) {
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
 		return nil, fmt.Errorf("the runner's npm dependencies are missing: run `make deps`")
 	}
-	r := &benchRunner{lines: make(chan map[string]any, 256), profiles: filepath.Join(b.base, "runner-profiles"),
+	r := &benchRunner{lines: make(chan map[string]any, 256), profiles: filepath.Join(b.base, profiles),
 		script: filepath.Join(dir, "bench", "first-page.js")}
 	exe, err := chromium.FindExecutable()
 	if err != nil {
@@ -315,6 +337,7 @@ func startBenchRunner(b *bench) (*benchRunner, error) {
 	r.cmd = exec.Command("node", filepath.Join(dir, "index.cjs"))
 	r.cmd.Env = append(append([]string{}, b.env...), "AUTHBRIDGE_BIN="+b.bin, "AUTHBRIDGE_CHROMIUM="+exe,
 		"AUTHBRIDGE_PROFILES_DIR="+r.profiles, "AUTHBRIDGE_BROWSER_ARGS="+string(args))
+	r.cmd.Env = append(r.cmd.Env, env...)
 	r.cmd.Stderr = &r.stderr
 	if r.stdin, err = r.cmd.StdinPipe(); err != nil {
 		return nil, err
@@ -389,6 +412,21 @@ func (r *benchRunner) firstPage(runID, account string, fresh bool) (time.Duratio
 		return 0, err
 	}
 	return d, nil
+}
+
+// waitForSeed waits until the runner has made its profile seed.
+func (r *benchRunner) waitForSeed(timeout time.Duration) error {
+	manifest := filepath.Join(envValue(r.cmd.Env, "AUTHBRIDGE_HOME"), "runner", "profile-seed", "seed.json")
+	deadline := time.Now().Add(timeout)
+	for {
+		if _, err := os.Stat(manifest); err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the runner made no profile seed (%s) within %v:\n%s", manifest, timeout, lastLines(r.stderr.String(), 20))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func (r *benchRunner) close() {

@@ -4,12 +4,26 @@
 // not is recorded in badLines (tests assert there are none).
 
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
 
 const INDEX = path.join(__dirname, '..', '..', 'index.cjs');
 const FIXTURES = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'data-connectors');
 const CHROMIUM = process.env.AUTHBRIDGE_CHROMIUM || '/usr/bin/chromium';
+
+// One profile seed per test file (runner/lib/seed.cjs), never the user's
+// own: the runners of a file share it, so that every run after the file's
+// first on a new profile starts from it, as runs do in use.
+let seedDir = '';
+function testSeedDir() {
+  if (!seedDir) {
+    seedDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'runner-seed-')), 'profile-seed');
+    process.on('exit', () => fs.rmSync(path.dirname(seedDir), { recursive: true, force: true }));
+  }
+  return seedDir;
+}
 
 const TYPES = new Set(['ready', 'log', 'status', 'data', 'network-captured', 'request-input',
   'evaluate-result', 'screenshot-result', 'test-result', 'error', 'result']);
@@ -21,7 +35,7 @@ class RunnerProcess {
     this.stderr = '';
     this.waiters = [];
     this.child = spawn(process.execPath, [INDEX], {
-      env: { ...process.env, AUTHBRIDGE_CHROMIUM: CHROMIUM, ...env },
+      env: { ...process.env, AUTHBRIDGE_CHROMIUM: CHROMIUM, AUTHBRIDGE_RUNNER_SEED: testSeedDir(), ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
@@ -89,4 +103,4 @@ class RunnerProcess {
   }
 }
 
-module.exports = { RunnerProcess, FIXTURES, CHROMIUM, INDEX };
+module.exports = { RunnerProcess, FIXTURES, CHROMIUM, INDEX, testSeedDir };

@@ -1,0 +1,251 @@
+'use strict';
+// The profile seed: the empty SQLite databases Chromium makes for a new
+// profile, kept so that a connector's first run starts from them.
+//
+// Why: on a new profile Chromium creates some twenty SQLite databases
+// (Cookies, History, Web Data, Login Data, ...) and writes each one's schema
+// with its own fdatasync calls, about 220 in all. On the shared 2-core
+// machine that made a new profile's first page some 30-70 ms slower than a
+// kept profile's. A profile that starts with those databases already made by
+// the same Chromium opens like a kept one (README.md, bench).
+//
+// What the seed holds: only the SQLite files of a throwaway profile that a
+// headless Chromium opened and closed without loading a page or getting a
+// cookie, so no site's data and no secret. The files are 0600 in a 0700
+// directory under authbridge's home (<home>/runner/profile-seed), with
+// seed.json naming the Chromium version that made them and the files. A seed
+// appears whole or not at all (made in a sibling directory, then renamed).
+//
+// When it is used: a run's profile that Chromium never opened (no Default
+// folder, no Local State) gets the seed's files in its Default folder before
+// the launch. If the browser then reports a version older than the seed's
+// (Chromium was downgraded, and would refuse databases from a newer one),
+// the run closes it, removes what it planted and launches again without the
+// seed. The seed is made again, after a run, whenever the browser's version
+// differs from the seed's.
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const MANIFEST = 'seed.json';
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** compareVersions orders dotted version strings numerically (-1, 0, 1). */
+function compareVersions(a, b) {
+  const pa = String(a).split('.').map((x) => Number.parseInt(x, 10) || 0);
+  const pb = String(b).split('.').map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] || 0) - (pb[i] || 0);
+    if (d) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+/** isSQLite: the file starts with SQLite's header string. */
+function isSQLite(file) {
+  let fd;
+  try {
+    fd = fs.openSync(file, 'r');
+    const b = Buffer.alloc(SQLITE_MAGIC.length);
+    return fs.readSync(fd, b, 0, b.length, 0) === b.length && b.equals(SQLITE_MAGIC);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** emptyOrMissing: a journal or WAL file that holds nothing to replay. */
+function emptyOrMissing(file) {
+  try {
+    return fs.statSync(file).size === 0;
+  } catch (err) {
+    return err.code === 'ENOENT';
+  }
+}
+
+/**
+ * closedDatabases lists, as paths relative to dir with '/' between names,
+ * the SQLite databases under dir (its sub-folders too) that were closed
+ * cleanly: regular files with SQLite's header and no journal or WAL left
+ * to replay.
+ */
+function closedDatabases(dir, rel = '') {
+  const out = [];
+  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    const name = rel ? `${rel}/${e.name}` : e.name;
+    const file = path.join(dir, name);
+    if (e.isDirectory()) out.push(...closedDatabases(dir, name));
+    else if (e.isFile() && !/-(journal|wal|shm)$/.test(e.name) && isSQLite(file) &&
+      emptyOrMissing(`${file}-journal`) && emptyOrMissing(`${file}-wal`)) out.push(name);
+  }
+  return out.sort();
+}
+
+/** safeRelative: a relative path of plain names, inside the folder it is relative to. */
+function safeRelative(f) {
+  return typeof f === 'string' && f !== '' && f.split('/').every((n) => n !== '' && n !== '.' && n !== '..' && !n.startsWith('.') && !n.includes('\\'));
+}
+
+/** copyFiles copies the relative paths files from one folder to another: folders 0700, files 0600. */
+function copyFiles(from, to, files) {
+  for (const f of files) {
+    const dst = path.join(to, f);
+    fs.mkdirSync(path.dirname(dst), { recursive: true, mode: 0o700 });
+    fs.copyFileSync(path.join(from, f), dst);
+    fs.chmodSync(dst, 0o600);
+  }
+}
+
+/**
+ * unopened: Chromium has never opened this profile folder and no browser is
+ * opening it now (its SingletonLock is a symbolic link, often dangling, so
+ * it is looked at with lstat).
+ */
+function unopened(profileDir) {
+  const has = (name) => {
+    try {
+      fs.lstatSync(path.join(profileDir, name));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return !has('Default') && !has('Local State') && !has('SingletonLock');
+}
+
+class ProfileSeed {
+  /**
+   * @param {object} o
+   * @param {string} o.dir where the seed is kept
+   * @param {function} [o.log] diagnostic lines (stderr)
+   */
+  constructor({ dir, log = () => {} }) {
+    this.dir = dir;
+    this.log = log;
+    this.making = null; // the promise of a seed being made
+    this.refused = ''; // why making a seed failed (not tried again)
+  }
+
+  /** manifest is the seed's {version, files}, or null when there is no usable seed. */
+  manifest() {
+    let m;
+    try {
+      m = JSON.parse(fs.readFileSync(path.join(this.dir, MANIFEST), 'utf8'));
+    } catch {
+      return null;
+    }
+    const ok = m && typeof m.version === 'string' && /^\d+(\.\d+)*$/.test(m.version) && Array.isArray(m.files) &&
+      m.files.length > 0 && m.files.every(safeRelative);
+    return ok ? { version: m.version, files: m.files } : null;
+  }
+
+  /**
+   * plant copies the seed into profileDir/Default when Chromium has never
+   * opened the profile. It returns {version, files} of what it planted, or
+   * null (no seed, a profile already made, or a copy that failed: then
+   * nothing is left behind).
+   */
+  plant(profileDir) {
+    if (!unopened(profileDir)) return null;
+    const m = this.manifest();
+    if (!m) return null;
+    const stage = path.join(profileDir, `.authbridge-seed-${process.pid}`);
+    try {
+      fs.mkdirSync(profileDir, { recursive: true, mode: 0o700 });
+      fs.rmSync(stage, { recursive: true, force: true });
+      fs.mkdirSync(stage, { mode: 0o700 });
+      copyFiles(this.dir, stage, m.files);
+      fs.renameSync(stage, path.join(profileDir, 'Default'));
+      return m;
+    } catch (err) {
+      fs.rmSync(stage, { recursive: true, force: true });
+      this.log(`the profile seed could not be copied (${err.code || err.message}): the profile starts empty`);
+      return null;
+    }
+  }
+
+  /**
+   * unplant removes the databases plant put in profileDir (and their
+   * journals) after the browser refused them; the profile is then new again
+   * as far as those files go.
+   */
+  unplant(profileDir, planted) {
+    const dir = path.join(profileDir, 'Default');
+    for (const f of planted.files) {
+      for (const suffix of ['', '-journal', '-wal', '-shm']) fs.rmSync(path.join(dir, f + suffix), { force: true });
+    }
+  }
+
+  /** needed: whether a seed for this browser version should be made. */
+  needed(version) {
+    if (!version || this.refused || this.making) return false;
+    const m = this.manifest();
+    return !m || m.version !== version;
+  }
+
+  /**
+   * make builds a new seed with launch(dir) (a headless launch of the
+   * runner's browser on an empty folder that resolves to a Playwright
+   * BrowserContext) and puts it in place whole. It never rejects; a failure
+   * is logged once and not tried again by this process.
+   */
+  make(launch) {
+    if (this.making) return this.making;
+    this.making = this._make(launch)
+      .catch((err) => {
+        this.refused = String((err && err.message) || err).split('\n')[0];
+        this.log(`no profile seed was made: ${this.refused}`);
+      })
+      .finally(() => { this.making = null; });
+    return this.making;
+  }
+
+  async _make(launch) {
+    const started = Date.now();
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'authbridge-seed-'));
+    const stage = `${this.dir}.new-${process.pid}`;
+    const old = `${this.dir}.old-${process.pid}`;
+    try {
+      const ctx = await launch(scratch);
+      const browser = typeof ctx.browser === 'function' ? ctx.browser() : null;
+      const version = browser ? browser.version() : '';
+      await ctx.close();
+      if (!/^\d+(\.\d+)*$/.test(version)) throw new Error(`the browser reported no version (${JSON.stringify(version)})`);
+      const files = closedDatabases(path.join(scratch, 'Default'));
+      if (!files.length) throw new Error('the browser made no databases in a new profile');
+      fs.mkdirSync(path.dirname(this.dir), { recursive: true, mode: 0o700 });
+      fs.rmSync(stage, { recursive: true, force: true });
+      fs.mkdirSync(stage, { mode: 0o700 });
+      copyFiles(path.join(scratch, 'Default'), stage, files);
+      fs.writeFileSync(path.join(stage, MANIFEST), JSON.stringify({ version, files, made_at: new Date().toISOString() }, null, 2) + '\n', { mode: 0o600 });
+      fs.rmSync(old, { recursive: true, force: true });
+      try {
+        fs.renameSync(this.dir, old);
+      } catch (err) {
+        if (err.code !== 'ENOENT') throw err;
+      }
+      fs.renameSync(stage, this.dir);
+      this.log(`made a profile seed of Chromium ${version} (${files.length} empty databases) in ${Date.now() - started} ms: new profiles start from it`);
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+      fs.rmSync(stage, { recursive: true, force: true });
+      fs.rmSync(old, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * seedDirFor is where the seed is kept: AUTHBRIDGE_RUNNER_SEED when it names
+ * a folder, else <authbridge home>/runner/profile-seed; '' when switched off
+ * (AUTHBRIDGE_RUNNER_SEED=off) or when there is no home to keep it in.
+ */
+function seedDirFor(env, home) {
+  const v = env.AUTHBRIDGE_RUNNER_SEED;
+  if (v === 'off') return '';
+  if (v) return path.resolve(v);
+  return home ? path.join(home, 'runner', 'profile-seed') : '';
+}
+
+module.exports = { ProfileSeed, seedDirFor, compareVersions, closedDatabases, unopened };
