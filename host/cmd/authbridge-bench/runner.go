@@ -85,30 +85,9 @@ func (b *bench) measureRunner(ctx context.Context) ([]row, error) {
 	methods := []func(i int) error{
 		appMethodRun("app", &app),
 		appMethodRun("runner", &appRunnerFlags),
-		func(i int) error {
-			d, err := r.firstPage(fmt.Sprintf("bench-fresh-%d", i), account, true)
-			if err != nil {
-				return fmt.Errorf("runner, new profile, run %d: %w\n%s", i, err, lastLines(r.stderr.String(), 20))
-			}
-			fresh = append(fresh, d)
-			return nil
-		},
-		func(i int) error {
-			d, err := unseeded.firstPage(fmt.Sprintf("bench-unseeded-%d", i), account, true)
-			if err != nil {
-				return fmt.Errorf("runner, new profile without the seed, run %d: %w\n%s", i, err, lastLines(unseeded.stderr.String(), 20))
-			}
-			empty = append(empty, d)
-			return nil
-		},
-		func(i int) error {
-			d, err := r.firstPage(fmt.Sprintf("bench-kept-%d", i), account, false)
-			if err != nil {
-				return fmt.Errorf("runner, kept profile, run %d: %w\n%s", i, err, lastLines(r.stderr.String(), 20))
-			}
-			kept = append(kept, d)
-			return nil
-		},
+		runnerRun(r, "fresh", "new profile", true, account, &fresh),
+		runnerRun(unseeded, "unseeded", "new profile without the seed", true, account, &empty),
+		runnerRun(r, "kept", "kept profile", false, account, &kept),
 	}
 	// The kept profile must exist before its first timed run, and the
 	// runner makes its profile seed after its first run (runner/lib/seed.cjs):
@@ -156,7 +135,7 @@ func (b *bench) measureRunner(ctx context.Context) ([]row, error) {
 		{fmt.Sprintf("  same, on the runner's launch options (%d/%d ok)", len(appRunnerFlags), *runnerRuns), ms(sar.median), ms(sar.p99), "-", "-"},
 		{"  runner, new profile (a connector's first run)", ms(sf.median), ms(sf.p99), "≥ 2.5x faster", judge(sf) + ", " + versus(sf) + " vs same"},
 		{"  runner, the profile of the last run", ms(sk.median), ms(sk.p99), "≥ 2.5x faster", judge(sk) + ", " + versus(sk) + " vs same"},
-		{"  runner, new profile without the seed (first run on a Chromium)", ms(se.median), ms(se.p99), "-", fmt.Sprintf("%.2fx, %s vs same", float64(sa.median)/float64(se.median), versus(se))},
+		{"  runner, new profile without the seed", ms(se.median), ms(se.p99), "-", fmt.Sprintf("%.2fx, %s vs same", float64(sa.median)/float64(se.median), versus(se))},
 	}, nil
 }
 
@@ -412,6 +391,20 @@ func (r *benchRunner) firstPage(runID, account string, fresh bool) (time.Duratio
 		return 0, err
 	}
 	return d, nil
+}
+
+// runnerRun is one of the rotation's methods: a run of the bench connector
+// on r, on a new profile (fresh) or the one the last run left, timed into
+// into.
+func runnerRun(r *benchRunner, id, what string, fresh bool, account string, into *[]time.Duration) func(i int) error {
+	return func(i int) error {
+		d, err := r.firstPage(fmt.Sprintf("bench-%s-%d", id, i), account, fresh)
+		if err != nil {
+			return fmt.Errorf("runner, %s, run %d: %w\n%s", what, i, err, lastLines(r.stderr.String(), 20))
+		}
+		*into = append(*into, d)
+		return nil
+	}
 }
 
 // waitForSeed waits until the runner has made its profile seed.
