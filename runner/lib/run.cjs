@@ -15,7 +15,7 @@ const { classifyResult, failure, cancelled, errorClassOf } = require('./classify
 const { waitForProfile } = require('./profilelock.cjs');
 const { cookieHeader } = require('./cookiejar.cjs');
 const { Follower } = require('./follow.cjs');
-const { compareVersions } = require('./seed.cjs');
+const { browserVersion, compareVersions } = require('./seed.cjs');
 
 const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
@@ -92,16 +92,6 @@ async function alreadyMatches(page, selector, state = 'visible') {
     return (await page.evaluate(`(${MATCH_NOW})(${JSON.stringify([selector, state])})`)) === 'yes';
   } catch {
     return false; // a navigation under the check: Playwright waits instead
-  }
-}
-
-/** browserVersion is the version a launched context's browser reports, '' when it cannot tell. */
-function browserVersion(context) {
-  try {
-    const b = typeof context.browser === 'function' ? context.browser() : null;
-    return b ? b.version() : '';
-  } catch {
-    return '';
   }
 }
 

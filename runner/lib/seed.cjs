@@ -30,6 +30,17 @@ const path = require('node:path');
 
 const MANIFEST = 'seed.json';
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+const VERSION = /^\d+(\.\d+)*$/; // a browser version as Chromium reports it
+
+/** browserVersion is the version a launched context's browser reports, '' when it cannot tell. */
+function browserVersion(context) {
+  try {
+    const b = typeof context.browser === 'function' ? context.browser() : null;
+    return b ? b.version() : '';
+  } catch {
+    return '';
+  }
+}
 
 /** compareVersions orders dotted version strings numerically (-1, 0, 1). */
 function compareVersions(a, b) {
@@ -136,7 +147,7 @@ class ProfileSeed {
     } catch {
       return null;
     }
-    const ok = m && typeof m.version === 'string' && /^\d+(\.\d+)*$/.test(m.version) && Array.isArray(m.files) &&
+    const ok = m && typeof m.version === 'string' && VERSION.test(m.version) && Array.isArray(m.files) &&
       m.files.length > 0 && m.files.every(safeRelative);
     return ok ? { version: m.version, files: m.files } : null;
   }
@@ -209,10 +220,9 @@ class ProfileSeed {
     const old = `${this.dir}.old-${process.pid}`;
     try {
       const ctx = await launch(scratch);
-      const browser = typeof ctx.browser === 'function' ? ctx.browser() : null;
-      const version = browser ? browser.version() : '';
+      const version = browserVersion(ctx);
       await ctx.close();
-      if (!/^\d+(\.\d+)*$/.test(version)) throw new Error(`the browser reported no version (${JSON.stringify(version)})`);
+      if (!VERSION.test(version)) throw new Error(`the browser reported no version (${JSON.stringify(version)})`);
       const files = closedDatabases(path.join(scratch, 'Default'));
       if (!files.length) throw new Error('the browser made no databases in a new profile');
       fs.mkdirSync(path.dirname(this.dir), { recursive: true, mode: 0o700 });
@@ -248,4 +258,4 @@ function seedDirFor(env, home) {
   return home ? path.join(home, 'runner', 'profile-seed') : '';
 }
 
-module.exports = { ProfileSeed, seedDirFor, compareVersions, closedDatabases, unopened };
+module.exports = { ProfileSeed, seedDirFor, browserVersion, compareVersions, closedDatabases, unopened };
