@@ -3,16 +3,19 @@ package metrics
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
+	stdjson "encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 
 	"github.com/authbridge/authbridge/taxonomy"
@@ -177,14 +180,21 @@ func (e *BatchError) Error() string {
 // ErrEmptyBatch is returned for a body with no event in it.
 var ErrEmptyBatch = errors.New("no event in the body: send one JSON object or JSON lines")
 
-// validReasons are the taxonomy codes an event may carry.
-var validReasons = func() map[string]bool {
-	m := map[string]bool{}
+// reasonCodes maps each taxonomy code an event may carry to one shared
+// string, built on first use.
+var reasonCodes = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
 	for _, r := range taxonomy.Reasons() {
-		m[string(r.Code)] = true
+		m[string(r.Code)] = string(r.Code)
 	}
 	return m
-}()
+})
+
+// validReason reports whether code is a taxonomy code.
+func validReason(code string) bool {
+	_, ok := reasonCodes()[code]
+	return ok
+}
 
 // ParseEvents reads one JSON object, or JSON lines (one object per line;
 // blank lines are skipped), and validates every event. Missing event ids
@@ -219,12 +229,12 @@ func ReadEvents(r io.Reader, now time.Time) ([]Event, error) {
 			first = false
 			// One object spread over several lines (pretty-printed) is one
 			// event.
-			if text[0] == '{' && !json.Valid(text) {
+			if text[0] == '{' && !stdjson.Valid(text) {
 				whole, err := lr.rest(text)
 				if err != nil {
 					return nil, fmt.Errorf("read body: %w", err)
 				}
-				if json.Valid(whole) {
+				if stdjson.Valid(whole) {
 					text = whole
 					lr.br = bufio.NewReader(bytes.NewReader(nil))
 				} else {
@@ -312,50 +322,58 @@ func (lr *lineReader) rest(first []byte) ([]byte, error) {
 	return bytes.TrimSpace(append(b, rest...)), nil
 }
 
+// lineOptions read an event line as encoding/json always has: a repeated
+// key's last value wins, names match case-insensitively and invalid UTF-8
+// becomes U+FFFD; any member outside the documented fields is refused.
+var lineOptions = json.JoinOptions(
+	json.RejectUnknownMembers(true),
+	json.MatchCaseInsensitiveNames(true),
+	jsontext.AllowDuplicateNames(true),
+	jsontext.AllowInvalidUTF8(true),
+)
+
 func parseLine(no int, text []byte, now time.Time) (Event, []LineError) {
-	fail := func(field, format string, args ...any) []LineError {
-		return []LineError{{Line: no, Field: field, Message: fmt.Sprintf(format, args...)}}
-	}
 	if text[0] != '{' {
-		return Event{}, fail("", "want a JSON object")
+		return Event{}, []LineError{{Line: no, Message: "want a JSON object"}}
 	}
 	var w wireEvent
-	if fastLine(text, &w) {
-		return validate(no, w, now)
-	}
-	w = wireEvent{}
-	dec := json.NewDecoder(bytes.NewReader(text))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&w); err != nil {
+	dec := jsontext.NewDecoder(bytes.NewReader(text), lineOptions)
+	if err := json.UnmarshalDecode(dec, &w, lineOptions); err != nil {
 		return Event{}, []LineError{jsonLineError(no, err)}
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Event{}, fail("", "extra data after the JSON object")
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return Event{}, []LineError{{Line: no, Message: "extra data after the JSON object"}}
 	}
 	return validate(no, w, now)
 }
 
+// kindNames name a JSON value's kind in messages.
+var kindNames = map[jsontext.Kind]string{
+	'n': "null", 'f': "bool", 't': "bool", '"': "string", '0': "number", '{': "object", '[': "array",
+}
+
+// wantNames say what a field's Go type accepts.
+var wantNames = map[string]string{"string": "a string", "bool": "true or false", "int64": "a whole number"}
+
 // jsonLineError turns a decoding error into a message naming the field.
 func jsonLineError(no int, err error) LineError {
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
+	var se *json.SemanticError
+	var syn *jsontext.SyntacticError
 	switch {
-	case errors.As(err, &te):
-		want := te.Type.String()
-		switch want {
-		case "string":
-			want = "a string"
-		case "bool":
-			want = "true or false"
-		case "int64":
-			want = "a whole number"
+	case errors.As(err, &se) && errors.Is(se.Err, json.ErrUnknownName):
+		return LineError{Line: no, Field: shortName(se.JSONPointer.LastToken()), Message: "unknown field (events carry only the documented fields)"}
+	case errors.As(err, &se) && se.GoType != nil:
+		want := se.GoType.String()
+		if w, ok := wantNames[want]; ok {
+			want = w
 		}
-		return LineError{Line: no, Field: te.Field, Message: fmt.Sprintf("want %s, got %s", want, te.Value)}
-	case errors.As(err, &se):
-		return LineError{Line: no, Message: fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, err)}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-		return LineError{Line: no, Field: shortName(name), Message: "unknown field (events carry only the documented fields)"}
+		got := kindNames[se.JSONKind]
+		if got == "" {
+			got = "another value"
+		}
+		return LineError{Line: no, Field: se.JSONPointer.LastToken(), Message: fmt.Sprintf("want %s, got %s", want, got)}
+	case errors.As(err, &syn):
+		return LineError{Line: no, Message: fmt.Sprintf("invalid JSON at byte %d: %v", syn.ByteOffset, err)}
 	}
 	return LineError{Line: no, Message: "invalid JSON: " + err.Error()}
 }
@@ -411,7 +429,7 @@ func validate(no int, w wireEvent, now time.Time) (Event, []LineError) {
 	if indexOf(modeNames, ev.AuthModeUsed) < 0 {
 		bad("auth_mode_used", "%s is not one of %s", short(ev.AuthModeUsed), strings.Join(modeNames[1:], ", "))
 	}
-	if ev.AuthFailureReason != "" && !validReasons[ev.AuthFailureReason] {
+	if ev.AuthFailureReason != "" && !validReason(ev.AuthFailureReason) {
 		bad("auth_failure_reason", "%s is not a taxonomy code", short(ev.AuthFailureReason))
 	}
 	if indexOf(actionNames, ev.RecoveryAction) < 0 {
