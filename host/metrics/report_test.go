@@ -8,8 +8,6 @@ import (
 	"reflect"
 	"testing"
 	"time"
-
-
 )
 
 var t0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
