@@ -216,6 +216,7 @@ func ReadEvents(r io.Reader, now time.Time) ([]Event, error) {
 	lr := &lineReader{br: bufio.NewReaderSize(r, 64<<10)}
 	var events []Event
 	be := &BatchError{}
+	var lp lineParser
 	first := true
 	for {
 		text, no, tooLong, err := lr.next()
@@ -248,7 +249,7 @@ func ReadEvents(r io.Reader, now time.Time) ([]Event, error) {
 			be.add([]LineError{{Line: no, Message: fmt.Sprintf("longer than %d KiB: one event per line", MaxLine>>10)}})
 			continue
 		}
-		ev, errs := parseLine(no, text, now)
+		ev, errs := lp.parse(no, text, now)
 		if len(errs) > 0 {
 			be.add(errs)
 			events = nil // a refused batch keeps no event
@@ -332,16 +333,23 @@ var lineOptions = json.JoinOptions(
 	jsontext.AllowInvalidUTF8(true),
 )
 
-func parseLine(no int, text []byte, now time.Time) (Event, []LineError) {
+// lineParser reads the lines of one batch, reusing its decoder.
+type lineParser struct {
+	r   bytes.Reader
+	dec jsontext.Decoder
+}
+
+func (p *lineParser) parse(no int, text []byte, now time.Time) (Event, []LineError) {
 	if text[0] != '{' {
 		return Event{}, []LineError{{Line: no, Message: "want a JSON object"}}
 	}
 	var w wireEvent
-	dec := jsontext.NewDecoder(bytes.NewReader(text), lineOptions)
-	if err := json.UnmarshalDecode(dec, &w, lineOptions); err != nil {
+	p.r.Reset(text)
+	p.dec.Reset(&p.r, lineOptions)
+	if err := json.UnmarshalDecode(&p.dec, &w, lineOptions); err != nil {
 		return Event{}, []LineError{jsonLineError(no, err)}
 	}
-	if _, err := dec.ReadToken(); err != io.EOF {
+	if _, err := p.dec.ReadToken(); err != io.EOF {
 		return Event{}, []LineError{{Line: no, Message: "extra data after the JSON object"}}
 	}
 	return validate(no, w, now)

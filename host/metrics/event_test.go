@@ -217,7 +217,7 @@ func TestRefusalIsBounded(t *testing.T) {
 }
 
 // FuzzLineMatchesEncodingJSON: whatever encoding/json (with unknown
-// fields refused) reads as one event, parseLine reads the same way.
+// fields refused) reads as one event, lineParser reads the same way.
 func FuzzLineMatchesEncodingJSON(f *testing.F) {
 	for _, s := range []string{goodLine, `{}`, ` { "type" : "run_started" , "type":null } `, with(`"recovery_success":true,"time_to_success_ms":-0`),
 		with(`"time_to_success_ms":123456789012345678`), with(`"time_to_success_ms":01`), with(`"Type":"x"`), `{"run_id":"a\"b"}`,
@@ -241,12 +241,12 @@ func FuzzLineMatchesEncodingJSON(f *testing.F) {
 		var got wireEvent
 		d2 := jsontext.NewDecoder(bytes.NewReader(data), lineOptions)
 		if err := jsonv2.UnmarshalDecode(d2, &got, lineOptions); err != nil {
-			t.Fatalf("encoding/json reads %q, parseLine refuses it: %v", data, err)
+			t.Fatalf("encoding/json reads %q, lineParser refuses it: %v", data, err)
 		}
 		gj, _ := json.Marshal(got)
 		wj, _ := json.Marshal(want)
 		if !bytes.Equal(gj, wj) {
-			t.Fatalf("%q: parseLine %s, encoding/json %s", data, gj, wj)
+			t.Fatalf("%q: lineParser %s, encoding/json %s", data, gj, wj)
 		}
 	})
 }
