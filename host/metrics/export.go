@@ -108,25 +108,6 @@ func (r *Recorder) ExportPage(ctx context.Context, since *time.Time, cursor stri
 	return p, nil
 }
 
-// Export writes every event at or after since as JSON lines (the export
-// schema), in (connector_id, at, event_id) order.
-func (r *Recorder) Export(ctx context.Context, w io.Writer, since *time.Time) error {
-	cursor := ""
-	for {
-		p, err := r.ExportPage(ctx, since, cursor, MaxPage)
-		if err != nil {
-			return err
-		}
-		if err := WriteNDJSON(w, p.Events); err != nil {
-			return err
-		}
-		if p.Next == "" {
-			return nil
-		}
-		cursor = p.Next
-	}
-}
-
 // WriteNDJSON writes events one JSON object per line.
 func WriteNDJSON(w io.Writer, events []Event) error {
 	bw := bufio.NewWriterSize(w, 64<<10)

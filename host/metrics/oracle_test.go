@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"context"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -49,4 +51,28 @@ func BuildReport(events []Event, since *time.Time, now time.Time) *Report {
 		b.cur.add(&r)
 	}
 	return b.done()
+}
+
+func (b *builder) connector(id string) {
+	b.flush()
+	b.cur, b.curID = newPass(), id
+}
+
+// Export writes every event at or after since as JSON lines (the export
+// schema), in (connector_id, at, event_id) order.
+func (r *Recorder) Export(ctx context.Context, w io.Writer, since *time.Time) error {
+	cursor := ""
+	for {
+		p, err := r.ExportPage(ctx, since, cursor, MaxPage)
+		if err != nil {
+			return err
+		}
+		if err := WriteNDJSON(w, p.Events); err != nil {
+			return err
+		}
+		if p.Next == "" {
+			return nil
+		}
+		cursor = p.Next
+	}
 }

@@ -290,11 +290,6 @@ func newBuilder(now time.Time, since *time.Time) *builder {
 	return &builder{rep: &Report{GeneratedAt: now.UTC(), Since: since, Connectors: []Figures{}}}
 }
 
-func (b *builder) connector(id string) {
-	b.flush()
-	b.cur, b.curID = newPass(), id
-}
-
 func (b *builder) flush() {
 	if b.cur == nil {
 		return
