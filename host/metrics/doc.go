@@ -5,7 +5,8 @@
 //
 // The package's files each do one job:
 //
-//   - event.go: the event, reading and validating a batch (a batch with any
+//   - event.go: the event and its validation;
+//   - batch.go: reading a batch of events as it arrives (a batch with any
 //     bad line is refused whole, with a bounded list of problems);
 //   - store.go: the Recorder and the events database (one synced
 //     transaction per batch; host actions queued for its own writer);
