@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // LineError is one problem of one input line.
@@ -193,11 +194,13 @@ func (lr *lineReader) rest(first []byte) ([]byte, error) {
 }
 
 // lineOptions read an event line as encoding/json always has: a repeated
-// key's last value wins, names match case-insensitively and invalid UTF-8
-// becomes U+FFFD; any member outside the documented fields is refused.
+// key's last value wins, names match case-insensitively (but "_" and "-"
+// count) and invalid UTF-8 becomes U+FFFD; any member outside the
+// documented fields is refused.
 var lineOptions = json.JoinOptions(
 	json.RejectUnknownMembers(true),
 	json.MatchCaseInsensitiveNames(true),
+	jsonv1.MatchCaseSensitiveDelimiter(true),
 	jsontext.AllowDuplicateNames(true),
 	jsontext.AllowInvalidUTF8(true),
 )

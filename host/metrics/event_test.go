@@ -221,27 +221,40 @@ func TestRefusalIsBounded(t *testing.T) {
 func FuzzLineMatchesEncodingJSON(f *testing.F) {
 	for _, s := range []string{goodLine, `{}`, ` { "type" : "run_started" , "type":null } `, with(`"recovery_success":true,"time_to_success_ms":-0`),
 		with(`"time_to_success_ms":123456789012345678`), with(`"time_to_success_ms":01`), with(`"Type":"x"`), `{"run_id":"a\"b"}`,
-		`{"run_id":"é"}`, `{"recovery_success":nullx}`, `{"type":"a",}`, `{"type":"a"}x`, with(`"time_to_success_ms":1e3`)} {
+		`{"run_id":"é"}`, `{"recovery_success":nullx}`, `{"type":"a",}`, `{"type":"a"}x`, with(`"time_to_success_ms":1e3`),
+		with(`"run-id":"x"`), `{"run_id":"\xff"}`, with(`"time_to_success_ms":99999999999999999999`)} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var want wireEvent
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&want); err != nil {
-			return
-		}
-		if _, err := dec.Token(); err != io.EOF {
-			return
-		}
 		data = bytes.TrimSpace(data)
 		if len(data) == 0 || data[0] != '{' {
 			return
 		}
 		var got wireEvent
 		d2 := jsontext.NewDecoder(bytes.NewReader(data), lineOptions)
-		if err := jsonv2.UnmarshalDecode(d2, &got, lineOptions); err != nil {
-			t.Fatalf("encoding/json reads %q, lineParser refuses it: %v", data, err)
+		gotErr := jsonv2.UnmarshalDecode(d2, &got, lineOptions)
+		if gotErr == nil {
+			if _, err := d2.ReadToken(); err != io.EOF {
+				gotErr = errors.New("extra data")
+			}
+		}
+		var want wireEvent
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		wantErr := dec.Decode(&want)
+		if wantErr == nil {
+			if _, err := dec.Token(); err != io.EOF {
+				wantErr = errors.New("extra data")
+			}
+		}
+		if wantErr != nil {
+			if gotErr == nil {
+				t.Fatalf("encoding/json refuses %q (%v), lineParser reads it", data, wantErr)
+			}
+			return
+		}
+		if gotErr != nil {
+			t.Fatalf("encoding/json reads %q, lineParser refuses it: %v", data, gotErr)
 		}
 		gj, _ := json.Marshal(got)
 		wj, _ := json.Marshal(want)
