@@ -3,6 +3,7 @@ package manifest
 import (
 	"path"
 	"strings"
+	"sync"
 )
 
 // Where each Chromium-based browser looks for host manifests.
@@ -256,135 +257,140 @@ func macEdge(folder string) Platform {
 	}
 }
 
-var browsers = []Browser{
-	{Name: "chrome", DisplayName: "Google Chrome", Platforms: map[string]Platform{
-		"linux":   linuxChrome("google-chrome", "chrome", "google-chrome-stable", flatpak("com.google.Chrome", "google-chrome")),
-		"darwin":  macChrome("Google/Chrome", "Google Chrome"),
-		"windows": winPlatform(Path{LocalAppData, `Google\Chrome\User Data`}, `Software\Policies\Google\Chrome`, chromeKey),
-	}},
-	{Name: "chrome-beta", DisplayName: "Google Chrome Beta", Platforms: map[string]Platform{
-		"linux":   linuxChrome("google-chrome-beta", "chrome-beta", "google-chrome-beta"),
-		"darwin":  macChrome("Google/Chrome Beta", "Google Chrome Beta"),
-		"windows": winPlatform(Path{LocalAppData, `Google\Chrome Beta\User Data`}, `Software\Policies\Google\Chrome`, chromeKey),
-	}},
-	{Name: "chrome-dev", DisplayName: "Google Chrome Dev", Platforms: map[string]Platform{
-		"linux":   linuxChrome("google-chrome-unstable", "chrome-unstable", "google-chrome-unstable"),
-		"darwin":  macChrome("Google/Chrome Dev", "Google Chrome Dev"),
-		"windows": winPlatform(Path{LocalAppData, `Google\Chrome Dev\User Data`}, `Software\Policies\Google\Chrome`, chromeKey),
-	}},
-	{Name: "chrome-canary", DisplayName: "Google Chrome Canary", Platforms: map[string]Platform{
-		"linux":   linuxChrome("google-chrome-canary", "chrome-canary", "google-chrome-canary"),
-		"darwin":  macChrome("Google/Chrome Canary", "Google Chrome Canary"),
-		"windows": winPlatform(Path{LocalAppData, `Google\Chrome SxS\User Data`}, `Software\Policies\Google\Chrome`, chromeKey),
-	}},
-	{Name: "chromium", DisplayName: "Chromium", Platforms: map[string]Platform{
-		"linux": {
-			UserDataDir: Path{Config, "chromium"},
-			UserHosts:   []Path{{Config, "chromium/NativeMessagingHosts"}},
-			SystemHosts: []Path{{Root, "etc/chromium/native-messaging-hosts"}},
-			Binaries:    []Path{{Root, "usr/bin/chromium"}, {Root, "usr/bin/chromium-browser"}, {Root, "usr/lib/chromium/chromium"}},
-			PolicyDirs:  []Path{{Root, "etc/chromium/policies/managed"}},
-			Sandboxes: []Sandbox{
-				flatpak("org.chromium.Chromium", "chromium"),
-				{Kind: "snap", ID: "chromium",
-					UserDataDir: Path{Home, "snap/chromium/common/chromium"},
-					HostsDir:    Path{Home, "snap/chromium/common/chromium/NativeMessagingHosts"},
-					Note:        snapNote},
-			},
-		},
-		"darwin": {
-			UserDataDir: Path{AppSupport, "Chromium"},
-			UserHosts:   []Path{{AppSupport, "Chromium/NativeMessagingHosts"}},
-			SystemHosts: []Path{{Root, "Library/Application Support/Chromium/NativeMessagingHosts"}},
-			Binaries:    []Path{{Root, "Applications/Chromium.app"}},
-		},
-		"windows": winPlatform(Path{LocalAppData, `Chromium\User Data`}, `Software\Policies\Chromium`, chromiumKey),
-	}},
-	{Name: "edge", DisplayName: "Microsoft Edge", Platforms: map[string]Platform{
-		"linux":   linuxEdge("microsoft-edge", "msedge", "microsoft-edge-stable", flatpak("com.microsoft.Edge", "microsoft-edge")),
-		"darwin":  macEdge("Microsoft Edge"),
-		"windows": winPlatform(Path{LocalAppData, `Microsoft\Edge\User Data`}, `Software\Policies\Microsoft\Edge`, edgeKey),
-	}},
-	{Name: "edge-beta", DisplayName: "Microsoft Edge Beta", Platforms: map[string]Platform{
-		"linux":   linuxEdge("microsoft-edge-beta", "msedge-beta", "microsoft-edge-beta"),
-		"darwin":  macEdge("Microsoft Edge Beta"),
-		"windows": winPlatform(Path{LocalAppData, `Microsoft\Edge Beta\User Data`}, `Software\Policies\Microsoft\Edge`, edgeKey),
-	}},
-	{Name: "edge-dev", DisplayName: "Microsoft Edge Dev", Platforms: map[string]Platform{
-		"linux":   linuxEdge("microsoft-edge-dev", "msedge-dev", "microsoft-edge-dev"),
-		"darwin":  macEdge("Microsoft Edge Dev"),
-		"windows": winPlatform(Path{LocalAppData, `Microsoft\Edge Dev\User Data`}, `Software\Policies\Microsoft\Edge`, edgeKey),
-	}},
-	{Name: "brave", DisplayName: "Brave", Platforms: map[string]Platform{
-		"linux": {
-			UserDataDir: Path{Config, "BraveSoftware/Brave-Browser"},
-			UserHosts:   []Path{{Config, "BraveSoftware/Brave-Browser/NativeMessagingHosts"}},
-			SystemHosts: []Path{{Root, "etc/opt/brave/native-messaging-hosts"}, {Root, "etc/opt/chrome/native-messaging-hosts"}},
-			Binaries:    []Path{{Root, "opt/brave.com/brave/brave"}, {Root, "usr/bin/brave-browser"}},
-			PolicyDirs:  []Path{{Root, "etc/brave/policies/managed"}},
-			Sandboxes:   []Sandbox{flatpak("com.brave.Browser", "BraveSoftware/Brave-Browser")},
-		},
-		"darwin": {
-			UserDataDir: Path{AppSupport, "BraveSoftware/Brave-Browser"},
-			UserHosts:   []Path{{AppSupport, "BraveSoftware/Brave-Browser/NativeMessagingHosts"}},
-			SystemHosts: []Path{{Root, "Library/Application Support/BraveSoftware/Brave-Browser/NativeMessagingHosts"}},
-			Binaries:    []Path{{Root, "Applications/Brave Browser.app"}},
-		},
-		"windows": winPlatform(Path{LocalAppData, `BraveSoftware\Brave-Browser\User Data`}, `Software\Policies\BraveSoftware\Brave`, braveKey, chromeKey),
-	}},
-	{Name: "vivaldi", DisplayName: "Vivaldi", Platforms: map[string]Platform{
-		"linux": {
-			UserDataDir: Path{Config, "vivaldi"},
-			UserHosts:   []Path{{Config, "vivaldi/NativeMessagingHosts"}},
-			SystemHosts: []Path{{Root, "etc/opt/vivaldi/native-messaging-hosts"}, {Root, "etc/opt/chrome/native-messaging-hosts"}},
-			Binaries:    []Path{{Root, "opt/vivaldi/vivaldi"}, {Root, "usr/bin/vivaldi-stable"}},
-			Sandboxes:   []Sandbox{flatpak("com.vivaldi.Vivaldi", "vivaldi")},
-		},
-		"darwin": {
-			UserDataDir: Path{AppSupport, "Vivaldi"},
-			UserHosts:   []Path{{AppSupport, "Vivaldi/NativeMessagingHosts"}},
-			SystemHosts: []Path{{Root, "Library/Application Support/Vivaldi/NativeMessagingHosts"}},
-			Binaries:    []Path{{Root, "Applications/Vivaldi.app"}},
-		},
-		"windows": winPlatform(Path{LocalAppData, `Vivaldi\User Data`}, "", vivaldiKey, chromeKey),
-	}},
-	{Name: "opera", DisplayName: "Opera", Platforms: map[string]Platform{
-		"linux": {
-			UserDataDir: Path{Config, "opera"},
-			UserHosts:   []Path{{Config, "google-chrome/NativeMessagingHosts"}, {Config, "opera/NativeMessagingHosts"}},
-			SystemHosts: []Path{{Root, "etc/opt/chrome/native-messaging-hosts"}},
-			Binaries:    []Path{{Root, "usr/bin/opera"}, {Root, "usr/lib/x86_64-linux-gnu/opera/opera"}},
-		},
-		"darwin": {
-			UserDataDir: Path{AppSupport, "com.operasoftware.Opera"},
-			UserHosts:   []Path{{AppSupport, "Google/Chrome/NativeMessagingHosts"}, {AppSupport, "com.operasoftware.Opera/NativeMessagingHosts"}},
-			SystemHosts: []Path{{Root, "Library/Google/Chrome/NativeMessagingHosts"}},
-			Binaries:    []Path{{Root, "Applications/Opera.app"}},
-		},
-		"windows": winPlatform(Path{RoamingAppData, `Opera Software\Opera Stable`}, "", chromeKey),
-	}},
-	{Name: "arc", DisplayName: "Arc", Platforms: map[string]Platform{
-		"darwin": {
-			UserDataDir: Path{AppSupport, "Arc/User Data"},
-			UserHosts:   []Path{{AppSupport, "Arc/User Data/NativeMessagingHosts"}},
-			Binaries:    []Path{{Root, "Applications/Arc.app"}},
-		},
-	}},
-}
+// browsers is the table, built on first use (not at package init): the
+// Chromium rows here, then the Gecko rows (firefox.go).
+var browsers = sync.OnceValue(func() []Browser {
+	return append(chromiumBrowsers(), geckoBrowsers()...)
+})
 
-// The Gecko rows (firefox.go) follow the Chromium ones in the same table.
-func init() { browsers = append(browsers, geckoBrowsers...) }
+func chromiumBrowsers() []Browser {
+	return []Browser{
+		{Name: "chrome", DisplayName: "Google Chrome", Platforms: map[string]Platform{
+			"linux":   linuxChrome("google-chrome", "chrome", "google-chrome-stable", flatpak("com.google.Chrome", "google-chrome")),
+			"darwin":  macChrome("Google/Chrome", "Google Chrome"),
+			"windows": winPlatform(Path{LocalAppData, `Google\Chrome\User Data`}, `Software\Policies\Google\Chrome`, chromeKey),
+		}},
+		{Name: "chrome-beta", DisplayName: "Google Chrome Beta", Platforms: map[string]Platform{
+			"linux":   linuxChrome("google-chrome-beta", "chrome-beta", "google-chrome-beta"),
+			"darwin":  macChrome("Google/Chrome Beta", "Google Chrome Beta"),
+			"windows": winPlatform(Path{LocalAppData, `Google\Chrome Beta\User Data`}, `Software\Policies\Google\Chrome`, chromeKey),
+		}},
+		{Name: "chrome-dev", DisplayName: "Google Chrome Dev", Platforms: map[string]Platform{
+			"linux":   linuxChrome("google-chrome-unstable", "chrome-unstable", "google-chrome-unstable"),
+			"darwin":  macChrome("Google/Chrome Dev", "Google Chrome Dev"),
+			"windows": winPlatform(Path{LocalAppData, `Google\Chrome Dev\User Data`}, `Software\Policies\Google\Chrome`, chromeKey),
+		}},
+		{Name: "chrome-canary", DisplayName: "Google Chrome Canary", Platforms: map[string]Platform{
+			"linux":   linuxChrome("google-chrome-canary", "chrome-canary", "google-chrome-canary"),
+			"darwin":  macChrome("Google/Chrome Canary", "Google Chrome Canary"),
+			"windows": winPlatform(Path{LocalAppData, `Google\Chrome SxS\User Data`}, `Software\Policies\Google\Chrome`, chromeKey),
+		}},
+		{Name: "chromium", DisplayName: "Chromium", Platforms: map[string]Platform{
+			"linux": {
+				UserDataDir: Path{Config, "chromium"},
+				UserHosts:   []Path{{Config, "chromium/NativeMessagingHosts"}},
+				SystemHosts: []Path{{Root, "etc/chromium/native-messaging-hosts"}},
+				Binaries:    []Path{{Root, "usr/bin/chromium"}, {Root, "usr/bin/chromium-browser"}, {Root, "usr/lib/chromium/chromium"}},
+				PolicyDirs:  []Path{{Root, "etc/chromium/policies/managed"}},
+				Sandboxes: []Sandbox{
+					flatpak("org.chromium.Chromium", "chromium"),
+					{Kind: "snap", ID: "chromium",
+						UserDataDir: Path{Home, "snap/chromium/common/chromium"},
+						HostsDir:    Path{Home, "snap/chromium/common/chromium/NativeMessagingHosts"},
+						Note:        snapNote},
+				},
+			},
+			"darwin": {
+				UserDataDir: Path{AppSupport, "Chromium"},
+				UserHosts:   []Path{{AppSupport, "Chromium/NativeMessagingHosts"}},
+				SystemHosts: []Path{{Root, "Library/Application Support/Chromium/NativeMessagingHosts"}},
+				Binaries:    []Path{{Root, "Applications/Chromium.app"}},
+			},
+			"windows": winPlatform(Path{LocalAppData, `Chromium\User Data`}, `Software\Policies\Chromium`, chromiumKey),
+		}},
+		{Name: "edge", DisplayName: "Microsoft Edge", Platforms: map[string]Platform{
+			"linux":   linuxEdge("microsoft-edge", "msedge", "microsoft-edge-stable", flatpak("com.microsoft.Edge", "microsoft-edge")),
+			"darwin":  macEdge("Microsoft Edge"),
+			"windows": winPlatform(Path{LocalAppData, `Microsoft\Edge\User Data`}, `Software\Policies\Microsoft\Edge`, edgeKey),
+		}},
+		{Name: "edge-beta", DisplayName: "Microsoft Edge Beta", Platforms: map[string]Platform{
+			"linux":   linuxEdge("microsoft-edge-beta", "msedge-beta", "microsoft-edge-beta"),
+			"darwin":  macEdge("Microsoft Edge Beta"),
+			"windows": winPlatform(Path{LocalAppData, `Microsoft\Edge Beta\User Data`}, `Software\Policies\Microsoft\Edge`, edgeKey),
+		}},
+		{Name: "edge-dev", DisplayName: "Microsoft Edge Dev", Platforms: map[string]Platform{
+			"linux":   linuxEdge("microsoft-edge-dev", "msedge-dev", "microsoft-edge-dev"),
+			"darwin":  macEdge("Microsoft Edge Dev"),
+			"windows": winPlatform(Path{LocalAppData, `Microsoft\Edge Dev\User Data`}, `Software\Policies\Microsoft\Edge`, edgeKey),
+		}},
+		{Name: "brave", DisplayName: "Brave", Platforms: map[string]Platform{
+			"linux": {
+				UserDataDir: Path{Config, "BraveSoftware/Brave-Browser"},
+				UserHosts:   []Path{{Config, "BraveSoftware/Brave-Browser/NativeMessagingHosts"}},
+				SystemHosts: []Path{{Root, "etc/opt/brave/native-messaging-hosts"}, {Root, "etc/opt/chrome/native-messaging-hosts"}},
+				Binaries:    []Path{{Root, "opt/brave.com/brave/brave"}, {Root, "usr/bin/brave-browser"}},
+				PolicyDirs:  []Path{{Root, "etc/brave/policies/managed"}},
+				Sandboxes:   []Sandbox{flatpak("com.brave.Browser", "BraveSoftware/Brave-Browser")},
+			},
+			"darwin": {
+				UserDataDir: Path{AppSupport, "BraveSoftware/Brave-Browser"},
+				UserHosts:   []Path{{AppSupport, "BraveSoftware/Brave-Browser/NativeMessagingHosts"}},
+				SystemHosts: []Path{{Root, "Library/Application Support/BraveSoftware/Brave-Browser/NativeMessagingHosts"}},
+				Binaries:    []Path{{Root, "Applications/Brave Browser.app"}},
+			},
+			"windows": winPlatform(Path{LocalAppData, `BraveSoftware\Brave-Browser\User Data`}, `Software\Policies\BraveSoftware\Brave`, braveKey, chromeKey),
+		}},
+		{Name: "vivaldi", DisplayName: "Vivaldi", Platforms: map[string]Platform{
+			"linux": {
+				UserDataDir: Path{Config, "vivaldi"},
+				UserHosts:   []Path{{Config, "vivaldi/NativeMessagingHosts"}},
+				SystemHosts: []Path{{Root, "etc/opt/vivaldi/native-messaging-hosts"}, {Root, "etc/opt/chrome/native-messaging-hosts"}},
+				Binaries:    []Path{{Root, "opt/vivaldi/vivaldi"}, {Root, "usr/bin/vivaldi-stable"}},
+				Sandboxes:   []Sandbox{flatpak("com.vivaldi.Vivaldi", "vivaldi")},
+			},
+			"darwin": {
+				UserDataDir: Path{AppSupport, "Vivaldi"},
+				UserHosts:   []Path{{AppSupport, "Vivaldi/NativeMessagingHosts"}},
+				SystemHosts: []Path{{Root, "Library/Application Support/Vivaldi/NativeMessagingHosts"}},
+				Binaries:    []Path{{Root, "Applications/Vivaldi.app"}},
+			},
+			"windows": winPlatform(Path{LocalAppData, `Vivaldi\User Data`}, "", vivaldiKey, chromeKey),
+		}},
+		{Name: "opera", DisplayName: "Opera", Platforms: map[string]Platform{
+			"linux": {
+				UserDataDir: Path{Config, "opera"},
+				UserHosts:   []Path{{Config, "google-chrome/NativeMessagingHosts"}, {Config, "opera/NativeMessagingHosts"}},
+				SystemHosts: []Path{{Root, "etc/opt/chrome/native-messaging-hosts"}},
+				Binaries:    []Path{{Root, "usr/bin/opera"}, {Root, "usr/lib/x86_64-linux-gnu/opera/opera"}},
+			},
+			"darwin": {
+				UserDataDir: Path{AppSupport, "com.operasoftware.Opera"},
+				UserHosts:   []Path{{AppSupport, "Google/Chrome/NativeMessagingHosts"}, {AppSupport, "com.operasoftware.Opera/NativeMessagingHosts"}},
+				SystemHosts: []Path{{Root, "Library/Google/Chrome/NativeMessagingHosts"}},
+				Binaries:    []Path{{Root, "Applications/Opera.app"}},
+			},
+			"windows": winPlatform(Path{RoamingAppData, `Opera Software\Opera Stable`}, "", chromeKey),
+		}},
+		{Name: "arc", DisplayName: "Arc", Platforms: map[string]Platform{
+			"darwin": {
+				UserDataDir: Path{AppSupport, "Arc/User Data"},
+				UserHosts:   []Path{{AppSupport, "Arc/User Data/NativeMessagingHosts"}},
+				Binaries:    []Path{{Root, "Applications/Arc.app"}},
+			},
+		}},
+	}
+}
 
 // Browsers returns the table, in a fixed order (the order of install's report).
 func Browsers() []Browser {
-	out := make([]Browser, len(browsers))
-	copy(out, browsers)
+	out := make([]Browser, len(browsers()))
+	copy(out, browsers())
 	return out
 }
 
 // Lookup returns the browser with the given --browser name.
 func Lookup(name string) (Browser, bool) {
-	for _, b := range browsers {
+	for _, b := range browsers() {
 		if b.Name == name {
 			return b, true
 		}
@@ -394,8 +400,9 @@ func Lookup(name string) (Browser, bool) {
 
 // Names returns every --browser name.
 func Names() []string {
-	out := make([]string, len(browsers))
-	for i, b := range browsers {
+	all := browsers()
+	out := make([]string, len(all))
+	for i, b := range all {
 		out[i] = b.Name
 	}
 	return out

@@ -151,45 +151,47 @@ func geckoSandboxBox(kind, id, root string) Sandbox {
 		Note:        strings.NewReplacer("%s: ", kind+": ", "(%s)", "(~/"+base.Rel+")").Replace(geckoSandbox)}
 }
 
-var geckoBrowsers = []Browser{
-	{Name: "firefox", DisplayName: "Firefox", Family: Gecko, Platforms: map[string]Platform{
-		"linux": {
-			UserDataDir:  Path{Home, ".mozilla/firefox"},
-			OtherDataDir: []Path{{Config, "mozilla/firefox"}},
-			UserHosts:    []Path{{Home, ".mozilla/native-messaging-hosts"}},
-			SystemHosts:  []Path{{Root, "usr/lib/mozilla/native-messaging-hosts"}, {Root, "usr/lib64/mozilla/native-messaging-hosts"}},
-			Binaries: []Path{{Root, "usr/bin/firefox"}, {Root, "usr/bin/firefox-esr"}, {Root, "usr/lib/firefox/firefox"},
-				{Root, "usr/lib/firefox-esr/firefox-esr"}, {Root, "opt/firefox/firefox"}, {Root, "usr/bin/firefox-developer-edition"},
-				{Root, "usr/bin/firefox-nightly"}},
-			Sandboxes: []Sandbox{
-				geckoSandboxBox("flatpak", "org.mozilla.firefox", ".var/app/org.mozilla.firefox"),
-				geckoSandboxBox("snap", "firefox", "snap/firefox/common"),
+func geckoBrowsers() []Browser {
+	return []Browser{
+		{Name: "firefox", DisplayName: "Firefox", Family: Gecko, Platforms: map[string]Platform{
+			"linux": {
+				UserDataDir:  Path{Home, ".mozilla/firefox"},
+				OtherDataDir: []Path{{Config, "mozilla/firefox"}},
+				UserHosts:    []Path{{Home, ".mozilla/native-messaging-hosts"}},
+				SystemHosts:  []Path{{Root, "usr/lib/mozilla/native-messaging-hosts"}, {Root, "usr/lib64/mozilla/native-messaging-hosts"}},
+				Binaries: []Path{{Root, "usr/bin/firefox"}, {Root, "usr/bin/firefox-esr"}, {Root, "usr/lib/firefox/firefox"},
+					{Root, "usr/lib/firefox-esr/firefox-esr"}, {Root, "opt/firefox/firefox"}, {Root, "usr/bin/firefox-developer-edition"},
+					{Root, "usr/bin/firefox-nightly"}},
+				Sandboxes: []Sandbox{
+					geckoSandboxBox("flatpak", "org.mozilla.firefox", ".var/app/org.mozilla.firefox"),
+					geckoSandboxBox("snap", "firefox", "snap/firefox/common"),
+				},
 			},
-		},
-		"darwin": {
-			UserDataDir: Path{AppSupport, "Firefox"},
-			UserHosts:   []Path{{AppSupport, "Mozilla/NativeMessagingHosts"}},
-			SystemHosts: []Path{{Root, "Library/Application Support/Mozilla/NativeMessagingHosts"}},
-			Binaries: []Path{{Root, "Applications/Firefox.app"}, {Root, "Applications/Firefox Developer Edition.app"},
-				{Root, "Applications/Firefox Nightly.app"}},
-		},
-		"windows": {UserDataDir: Path{RoamingAppData, `Mozilla\Firefox`}, RegistryKeys: []string{firefoxKey}},
-	}},
-	{Name: "librewolf", DisplayName: "LibreWolf", Family: Gecko, Platforms: map[string]Platform{
-		"linux": {
-			UserDataDir: Path{Home, ".librewolf"},
-			UserHosts:   []Path{{Home, ".librewolf/native-messaging-hosts"}},
-			Binaries:    []Path{{Root, "usr/bin/librewolf"}, {Root, "usr/share/librewolf/librewolf"}},
-			Sandboxes: []Sandbox{{Kind: "flatpak", ID: "io.gitlab.librewolf-community",
-				UserDataDir: Path{Home, ".var/app/io.gitlab.librewolf-community/.librewolf"},
-				HostsDir:    Path{Home, ".var/app/io.gitlab.librewolf-community/.librewolf/native-messaging-hosts"},
-				Note:        strings.NewReplacer("%s: ", "flatpak: ", "(%s)", "(~/.var/app/io.gitlab.librewolf-community)").Replace(geckoSandbox)}},
-		},
-		"darwin": {
-			UserDataDir: Path{AppSupport, "librewolf"},
-			UserHosts:   []Path{{AppSupport, "LibreWolf/NativeMessagingHosts"}},
-			Binaries:    []Path{{Root, "Applications/LibreWolf.app"}},
-		},
-		"windows": {UserDataDir: Path{RoamingAppData, `librewolf`}, RegistryKeys: []string{librewolfKey}},
-	}},
+			"darwin": {
+				UserDataDir: Path{AppSupport, "Firefox"},
+				UserHosts:   []Path{{AppSupport, "Mozilla/NativeMessagingHosts"}},
+				SystemHosts: []Path{{Root, "Library/Application Support/Mozilla/NativeMessagingHosts"}},
+				Binaries: []Path{{Root, "Applications/Firefox.app"}, {Root, "Applications/Firefox Developer Edition.app"},
+					{Root, "Applications/Firefox Nightly.app"}},
+			},
+			"windows": {UserDataDir: Path{RoamingAppData, `Mozilla\Firefox`}, RegistryKeys: []string{firefoxKey}},
+		}},
+		{Name: "librewolf", DisplayName: "LibreWolf", Family: Gecko, Platforms: map[string]Platform{
+			"linux": {
+				UserDataDir: Path{Home, ".librewolf"},
+				UserHosts:   []Path{{Home, ".librewolf/native-messaging-hosts"}},
+				Binaries:    []Path{{Root, "usr/bin/librewolf"}, {Root, "usr/share/librewolf/librewolf"}},
+				Sandboxes: []Sandbox{{Kind: "flatpak", ID: "io.gitlab.librewolf-community",
+					UserDataDir: Path{Home, ".var/app/io.gitlab.librewolf-community/.librewolf"},
+					HostsDir:    Path{Home, ".var/app/io.gitlab.librewolf-community/.librewolf/native-messaging-hosts"},
+					Note:        strings.NewReplacer("%s: ", "flatpak: ", "(%s)", "(~/.var/app/io.gitlab.librewolf-community)").Replace(geckoSandbox)}},
+			},
+			"darwin": {
+				UserDataDir: Path{AppSupport, "librewolf"},
+				UserHosts:   []Path{{AppSupport, "LibreWolf/NativeMessagingHosts"}},
+				Binaries:    []Path{{Root, "Applications/LibreWolf.app"}},
+			},
+			"windows": {UserDataDir: Path{RoamingAppData, `librewolf`}, RegistryKeys: []string{librewolfKey}},
+		}},
+	}
 }

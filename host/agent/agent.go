@@ -166,12 +166,6 @@ func VerifyProfileRoot(p paths.Paths) string {
 	return filepath.Join(p.Home, "tmp", "verify")
 }
 
-// Store exposes the state database (for in-process tests).
-func (a *Agent) Store() *store.Store { return a.store }
-
-// Sessions exposes the session manager (for in-process tests).
-func (a *Agent) Sessions() *session.Manager { return a.sessions }
-
 func (a *Agent) info() apitype.AgentInfo {
 	return apitype.AgentInfo{PID: os.Getpid(), Version: a.cfg.Version, Socket: a.cfg.Paths.APISocket, Home: a.cfg.Paths.Home, StartedAt: a.started}
 }

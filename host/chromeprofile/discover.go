@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/authbridge/authbridge/manifest"
 )
@@ -128,7 +129,7 @@ func (p Profile) HasCookieStore() bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-var profileDirName = regexp.MustCompile(`^(Default|Profile [0-9]+)$`)
+var profileDirName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(Default|Profile [0-9]+)$`) })
 
 // Profiles lists the profiles of a user-data-dir: the folders named in
 // Local State's info_cache and every "Default" or "Profile N" folder,
@@ -146,7 +147,7 @@ func Profiles(userDataDir string) ([]Profile, error) {
 	}
 	names := map[string]bool{}
 	for _, e := range entries {
-		if e.IsDir() && (profileDirName.MatchString(e.Name()) || ls.Profiles[e.Name()] != "") {
+		if e.IsDir() && (profileDirName().MatchString(e.Name()) || ls.Profiles[e.Name()] != "") {
 			names[e.Name()] = true
 		}
 	}

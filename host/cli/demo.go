@@ -101,26 +101,37 @@ func (d *demo) run(ctx context.Context, extFlag string) int {
 		return d.fail(err)
 	}
 	home := filepath.Join(d.base, "home")
-	udd := filepath.Join(d.base, "profile")
 	if d.paths, err = paths.Resolve(paths.WithHome(home, d.e.getenv)); err != nil {
 		return d.fail(err)
 	}
 	if err := d.paths.EnsureDirs(); err != nil {
 		return d.fail(err)
 	}
+	storage, port, err := d.startSite(ctx, home)
+	if err != nil {
+		return d.fail(err)
+	}
+	if err := d.startBrowser(ctx, exe, ext, home, port); err != nil {
+		return d.fail(err)
+	}
+	return d.scenario(ctx, storage)
+}
 
+// startSite starts the demo site and writes its connector definition; it
+// returns the definition's storage-state file and the site's port.
+func (d *demo) startSite(ctx context.Context, home string) (storage, port string, err error) {
 	d.step("Starting the demo connector site on loopback")
 	d.site = demosite.New(demosite.Options{})
 	base, err := d.site.Start(ctx, "127.0.0.1:0")
 	if err != nil {
-		return d.fail(err)
+		return "", "", err
 	}
 	u, _ := url.Parse(base)
-	port := u.Port()
+	port = u.Port()
 	def := d.site.Definition(base)
 	d.login = def.LoginURL
 	def.Session = nil
-	storage := filepath.Join(home, "connector-state", "demo.json")
+	storage = filepath.Join(home, "connector-state", "demo.json")
 	conn := map[string]any{
 		"id": def.ID, "name": def.Name, "domains": def.Domains, "auth_cookies": def.AuthCookies,
 		"login_url": def.LoginURL, "verify": def.Verify,
@@ -128,16 +139,22 @@ func (d *demo) run(ctx context.Context, extFlag string) int {
 	}
 	b, _ := json.MarshalIndent(conn, "", "  ")
 	if err := os.WriteFile(filepath.Join(d.paths.ConnectorsDir, "demo.json"), b, 0o600); err != nil {
-		return d.fail(err)
+		return "", "", err
 	}
 	d.info("%s (demo.test and its subdomains map to 127.0.0.1)", base)
 	d.info("connector definition: %s", filepath.Join(d.paths.ConnectorsDir, "demo.json"))
+	return storage, port, nil
+}
 
+// startBrowser installs the host into a throw-away Chromium profile, starts
+// Chromium with the extension and waits for its bridge.
+func (d *demo) startBrowser(ctx context.Context, exe, ext, home, port string) error {
+	udd := filepath.Join(d.base, "profile")
 	d.step("Installing the native-messaging host into a throw-away Chromium profile")
 	rep, err := install.Install(install.Options{Home: filepath.Join(d.base, "user"), Getenv: func(string) string { return "" },
 		Binary: exe, Browsers: []string{"chromium"}, UserDataDir: udd})
 	if err != nil {
-		return d.fail(err)
+		return err
 	}
 	for _, r := range rep.Results {
 		if strings.HasPrefix(r.Path, udd) {
@@ -154,14 +171,19 @@ func (d *demo) run(ctx context.Context, extFlag string) int {
 		Env:               []string{"AUTHBRIDGE_HOME=" + home, "AUTHBRIDGE_RESOLVE=" + resolve},
 	})
 	if err != nil {
-		return d.fail(err)
+		return err
 	}
 	d.client = &localclient.Client{Socket: d.paths.APISocket}
 	if err := d.waitBridge(ctx); err != nil {
-		return d.fail(err)
+		return err
 	}
 	d.info("the extension connected to the agent (agent started on demand by the relay Chrome launched)")
+	return nil
+}
 
+// scenario signs in, expires the session, signs in again and prints the
+// report, as the demo's steps say.
+func (d *demo) scenario(ctx context.Context, storage string) int {
 	d.step("Status before signing in")
 	d.status(ctx)
 

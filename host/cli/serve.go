@@ -126,11 +126,6 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		log.Error("agent failed to start", "err", err)
 		return fail(err)
 	}
-	if n, err := rec.ImportLegacy(ctx, e.paths.StateDB); err != nil {
-		log.Warn("metrics: events of the state database not moved", "err", err)
-	} else if n > 0 {
-		log.Info("metrics: moved events from the state database", "events", n, "to", e.paths.EventsDB)
-	}
 	if err := a.Run(ctx); err != nil {
 		log.Error("agent failed", "err", err)
 		fmt.Fprintln(e.stderr, "authbridge:", err)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -35,10 +36,10 @@ func fieldErr(field, format string, args ...any) *FieldError {
 
 // idPattern is what a connector id may look like: it names state files and is
 // typed on command lines.
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+var idPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`) })
 
 // cookieNamePattern is an RFC 6265 cookie-name token.
-var cookieNamePattern = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+var cookieNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$") })
 
 // Validate reports every problem of d as a *FieldError, joined with
 // errors.Join, or returns nil. It checks that the id is set and well formed,
@@ -55,7 +56,7 @@ func Validate(d Definition) error {
 	switch {
 	case d.ID == "":
 		add(fieldErr("id", "is missing"))
-	case !idPattern.MatchString(d.ID):
+	case !idPattern().MatchString(d.ID):
 		add(fieldErr("id", "%q must be 1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", d.ID))
 	}
 
@@ -84,7 +85,7 @@ func Validate(d Definition) error {
 	seenCookie := make(map[string]int)
 	for i, name := range d.AuthCookies {
 		field := fmt.Sprintf("auth_cookies[%d]", i)
-		if !cookieNamePattern.MatchString(name) {
+		if !cookieNamePattern().MatchString(name) {
 			add(fieldErr(field, "%q is not a valid cookie name", name))
 			continue
 		}

@@ -1,7 +1,6 @@
 package cookies
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 
@@ -133,82 +132,10 @@ func WritePlaywright(w io.Writer, cs []apitype.Cookie) error {
 }
 
 // writeJSON writes v indented by two spaces, without HTML escaping (the
-// output is a file or a pipe, never HTML), with a final newline: the bytes
-// of json.Encoder with SetIndent("", "  "), indented by indentJSON, which
-// does what json.Indent does to compact JSON several times faster (a
-// cookie answer is indented on every API call).
+// output is a file or a pipe, never HTML), with a final newline.
 func writeJSON(w io.Writer, v any) error {
-	var compact bytes.Buffer
-	enc := json.NewEncoder(&compact)
+	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	_, err := w.Write(indentJSON(make([]byte, 0, compact.Len()*3/2), compact.Bytes()))
-	return err
-}
-
-// indentJSON appends src, compact JSON as encoding/json writes it, to dst
-// indented by two spaces per level, as json.Indent(dst, src, "", "  ")
-// does: empty objects and arrays stay "{}" and "[]", a colon is followed by
-// one space, and strings are copied as they are.
-func indentJSON(dst, src []byte) []byte {
-	depth := 0
-	open := false // the last byte opened an object or array
-	newline := func() {
-		dst = append(dst, '\n')
-		for i := 0; i < depth; i++ {
-			dst = append(dst, ' ', ' ')
-		}
-	}
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		if open && c != '}' && c != ']' {
-			open = false
-			newline()
-		}
-		switch c {
-		case '"':
-			// Copy the string through its closing quote: the first quote
-			// after an even run of backslashes.
-			j := i + 1
-			for {
-				k := bytes.IndexByte(src[j:], '"')
-				if k < 0 {
-					return append(dst, src[i:]...)
-				}
-				j += k
-				n := 0
-				for n < j-i-1 && src[j-1-n] == '\\' {
-					n++
-				}
-				if n%2 == 0 {
-					break
-				}
-				j++
-			}
-			dst = append(dst, src[i:j+1]...)
-			i = j
-		case '{', '[':
-			dst = append(dst, c)
-			depth++
-			open = true
-		case '}', ']':
-			depth--
-			if open {
-				open = false
-			} else {
-				newline()
-			}
-			dst = append(dst, c)
-		case ',':
-			dst = append(dst, c)
-			newline()
-		case ':':
-			dst = append(dst, c, ' ')
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -86,21 +86,9 @@ func isIP(s string) bool {
 	return net.ParseIP(s) != nil
 }
 
-// Filter returns the cookies of cs whose domain is in scope (see InScope), in
-// their input order. It never returns a slice that shares memory with cs.
-func Filter(cs []apitype.Cookie, scopes []string) []apitype.Cookie {
-	ss := newScopeSet(scopes)
-	out := make([]apitype.Cookie, 0, len(cs))
-	for _, c := range cs {
-		if ss.has(c.Domain) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// FilterLive is Filter that also drops the cookies that have expired at now
-// (see Expired).
+// FilterLive returns the cookies of cs whose domain is in scope (see
+// InScope) and that have not expired at now (see Expired), in their input
+// order. It never returns a slice that shares memory with cs.
 func FilterLive(cs []apitype.Cookie, scopes []string, now time.Time) []apitype.Cookie {
 	ss := newScopeSet(scopes)
 	out := make([]apitype.Cookie, 0, len(cs))

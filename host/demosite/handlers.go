@@ -63,7 +63,7 @@ func (s *Site) protected(path string, page func(w http.ResponseWriter, r *http.R
 			if mo.Status == http.StatusTooManyRequests || mo.Status == http.StatusServiceUnavailable {
 				w.Header().Set("Retry-After", "30")
 			}
-			s.render(w, mo.Status, errorPage, pageData{Title: http.StatusText(mo.Status), Status: mo.Status})
+			s.render(w, mo.Status, errorPage(), pageData{Title: http.StatusText(mo.Status), Status: mo.Status})
 			return
 		case ModeHang:
 			select {
@@ -106,18 +106,18 @@ func (s *Site) home(w http.ResponseWriter, r *http.Request) {
 	if ok {
 		d.User = sess.user
 	}
-	s.render(w, http.StatusOK, homePage, d)
+	s.render(w, http.StatusOK, homePage(), d)
 }
 
 func (s *Site) loginForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, http.StatusOK, loginPage, pageData{Title: "Sign in", Next: safeNext(r.FormValue("next"))})
+	s.render(w, http.StatusOK, loginPage(), pageData{Title: "Sign in", Next: safeNext(r.FormValue("next"))})
 }
 
 func (s *Site) login(w http.ResponseWriter, r *http.Request) {
 	user := strings.TrimSpace(r.PostFormValue("username"))
 	next := safeNext(r.FormValue("next"))
 	if !s.checkPassword(user, r.PostFormValue("password")) {
-		s.render(w, http.StatusOK, loginPage, pageData{
+		s.render(w, http.StatusOK, loginPage(), pageData{
 			Title: "Sign in", Next: next, Username: user,
 			Error: "That user name and password do not match.",
 		})
@@ -141,9 +141,9 @@ func (s *Site) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Site) account(w http.ResponseWriter, r *http.Request, sess session, redesigned bool) {
-	tmpl := accountPage
+	tmpl := accountPage()
 	if redesigned {
-		tmpl = accountPageV2
+		tmpl = accountPageV2()
 	}
 	s.render(w, http.StatusOK, tmpl, pageData{Title: "Your account", User: sess.user})
 }
@@ -153,7 +153,7 @@ func (s *Site) app(w http.ResponseWriter, r *http.Request, sess session, redesig
 	if redesigned {
 		d.Variant = "v2"
 	}
-	s.render(w, http.StatusOK, appPage, d)
+	s.render(w, http.StatusOK, appPage(), d)
 }
 
 func (s *Site) me(w http.ResponseWriter, r *http.Request) {
@@ -171,7 +171,7 @@ func (s *Site) twoFactorForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, pathLogin+"?next="+url.QueryEscape(next), http.StatusFound)
 		return
 	}
-	s.render(w, http.StatusOK, twoFactorPage, pageData{Title: "Two-step verification", Next: next})
+	s.render(w, http.StatusOK, twoFactorPage(), pageData{Title: "Two-step verification", Next: next})
 }
 
 func (s *Site) twoFactor(w http.ResponseWriter, r *http.Request) {
@@ -182,7 +182,7 @@ func (s *Site) twoFactor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.TrimSpace(r.PostFormValue("code")) != MFACode {
-		s.render(w, http.StatusOK, twoFactorPage, pageData{
+		s.render(w, http.StatusOK, twoFactorPage(), pageData{
 			Title: "Two-step verification", Next: next, Error: "That code is not right. Try again.",
 		})
 		return
@@ -197,7 +197,7 @@ func (s *Site) checkpointPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, pathLogin+"?next="+url.QueryEscape(next), http.StatusFound)
 		return
 	}
-	s.render(w, http.StatusOK, checkpointPage, pageData{Title: "Security check", Next: next})
+	s.render(w, http.StatusOK, checkpointPage(), pageData{Title: "Security check", Next: next})
 }
 
 func (s *Site) checkpointConfirm(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"sync"
 )
 
 // pageData is what every page template may use.
@@ -158,11 +159,18 @@ window.addEventListener("load", async () => {
 {{end}}`)
 )
 
-var base = template.Must(template.New("layout").Parse(layout))
+// base is the parsed layout, built on first use (not at package init: the
+// demo site is linked into every command).
+var base = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("layout").Parse(layout))
+})
 
-// page returns the layout with one page's blocks defined.
-func page(blocks string) *template.Template {
-	return template.Must(template.Must(base.Clone()).Parse(blocks))
+// page returns the layout with one page's blocks defined, parsed on first
+// use.
+func page(blocks string) func() *template.Template {
+	return sync.OnceValue(func() *template.Template {
+		return template.Must(template.Must(base().Clone()).Parse(blocks))
+	})
 }
 
 // render executes a page into a buffer first, so a template error becomes a

@@ -15,9 +15,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/authbridge/authbridge/host/apitype"
@@ -89,19 +87,14 @@ type Config struct {
 
 // Server answers the local API.
 type Server struct {
-	cfg    Config
-	routes []route
+	cfg Config
+	mux *http.ServeMux
 }
 
-type route struct {
-	method string
-	parts  []string // path segments; "{name}" captures one
-	h      HandlerFunc
-}
-
-// New returns a server with the built-in routes and cfg.Extra.
+// New returns a server with the built-in routes and cfg.Extra (an extra
+// route replaces a built-in one of the same pattern).
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	table := map[string]HandlerFunc{
 		"GET /v1/ping":                         s.ping,
 		"GET /v1/status":                       s.status,
@@ -117,53 +110,52 @@ func New(cfg Config) *Server {
 		table[p] = h
 	}
 	for p, h := range table {
-		method, path, _ := strings.Cut(p, " ")
-		s.routes = append(s.routes, route{method: method, parts: strings.Split(path, "/"), h: h})
+		s.mux.Handle(p, route(h))
 	}
 	return s
 }
 
-// match finds the route of a request and sets its path values.
-func (s *Server) match(r *http.Request) HandlerFunc {
-	parts := strings.Split(r.URL.Path, "/")
-	for _, rt := range s.routes {
-		if rt.method != r.Method || len(rt.parts) != len(parts) {
-			continue
-		}
-		ok := true
-		for i, p := range rt.parts {
-			if strings.HasPrefix(p, "{") && parts[i] != "" {
-				continue
-			}
-			if p != parts[i] {
-				ok = false
-				break
-			}
-		}
-		if !ok {
-			continue
-		}
-		for i, p := range rt.parts {
-			if strings.HasPrefix(p, "{") {
-				v, _ := url.PathUnescape(parts[i])
-				r.SetPathValue(strings.Trim(p, "{}"), v)
-			}
-		}
-		return rt.h
+// route is a handler as the mux holds it: serving it only hands the
+// handler and the request (with its path values set) back to match.
+type route HandlerFunc
+
+func (h route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if m, ok := w.(*matched); ok {
+		m.h, m.r = HandlerFunc(h), r
 	}
-	return nil
 }
 
-// dispatch runs a request's handler.
+// matched receives the mux's choice; the mux's own 404, 405 and redirect
+// answers written to it are dropped (the API answers those in JSON).
+type matched struct {
+	h      HandlerFunc
+	r      *http.Request
+	header http.Header
+}
+
+func (m *matched) Header() http.Header {
+	if m.header == nil {
+		m.header = http.Header{}
+	}
+	return m.header
+}
+func (m *matched) Write(b []byte) (int, error) { return len(b), nil }
+func (m *matched) WriteHeader(int)             {}
+
+// dispatch runs a request's handler. A path no route has, or one asked
+// with another method (HEAD included), is 404 no such API.
 func (s *Server) dispatch(ctx context.Context, r *http.Request) (any, error) {
 	if s.cfg.Busy != nil {
 		defer s.cfg.Busy()()
 	}
-	h := s.match(r)
-	if h == nil {
+	m := &matched{}
+	if r.Method != http.MethodHead {
+		s.mux.ServeHTTP(m, r)
+	}
+	if m.h == nil {
 		return nil, &apitype.Error{Status: http.StatusNotFound, Code: apitype.CodeNotFound, Message: fmt.Sprintf("no such API: %s %s", r.Method, r.URL.Path)}
 	}
-	return h(ctx, r)
+	return m.h(ctx, m.r)
 }
 
 type peerKey struct{}

@@ -162,7 +162,7 @@ func hostEvent(o session.Outcome) (Event, bool) {
 	if o.Result.Code != "" && !o.Result.Healthy() {
 		reason = string(o.Result.Code)
 	}
-	if !validReasons[reason] {
+	if !validReason(reason) {
 		reason = ""
 	}
 	ok := true

@@ -1,14 +1,11 @@
 package metrics
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -126,238 +123,20 @@ type wireEvent struct {
 	Source            *string `json:"source"`
 }
 
-// LineError is one problem of one input line.
-type LineError struct {
-	Line    int    `json:"line"`
-	Field   string `json:"field,omitempty"`
-	Message string `json:"message"`
-}
-
-func (e LineError) Error() string {
-	if e.Field == "" {
-		return fmt.Sprintf("line %d: %s", e.Line, e.Message)
-	}
-	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Message)
-}
-
-// MaxListed is how many problems a refusal lists; the rest are counted.
-const MaxListed = 100
-
-// BatchError refuses a whole batch: it lists the first MaxListed problems
-// and counts the rest, so its size does not grow with the input. Nothing of
-// a refused batch is stored.
-type BatchError struct {
-	Lines    []LineError // the first MaxListed problems, in input order
-	Problems int         // every problem, listed or not
-	BadLines int         // distinct lines with a problem
-	Events   int         // lines holding an event, good or bad
-}
-
-func (e *BatchError) add(errs []LineError) {
-	e.BadLines++
-	e.Problems += len(errs)
-	if room := MaxListed - len(e.Lines); room > 0 {
-		e.Lines = append(e.Lines, errs[:min(room, len(errs))]...)
-	}
-}
-
-func (e *BatchError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "batch refused, nothing was stored: %d of %d events are invalid", e.BadLines, e.Events)
-	for _, l := range e.Lines {
-		b.WriteString("\n")
-		b.WriteString(l.Error())
-	}
-	if more := e.Problems - len(e.Lines); more > 0 {
-		fmt.Fprintf(&b, "\n... and %d more problems (only the first %d are listed)", more, MaxListed)
-	}
-	return b.String()
-}
-
-// ErrEmptyBatch is returned for a body with no event in it.
-var ErrEmptyBatch = errors.New("no event in the body: send one JSON object or JSON lines")
-
-// validReasons are the taxonomy codes an event may carry.
-var validReasons = func() map[string]bool {
-	m := map[string]bool{}
+// reasonCodes maps each taxonomy code an event may carry to one shared
+// string, built on first use.
+var reasonCodes = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
 	for _, r := range taxonomy.Reasons() {
-		m[string(r.Code)] = true
+		m[string(r.Code)] = string(r.Code)
 	}
 	return m
-}()
+})
 
-// ParseEvents reads one JSON object, or JSON lines (one object per line;
-// blank lines are skipped), and validates every event. Missing event ids
-// are generated and a missing at becomes now. Any bad line refuses the
-// whole batch: the error is a *BatchError naming the first bad lines and
-// fields.
-func ParseEvents(data []byte, now time.Time) ([]Event, error) {
-	return ReadEvents(bytes.NewReader(data), now)
-}
-
-// MaxLine is the longest line ReadEvents reads as an event; a longer one is
-// refused by number without being kept.
-const MaxLine = 64 << 10
-
-// ReadEvents is ParseEvents reading from r as it goes: only the valid
-// events and the first problems are kept, never the body. An error from r
-// is returned as it is (wrapped), not as a *BatchError.
-func ReadEvents(r io.Reader, now time.Time) ([]Event, error) {
-	lr := &lineReader{br: bufio.NewReaderSize(r, 64<<10)}
-	var events []Event
-	be := &BatchError{}
-	first := true
-	for {
-		text, no, tooLong, err := lr.next()
-		if err != nil {
-			if err == io.EOF {
-				break
-			}
-			return nil, fmt.Errorf("read body: %w", err)
-		}
-		if first && !tooLong {
-			first = false
-			// One object spread over several lines (pretty-printed) is one
-			// event.
-			if text[0] == '{' && !json.Valid(text) {
-				whole, err := lr.rest(text)
-				if err != nil {
-					return nil, fmt.Errorf("read body: %w", err)
-				}
-				if json.Valid(whole) {
-					text = whole
-					lr.br = bufio.NewReader(bytes.NewReader(nil))
-				} else {
-					lr.br = bufio.NewReader(bytes.NewReader(whole[len(text):]))
-				}
-			}
-		}
-		first = false
-		be.Events++
-		if tooLong {
-			be.add([]LineError{{Line: no, Message: fmt.Sprintf("longer than %d KiB: one event per line", MaxLine>>10)}})
-			continue
-		}
-		ev, errs := parseLine(no, text, now)
-		if len(errs) > 0 {
-			be.add(errs)
-			events = nil // a refused batch keeps no event
-			continue
-		}
-		if be.BadLines == 0 {
-			events = append(events, ev)
-		}
-	}
-	if be.Events == 0 {
-		return nil, ErrEmptyBatch
-	}
-	if be.BadLines > 0 {
-		return nil, be
-	}
-	return events, nil
-}
-
-// lineReader yields the non-blank lines of a body, trimmed, with their
-// numbers; a line longer than MaxLine is skipped and flagged.
-type lineReader struct {
-	br  *bufio.Reader
-	no  int
-	buf []byte
-}
-
-func (lr *lineReader) next() (text []byte, no int, tooLong bool, err error) {
-	for {
-		lr.no++
-		lr.buf = lr.buf[:0]
-		long := false
-		for {
-			chunk, err := lr.br.ReadSlice('\n')
-			if !long {
-				if len(lr.buf)+len(chunk) > MaxLine+1 {
-					long, lr.buf = true, lr.buf[:0]
-				} else {
-					lr.buf = append(lr.buf, chunk...)
-				}
-			}
-			if err == bufio.ErrBufferFull {
-				continue
-			}
-			if err != nil && err != io.EOF {
-				return nil, lr.no, false, err
-			}
-			if err == io.EOF && len(chunk) == 0 && len(lr.buf) == 0 && !long {
-				return nil, lr.no, false, io.EOF
-			}
-			break
-		}
-		if long {
-			return nil, lr.no, true, nil
-		}
-		if t := bytes.TrimSpace(lr.buf); len(t) > 0 {
-			return t, lr.no, false, nil
-		}
-		if _, err := lr.br.Peek(1); err == io.EOF {
-			return nil, lr.no, false, io.EOF
-		}
-	}
-}
-
-// rest returns first and everything after it, trimmed, bounded by MaxBody.
-func (lr *lineReader) rest(first []byte) ([]byte, error) {
-	b := append(append([]byte(nil), first...), '\n')
-	rest, err := io.ReadAll(io.LimitReader(lr.br, MaxBody))
-	if err != nil {
-		return nil, err
-	}
-	return bytes.TrimSpace(append(b, rest...)), nil
-}
-
-func parseLine(no int, text []byte, now time.Time) (Event, []LineError) {
-	fail := func(field, format string, args ...any) []LineError {
-		return []LineError{{Line: no, Field: field, Message: fmt.Sprintf(format, args...)}}
-	}
-	if text[0] != '{' {
-		return Event{}, fail("", "want a JSON object")
-	}
-	var w wireEvent
-	if fastLine(text, &w) {
-		return validate(no, w, now)
-	}
-	w = wireEvent{}
-	dec := json.NewDecoder(bytes.NewReader(text))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&w); err != nil {
-		return Event{}, []LineError{jsonLineError(no, err)}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Event{}, fail("", "extra data after the JSON object")
-	}
-	return validate(no, w, now)
-}
-
-// jsonLineError turns a decoding error into a message naming the field.
-func jsonLineError(no int, err error) LineError {
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &te):
-		want := te.Type.String()
-		switch want {
-		case "string":
-			want = "a string"
-		case "bool":
-			want = "true or false"
-		case "int64":
-			want = "a whole number"
-		}
-		return LineError{Line: no, Field: te.Field, Message: fmt.Sprintf("want %s, got %s", want, te.Value)}
-	case errors.As(err, &se):
-		return LineError{Line: no, Message: fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, err)}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-		return LineError{Line: no, Field: shortName(name), Message: "unknown field (events carry only the documented fields)"}
-	}
-	return LineError{Line: no, Message: "invalid JSON: " + err.Error()}
+// validReason reports whether code is a taxonomy code.
+func validReason(code string) bool {
+	_, ok := reasonCodes()[code]
+	return ok
 }
 
 func validate(no int, w wireEvent, now time.Time) (Event, []LineError) {
@@ -411,7 +190,7 @@ func validate(no int, w wireEvent, now time.Time) (Event, []LineError) {
 	if indexOf(modeNames, ev.AuthModeUsed) < 0 {
 		bad("auth_mode_used", "%s is not one of %s", short(ev.AuthModeUsed), strings.Join(modeNames[1:], ", "))
 	}
-	if ev.AuthFailureReason != "" && !validReasons[ev.AuthFailureReason] {
+	if ev.AuthFailureReason != "" && !validReason(ev.AuthFailureReason) {
 		bad("auth_failure_reason", "%s is not a taxonomy code", short(ev.AuthFailureReason))
 	}
 	if indexOf(actionNames, ev.RecoveryAction) < 0 {

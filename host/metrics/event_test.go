@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 const goodLine = `{"type":"run_started","connector_id":"shop","run_id":"6f1c1f0e-5d0a-4b7e-9a57-0c1d2e3f4a5b"}`
@@ -161,7 +164,8 @@ func TestRunIDsVerbatim(t *testing.T) {
 		strings.Repeat("é", 200),
 		"x",
 	} {
-		line := `{"type":"run_started","connector_id":"shop","run_id":` + string(appendString(nil, id)) + `}`
+		quoted, _ := json.Marshal(id)
+		line := `{"type":"run_started","connector_id":"shop","run_id":` + string(quoted) + `}`
 		events, err := ParseEvents([]byte(line), t0)
 		if err != nil {
 			t.Errorf("run_id %q refused: %v", id, err)
@@ -212,32 +216,50 @@ func TestRefusalIsBounded(t *testing.T) {
 	}
 }
 
-// FuzzFastLine: whatever fastLine accepts, encoding/json (with unknown
-// fields refused) reads the same way.
-func FuzzFastLine(f *testing.F) {
+// FuzzLineMatchesEncodingJSON: whatever encoding/json (with unknown
+// fields refused) reads as one event, lineParser reads the same way.
+func FuzzLineMatchesEncodingJSON(f *testing.F) {
 	for _, s := range []string{goodLine, `{}`, ` { "type" : "run_started" , "type":null } `, with(`"recovery_success":true,"time_to_success_ms":-0`),
 		with(`"time_to_success_ms":123456789012345678`), with(`"time_to_success_ms":01`), with(`"Type":"x"`), `{"run_id":"a\"b"}`,
-		`{"run_id":"é"}`, `{"recovery_success":nullx}`, `{"type":"a",}`, `{"type":"a"}x`, with(`"time_to_success_ms":1e3`)} {
+		`{"run_id":"é"}`, `{"recovery_success":nullx}`, `{"type":"a",}`, `{"type":"a"}x`, with(`"time_to_success_ms":1e3`),
+		with(`"run-id":"x"`), `{"run_id":"\xff"}`, with(`"time_to_success_ms":99999999999999999999`)} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var fast wireEvent
-		if !fastLine(data, &fast) {
+		data = bytes.TrimSpace(data)
+		if len(data) == 0 || data[0] != '{' {
 			return
 		}
-		var slow wireEvent
+		var got wireEvent
+		d2 := jsontext.NewDecoder(bytes.NewReader(data), lineOptions)
+		gotErr := jsonv2.UnmarshalDecode(d2, &got, lineOptions)
+		if gotErr == nil {
+			if _, err := d2.ReadToken(); err != io.EOF {
+				gotErr = errors.New("extra data")
+			}
+		}
+		var want wireEvent
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&slow); err != nil {
-			t.Fatalf("fastLine accepted %q, encoding/json refuses it: %v", data, err)
+		wantErr := dec.Decode(&want)
+		if wantErr == nil {
+			if _, err := dec.Token(); err != io.EOF {
+				wantErr = errors.New("extra data")
+			}
 		}
-		if _, err := dec.Token(); err != io.EOF {
-			t.Fatalf("fastLine accepted %q, which has data after the object", data)
+		if wantErr != nil {
+			if gotErr == nil {
+				t.Fatalf("encoding/json refuses %q (%v), lineParser reads it", data, wantErr)
+			}
+			return
 		}
-		fj, _ := json.Marshal(fast)
-		sj, _ := json.Marshal(slow)
-		if !bytes.Equal(fj, sj) {
-			t.Fatalf("%q: fastLine %s, encoding/json %s", data, fj, sj)
+		if gotErr != nil {
+			t.Fatalf("encoding/json reads %q, lineParser refuses it: %v", data, gotErr)
+		}
+		gj, _ := json.Marshal(got)
+		wj, _ := json.Marshal(want)
+		if !bytes.Equal(gj, wj) {
+			t.Fatalf("%q: lineParser %s, encoding/json %s", data, gj, wj)
 		}
 	})
 }

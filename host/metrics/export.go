@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,73 +21,36 @@ import (
 // always six fractional digits (events are kept to the microsecond).
 const ExportTimeFormat = "2006-01-02T15:04:05.000000Z"
 
+// exportEvent is an event in the export schema: every field present, in
+// the documented order, at in ExportTimeFormat.
+type exportEvent struct {
+	EventID           string `json:"event_id"`
+	Type              string `json:"type"`
+	At                string `json:"at"`
+	ConnectorID       string `json:"connector_id"`
+	RunID             string `json:"run_id"`
+	AuthModeUsed      string `json:"auth_mode_used"`
+	AuthFailureReason string `json:"auth_failure_reason"`
+	RecoveryAction    string `json:"recovery_action"`
+	RecoverySuccess   *bool  `json:"recovery_success"`
+	TimeToSuccessMS   *int64 `json:"time_to_success_ms"`
+	Source            string `json:"source"`
+}
+
+func (e *Event) export() exportEvent {
+	return exportEvent{
+		EventID: e.EventID, Type: e.Type, At: e.At.UTC().Format(ExportTimeFormat), ConnectorID: e.ConnectorID,
+		RunID: e.RunID, AuthModeUsed: e.AuthModeUsed, AuthFailureReason: e.AuthFailureReason,
+		RecoveryAction: e.RecoveryAction, RecoverySuccess: e.RecoverySuccess, TimeToSuccessMS: e.TimeToSuccessMS,
+		Source: e.Source,
+	}
+}
+
 // MarshalJSON writes every field, in the documented order, with null for an
 // absent recovery_success or time_to_success_ms and "" for an unstated
 // string; the export schema depends on this shape.
 func (e Event) MarshalJSON() ([]byte, error) {
-	return appendEventJSON(make([]byte, 0, 320), &e), nil
-}
-
-func appendEventJSON(b []byte, e *Event) []byte {
-	b = append(b, `{"event_id":`...)
-	b = appendString(b, e.EventID)
-	b = append(b, `,"type":`...)
-	b = appendString(b, e.Type)
-	b = append(b, `,"at":"`...)
-	b = e.At.UTC().AppendFormat(b, ExportTimeFormat)
-	b = append(b, `","connector_id":`...)
-	b = appendString(b, e.ConnectorID)
-	b = append(b, `,"run_id":`...)
-	b = appendString(b, e.RunID)
-	b = append(b, `,"auth_mode_used":`...)
-	b = appendString(b, e.AuthModeUsed)
-	b = append(b, `,"auth_failure_reason":`...)
-	b = appendString(b, e.AuthFailureReason)
-	b = append(b, `,"recovery_action":`...)
-	b = appendString(b, e.RecoveryAction)
-	b = append(b, `,"recovery_success":`...)
-	if e.RecoverySuccess == nil {
-		b = append(b, "null"...)
-	} else {
-		b = strconv.AppendBool(b, *e.RecoverySuccess)
-	}
-	b = append(b, `,"time_to_success_ms":`...)
-	if e.TimeToSuccessMS == nil {
-		b = append(b, "null"...)
-	} else {
-		b = strconv.AppendInt(b, *e.TimeToSuccessMS, 10)
-	}
-	b = append(b, `,"source":`...)
-	b = appendString(b, e.Source)
-	return append(b, '}')
-}
-
-// appendString appends s as a JSON string: quote, backslash and control
-// characters escaped, everything else (valid UTF-8, as validated) as it is.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return json.Marshal(e.export())
 }
 
 // Page is one page of an export: events in key order and the cursor of the
@@ -144,33 +108,13 @@ func (r *Recorder) ExportPage(ctx context.Context, since *time.Time, cursor stri
 	return p, nil
 }
 
-// Export writes every event at or after since as JSON lines (the export
-// schema), in (connector_id, at, event_id) order.
-func (r *Recorder) Export(ctx context.Context, w io.Writer, since *time.Time) error {
-	cursor := ""
-	for {
-		p, err := r.ExportPage(ctx, since, cursor, MaxPage)
-		if err != nil {
-			return err
-		}
-		if err := WriteNDJSON(w, p.Events); err != nil {
-			return err
-		}
-		if p.Next == "" {
-			return nil
-		}
-		cursor = p.Next
-	}
-}
-
 // WriteNDJSON writes events one JSON object per line.
 func WriteNDJSON(w io.Writer, events []Event) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var buf []byte
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
 	for i := range events {
-		buf = appendEventJSON(buf[:0], &events[i])
-		buf = append(buf, '\n')
-		if _, err := bw.Write(buf); err != nil {
+		if err := enc.Encode(events[i].export()); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 )
@@ -174,7 +175,7 @@ func HTML(rep *Report) ([]byte, error) {
 			bar.TextY = bar.Y + bar.H/2 + 5
 		}
 	}
-	if err := pageTemplate.Execute(&b, v); err != nil {
+	if err := pageTemplate().Execute(&b, v); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
@@ -279,7 +280,9 @@ func timeChart(rep *Report) svgChart {
 	return c
 }
 
-var pageTemplate = template.Must(template.New("report").Parse(`<!doctype html>
+// pageTemplate is the HTML report page, parsed on first use.
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -349,3 +352,4 @@ dt { font-weight: 600; color: var(--ink); margin-top: .5rem; }
 </body>
 </html>
 `))
+})

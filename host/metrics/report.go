@@ -10,7 +10,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 )
@@ -291,11 +290,6 @@ func newBuilder(now time.Time, since *time.Time) *builder {
 	return &builder{rep: &Report{GeneratedAt: now.UTC(), Since: since, Connectors: []Figures{}}}
 }
 
-func (b *builder) connector(id string) {
-	b.flush()
-	b.cur, b.curID = newPass(), id
-}
-
 func (b *builder) flush() {
 	if b.cur == nil {
 		return
@@ -310,51 +304,6 @@ func (b *builder) done() *Report {
 	b.flush()
 	b.rep.Overall = b.overall.figures("")
 	return b.rep
-}
-
-// BuildReport computes the report from events in memory (any order; they
-// are sorted by connector, at, event_id). Events before since are left out
-// when since is set. It gives the same answers as Recorder.Report over the
-// same events.
-func BuildReport(events []Event, since *time.Time, now time.Time) *Report {
-	evs := make([]*Event, 0, len(events))
-	for i := range events {
-		if since != nil && events[i].At.Before(*since) {
-			continue
-		}
-		evs = append(evs, &events[i])
-	}
-	slices.SortFunc(evs, func(a, b *Event) int {
-		if c := strings.Compare(a.ConnectorID, b.ConnectorID); c != 0 {
-			return c
-		}
-		if c := a.At.Compare(b.At); c != 0 {
-			return c
-		}
-		return strings.Compare(a.EventID, b.EventID)
-	})
-	b := newBuilder(now, since)
-	for i, ev := range evs {
-		if i == 0 || ev.ConnectorID != evs[i-1].ConnectorID {
-			b.connector(ev.ConnectorID)
-		}
-		r := row{
-			at: ev.At.UnixMicro(), typ: uint8(indexOf(typeNames, ev.Type)), mode: uint8(max(indexOf(modeNames, ev.AuthModeUsed), 0)),
-			action: uint8(max(indexOf(actionNames, ev.RecoveryAction), 0)), success: -1, reason: ev.AuthFailureReason, tts: -1,
-		}
-		r.run = ev.RunID
-		if ev.RecoverySuccess != nil {
-			r.success = 0
-			if *ev.RecoverySuccess {
-				r.success = 1
-			}
-		}
-		if ev.TimeToSuccessMS != nil {
-			r.tts = *ev.TimeToSuccessMS
-		}
-		b.cur.add(&r)
-	}
-	return b.done()
 }
 
 // Report computes the report over the stored events at or after since
@@ -499,11 +448,10 @@ func reportConnector(ctx context.Context, c *sql.Conn, id string, from int64) (*
 				return fmt.Errorf("stored event of %s at %v: unexpected column types %T %T", id, dest[0], dest[1], dest[4])
 			}
 			ev.typ, ev.mode, ev.action, ev.success = uint8(typ), uint8(mode), uint8(action), int8(success)
-			if r, ok := validReasons[reason]; ok && r {
-				ev.reason = internedReason(reason)
-			} else {
-				ev.reason = reason
+			if code, ok := reasonCodes()[reason]; ok {
+				reason = code // one string per code, not one per row
 			}
+			ev.reason = reason
 			p.add(&ev)
 		}
 	})
@@ -522,13 +470,4 @@ func intOf(v driver.Value, def int64, bad bool) (int64, bool) {
 		return def, bad
 	}
 	return def, true
-}
-
-// internedReason shares the taxonomy code's string instead of keeping
-// one per row.
-func internedReason(s string) string {
-	if v, ok := interned[s]; ok {
-		return v
-	}
-	return s
 }

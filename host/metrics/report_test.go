@@ -1,19 +1,13 @@
 package metrics
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/uuid"
-
-	"github.com/authbridge/authbridge/host/store"
 )
 
 var t0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
@@ -355,57 +349,5 @@ func TestOverallIsPooled(t *testing.T) {
 	}
 	if !reflect.DeepEqual(rep.Overall.InteractiveByReason, map[string]int{"UNKNOWN": 1}) {
 		t.Errorf("by reason = %v, want UNKNOWN 1 (an interactive run with no reason)", rep.Overall.InteractiveByReason)
-	}
-}
-
-// TestImportLegacy moves the events an earlier version kept in state.db
-// (run ids as 16-byte UUIDs) into the events database, once.
-func TestImportLegacy(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	state := filepath.Join(dir, "state.db")
-	old, err := store.OpenSchema(ctx, state, []store.Migration{{Version: 100, SQL: `
-CREATE TABLE metric_events (connector_id TEXT NOT NULL, at_us INTEGER NOT NULL, event_id BLOB NOT NULL, run_id BLOB NOT NULL,
-	type INTEGER NOT NULL, auth_mode_used INTEGER NOT NULL, auth_failure_reason TEXT NOT NULL, recovery_action INTEGER NOT NULL,
-	recovery_success INTEGER, time_to_success_ms INTEGER, source INTEGER NOT NULL, PRIMARY KEY (connector_id, at_us, event_id)) WITHOUT ROWID;`}}, "state database")
-	if err != nil {
-		t.Fatal(err)
-	}
-	events, _ := storyLog()
-	for _, e := range events {
-		eid, rid := uuid.MustParse(e.EventID), uuid.MustParse(e.RunID)
-		if _, err := old.DB.Exec(`INSERT OR IGNORE INTO metric_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ConnectorID, e.At.UnixMicro(), eid[:], rid[:],
-			indexOf(typeNames, e.Type), indexOf(modeNames, e.AuthModeUsed), e.AuthFailureReason, indexOf(actionNames, e.RecoveryAction),
-			e.RecoverySuccess, e.TimeToSuccessMS, indexOf(sourceNames, e.Source)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	old.Close()
-	rec, err := OpenRecorder(ctx, filepath.Join(dir, "events.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rec.Close()
-	rec.now = func() time.Time { return t0.Add(24 * time.Hour) }
-	n, err := rec.ImportLegacy(ctx, state)
-	if err != nil || n != len(events) {
-		t.Fatalf("ImportLegacy = %d, %v; want %d", n, err, len(events))
-	}
-	if n, err := rec.ImportLegacy(ctx, state); err != nil || n != 0 {
-		t.Errorf("second ImportLegacy = %d, %v; want 0", n, err)
-	}
-	got, err := rec.Report(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := BuildReport(events, nil, t0.Add(24*time.Hour))
-	checkFigures(t, "overall after the import", got.Overall, want.Overall)
-	if got.Overall.Events != len(events) {
-		t.Errorf("%d events after the import, want %d", got.Overall.Events, len(events))
-	}
-	var buf bytes.Buffer
-	rec.Export(ctx, &buf, nil)
-	if !strings.Contains(buf.String(), `"run_id":"`+events[0].RunID+`"`) {
-		t.Errorf("export does not hold run id %s as text:\n%.300s", events[0].RunID, buf.String())
 	}
 }

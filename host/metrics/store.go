@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -392,53 +391,4 @@ func (r *Recorder) Count(ctx context.Context) (int, error) {
 	var n int
 	err := r.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM metric_events`).Scan(&n)
 	return n, err
-}
-
-// ImportLegacy moves the events an earlier version kept in the state
-// database (its metric_events table, run ids as 16-byte UUIDs) into the
-// events database, then empties that table. It is idempotent: a repeated
-// event is stored once, so an import cut short is completed at the next
-// start. It returns how many events it moved.
-func (r *Recorder) ImportLegacy(ctx context.Context, stateDB string) (int, error) {
-	if _, err := os.Stat(stateDB); err != nil {
-		return 0, nil
-	}
-	r.writeMu.Lock()
-	defer r.writeMu.Unlock()
-	conn, err := r.writer(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("import events: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS legacy`, stateDB); err != nil {
-		return 0, fmt.Errorf("import events from %s: %w", stateDB, err)
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE legacy`)
-	var tables int
-	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM legacy.sqlite_master WHERE type = 'table' AND name = 'metric_events'`).Scan(&tables); err != nil {
-		return 0, fmt.Errorf("import events from %s: %w", stateDB, err)
-	}
-	if tables == 0 {
-		return 0, nil
-	}
-	var n int
-	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM legacy.metric_events`).Scan(&n); err != nil || n == 0 {
-		return 0, err
-	}
-	// One transaction per database: the copy commits before the source is
-	// emptied, and the copy ignores events already copied.
-	if _, err := conn.ExecContext(ctx, `INSERT OR IGNORE INTO main.metric_events(connector_id, at_us, event_id, run_id, type,
-	auth_mode_used, auth_failure_reason, recovery_action, recovery_success, time_to_success_ms, source)
-SELECT connector_id, at_us, event_id,
-	CASE WHEN typeof(run_id) = 'blob' AND length(run_id) = 16 THEN
-		lower(substr(hex(run_id), 1, 8) || '-' || substr(hex(run_id), 9, 4) || '-' || substr(hex(run_id), 13, 4) || '-' ||
-		substr(hex(run_id), 17, 4) || '-' || substr(hex(run_id), 21, 12))
-	ELSE CAST(run_id AS TEXT) END,
-	type, auth_mode_used, auth_failure_reason, recovery_action, recovery_success, time_to_success_ms, source
-FROM legacy.metric_events`); err != nil {
-		return 0, fmt.Errorf("import events from %s: %w", stateDB, err)
-	}
-	if _, err := conn.ExecContext(ctx, `DELETE FROM legacy.metric_events`); err != nil {
-		return n, fmt.Errorf("import events from %s: empty the old table: %w", stateDB, err)
-	}
-	return n, nil
 }

@@ -232,10 +232,6 @@ func (s *Store) Close() error {
 	return s.DB.Close()
 }
 
-// Register adds migrations owned by another package (for example the
-// metrics events). They are applied by Open in version order.
-func Register(m ...Migration) { migrations = append(migrations, m...) }
-
 func (s *Store) migrate(ctx context.Context, ms []Migration) error {
 	if _, err := s.DB.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return err

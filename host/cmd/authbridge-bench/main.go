@@ -39,7 +39,7 @@ var (
 	diskRuns  = flag.Int("disk-runs", 2, "sign-ins healed through the disk watcher alone (each waits for Chrome to write its store, up to 30 s)")
 	idleFor   = flag.Duration("idle", 60*time.Second, "how long to measure the idle agent's CPU")
 	events    = flag.Int("events", 1_000_000, "events to ingest for the metrics measure")
-	only      = flag.String("only", "", "run only these sections, comma separated: cookies,firefox,runner,heal,idle,store,metrics,discovery,scale")
+	only      = flag.String("only", "", "run only these sections, comma separated: cookies,firefox,runner,heal,idle,store,metrics,discovery,scale,startup")
 )
 
 func want(section string) bool {
@@ -85,7 +85,7 @@ func run() int {
 	for _, s := range []struct {
 		name string
 		f    func(context.Context) ([]row, error)
-	}{{"firefox", measureFirefox}, {"heal", measureHeal}, {"idle", measureIdle}, {"store", measureStore}, {"metrics", measureMetrics}, {"discovery", measureDiscovery}, {"scale", measureScale}} {
+	}{{"firefox", measureFirefox}, {"heal", measureHeal}, {"idle", measureIdle}, {"store", measureStore}, {"metrics", measureMetrics}, {"discovery", measureDiscovery}, {"scale", measureScale}, {"startup", measureStartup}} {
 		if !want(s.name) {
 			continue
 		}

@@ -68,3 +68,16 @@ func BenchmarkReport(b *testing.B) {
 
 // benchReportEvents is how many events BenchmarkReport stores.
 var benchReportEvents = 1_000_000
+
+// BenchmarkParse parses one batch of BenchBatch synthetic events (the
+// POST /v1/events path without HTTP and storage).
+func BenchmarkParse(b *testing.B) {
+	batch := SyntheticBatches(BenchBatch, BenchBatch, 1)[0]
+	b.SetBytes(int64(len(batch)))
+	for b.Loop() {
+		if _, err := metrics.ParseEvents(batch, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*BenchBatch)/b.Elapsed().Seconds(), "events/s")
+}
