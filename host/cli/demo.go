@@ -29,9 +29,9 @@ func cmdDemo(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "demo")
 	headed := fs.Bool("headed", false, "show the browser window (needs a display)")
 	keep := fs.Bool("keep", false, "keep the throw-away home and profile, and print where they are")
-	ext := fs.String("extension", "", "the unpacked extension folder (default: ./extension, or next to the binary)")
+	ext := fs.String("extension", "", "the unpacked extension folder `DIR` (default: ./extension, or next to the binary)")
 	if _, err := parse(fs, args); err != nil {
-		return ExitUsage
+		return e.flagErr(err)
 	}
 	d := &demo{e: e, out: e.stdout, headed: *headed}
 	code := d.run(ctx, *ext)
