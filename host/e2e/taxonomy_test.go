@@ -160,6 +160,8 @@ func TestEveryReasonThroughTheRealPath(t *testing.T) {
 		html := filepath.Join(outDir(t, "report"), "report.html")
 		w.must("report", "--html", html)
 		shotHTML(t, html, filepath.Join(outDir(t, "report"), "report.png"))
+		// The picture in the docs, from the real report of this run.
+		shotHTML(t, html, filepath.Join(repoRoot, "docs", "report.png"))
 	})
 
 	t.Run("no browser: exit 3", func(t *testing.T) {
