@@ -165,6 +165,10 @@ func TestDemo(t *testing.T) {
 		testCookieFileTools(t, w, d)
 	})
 
+	t.Run("README examples", func(t *testing.T) {
+		testReadmeExamples(t, d)
+	})
+
 	if err := d.stop(t); err != nil {
 		t.Errorf("demo --keep after SIGTERM: %v\n%s", err, d.out.String())
 	}
@@ -258,4 +262,61 @@ opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), ur
 sys.stdout.write(opener.open(sys.argv[2], timeout=30).read().decode())
 `
 	signedIn("python3 MozillaCookieJar", run(needTool(t, "python3"), "-c", py, compat, account, proxy))
+}
+
+// readmeBlocks returns the README's shell blocks marked runnable
+// ("```sh runnable"), in order.
+func readmeBlocks(t *testing.T) []string {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []string
+	var cur []string
+	in := false
+	for _, line := range strings.Split(string(b), "\n") {
+		switch {
+		case !in && strings.TrimSpace(line) == "```sh runnable":
+			in, cur = true, nil
+		case in && strings.TrimSpace(line) == "```":
+			in = false
+			blocks = append(blocks, strings.Join(cur, "\n"))
+		case in:
+			cur = append(cur, line)
+		}
+	}
+	return blocks
+}
+
+// testReadmeExamples runs every runnable README block as a user would after
+// `make demo`: in a second shell that sourced the env file `demo --keep`
+// printed, in an empty folder, one block after the other.
+func testReadmeExamples(t *testing.T, d *keptDemo) {
+	blocks := readmeBlocks(t)
+	if len(blocks) < 2 {
+		t.Fatalf("the README has %d runnable blocks; want the examples marked ```sh runnable", len(blocks))
+	}
+	needTool(t, "curl")
+	needTool(t, "python3")
+	dir := t.TempDir()
+	for i, block := range blocks {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		cmd := exec.CommandContext(ctx, "bash", "-e", "-o", "pipefail", "-c", "source "+d.envFile+"\n"+block)
+		cmd.Dir = dir
+		env := []string{}
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "AUTHBRIDGE_") {
+				env = append(env, kv)
+			}
+		}
+		cmd.Env = append(env, "HOME="+t.TempDir())
+		var errb strings.Builder
+		cmd.Stderr = &errb
+		// stdout holds cookie values (the demo's): it is not printed.
+		out, err := cmd.Output()
+		cancel()
+		if err != nil {
+			t.Errorf("README runnable block %d failed: %v (%d bytes on stdout)\n--- block\n%s\n--- stderr\n%s", i+1, err, len(out), block, errb.String())
+		}
+	}
 }
