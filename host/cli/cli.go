@@ -63,30 +63,48 @@ type command struct {
 	// usage is the synopsis after "authbridge ": every flag the command
 	// accepts (a test compares it with the flag set).
 	usage string
-	// summary is the one line the general help shows.
-	summary string
-	run     func(ctx context.Context, e *env, args []string) int
+	run   func(ctx context.Context, e *env, args []string) int
 }
 
 var commands map[string]command
 
+// summaries are the one line per command of the general help (a test
+// checks that every command has one).
+var summaries = map[string]string{
+	"serve":      "run the per-user agent (started on demand; --foreground for systemd or launchd)",
+	"install":    "register authbridge with your browsers (native-messaging host manifests)",
+	"uninstall":  "remove what install registered",
+	"doctor":     "check the installation, the extension's connection and the bound profile",
+	"status":     "show each connector's health and the connected browsers",
+	"connectors": "list the connector definitions and where each came from",
+	"cookies":    "print a connector's cookies from your browser, in a format a tool reads",
+	"verify":     "check whether the connector's session still works, and say what to do if not",
+	"repair":     "refresh the connector's session from your browser (or sign in in its own browser)",
+	"clear":      "forget the connector's session (your browser's own sign-in is left alone)",
+	"event":      "record dogfood events (JSON lines on stdin)",
+	"report":     "summarise the recorded runs and repairs (the dogfood report)",
+	"demo":       "try authbridge on a built-in demo site in a throw-away browser",
+	"version":    "print the version",
+	"help":       "show this help, or one command's usage and flags",
+}
+
 func init() {
 	commands = map[string]command{
-		"serve":      {"serve [--foreground] [--idle-exit DURATION] [--ready-fd FD]", "run the per-user agent (started on demand; --foreground for systemd or launchd)", cmdServe},
-		"install":    {"install [--browser NAME]... [--user-data-dir DIR] [--extension-id ID]... [--system] [--dry-run] [--json]", "register authbridge with your browsers (native-messaging host manifests)", cmdInstall},
-		"uninstall":  {"uninstall [--browser NAME]... [--user-data-dir DIR] [--system] [--json]", "remove what install registered", cmdUninstall},
-		"doctor":     {"doctor [--browser NAME]... [--user-data-dir DIR] [--json]", "check the installation, the extension's connection and the bound profile", cmdDoctor},
-		"status":     {"status [--json] [--all]", "show each connector's health and the connected browsers", cmdStatus},
-		"connectors": {"connectors [--json]", "list the connector definitions and where each came from", cmdConnectors},
-		"cookies":    {"cookies CONNECTOR [--format playwright|cdp|netscape|netscape-compat|header] [--url URL] [--out FILE]", "print a connector's cookies from your browser, in a format a tool reads", cmdCookies},
-		"verify":     {"verify CONNECTOR [--json] [--run-id ID]", "check whether the connector's session still works, and say what to do if not", cmdVerify},
-		"repair":     {"repair CONNECTOR [--json] [--run-id ID] [--in-connector-browser [--timeout DURATION]]", "refresh the connector's session from your browser (or sign in in its own browser)", cmdRepair},
-		"clear":      {"clear CONNECTOR [--json]", "forget the connector's session (your browser's own sign-in is left alone)", cmdClear},
-		"event":      {"event", "record dogfood events (JSON lines on stdin)", cmdEvent},
-		"report":     {"report [--json] [--html FILE] [--since DURATION] [--export ndjson]", "summarise the recorded runs and repairs (the dogfood report)", cmdReport},
-		"demo":       {"demo [--headed] [--keep] [--extension DIR]", "try authbridge on a built-in demo site in a throw-away browser", cmdDemo},
-		"version":    {"version", "print the version", cmdVersion},
-		"help":       {"help [COMMAND]", "show this help, or one command's usage and flags", cmdHelp},
+		"serve":      {"serve [--foreground] [--idle-exit DURATION] [--ready-fd FD]", cmdServe},
+		"install":    {"install [--browser NAME]... [--user-data-dir DIR] [--extension-id ID]... [--system] [--dry-run] [--json]", cmdInstall},
+		"uninstall":  {"uninstall [--browser NAME]... [--user-data-dir DIR] [--system] [--json]", cmdUninstall},
+		"doctor":     {"doctor [--browser NAME]... [--user-data-dir DIR] [--json]", cmdDoctor},
+		"status":     {"status [--json] [--all]", cmdStatus},
+		"connectors": {"connectors [--json]", cmdConnectors},
+		"cookies":    {"cookies CONNECTOR [--format playwright|cdp|netscape|netscape-compat|header] [--url URL] [--out FILE]", cmdCookies},
+		"verify":     {"verify CONNECTOR [--json] [--run-id ID]", cmdVerify},
+		"repair":     {"repair CONNECTOR [--json] [--run-id ID] [--in-connector-browser [--timeout DURATION]]", cmdRepair},
+		"clear":      {"clear CONNECTOR [--json]", cmdClear},
+		"event":      {"event", cmdEvent},
+		"report":     {"report [--json] [--html FILE] [--since DURATION] [--export ndjson]", cmdReport},
+		"demo":       {"demo [--headed] [--keep] [--extension DIR]", cmdDemo},
+		"version":    {"version", cmdVersion},
+		"help":       {"help [COMMAND]", cmdHelp},
 	}
 }
 
@@ -155,7 +173,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nusage: authbridge COMMAND [flags]\n\ncommands:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, n := range commandNames() {
-		fmt.Fprintf(tw, "  %s\t%s\n", n, commands[n].summary)
+		fmt.Fprintf(tw, "  %s\t%s\n", n, summaries[n])
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\n`authbridge help COMMAND` (or `authbridge COMMAND --help`) shows a command's flags.")
@@ -257,8 +275,7 @@ func (e *env) usageErr(format string, args ...any) int {
 // commandHelp prints a command's usage line, its one-line summary and every
 // flag of fs with its default.
 func commandHelp(w io.Writer, name string, fs *flag.FlagSet) {
-	c := commands[name]
-	fmt.Fprintf(w, "usage: authbridge %s\n\n%s.\n", c.usage, upperFirst(c.summary))
+	fmt.Fprintf(w, "usage: authbridge %s\n\n%s.\n", commands[name].usage, upperFirst(summaries[name]))
 	n := 0
 	fs.VisitAll(func(*flag.Flag) { n++ })
 	if n == 0 {

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/authbridge/authbridge/host/localclient"
 	"github.com/authbridge/authbridge/host/paths"
 )
 
@@ -27,14 +29,15 @@ func TestUsageMatchesFlags(t *testing.T) {
 	for _, name := range commandNames() {
 		t.Run(name, func(t *testing.T) {
 			c := commands[name]
-			if c.summary == "" || strings.Contains(c.summary, "\n") {
-				t.Errorf("%s: summary %q, want one line", name, c.summary)
+			if sm := summaries[name]; sm == "" || strings.Contains(sm, "\n") {
+				t.Errorf("%s: summary %q, want one line in summaries", name, sm)
 			}
 			if !strings.HasPrefix(c.usage, name) {
 				t.Errorf("%s: usage %q does not start with the command's name", name, c.usage)
 			}
 			var out, errb bytes.Buffer
-			e := &env{paths: p, stdout: &out, stderr: &errb, getenv: getenv}
+			// A client that reaches nothing: --help must answer before any request.
+			e := &env{paths: p, stdout: &out, stderr: &errb, getenv: getenv, client: &localclient.Client{Socket: filepath.Join(home, "none.sock")}}
 			if code := c.run(context.Background(), e, []string{"--help"}); code != ExitOK || errb.Len() != 0 {
 				t.Fatalf("%s --help = %d, stderr %q; want 0 and nothing on stderr", name, code, errb.String())
 			}
