@@ -317,11 +317,13 @@ body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
 h1 { font-size: 1.5rem; margin-bottom: .25rem; }
 h2 { font-size: 1.15rem; margin-top: 2rem; }
 p.meta { color: var(--muted); margin-top: 0; }
-table { border-collapse: collapse; width: 100%; font-size: .9rem; }
-th, td { border-bottom: 1px solid var(--line); padding: .4rem .5rem; text-align: right; vertical-align: top; }
+table { border-collapse: collapse; width: 100%; font-size: .85rem; }
+th, td { border-bottom: 1px solid var(--line); padding: .35rem .3rem; text-align: right; vertical-align: top; }
 th:first-child, td:first-child, td.text, th.text { text-align: left; }
 td { white-space: nowrap; }
-td.reasons { font-size: .82rem; }
+td:first-child { white-space: normal; }
+th { font-size: .8rem; }
+td.reasons { font-size: .78rem; }
 th { font-weight: 600; vertical-align: bottom; }
 tr.overall td { font-weight: 600; border-top: 2px solid var(--ink); }
 svg { width: 100%; height: auto; font: 13px system-ui, sans-serif; }
