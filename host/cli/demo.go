@@ -264,7 +264,7 @@ func (d *demo) run(ctx context.Context, extFlag string) int {
 	if err := d.signIn(ctx); err != nil {
 		return d.fail(err)
 	}
-	if err := d.waitHealthy(ctx, 5*time.Second); err != nil {
+	if err := d.waitHealthy(ctx, 30*time.Second); err != nil {
 		return d.fail(err)
 	}
 	d.info("Healthy again %d ms after the sign-in, with no command and no click", time.Since(start).Milliseconds())
@@ -290,7 +290,7 @@ func (d *demo) run(ctx context.Context, extFlag string) int {
 }
 
 func (d *demo) waitBridge(ctx context.Context) error {
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		var st apitype.Status
 		if err := d.client.JSON(ctx, "GET", "/v1/status", nil, &st); err == nil {
@@ -306,7 +306,7 @@ func (d *demo) waitBridge(ctx context.Context) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("the extension did not connect within 20s (see %s)", d.paths.LogDir)
+	return fmt.Errorf("the extension did not connect within 60s (see %s)", d.paths.LogDir)
 }
 
 func (d *demo) waitHealthy(ctx context.Context, limit time.Duration) error {
