@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/authbridge/authbridge/host/cli.Version=$(VERSION)
 PW_DIR := host/e2e/playwright
 RUNNER_DIR := runner
 
-.PHONY: certutil sqlite3 help build demo test test-unit test-e2e test-extension test-node test-runner soak-popup bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
+.PHONY: certutil cookie-tools sqlite3 help build demo test test-unit test-e2e test-extension test-node test-runner soak-popup bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -35,7 +35,12 @@ certutil: ## install Debian's libnss3-tools when certutil is missing (needs root
 		echo "installing libnss3-tools (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnss3-tools >/dev/null; }
 
-deps: chromium firefox certutil deps-runner ## everything the tests need: chromium, firefox-esr, certutil, playwright-core (npm), Go modules
+cookie-tools: ## install Debian's curl, wget and python3 when missing (needs root): e2e tests load authbridge's cookie files with them
+	@for tool in curl wget python3; do command -v $$tool >/dev/null 2>&1 || { \
+		echo "installing $$tool (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$tool >/dev/null; }; done
+
+deps: chromium firefox certutil cookie-tools deps-runner ## everything the tests need: chromium, firefox-esr, certutil, curl, wget, python3, playwright-core (npm), Go modules
 	cd $(PW_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	$(GO) mod download
 

@@ -14,6 +14,7 @@ let ui = {
   confirming: {},
   waiting: {},
   notes: {},
+  menuOpen: {},
 };
 let port = null;
 let nextId = 1;
@@ -233,15 +234,27 @@ function rowEl(r) {
       r.lastFailure.datetime ? ', ' : '', r.lastFailure.datetime ? timeEl(r.lastFailure) : null));
   }
 
+  // One primary action, chosen by the row's state; the others in a menu,
+  // each with a line saying what it does.
   const actions = el('div', { class: 'actions' }, buttonEl(r, r.primary));
   if (r.primary.confirming) actions.append(el('button', { type: 'button', class: 'btn', 'data-action': 'cancel', text: 'Cancel' }));
+  const menuId = `more-${r.id}`;
+  const items = el('ul', { class: 'more-items', id: menuId });
   for (const b of r.secondary) {
-    actions.append(buttonEl(r, b));
-    if (b.confirming) actions.append(el('button', { type: 'button', class: 'btn', 'data-action': 'cancel', text: 'Cancel' }));
+    const item = el('li', { class: 'more-item' }, el('div', { class: 'more-buttons' }, buttonEl(r, b),
+      b.confirming ? el('button', { type: 'button', class: 'btn', 'data-action': 'cancel', text: 'Cancel' }) : null));
+    item.append(el('p', { class: 'hint', id: `hint-${r.id}-${b.action}`, text: b.hint }));
+    items.append(item);
   }
-  li.append(actions);
+  const more = el('details', { class: 'more', 'data-menu': 'more', open: r.menuOpen },
+    el('summary', { class: 'btn more-toggle', 'aria-controls': menuId, text: 'More actions' }), items);
+  more.addEventListener('toggle', () => {
+    ui.menuOpen = { ...ui.menuOpen, [r.id]: more.open };
+  });
+  actions.append(more);
+  li.append(el('p', { class: 'hint primary-hint', text: r.primary.hint }), actions);
   if (r.confirmingClear) {
-    li.append(el('p', { class: 'confirm', id: `confirm-${r.id}`, text: 'Clearing removes the session authbridge stored for this connector and marks it Unknown. Your browser’s own cookies are not touched.' }));
+    li.append(el('p', { class: 'confirm', id: `confirm-${r.id}`, text: 'Clearing forgets the session authbridge stored for this connector and marks it Unknown. Your browser stays signed in: its own cookies are not touched.' }));
   }
   if (r.profileWait) li.append(el('p', { class: 'note note-wait', role: 'status', 'data-profile-wait': true, text: r.profileWait }));
   if (r.note) li.append(el('p', { class: `note note-${r.note.kind}`, role: r.note.kind === 'error' ? 'alert' : 'status', text: r.note.text }));

@@ -228,7 +228,8 @@ func Detect(opts Options) []Found {
 func installed(env manifest.Env, p manifest.Platform) bool {
 	if entries, err := os.ReadDir(env.Resolve(p.UserDataDir)); err == nil {
 		for _, e := range entries {
-			if e.Name() != "NativeMessagingHosts" {
+			// A hosts folder (install's own work) says nothing about the browser.
+			if e.Name() != "NativeMessagingHosts" && e.Name() != "native-messaging-hosts" {
 				return true
 			}
 		}

@@ -101,8 +101,8 @@ type Reason struct {
 // The actions, with their labels. Labels are user-facing text and live here
 // with the rest of it.
 var (
-	actionRepair      = Action{ActionRepair, "Repair from Chrome session"}
-	actionInteractive = Action{ActionInteractive, "Open interactive repair"}
+	actionRepair      = Action{ActionRepair, "Use your Chrome sign-in"}
+	actionInteractive = Action{ActionInteractive, "Sign in again"}
 	actionRetry       = Action{ActionRetry, "Retry"}
 	actionUpdate      = Action{ActionUpdateConnector, "Update connector"}
 	actionVerify      = Action{ActionVerify, "Verify session"}

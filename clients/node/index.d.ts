@@ -89,6 +89,14 @@ export interface PlaywrightCookie {
 }
 
 /** What browser.newContext({storageState}) takes. */
+/** Why a correct answer is probably not what was hoped for. */
+export interface Notice {
+  /** 'no_auth_cookie': the browser holds none of the connector's auth cookies (signed out of the site). */
+  code: string;
+  /** One sentence for a person. */
+  message: string;
+}
+
 export interface StorageState {
   cookies: PlaywrightCookie[];
   origins: Array<{ origin: string; localStorage: Array<{ name: string; value: string }> }>;
@@ -207,9 +215,10 @@ export declare class Client {
   ping(opts?: CallOptions): Promise<{ pid: number; version: string }>;
   status(opts?: CallOptions & { all?: boolean }): Promise<Status>;
   connectors(opts?: CallOptions): Promise<Connectors>;
-  cookies(id: string, opts?: CallOptions & { format?: 'playwright'; url?: string }): Promise<StorageState>;
-  cookies(id: string, opts: CallOptions & { format: 'cdp'; url?: string }): Promise<CdpCookie[]>;
-  cookies(id: string, opts: CallOptions & { format: 'netscape' | 'header'; url?: string }): Promise<string>;
+  /** The answer's `notice` (not enumerable) says why a set is empty: the browser holds no auth cookie of the connector. */
+  cookies(id: string, opts?: CallOptions & { format?: 'playwright'; url?: string }): Promise<StorageState & { readonly notice?: Notice }>;
+  cookies(id: string, opts: CallOptions & { format: 'cdp'; url?: string }): Promise<CdpCookie[] & { readonly notice?: Notice }>;
+  cookies(id: string, opts: CallOptions & { format: 'netscape' | 'netscape-compat' | 'header'; url?: string; onNotice?: (n: Notice) => void }): Promise<string>;
   /** Follows the connector's cookies: the whole set at once, then again on every change in the user's browser; ends quietly when signal aborts. */
   cookieStream(id: string, opts?: { signal?: AbortSignal; onError?: (err: AuthbridgeError) => void }): AsyncIterable<StorageState>;
   /** Has the user's browser send one credentialed request to the verify URL (no tab), then answers the fresh cookies. */

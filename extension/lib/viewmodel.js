@@ -10,20 +10,40 @@ import { healthKey } from './status.js';
 import { CODE } from './protocol.js';
 
 export const ACTIONS = {
-  verify: { label: 'Verify session', busy: 'Verifying…', endpoint: 'verify' },
-  repair: { label: 'Repair from Chrome session', busy: 'Repairing…', endpoint: 'repair' },
-  interactive: { label: 'Open interactive repair', busy: 'Opening sign-in…', endpoint: 'interactive' },
-  clear: { label: 'Clear session', busy: 'Clearing…', endpoint: 'clear', confirm: 'Confirm clear' },
+  verify: {
+    label: 'Verify session', busy: 'Verifying…', endpoint: 'verify',
+    hint: 'Check now that the site still lets the connector in.',
+  },
+  repair: {
+    label: 'Use your Chrome sign-in', busy: 'Repairing…', endpoint: 'repair',
+    hint: 'Give the connector the sign-in your browser has now. No window opens.',
+  },
+  interactive: {
+    label: 'Sign in again', busy: 'Opening sign-in…', endpoint: 'interactive',
+    hint: 'Open the site’s sign-in page in a tab; this row updates once you have signed in.',
+  },
+  clear: {
+    label: 'Clear session', busy: 'Clearing…', endpoint: 'clear', confirm: 'Confirm clear',
+    hint: 'Forgets the session authbridge keeps for this connector. Your browser stays signed in to the site.',
+  },
   // session_not_transferable's one action: a window on the connector's own
   // profile (repair with in_connector_browser). The host waits for the
   // sign-in up to timeout_ms, which ends before the worker's API timeout.
   sign_in_connector: {
     label: 'Sign in inside the connector’s browser', busy: 'Waiting for your sign-in…', endpoint: 'repair',
     body: { in_connector_browser: true, timeout_ms: 110_000 },
+    hint: 'Open a window on the connector’s own browser at the sign-in page.',
   },
 };
-/** The secondary buttons, in order; sign_in_connector only shows as the host's primary action. */
+/** The actions of a row's "More actions" menu, in order; sign_in_connector only shows as the host's primary action. */
 export const ACTION_ORDER = ['verify', 'repair', 'interactive', 'clear'];
+
+/** The labels of a row's times, in plain words. */
+export const TIME_LABELS = {
+  headless: 'Last run without you',
+  interactive: 'Last time you signed in',
+  verified: 'Last checked',
+};
 
 export const HEALTH = {
   healthy: { label: 'Healthy', glyph: '✓', className: 'health-healthy' },
@@ -65,19 +85,30 @@ export function reasonLabel(code) {
   return REASON_LABELS[code] ?? String(code).toLowerCase().replaceAll('_', ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
-/** primaryAction picks the row's main button: the host's prompt action, else one by health and reason. */
+/**
+ * primaryAction picks a row's one main button from its state: Verify for a
+ * Healthy row; otherwise the host's prompt action (the taxonomy's one action
+ * for the reason), else one by reason. Every other action goes to the row's
+ * "More actions" menu. New states (a repair running, access to allow) add a
+ * case here.
+ */
 export function primaryAction(row) {
-  const fromHost = ACTION_ALIASES[String(row?.prompt?.action?.id ?? '').toLowerCase()];
-  if (fromHost) return fromHost;
   const key = healthKey(row);
   if (key === 'healthy') return 'verify';
+  const fromHost = ACTION_ALIASES[String(row?.prompt?.action?.id ?? '').toLowerCase()];
+  if (fromHost) return fromHost;
   if (key === 'needs_attention') {
     const reason = row?.reason ?? row?.last_failure_reason;
-    if (reason === 'MFA_OR_CHALLENGE_REQUIRED' || reason === 'CHECKPOINT_OR_SUSPICIOUS_LOGIN') return 'interactive';
+    if (reason === 'MFA_OR_CHALLENGE_REQUIRED' || reason === 'CHECKPOINT_OR_SUSPICIOUS_LOGIN' || reason === 'SESSION_EXPIRED') return 'interactive';
     if (reason === 'NETWORK_OR_TIMEOUT' || reason === 'CONNECTOR_AUTH_SELECTOR_CHANGED') return 'verify';
     return 'repair';
   }
   return 'repair';
+}
+
+/** secondaryActions are the actions of a row's menu: every action but the primary one. */
+export function secondaryActions(primary) {
+  return ACTION_ORDER.filter((a) => a !== primary);
 }
 
 /** parseTime returns milliseconds since the epoch, or null for absent or invalid times. */
@@ -180,6 +211,7 @@ function button(row, action, ui, primary, opts = {}) {
   return {
     action,
     label,
+    hint: spec.hint ?? '',
     primary,
     busy: busyAction === action,
     disabled: !ui.connected || !!busyAction,
@@ -193,7 +225,7 @@ export function rowView(row, ui, opts) {
   const health = { key, ...HEALTH[key] };
   if (typeof row.health === 'string' && row.health.trim() !== '') health.label = row.health;
   const primary = primaryAction(row);
-  const buttons = [button(row, primary, ui, true, opts), ...ACTION_ORDER.filter((a) => a !== primary).map((a) => button(row, a, ui, false, opts))];
+  const buttons = [button(row, primary, ui, true, opts), ...secondaryActions(primary).map((a) => button(row, a, ui, false, opts))];
   const prompt =
     key !== 'healthy' && (row.prompt?.what || row.prompt?.why)
       ? { what: row.prompt.what ?? '', why: row.prompt.why ?? '', reason: row.reason ?? '', detail: row.detail ?? '' }
@@ -212,13 +244,16 @@ export function rowView(row, ui, opts) {
     health,
     prompt,
     times: [
-      { key: 'headless', label: 'Headless success', ...timeField(row.last_headless_success_at, opts) },
-      { key: 'interactive', label: 'Interactive login', ...timeField(row.last_interactive_login_at, opts) },
-      { key: 'verified', label: 'Last checked', ...timeField(row.last_verified_at, opts) },
+      { key: 'headless', label: TIME_LABELS.headless, ...timeField(row.last_headless_success_at, opts) },
+      { key: 'interactive', label: TIME_LABELS.interactive, ...timeField(row.last_interactive_login_at, opts) },
+      { key: 'verified', label: TIME_LABELS.verified, ...timeField(row.last_verified_at, opts) },
     ],
     lastFailure,
     primary: buttons[0],
     secondary: buttons.slice(1),
+    // The menu stays open while the person uses it (and while a clear in
+    // it asks for confirmation or runs), across re-renders.
+    menuOpen: !!(ui.menuOpen?.[row.id] || ui.confirming?.[row.id] || buttons.slice(1).some((b) => b.busy)),
     confirmingClear: !!ui.confirming?.[row.id],
     waiting,
     repairing,
@@ -265,7 +300,7 @@ export function connectionView(connection, opts) {
  * state, and the rows.
  *
  * ui: {connection, rows, rowsComplete, busy: {id: action}, confirming: {id: true},
- *      waiting: {id: true}, notes: {id: {kind, text}}}
+ *      waiting: {id: true}, notes: {id: {kind, text}}, menuOpen: {id: true}}
  * opts: {now, browser, extensionId, locale, timeZone}
  */
 export function buildView(ui, opts) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   summaryText,
   ACTIONS, actionBody, actionPath, applyPush, avatar, browserFlag, buildView, connectionView, exactTime, noteFor,
-  primaryAction, reasonLabel, relativeTime, timeField,
+  primaryAction, reasonLabel, relativeTime, secondaryActions, timeField,
 } from '../lib/viewmodel.js';
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');
@@ -13,7 +13,7 @@ const connected = { state: 'connected', agent_version: '0.1.0', bridge_id: 'b1' 
 const expired = {
   id: 'demo', name: 'Demo Site', icon: '', domains: ['demo.test'],
   health: 'Needs Attention', health_key: 'needs_attention', reason: 'SESSION_EXPIRED', detail: 'login_redirect',
-  prompt: { what: 'Demo Site signed you out.', why: 'The site redirected to its login page.', action: { id: 'repair', label: 'Repair from Chrome session' } },
+  prompt: { what: 'Demo Site signed you out.', why: 'The site redirected to its login page.', action: { id: 'repair', label: 'Use your Chrome sign-in' } },
   last_verified_at: '2026-11-26T09:57:00Z', last_headless_success_at: '2026-11-25T08:00:00Z',
   last_failure_at: '2026-11-26T09:57:00Z', last_failure_reason: 'SESSION_EXPIRED',
 };
@@ -43,14 +43,16 @@ test('timeField gives the exact time for the hover title', () => {
   assert.equal(exactTime(Date.parse('2026-01-02T03:04:05Z'), { locale: 'en-US', timeZone: 'UTC' }), 'Jan 2, 2026, 3:04:05 AM');
 });
 
-test('primaryAction follows the host prompt, else health and reason', () => {
+test('primaryAction: Verify for a Healthy row, else the host prompt, else health and reason', () => {
   assert.equal(primaryAction(expired), 'repair');
+  assert.equal(primaryAction({ health_key: 'healthy', prompt: { action: { id: 'repair' } } }), 'verify');
+  assert.equal(primaryAction({ health_key: 'needs_attention', reason: 'SESSION_EXPIRED' }), 'interactive');
   assert.equal(primaryAction({ ...expired, prompt: { action: { id: 'interactive_repair' } } }), 'interactive');
   assert.equal(primaryAction({ health_key: 'healthy' }), 'verify');
   assert.equal(primaryAction({ health_key: 'unknown' }), 'repair');
   assert.equal(primaryAction({ health_key: 'needs_attention', reason: 'MFA_OR_CHALLENGE_REQUIRED' }), 'interactive');
   assert.equal(primaryAction({ health_key: 'needs_attention', reason: 'NETWORK_OR_TIMEOUT' }), 'verify');
-  assert.equal(primaryAction({ health_key: 'needs_attention', prompt: { action: { id: 'update_connector' } }, reason: 'SESSION_EXPIRED' }), 'repair');
+  assert.equal(primaryAction({ health_key: 'needs_attention', prompt: { action: { id: 'update_connector' } }, reason: 'SESSION_EXPIRED' }), 'interactive');
 });
 
 test('a needs-attention row shows the prompt, its primary action first and the others as secondary', () => {
@@ -59,12 +61,12 @@ test('a needs-attention row shows the prompt, its primary action first and the o
   assert.equal(r.id, 'demo');
   assert.deepEqual({ key: r.health.key, label: r.health.label, glyph: r.health.glyph }, { key: 'needs_attention', label: 'Needs Attention', glyph: '!' });
   assert.deepEqual(r.prompt, { what: 'Demo Site signed you out.', why: 'The site redirected to its login page.', reason: 'SESSION_EXPIRED', detail: 'login_redirect' });
-  assert.deepEqual([r.primary.action, r.primary.label, r.primary.primary], ['repair', 'Repair from Chrome session', true]);
+  assert.deepEqual([r.primary.action, r.primary.label, r.primary.primary], ['repair', 'Use your Chrome sign-in', true]);
   assert.deepEqual(r.secondary.map((b) => [b.action, b.label]), [
-    ['verify', 'Verify session'], ['interactive', 'Open interactive repair'], ['clear', 'Clear session'],
+    ['verify', 'Verify session'], ['interactive', 'Sign in again'], ['clear', 'Clear session'],
   ]);
   assert.deepEqual(r.times.map((t) => [t.label, t.text]), [
-    ['Headless success', 'yesterday'], ['Interactive login', 'Never'], ['Last checked', '3 min ago'],
+    ['Last run without you', 'yesterday'], ['Last time you signed in', 'Never'], ['Last checked', '3 min ago'],
   ]);
   assert.deepEqual([r.lastFailure.label, r.lastFailure.text], ['Session expired', '3 min ago']);
   assert.equal(v.summary, '1 of 3 connectors needs attention');
@@ -247,4 +249,25 @@ test('session_not_transferable offers signing in inside the connector’s browse
   const ok = { result: { status: 200, body: { result: { code: 'OK' }, row: { ...bound, health_key: 'healthy' } } } };
   assert.equal(noteFor('sign_in_connector', ok).kind, 'ok');
   assert.ok(!buildView(ui(), opts).rows.some((x) => [x.primary, ...x.secondary].some((b) => b.action === 'sign_in_connector')));
+});
+
+test('one primary action per row; the others are a menu, each with a line saying what it does', () => {
+  const v = buildView(ui(), opts);
+  for (const r of v.rows) {
+    assert.equal(r.primary.primary, true);
+    assert.ok(!r.secondary.some((b) => b.action === r.primary.action), `${r.id}: the primary action is in the menu too`);
+    assert.deepEqual(r.secondary.map((b) => b.action), secondaryActions(r.primary.action));
+    for (const b of [r.primary, ...r.secondary]) assert.ok(b.hint.length > 20, `${r.id} ${b.action}: no hint`);
+    assert.equal(r.menuOpen, false);
+  }
+  const clear = v.rows[0].secondary.find((b) => b.action === 'clear');
+  assert.match(clear.hint, /Your browser stays signed in/);
+  // No jargon in what a person reads.
+  const words = JSON.stringify(v.rows.map((r) => [r.times.map((t) => t.label), r.primary.label, r.secondary.map((b) => [b.label, b.hint])]));
+  for (const jargon of [/headless/i, /interactive/i, /repair from/i]) assert.doesNotMatch(words, jargon);
+  // The menu stays open while it is used: opened, or a clear in it confirming or running.
+  assert.equal(buildView(ui({ menuOpen: { demo: true } }), opts).rows[0].menuOpen, true);
+  assert.equal(buildView(ui({ confirming: { demo: true } }), opts).rows[0].menuOpen, true);
+  assert.equal(buildView(ui({ busy: { demo: 'clear' } }), opts).rows[0].menuOpen, true);
+  assert.equal(buildView(ui({ busy: { demo: 'repair' } }), opts).rows[0].menuOpen, false);
 });

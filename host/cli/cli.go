@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/authbridge/authbridge/host/apitype"
@@ -53,31 +54,57 @@ type env struct {
 	stderr io.Writer
 	getenv func(string) string
 	client *localclient.Client
+	// cmd and flags are the running command and its flag set (newFlags).
+	cmd   string
+	flags *flag.FlagSet
 }
 
 type command struct {
+	// usage is the synopsis after "authbridge ": every flag the command
+	// accepts (a test compares it with the flag set).
 	usage string
 	run   func(ctx context.Context, e *env, args []string) int
 }
 
 var commands map[string]command
 
+// summaries are the one line per command of the general help (a test
+// checks that every command has one).
+var summaries = map[string]string{
+	"serve":      "run the per-user agent (started on demand; --foreground for systemd or launchd)",
+	"install":    "register authbridge with your browsers (native-messaging host manifests)",
+	"uninstall":  "remove what install registered",
+	"doctor":     "check the installation, the extension's connection and the bound profile",
+	"status":     "show each connector's health and the connected browsers",
+	"connectors": "list the connector definitions and where each came from",
+	"cookies":    "print a connector's cookies from your browser, in a format a tool reads",
+	"verify":     "check whether the connector's session still works, and say what to do if not",
+	"repair":     "refresh the connector's session from your browser (or sign in in its own browser)",
+	"clear":      "forget the connector's session (your browser's own sign-in is left alone)",
+	"event":      "record dogfood events (JSON lines on stdin)",
+	"report":     "summarise the recorded runs and repairs (the dogfood report)",
+	"demo":       "try authbridge on a built-in demo site in a throw-away browser",
+	"version":    "print the version",
+	"help":       "show this help, or one command's usage and flags",
+}
+
 func init() {
 	commands = map[string]command{
-		"serve":      {"serve [--foreground] [--idle-exit DURATION]", cmdServe},
-		"install":    {"install [--browser NAME]... [--user-data-dir DIR] [--extension-id ID]... [--system] [--dry-run]", cmdInstall},
-		"uninstall":  {"uninstall [--browser NAME]... [--user-data-dir DIR] [--system]", cmdUninstall},
-		"doctor":     {"doctor [--json]", cmdDoctor},
+		"serve":      {"serve [--foreground] [--idle-exit DURATION] [--ready-fd FD]", cmdServe},
+		"install":    {"install [--browser NAME]... [--user-data-dir DIR] [--extension-id ID]... [--system] [--dry-run] [--json]", cmdInstall},
+		"uninstall":  {"uninstall [--browser NAME]... [--user-data-dir DIR] [--system] [--json]", cmdUninstall},
+		"doctor":     {"doctor [--browser NAME]... [--user-data-dir DIR] [--json]", cmdDoctor},
 		"status":     {"status [--json] [--all]", cmdStatus},
 		"connectors": {"connectors [--json]", cmdConnectors},
-		"cookies":    {"cookies CONNECTOR [--format playwright|cdp|netscape|header] [--url URL] [--out FILE]", cmdCookies},
-		"verify":     {"verify CONNECTOR [--json]", cmdVerify},
-		"repair":     {"repair CONNECTOR [--json] [--in-connector-browser [--timeout DURATION]]", cmdRepair},
-		"clear":      {"clear CONNECTOR", cmdClear},
-		"event":      {"event   (dogfood events, JSON lines on stdin)", cmdEvent},
+		"cookies":    {"cookies CONNECTOR [--format playwright|cdp|netscape|netscape-compat|header] [--url URL] [--out FILE]", cmdCookies},
+		"verify":     {"verify CONNECTOR [--json] [--run-id ID]", cmdVerify},
+		"repair":     {"repair CONNECTOR [--json] [--run-id ID] [--in-connector-browser [--timeout DURATION]]", cmdRepair},
+		"clear":      {"clear CONNECTOR [--json]", cmdClear},
+		"event":      {"event", cmdEvent},
 		"report":     {"report [--json] [--html FILE] [--since DURATION] [--export ndjson]", cmdReport},
-		"demo":       {"demo [--headed]", cmdDemo},
+		"demo":       {"demo [--headed] [--keep] [--extension DIR]", cmdDemo},
 		"version":    {"version", cmdVersion},
+		"help":       {"help [COMMAND]", cmdHelp},
 	}
 }
 
@@ -105,17 +132,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			}
 		}
 	}
-	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help" {
-		usage(stdout)
-		if len(rest) == 0 {
-			return ExitUsage
-		}
-		return ExitOK
+	if len(rest) == 0 {
+		usage(stderr)
+		return ExitUsage
+	}
+	switch rest[0] {
+	case "-h", "-help", "--help":
+		rest[0] = "help"
+	case "-version", "--version":
+		rest[0] = "version"
 	}
 	c, ok := commands[rest[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "authbridge: unknown command %q\n", rest[0])
-		usage(stderr)
+		what := "command"
+		if strings.HasPrefix(rest[0], "-") {
+			what = "flag"
+		}
+		fmt.Fprintf(stderr, "authbridge: unknown %s %q%s (`authbridge help` lists the commands)\n", what, rest[0], suggest(rest[0], commandNames()))
 		return ExitUsage
 	}
 	// The relay (above) owns raw stdout; every command's output is made safe
@@ -124,16 +157,64 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return c.run(ctx, e, rest[1:])
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: authbridge COMMAND [flags]")
+func commandNames() []string {
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintln(w, "  authbridge", commands[n].usage)
+	return names
+}
+
+// usage is the general help: what authbridge is, each command with its one
+// line, and the exit statuses.
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "authbridge keeps data-export connectors signed in with your browser's own session.")
+	fmt.Fprintln(w, "\nusage: authbridge COMMAND [flags]\n\ncommands:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, n := range commandNames() {
+		fmt.Fprintf(tw, "  %s\t%s\n", n, summaries[n])
 	}
+	tw.Flush()
+	fmt.Fprintln(w, "\n`authbridge help COMMAND` (or `authbridge COMMAND --help`) shows a command's flags.")
+	fmt.Fprintln(w, exitStatusHelp)
+}
+
+// exitStatusHelp documents the exit statuses (README "Exit status" too).
+const exitStatusHelp = `
+exit status:
+  0   success (cookies: also when the browser has no auth cookie for the connector; stderr says so)
+  1   an error (the message says which)
+  2   usage: an unknown command, flag, format or a missing argument
+  3   no browser is connected where live cookies are needed
+  10+ verify and repair: the failure reason (10 SESSION_EXPIRED, 11 MFA_OR_CHALLENGE_REQUIRED,
+      12 CHECKPOINT_OR_SUSPICIOUS_LOGIN, 13 PROFILE_COOKIE_MISSING, 14 CONNECTOR_AUTH_SELECTOR_CHANGED,
+      15 NETWORK_OR_TIMEOUT, 16 UNKNOWN)`
+
+func cmdHelp(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "help")
+	args, err := parse(fs, args)
+	if err != nil {
+		return e.flagErr(err)
+	}
+	if len(args) == 0 {
+		usage(e.stdout)
+		return ExitOK
+	}
+	if len(args) > 1 {
+		return e.usageErr("takes one COMMAND, got %d arguments", len(args))
+	}
+	name := args[0]
+	c, ok := commands[name]
+	if !ok || name == "help" {
+		if name == "help" {
+			usage(e.stdout)
+			return ExitOK
+		}
+		fmt.Fprintf(e.stderr, "authbridge: unknown command %q%s (`authbridge help` lists the commands)\n", name, suggest(name, commandNames()))
+		return ExitUsage
+	}
+	return c.run(ctx, e, []string{"--help"})
 }
 
 // originArg returns the calling extension when a browser started us: a
@@ -147,15 +228,14 @@ func originArg(args []string) string {
 // browser and no request.
 const defaultIdleExit = 10 * time.Minute
 
-// newFlags returns a flag set that reports errors to the command's stderr
-// and lets flags follow positional arguments.
+// newFlags returns a command's flag set: flags may follow positional
+// arguments, --help prints the command's usage and flags to stdout, and a
+// bad flag is one sentence on stderr (see usageErr).
 func newFlags(e *env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: authbridge", commands[name].usage)
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	e.cmd, e.flags = name, fs
 	return fs
 }
 
@@ -173,6 +253,125 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// flagErr answers a parse error: the command's help on stdout and 0 for
+// --help, else one sentence on stderr and ExitUsage.
+func (e *env) flagErr(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		commandHelp(e.stdout, e.cmd, e.flags)
+		return ExitOK
+	}
+	return e.usageErr("%v", err)
+}
+
+// usageErr prints one sentence about a wrong command line and returns
+// ExitUsage.
+func (e *env) usageErr(format string, args ...any) int {
+	fmt.Fprintf(e.stderr, "authbridge %s: %s (see `authbridge help %s`)\n", e.cmd, fmt.Sprintf(format, args...), e.cmd)
+	return ExitUsage
+}
+
+// commandHelp prints a command's usage line, its one-line summary and every
+// flag of fs with its default.
+func commandHelp(w io.Writer, name string, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: authbridge %s\n\n%s.\n", commands[name].usage, upperFirst(summaries[name]))
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	if n == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nflags:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, text := flag.UnquoteUsage(f)
+		if arg != "" {
+			arg = " " + strings.ToUpper(arg)
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0s" && f.DefValue != "0" {
+			text += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(tw, "  --%s%s\t%s\n", f.Name, arg, text)
+	})
+	tw.Flush()
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// suggest returns " (did you mean x or y?)"-style text naming the known
+// names nearest to name, or "" when none is near.
+func suggest(name string, known []string) string {
+	near := nearest(name, known, 3)
+	if len(near) == 0 {
+		return ""
+	}
+	return "; did you mean " + strings.Join(near, " or ") + "?"
+}
+
+// nearest returns up to max names of known within a small edit distance of
+// name, closest first; when none is, the names holding name or held by it.
+func nearest(name string, known []string, max int) []string {
+	type cand struct {
+		s string
+		d int
+	}
+	var cs, sub []cand
+	low := strings.ToLower(strings.TrimLeft(name, "-"))
+	if low == "" {
+		return nil
+	}
+	limit := 2
+	if len(low) <= 3 {
+		limit = 1
+	}
+	for _, k := range known {
+		kl := strings.ToLower(k)
+		d := editDistance(low, kl)
+		switch {
+		case d <= limit:
+			cs = append(cs, cand{k, d})
+		case len(low) >= 3 && (strings.Contains(kl, low) || strings.Contains(low, kl)):
+			sub = append(sub, cand{k, d})
+		}
+	}
+	if len(cs) == 0 {
+		cs = sub // no near spelling: a name holding it, or held by it
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].d < cs[j].d })
+	var out []string
+	for _, c := range cs {
+		if len(out) == max {
+			break
+		}
+		out = append(out, c.s)
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b, bytewise.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // multiFlag collects a repeatable flag.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -12,9 +13,16 @@ import (
 
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/atomicfile"
+	"github.com/authbridge/authbridge/host/cookies"
 )
 
 func cmdVersion(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "version")
+	if pos, err := parse(fs, args); err != nil {
+		return e.flagErr(err)
+	} else if len(pos) != 0 {
+		return e.usageErr("takes no arguments, got %q", pos[0])
+	}
 	fmt.Fprintln(e.stdout, "authbridge", Version)
 	return ExitOK
 }
@@ -24,7 +32,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) int {
 	asJSON := fs.Bool("json", false, "print the status as JSON")
 	all := fs.Bool("all", false, "also list built-in connectors never used")
 	if _, err := parse(fs, args); err != nil {
-		return ExitUsage
+		return e.flagErr(err)
 	}
 	path := "/v1/status"
 	if *all {
@@ -94,7 +102,7 @@ func cmdConnectors(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "connectors")
 	asJSON := fs.Bool("json", false, "print the definitions as JSON")
 	if _, err := parse(fs, args); err != nil {
-		return ExitUsage
+		return e.flagErr(err)
 	}
 	body, _, err := e.client.Do(ctx, "GET", "/v1/connectors", nil)
 	if err != nil {
@@ -132,26 +140,32 @@ func cmdConnectors(ctx context.Context, e *env, args []string) int {
 
 func cmdCookies(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "cookies")
-	format := fs.String("format", "playwright", "playwright, cdp, netscape or header")
-	rawURL := fs.String("url", "", "the URL the cookies are for (required by --format header)")
-	out := fs.String("out", "", "write to this file (mode 0600, atomically) instead of stdout")
+	format := fs.String("format", "playwright", "the `FORMAT`: "+strings.Join(cookies.FormatNames(), ", ")+" (netscape-compat: for wget and Python's MozillaCookieJar)")
+	rawURL := fs.String("url", "", "the `URL` the cookies are for (required by --format header)")
+	out := fs.String("out", "", "write to `FILE` (mode 0600, atomically) instead of stdout")
 	pos, err := parse(fs, args)
 	if err != nil {
-		return ExitUsage
+		return e.flagErr(err)
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(e.stderr, "usage: authbridge", commands["cookies"].usage)
-		return ExitUsage
+		return e.usageErr("needs one CONNECTOR (its id: `authbridge connectors` lists them), got %d arguments", len(pos))
 	}
-	q := url.Values{"format": {*format}}
+	f, err := cookies.ParseFormat(*format)
+	if err != nil {
+		return e.usageErr("--format: %v", err)
+	}
+	if f == cookies.FormatHeader && *rawURL == "" {
+		return e.usageErr("--format header needs --url (the Cookie header depends on the URL it is sent to)")
+	}
+	q := url.Values{"format": {f.String()}}
 	if *rawURL != "" {
 		q.Set("url", *rawURL)
 	}
-	body, _, err := e.client.Do(ctx, "GET", "/v1/connectors/"+url.PathEscape(pos[0])+"/cookies?"+q.Encode(), nil)
+	body, hdr, err := e.client.DoHeader(ctx, "GET", "/v1/connectors/"+url.PathEscape(pos[0])+"/cookies?"+q.Encode(), nil)
 	if err != nil {
-		return e.apiError(err)
+		return e.connectorErr(ctx, pos[0], err)
 	}
-	if *format == "header" {
+	if f == cookies.FormatHeader {
 		body = append(bytes.TrimRight(body, "\n"), '\n')
 	}
 	if *out != "" {
@@ -159,8 +173,31 @@ func cmdCookies(ctx context.Context, e *env, args []string) int {
 			fmt.Fprintln(e.stderr, "authbridge:", err)
 			return ExitError
 		}
-		return ExitOK
+	} else {
+		e.stdout.Write(body)
 	}
-	e.stdout.Write(body)
+	// Scripts get the (empty) set and status 0; a person reads why.
+	if n := hdr.Get("Authbridge-Notice"); n != "" {
+		fmt.Fprintf(e.stderr, "authbridge: %s.\n", n)
+	}
 	return ExitOK
+}
+
+// connectorErr is apiError for a command naming a connector: an unknown id
+// gets the nearest known ids.
+func (e *env) connectorErr(ctx context.Context, id string, err error) int {
+	var ae *apitype.Error
+	if !errors.As(err, &ae) || ae.Code != apitype.CodeNotFound {
+		return e.apiError(err)
+	}
+	var list apitype.Connectors
+	if lerr := e.client.JSON(ctx, "GET", "/v1/connectors", nil, &list); lerr != nil {
+		return e.apiError(err)
+	}
+	ids := make([]string, 0, len(list.Connectors))
+	for _, c := range list.Connectors {
+		ids = append(ids, c.ID)
+	}
+	fmt.Fprintf(e.stderr, "authbridge: unknown connector %q%s (`authbridge connectors` lists them)\n", id, suggest(id, ids))
+	return ExitError
 }

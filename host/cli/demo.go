@@ -24,24 +24,84 @@ import (
 )
 
 // cmdDemo runs the main job end to end on the embedded demo site, in a
-// throw-away home and browser profile, printing each step.
+// throw-away home and browser profile, printing each step. With --keep the
+// demo world (site, browser, agent) keeps running until ctx ends (Ctrl-C,
+// SIGTERM), then everything is stopped and removed.
 func cmdDemo(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "demo")
 	headed := fs.Bool("headed", false, "show the browser window (needs a display)")
-	keep := fs.Bool("keep", false, "keep the throw-away home and profile, and print where they are")
-	ext := fs.String("extension", "", "the unpacked extension folder (default: ./extension, or next to the binary)")
+	keep := fs.Bool("keep", false, "keep the demo world (site, browser, agent) running until Ctrl-C, and print commands to try against it")
+	ext := fs.String("extension", "", "the unpacked extension folder `DIR` (default: ./extension, or next to the binary)")
 	if _, err := parse(fs, args); err != nil {
-		return ExitUsage
+		return e.flagErr(err)
 	}
 	d := &demo{e: e, out: e.stdout, headed: *headed}
 	code := d.run(ctx, *ext)
-	if !*keep {
+	switch {
+	case !*keep:
 		d.cleanup()
-	} else if d.base != "" {
-		fmt.Fprintln(e.stdout, "kept:", d.base)
+	case code != ExitOK && d.base != "":
+		fmt.Fprintln(e.stdout, "kept for a look at the logs:", d.base)
 		d.stopProcesses()
+	default:
+		if err := d.keepRunning(ctx); err != nil {
+			d.fail(err)
+			code = ExitError
+		}
+		d.cleanup()
 	}
 	return code
+}
+
+// keepRunning writes the demo world's environment to base/env, prints the
+// commands to try, and waits for ctx to end.
+func (d *demo) keepRunning(ctx context.Context) error {
+	u, err := url.Parse(d.siteBase)
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	envFile := filepath.Join(d.base, "env")
+	vars := []string{
+		"AUTHBRIDGE_HOME=" + shellQuote(d.paths.Home),
+		"DEMO_SITE=" + d.siteBase,
+		"DEMO_RESOLVE=" + u.Hostname() + ":" + u.Port() + ":127.0.0.1",
+		"PATH=" + shellQuote(filepath.Dir(exe)) + `:"$PATH"`,
+	}
+	var b strings.Builder
+	b.WriteString("# authbridge demo --keep: the demo world's environment (source this file)\n")
+	for _, v := range vars {
+		b.WriteString("export " + v + "\n")
+	}
+	if err := os.WriteFile(envFile, []byte(b.String()), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, `
+The demo world keeps running: the demo site at %s, a Chromium signed in to it,
+and the authbridge agent. In another terminal, try:
+
+  source %s
+  authbridge status
+  authbridge cookies demo --format netscape-compat --out demo-cookies.txt
+  curl --resolve "$DEMO_RESOLVE" -b demo-cookies.txt "$DEMO_SITE/account"
+
+(the env file sets AUTHBRIDGE_HOME, DEMO_SITE, DEMO_RESOLVE and PATH for this demo)
+Press Ctrl-C here to stop it all and remove %s.
+`, d.siteBase, shellQuote(envFile), d.base)
+	<-ctx.Done()
+	fmt.Fprintln(d.out, "\nStopping the demo world.")
+	return nil
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:=@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 type demo struct {
@@ -53,8 +113,10 @@ type demo struct {
 	client  *localclient.Client
 	browser *chromium.Browser
 	site    *demosite.Site
-	login   string
-	n       int
+	// siteBase is the demo site's base URL (http://demo.test:PORT).
+	siteBase string
+	login    string
+	n        int
 }
 
 func (d *demo) step(format string, args ...any) {
@@ -121,11 +183,14 @@ func (d *demo) run(ctx context.Context, extFlag string) int {
 // returns the definition's storage-state file and the site's port.
 func (d *demo) startSite(ctx context.Context, home string) (storage, port string, err error) {
 	d.step("Starting the demo connector site on loopback")
-	d.site = demosite.New(demosite.Options{})
-	base, err := d.site.Start(ctx, "127.0.0.1:0")
+	// sid is a session cookie, as on many real sites: the one cookie files
+	// used to lose (see the netscape-compat format).
+	d.site = demosite.New(demosite.Options{SessionCookie: true})
+	base, err := d.site.Start(context.Background(), "127.0.0.1:0")
 	if err != nil {
 		return "", "", err
 	}
+	d.siteBase = base
 	u, _ := url.Parse(base)
 	port = u.Port()
 	def := d.site.Definition(base)
@@ -207,7 +272,7 @@ func (d *demo) scenario(ctx context.Context, storage string) int {
 	if err := d.cookies(ctx); err != nil {
 		return d.fail(err)
 	}
-	d.info("full values: authbridge cookies demo --format playwright (run `authbridge demo --keep` to try it on this throw-away home)")
+	d.info("full values: authbridge cookies demo --format playwright (`authbridge demo --keep` keeps this world running to try it)")
 	d.appEvent(ctx, run1, map[string]any{"type": "run_succeeded", "auth_mode_used": "headless_only"})
 
 	d.step("The site expires the session server-side; the app's next run verifies")
@@ -221,7 +286,7 @@ func (d *demo) scenario(ctx context.Context, storage string) int {
 	if err := d.signIn(ctx); err != nil {
 		return d.fail(err)
 	}
-	if err := d.waitHealthy(ctx, 5*time.Second); err != nil {
+	if err := d.waitHealthy(ctx, 30*time.Second); err != nil {
 		return d.fail(err)
 	}
 	d.info("Healthy again %d ms after the sign-in, with no command and no click", time.Since(start).Milliseconds())
@@ -247,7 +312,7 @@ func (d *demo) scenario(ctx context.Context, storage string) int {
 }
 
 func (d *demo) waitBridge(ctx context.Context) error {
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		var st apitype.Status
 		if err := d.client.JSON(ctx, "GET", "/v1/status", nil, &st); err == nil {
@@ -263,7 +328,7 @@ func (d *demo) waitBridge(ctx context.Context) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("the extension did not connect within 20s (see %s)", d.paths.LogDir)
+	return fmt.Errorf("the extension did not connect within 60s (see %s)", d.paths.LogDir)
 }
 
 func (d *demo) waitHealthy(ctx context.Context, limit time.Duration) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,19 +52,19 @@ func cmdUninstall(ctx context.Context, e *env, args []string) int {
 func runInstall(ctx context.Context, e *env, name string, args []string) int {
 	fs := newFlags(e, name)
 	var browsers, ids multiFlag
-	fs.Var(&browsers, "browser", "browser to register with: "+fmt.Sprint(manifest.Names())+" (repeatable; default: every one installed)")
-	udd := fs.String("user-data-dir", "", "also register in DIR/NativeMessagingHosts (a browser started with --user-data-dir=DIR)")
+	fs.Var(&browsers, "browser", "the browser `NAME` to register with: "+fmt.Sprint(manifest.Names())+" (repeatable; default: every one installed)")
+	udd := fs.String("user-data-dir", "", "also register in `DIR`/NativeMessagingHosts (a browser started with --user-data-dir=DIR)")
 	system := fs.Bool("system", false, "use the system-wide locations (needs root)")
 	asJSON := fs.Bool("json", false, "print what was done as JSON")
 	var dry *bool
 	if name == "install" {
-		fs.Var(&ids, "extension-id", "also allow this extension ID (repeatable), e.g. the store build's; a gecko id (name@domain) for Firefox")
+		fs.Var(&ids, "extension-id", "also allow this extension `ID` (repeatable), e.g. the store build's; a gecko id (name@domain) for Firefox")
 		dry = fs.Bool("dry-run", false, "print the plan and change nothing")
 	} else {
 		dry = new(bool)
 	}
 	if _, err := parse(fs, args); err != nil {
-		return ExitUsage
+		return e.flagErr(err)
 	}
 	for _, id := range ids {
 		validate := manifest.ValidateExtensionID
@@ -112,9 +113,9 @@ func runInstall(ctx context.Context, e *env, name string, args []string) int {
 		}
 		tw.Flush()
 		if name == "install" && !*dry {
-			fmt.Fprintln(e.stdout, "\nNext: load the extension (chrome://extensions, Developer mode, Load unpacked: the extension/ folder;")
-			fmt.Fprintln(e.stdout, "Firefox: about:debugging, This Firefox, Load Temporary Add-on: extension/manifest.json),")
-			fmt.Fprintln(e.stdout, "then run `authbridge doctor` to check the connection.")
+			fmt.Fprintln(e.stdout)
+			loadExtensionHelp(e.stdout)
+			fmt.Fprintln(e.stdout, "Then run `authbridge doctor` to check the connection.")
 		}
 	}
 	for _, r := range rep.Results {
@@ -146,11 +147,11 @@ func rememberExtensionIDs(e *env, ids []string) error {
 func cmdDoctor(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "doctor")
 	var browsers multiFlag
-	fs.Var(&browsers, "browser", "only check this browser (repeatable)")
-	udd := fs.String("user-data-dir", "", "also check DIR/NativeMessagingHosts")
+	fs.Var(&browsers, "browser", "only check the browser `NAME` (repeatable)")
+	udd := fs.String("user-data-dir", "", "also check `DIR`/NativeMessagingHosts")
 	asJSON := fs.Bool("json", false, "print the findings as JSON")
 	if _, err := parse(fs, args); err != nil {
-		return ExitUsage
+		return e.flagErr(err)
 	}
 	cfg, _ := loadConfig(e.paths)
 	opts, err := installOptions(e, browsers, *udd, cfg.ExtensionIDs, false, false)
@@ -217,6 +218,13 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 				printFinding(e, f)
 			}
 		}
+		for _, f := range rep.Findings {
+			if f.Check == "extension" && f.Status != install.OK {
+				fmt.Fprintln(e.stdout)
+				loadExtensionHelp(e.stdout)
+				break
+			}
+		}
 		if rep.OK {
 			fmt.Fprintln(e.stdout, "\nNo problems found.")
 		} else {
@@ -235,4 +243,28 @@ func printFinding(e *env, f install.Finding) {
 	if f.Fix != "" && f.Status != install.OK {
 		fmt.Fprintf(e.stdout, "         fix: %s\n", f.Fix)
 	}
+}
+
+// ExtensionStoreURL is the extension's store listing; empty until one is
+// published, and then the first way to load it that help shows.
+var ExtensionStoreURL = ""
+
+// loadExtensionHelp says how to load the extension: from the store once it
+// is published, else unpacked from the folder next to the binary or in the
+// repository.
+func loadExtensionHelp(w io.Writer) {
+	dir, err := findExtension("")
+	manifestFile := filepath.Join(dir, "manifest.json")
+	if err != nil {
+		dir = "the extension/ folder of the authbridge repository or release"
+		manifestFile = "manifest.json in that folder"
+	}
+	fmt.Fprintln(w, "Load the authbridge extension in your browser:")
+	if ExtensionStoreURL != "" {
+		fmt.Fprintln(w, "  from its store page:", ExtensionStoreURL)
+	} else {
+		fmt.Fprintln(w, "  (no store listing is published yet: load it unpacked)")
+	}
+	fmt.Fprintln(w, "  Chrome, Chromium, Edge, Brave: chrome://extensions, turn on Developer mode, Load unpacked:", dir)
+	fmt.Fprintln(w, "  Firefox: about:debugging#/runtime/this-firefox, Load Temporary Add-on:", manifestFile)
 }

@@ -18,11 +18,10 @@ import (
 // batch: all of them are stored, or none and every bad line is listed.
 func cmdEvent(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "event")
-	if pos, err := parse(fs, args); err != nil || len(pos) != 0 {
-		if err == nil {
-			fs.Usage()
-		}
-		return ExitUsage
+	if pos, err := parse(fs, args); err != nil {
+		return e.flagErr(err)
+	} else if len(pos) != 0 {
+		return e.usageErr("takes no arguments, got %q", pos[0])
 	}
 	data, err := io.ReadAll(io.LimitReader(e.stdin, metrics.MaxBody+1))
 	if err != nil {
@@ -54,14 +53,13 @@ func cmdEvent(ctx context.Context, e *env, args []string) int {
 func cmdReport(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "report")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	htmlFile := fs.String("html", "", "write the report as one self-contained HTML page to this file")
-	since := fs.String("since", "", "only events in this window: a duration back from now (168h) or an RFC 3339 time")
-	export := fs.String("export", "", "write the raw events instead of a report: ndjson (one event per line)")
-	if pos, err := parse(fs, args); err != nil || len(pos) != 0 {
-		if err == nil {
-			fs.Usage()
-		}
-		return ExitUsage
+	htmlFile := fs.String("html", "", "write the report as one self-contained HTML page to `FILE`")
+	since := fs.String("since", "", "only events in this `WINDOW`: a duration back from now (168h) or an RFC 3339 time")
+	export := fs.String("export", "", "write the raw events in `FORMAT` instead of a report: ndjson (one event per line)")
+	if pos, err := parse(fs, args); err != nil {
+		return e.flagErr(err)
+	} else if len(pos) != 0 {
+		return e.usageErr("takes no arguments, got %q", pos[0])
 	}
 	// Resolve a duration here, so every export page has the same window.
 	start, err := metrics.ParseSince(*since, time.Now())

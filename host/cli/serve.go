@@ -24,10 +24,10 @@ import (
 func cmdServe(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "serve")
 	foreground := fs.Bool("foreground", false, "run in this process (for systemd, launchd or a terminal) instead of in the background")
-	idle := fs.Duration("idle-exit", 0, "exit after this long with no browser connected and no request (0: never)")
-	readyFD := fs.Int("ready-fd", 0, "write \"ready\" to this file descriptor once listening (used when started on demand)")
+	idle := fs.Duration("idle-exit", 0, "exit after this `DURATION` with no browser connected and no request (0: never)")
+	readyFD := fs.Int("ready-fd", 0, "write \"ready\" to this file descriptor `FD` once listening (used when started on demand)")
 	if _, err := parse(fs, args); err != nil {
-		return ExitUsage
+		return e.flagErr(err)
 	}
 	if !*foreground {
 		idleExit := *idle

@@ -20,20 +20,19 @@ func cmdRepair(ctx context.Context, e *env, args []string) int {
 func runAction(ctx context.Context, e *env, name string, args []string) int {
 	fs := newFlags(e, name)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	runID := fs.String("run-id", "", "the app's run id, to tie the recorded event to its run")
+	runID := fs.String("run-id", "", "the app's run `ID`, to tie the recorded event to its run")
 	var inConnector *bool
 	var signInWait *time.Duration
 	if name == "repair" {
 		inConnector = fs.Bool("in-connector-browser", false, "sign in inside the connector's own browser: a window on its profile at its login URL, done when you have signed in there")
-		signInWait = fs.Duration("timeout", 0, "with --in-connector-browser: how long to wait for the sign-in (default 5m)")
+		signInWait = fs.Duration("timeout", 0, "with --in-connector-browser: the `DURATION` to wait for the sign-in (default 5m)")
 	}
 	pos, err := parse(fs, args)
 	if err != nil {
-		return ExitUsage
+		return e.flagErr(err)
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(e.stderr, "usage: authbridge", commands[name].usage)
-		return ExitUsage
+		return e.usageErr("needs one CONNECTOR (its id: `authbridge connectors` lists them), got %d arguments", len(pos))
 	}
 	do := e.client.Verify
 	if name == "repair" {
@@ -46,12 +45,11 @@ func runAction(ctx context.Context, e *env, name string, args []string) int {
 		}
 		fmt.Fprintf(e.stderr, "authbridge: sign in to %s in the window that opens; this ends by itself once you have\n", pos[0])
 	} else if signInWait != nil && *signInWait != 0 {
-		fmt.Fprintln(e.stderr, "authbridge: --timeout is only for repair --in-connector-browser")
-		return ExitUsage
+		return e.usageErr("--timeout is only for repair --in-connector-browser")
 	}
 	ans, raw, err := do(ctx, pos[0], *runID)
 	if raw == nil {
-		return e.apiError(err)
+		return e.connectorErr(ctx, pos[0], err)
 	}
 	if err != nil {
 		fmt.Fprintln(e.stderr, "authbridge: decode answer:", err)
@@ -86,15 +84,14 @@ func cmdClear(ctx context.Context, e *env, args []string) int {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
-		return ExitUsage
+		return e.flagErr(err)
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(e.stderr, "usage: authbridge", commands["clear"].usage)
-		return ExitUsage
+		return e.usageErr("needs one CONNECTOR (its id: `authbridge connectors` lists them), got %d arguments", len(pos))
 	}
 	ans, raw, err := e.client.Clear(ctx, pos[0])
 	if raw == nil {
-		return e.apiError(err)
+		return e.connectorErr(ctx, pos[0], err)
 	}
 	if *asJSON {
 		e.stdout.Write(raw)

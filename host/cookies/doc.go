@@ -2,7 +2,7 @@
 // a connector's scope, which are still live, and the conversions of the
 // canonical model (apitype.Cookie, the chrome.cookies shape) into the formats
 // the host hands out: a Playwright storage state, CDP CookieParam objects, a
-// Netscape cookies.txt file and a Cookie request header.
+// Netscape cookies.txt file (two dialects) and a Cookie request header.
 //
 // Cookie values are secrets: nothing in this package puts a value into an
 // error message. Errors name a cookie by its name and domain only.
@@ -35,4 +35,11 @@
 //     same-site with the top-level site. Netscape cannot say "partitioned".
 //     The header counts a request as top-level: it carries the partition of
 //     the URL's own schemeful site with no cross-site ancestor.
+//   - Netscape dialects. "netscape" is curl's: httpOnly lines start with
+//     #HttpOnly_ and session cookies have expiry 0; curl and yt-dlp read it
+//     whole, but wget skips the #HttpOnly_ lines as comments and Python's
+//     MozillaCookieJar drops expiry 0 as expired. "netscape-compat"
+//     (WriteNetscapeCompat) drops the prefix and dates session cookies
+//     CompatSessionLifetime after the write, so every one of them loads the
+//     whole file; the httpOnly and session flags are what it loses.
 package cookies

@@ -27,6 +27,10 @@ const (
 	FormatNetscape
 	// FormatHeader is the value of a Cookie request header for one URL.
 	FormatHeader
+	// FormatNetscapeCompat is a cookies.txt file every reader loads:
+	// wget and Python's http.cookiejar.MozillaCookieJar included
+	// (WriteNetscapeCompat).
+	FormatNetscapeCompat
 )
 
 // formatNames maps each Format to its name, in the order they are listed.
@@ -37,6 +41,7 @@ var formatNames = []struct {
 	{FormatPlaywright, "playwright"},
 	{FormatCDP, "cdp"},
 	{FormatNetscape, "netscape"},
+	{FormatNetscapeCompat, "netscape-compat"},
 	{FormatHeader, "header"},
 }
 
@@ -56,8 +61,8 @@ func FormatNames() []string {
 	return names
 }
 
-// ParseFormat returns the Format named name ("playwright", "cdp", "netscape"
-// or "header"; letter case and surrounding spaces are ignored).
+// ParseFormat returns the Format named name ("playwright", "cdp",
+// "netscape", "netscape-compat" or "header"; letter case and surrounding spaces are ignored).
 func ParseFormat(name string) (Format, error) {
 	n := strings.ToLower(strings.TrimSpace(name))
 	for _, fn := range formatNames {
@@ -106,6 +111,8 @@ func Encode(w io.Writer, f Format, cs []apitype.Cookie, opts Options) error {
 		return WriteCDP(w, live)
 	case FormatNetscape:
 		return WriteNetscape(w, live)
+	case FormatNetscapeCompat:
+		return WriteNetscapeCompat(w, live, now)
 	case FormatHeader:
 		if opts.URL == "" {
 			return errors.New("header format needs a URL")

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -20,6 +22,7 @@ func TestParseFormat(t *testing.T) {
 		{"playwright", FormatPlaywright},
 		{"cdp", FormatCDP},
 		{"netscape", FormatNetscape},
+		{"netscape-compat", FormatNetscapeCompat},
 		{"header", FormatHeader},
 		{" CDP ", FormatCDP},
 	}
@@ -167,7 +170,7 @@ func TestRefusals(t *testing.T) {
 		formats []Format
 	}{
 		{"tab in value", apitype.Cookie{Name: "t", Value: secretValue + "\tx", Domain: ".demo.test", Session: true},
-			[]Format{FormatNetscape}},
+			[]Format{FormatNetscape, FormatNetscapeCompat}},
 		{"tab in path", apitype.Cookie{Name: "tp", Value: secretValue, Domain: ".demo.test", Path: "/a\tb", Session: true},
 			[]Format{FormatNetscape}},
 		{"newline in value", apitype.Cookie{Name: "n", Value: secretValue + "\nx", Domain: ".demo.test", Session: true},
@@ -244,6 +247,43 @@ func TestCrossSiteAncestorInference(t *testing.T) {
 		c := apitype.Cookie{Domain: tt.domain, PartitionKey: &apitype.PartitionKey{TopLevelSite: tt.top}}
 		if got := crossSiteAncestor(c); got != tt.want {
 			t.Errorf("crossSiteAncestor(domain %q, top %q) = %v, want %v", tt.domain, tt.top, got, tt.want)
+		}
+	}
+}
+
+// TestNetscapeCompat checks what netscape-compat changes from netscape: no
+// #HttpOnly_ prefix, and session cookies dated a day after the write.
+func TestNetscapeCompat(t *testing.T) {
+	var plain, compat bytes.Buffer
+	if err := Encode(&plain, FormatNetscape, fixtureCookies(), Options{Now: fixedNow}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Encode(&compat, FormatNetscapeCompat, fixtureCookies(), Options{Now: fixedNow}); err != nil {
+		t.Fatal(err)
+	}
+	pl := strings.Split(strings.TrimSuffix(plain.String(), "\n"), "\n")
+	cl := strings.Split(strings.TrimSuffix(compat.String(), "\n"), "\n")
+	if len(pl) != len(cl) || cl[0] != NetscapeHeader {
+		t.Fatalf("netscape-compat has %d lines starting %q; netscape has %d", len(cl), cl[0], len(pl))
+	}
+	sessionExpiry := strconv.FormatInt(fixedNow.Add(CompatSessionLifetime).Unix(), 10)
+	for i := 1; i < len(cl); i++ {
+		p, c := strings.Split(pl[i], "\t"), strings.Split(cl[i], "\t")
+		if strings.HasPrefix(c[0], "#") {
+			t.Errorf("line %d starts with # (a comment to wget and MozillaCookieJar): %q", i, c[0])
+		}
+		if strings.TrimPrefix(p[0], netscapeHTTPOnlyPrefix) != c[0] {
+			t.Errorf("line %d domain %q, want %q", i, c[0], strings.TrimPrefix(p[0], netscapeHTTPOnlyPrefix))
+		}
+		wantExp := p[4]
+		if p[4] == "0" {
+			wantExp = sessionExpiry
+		}
+		if c[4] != wantExp {
+			t.Errorf("line %d (%s) expiry %s, want %s", i, c[5], c[4], wantExp)
+		}
+		if !slices.Equal(p[1:4], c[1:4]) || !slices.Equal(p[5:], c[5:]) {
+			t.Errorf("line %d differs beyond domain and expiry: %q vs %q", i, pl[i], cl[i])
 		}
 	}
 }

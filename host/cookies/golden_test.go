@@ -8,7 +8,7 @@ import (
 )
 
 func TestEncodeGolden(t *testing.T) {
-	for _, f := range []Format{FormatPlaywright, FormatCDP, FormatNetscape} {
+	for _, f := range []Format{FormatPlaywright, FormatCDP, FormatNetscape, FormatNetscapeCompat} {
 		t.Run(f.String(), func(t *testing.T) {
 			var b bytes.Buffer
 			if err := Encode(&b, f, fixtureCookies(), Options{Now: fixedNow}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/authbridge/authbridge/host/apitype"
 )
@@ -37,14 +38,43 @@ const netscapeHTTPOnlyPrefix = "#HttpOnly_"
 // cookie with one in its name, value, domain or path is refused with a
 // *CookieError, and nothing is written.
 func WriteNetscape(w io.Writer, cs []apitype.Cookie) error {
+	return writeNetscape(w, cs, FormatNetscape, time.Time{})
+}
+
+// CompatSessionLifetime is how long after the file is written a session
+// cookie lasts in the netscape-compat format.
+const CompatSessionLifetime = 24 * time.Hour
+
+// WriteNetscapeCompat writes cs as a cookies.txt file that every reader
+// loads whole, as WriteNetscape does with two differences:
+//
+//   - an httpOnly cookie's line has no "#HttpOnly_" prefix (wget and
+//     Python's MozillaCookieJar read such a line as a comment and drop the
+//     cookie, which is usually the session cookie); the httpOnly flag is
+//     lost, which matters only to a reader that is a browser;
+//   - a session cookie gets an expiry of now plus CompatSessionLifetime
+//     rather than 0 (MozillaCookieJar drops a cookie with expiry 0 as
+//     expired); a tool that saves its cookie jar keeps it as a persistent
+//     cookie until then.
+func WriteNetscapeCompat(w io.Writer, cs []apitype.Cookie, now time.Time) error {
+	if now.IsZero() {
+		now = time.Now()
+	}
+	return writeNetscape(w, cs, FormatNetscapeCompat, now)
+}
+
+// writeNetscape writes either dialect: f is FormatNetscape or
+// FormatNetscapeCompat (then now dates the session cookies).
+func writeNetscape(w io.Writer, cs []apitype.Cookie, f Format, now time.Time) error {
+	compat := f == FormatNetscapeCompat
 	var b bytes.Buffer
 	b.WriteString(NetscapeHeader + "\n")
 	for _, c := range cs {
-		if err := checkNetscape(c); err != nil {
+		if err := checkNetscape(c, f); err != nil {
 			return err
 		}
 		domain := domainAttr(c)
-		if c.HttpOnly {
+		if c.HttpOnly && !compat {
 			domain = netscapeHTTPOnlyPrefix + domain
 		}
 		sub := "FALSE"
@@ -56,8 +86,11 @@ func WriteNetscape(w io.Writer, cs []apitype.Cookie) error {
 			secure = "TRUE"
 		}
 		var expiry int64
-		if !c.Session {
+		switch {
+		case !c.Session:
 			expiry = netscapeExpiry(persistentExpiry(c))
+		case compat:
+			expiry = now.Add(CompatSessionLifetime).Unix()
 		}
 		b.WriteString(strings.Join([]string{
 			domain, sub, pathOf(c), secure, strconv.FormatInt(expiry, 10), c.Name, c.Value,
@@ -81,19 +114,19 @@ func netscapeExpiry(sec float64) int64 {
 	return int64(t)
 }
 
-func checkNetscape(c apitype.Cookie) error {
-	if err := checkCommon(c, FormatNetscape); err != nil {
+func checkNetscape(c apitype.Cookie, f Format) error {
+	if err := checkCommon(c, f); err != nil {
 		return err
 	}
-	for _, f := range []struct{ what, s string }{
+	for _, fl := range []struct{ what, s string }{
 		{"name", c.Name}, {"value", c.Value}, {"domain", c.Domain}, {"path", c.Path},
 	} {
-		if hasControl(f.s) {
-			return cookieErr(c, FormatNetscape, "its "+f.what+" holds a tab, line break or other control character")
+		if hasControl(fl.s) {
+			return cookieErr(c, f, "its "+fl.what+" holds a tab, line break or other control character")
 		}
 	}
 	if strings.HasPrefix(c.Domain, "#") {
-		return cookieErr(c, FormatNetscape, "its domain starts with #, which reads as a comment")
+		return cookieErr(c, f, "its domain starts with #, which reads as a comment")
 	}
 	return nil
 }

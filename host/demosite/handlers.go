@@ -124,7 +124,7 @@ func (s *Site) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := s.CreateSession(user)
-	http.SetCookie(w, &http.Cookie{
+	sid := &http.Cookie{
 		Name:     "sid",
 		Value:    token,
 		Domain:   s.cookieDomain(r),
@@ -132,7 +132,11 @@ func (s *Site) login(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 		MaxAge:   int(s.opts.SessionMaxAge / time.Second),
-	})
+	}
+	if s.opts.SessionCookie {
+		sid.MaxAge = 0
+	}
+	http.SetCookie(w, sid)
 	http.SetCookie(w, &http.Cookie{Name: "theme", Value: "dark", Path: "/"})
 	if s.opts.OnLogin != nil {
 		s.opts.OnLogin(user)

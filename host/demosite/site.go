@@ -120,6 +120,10 @@ type Options struct {
 	// SessionMaxAge is how long a session lives, on the server and in the
 	// cookie's Max-Age (default DefaultSessionMaxAge).
 	SessionMaxAge time.Duration
+	// SessionCookie makes sid a session cookie (no Max-Age: the browser
+	// drops it when it closes); the server still ends the session after
+	// SessionMaxAge.
+	SessionCookie bool
 	// SlowDelay is the delay of ModeSlow when SetMode gets none.
 	SlowDelay time.Duration
 	// ErrorStatus is the status of ModeError when SetMode gets none.

@@ -88,7 +88,7 @@ const shopManifest = `{
   "consumer_metadata": {"display_name": "Shop Example", "brand_domain": "shop.example"}
 }`
 
-// TestAppLayoutDiscovery lays out the data-export app's two homes in a fake
+// TestAppLayoutDiscovery lays out three of the data-export app's homes in a fake
 // HOME (manifests in company subfolders, profile folders for some) and
 // checks what `connectors --json` and `status` make of it, with no setup.
 func TestAppLayoutDiscovery(t *testing.T) {
@@ -96,20 +96,18 @@ func TestAppLayoutDiscovery(t *testing.T) {
 	fx := fixtureDir(t)
 	dc := filepath.Join(w.userDir, ".dataconnect")
 	pdp := filepath.Join(w.userDir, ".pdp-connect")
+	vana := filepath.Join(w.userDir, ".vana", "desktop")
 	ms, _ := filepath.Glob(filepath.Join(fx, "*-playwright.json"))
 	if len(ms) < 5 {
 		t.Fatalf("fixture manifests: %v", ms)
 	}
-	// Half the manifests in each home, by company subfolder; LinkedIn's
+	// A third of the manifests in each home, by company subfolder; LinkedIn's
 	// own folder in both (the renamed app's copy takes precedence).
 	wantFile := map[string]string{}
 	for i, m := range ms {
 		name := filepath.Base(m)
 		company := strings.TrimSuffix(name, "-playwright.json")
-		home := dc
-		if i%2 == 1 {
-			home = pdp
-		}
+		home := []string{dc, pdp, vana}[i%3]
 		if company == "linkedin" {
 			continue
 		}

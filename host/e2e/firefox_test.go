@@ -472,8 +472,8 @@ func TestFirefoxPopupShowsConnectorRows(t *testing.T) {
 	ffWaitHealth(t, popup, "demo", "unknown")
 	popup.screenshot(t, shots, "1-unknown")
 	// The host's own prompt names Firefox too (the CLI and the API show it).
-	if v := w.verify(t, "demo"); v.Result.Prompt.Action.ID != "repair" || v.Result.Prompt.Action.Label != "Repair from Firefox session" || v.Row.Prompt.Action.Label != "Repair from Firefox session" {
-		t.Errorf("the host's prompt with Firefox connected: result %+v, row %+v; want Repair from Firefox session", v.Result.Prompt.Action, v.Row.Prompt.Action)
+	if v := w.verify(t, "demo"); v.Result.Prompt.Action.ID != "repair" || v.Result.Prompt.Action.Label != "Use your Firefox sign-in" || v.Row.Prompt.Action.Label != "Use your Firefox sign-in" {
+		t.Errorf("the host's prompt with Firefox connected: result %+v, row %+v; want Use your Firefox sign-in", v.Result.Prompt.Action, v.Row.Prompt.Action)
 	}
 
 	ffSignInDemo(t, w.ff, site.Definition(w.siteBase).LoginURL)
@@ -483,7 +483,7 @@ func TestFirefoxPopupShowsConnectorRows(t *testing.T) {
 	popup.screenshot(t, shots, "2-repaired-healthy")
 	var text string
 	popup.eval(t, `document.querySelector('[data-connector-id="demo"]').innerText`, &text)
-	if !strings.Contains(text, "Demo Site") || !strings.Contains(text, "Repair from Firefox session") || strings.Contains(text, "Chrome") {
+	if !strings.Contains(text, "Demo Site") || !strings.Contains(text, "Use your Firefox sign-in") || strings.Contains(text, "Chrome") {
 		t.Errorf("the popup row in Firefox should name the connector and repair from the Firefox session: %q", text)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +95,13 @@ func click(t *testing.T, ctx context.Context, id, action string) {
 	sel := fmt.Sprintf(`%s [data-action=%q]:not([disabled])`, rowSel(id), action)
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	// An action other than the row's primary one is in its "More actions"
+	// menu: open it first, as a person would.
+	openMenu := fmt.Sprintf(`(() => { const d = document.querySelector(%q)?.closest("details"); if (d && !d.open) d.querySelector("summary").click(); })()`,
+		fmt.Sprintf(`%s [data-action=%q]`, rowSel(id), action))
+	if _, err := chromedp.Run(cctx, chromedp.Evaluate[any](openMenu)); err != nil {
+		t.Fatalf("open the menu of %s: %v", id, err)
+	}
 	if err := chromedp.Do(cctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
 		t.Fatalf("click %s on %s: %v", action, id, err)
 	}
@@ -183,7 +191,7 @@ func TestPopupControlSurface(t *testing.T) {
 	}
 	screenshot(t, p, shots, "3-session-expired")
 
-	// Open interactive repair: a login tab opens in this browser; signing
+	// Sign in again: a login tab opens in this browser; signing
 	// in there completes the repair with no other click.
 	before := pageTargets(t, w)
 	click(t, p, "demo", "interactive")
@@ -267,6 +275,42 @@ func TestPopupTwoConnectorsAndBadge(t *testing.T) {
 		t.Errorf("badge %q, but status has %d connectors needing attention", badge, need)
 	}
 	screenshot(t, p, outDir(t, "popup"), "7-two-connectors")
+	// The picture in the docs: one primary action per row, chosen by its
+	// state, the others in a closed menu.
+	setMenus := func(open string) {
+		t.Helper()
+		js := fmt.Sprintf(`document.querySelectorAll("[data-connector-id] details.more").forEach((d) => { const want = d.closest("[data-connector-id]").dataset.connectorId === %q; if (d.open !== want) d.querySelector("summary").click(); })`, open)
+		if _, err := chromedp.Run(p, chromedp.Evaluate[any](js)); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, "the menus are set", func() bool {
+			n, _ := chromedp.Run(p, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll("details.more[open]").length - (%q ? 1 : 0)`, open)))
+			return n == 0
+		})
+	}
+	setMenus("")
+	screenshot(t, p, filepath.Join(repoRoot, "extension", "docs"), "popup")
+	if txt := rowText(t, p, "demo") + rowText(t, p, "demo-shop"); regexp.MustCompile(`(?i)headless|interactive|repair from`).MatchString(txt) {
+		t.Errorf("the popup shows jargon:\n%s", txt)
+	}
+
+	// The dark scheme at 100%, with a menu open: each action says what it does.
+	err := chromedp.Do(p, chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return chromedp.Void{}, err
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setMenus("demo-shop")
+	if err := chromedp.Do(p, chromedp.WaitVisible(chromedp.CSS(rowSel("demo-shop")+` .more-items [data-action="clear"]`))); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, p, filepath.Join(repoRoot, "extension", "docs"), "popup-dark")
+	// Every row's menu open, so Tab meets every action.
+	if _, err := chromedp.Run(p, chromedp.Evaluate[any](`document.querySelectorAll("details.more:not([open]) > summary").forEach((s) => s.click())`)); err != nil {
+		t.Fatal(err)
+	}
 
 	// Keyboard: Tab reaches every row's actions, in the rows' order.
 	var order []string
@@ -292,7 +336,7 @@ func TestPopupTwoConnectorsAndBadge(t *testing.T) {
 	// 200% zoom and the dark scheme. Chrome caps a popup at 800x600 device
 	// pixels, so at 200% it has at most 400x300 CSS pixels: nothing may
 	// overflow sideways (the page scrolls down instead).
-	err := chromedp.Do(p, chromedp.EmulateViewport(400, 300, chromedp.EmulateScale(2)), chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+	err = chromedp.Do(p, chromedp.EmulateViewport(400, 300, chromedp.EmulateScale(2)), chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
 		return chromedp.Void{}, err
 	}))
@@ -320,7 +364,7 @@ func hasCookie(cs []*networkCookie, name string) bool {
 }
 
 // TestInteractiveRepairPreflight is issue 14 item 10: with the browser
-// signed in and the connector Needing Attention, Open interactive repair
+// signed in and the connector Needing Attention, Sign in again
 // repairs from the live session, opens no tab and turns the row Healthy.
 func TestInteractiveRepairPreflight(t *testing.T) {
 	w, _, base := demoWorld(t, "AUTHBRIDGE_AUTO_REPAIR=off")
@@ -346,7 +390,7 @@ func TestInteractiveRepairPreflight(t *testing.T) {
 	})
 	for id, u := range pageTargets(t, w) {
 		if _, old := before[id]; !old {
-			t.Errorf("Open interactive repair opened %s although the browser's session works", u)
+			t.Errorf("Sign in again opened %s although the browser's session works", u)
 		}
 	}
 	var st apitype.Status

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/authbridge/authbridge/host/apitype"
@@ -90,10 +91,44 @@ func (s *Server) cookies(ctx context.Context, r *http.Request) (any, error) {
 		return nil, fmt.Errorf("record cookie release: %w", err)
 	}
 	ct := "application/json"
-	if f == cookies.FormatNetscape || f == cookies.FormatHeader {
+	if f == cookies.FormatNetscape || f == cookies.FormatNetscapeCompat || f == cookies.FormatHeader {
 		ct = "text/plain; charset=utf-8"
 	}
-	return Raw{ContentType: ct, Body: buf.Bytes()}, nil
+	return Raw{ContentType: ct, Body: buf.Bytes(), Notice: noAuthCookieNotice(def, cs, opts.Now), NoticeCode: NoticeNoAuthCookie}, nil
+}
+
+// NoticeNoAuthCookie is the Authbridge-Notice-Code of a cookie answer that
+// holds none of the connector's auth cookies: the browser is signed out of
+// the site (or never signed in).
+const NoticeNoAuthCookie = "no_auth_cookie"
+
+// noAuthCookieNotice is the sentence for a cookie answer without one live
+// auth cookie of a connector that names some, else "".
+func noAuthCookieNotice(def connector.Definition, cs []apitype.Cookie, now time.Time) string {
+	if len(def.AuthCookies) == 0 {
+		return ""
+	}
+	for _, c := range cs {
+		if cookies.IsAuthCookie(def.Domains, def.AuthCookies, c.Name, c.Domain) && (c.Session || c.ExpirationDate > float64(now.Unix())) {
+			return ""
+		}
+	}
+	site := def.ID
+	if len(def.Domains) > 0 {
+		site = def.Domains[0]
+	}
+	return fmt.Sprintf("the browser holds no sign-in cookie of %s (%s), so the answer has no session in it: sign in to %s in your browser, then ask again",
+		asciiOnly(def.ID), asciiOnly(strings.Join(def.AuthCookies, ", ")), asciiOnly(site))
+}
+
+// asciiOnly keeps a header value printable ASCII.
+func asciiOnly(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // action is the preamble every connector action shares: the connector

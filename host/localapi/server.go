@@ -32,6 +32,10 @@ type HandlerFunc = func(ctx context.Context, r *http.Request) (any, error)
 type Raw struct {
 	ContentType string
 	Body        []byte
+	// Notice, when set, is one sentence about an answer that is correct but
+	// probably not what the caller hoped for (an empty cookie set), sent as
+	// the Authbridge-Notice header beside NoticeCode (Authbridge-Notice-Code).
+	Notice, NoticeCode string
 }
 
 // Stream is a handler result that writes a long answer (server-sent
@@ -274,6 +278,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if rb, ok := res.(Raw); ok {
 		w.Header().Set("Content-Type", rb.ContentType)
+		if rb.Notice != "" {
+			w.Header().Set("Authbridge-Notice", rb.Notice)
+			w.Header().Set("Authbridge-Notice-Code", rb.NoticeCode)
+		}
 		w.Write(rb.Body)
 		return
 	}

@@ -69,6 +69,16 @@ type Raw struct {
 // body is marshalled as JSON, unless it is a Raw. An API error answer comes
 // back as *apitype.Error.
 func (c *Client) Do(ctx context.Context, method, path string, body any) ([]byte, string, error) {
+	b, h, err := c.DoHeader(ctx, method, path, body)
+	if err != nil {
+		return nil, "", err
+	}
+	return b, h.Get("Content-Type"), nil
+}
+
+// DoHeader is Do answering the whole header of a successful answer (for
+// Authbridge-Notice beside Content-Type).
+func (c *Client) DoHeader(ctx context.Context, method, path string, body any) ([]byte, http.Header, error) {
 	var data []byte
 	contentType := "application/json"
 	if r, ok := body.(Raw); ok {
@@ -76,7 +86,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body any) ([]byte,
 	} else if body != nil {
 		var err error
 		if data, err = json.Marshal(body); err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
 	}
 	resp, err := c.send(ctx, method, path, contentType, data)
@@ -88,30 +98,30 @@ func (c *Client) Do(ctx context.Context, method, path string, body any) ([]byte,
 	}
 	if err != nil && c.Start != nil && (isDown(err) || (method == http.MethodGet && isReset(err))) {
 		if serr := c.Start(ctx); serr != nil {
-			return nil, "", fmt.Errorf("%w: %w", ErrAgentDown, serr)
+			return nil, nil, fmt.Errorf("%w: %w", ErrAgentDown, serr)
 		}
 		resp, err = c.send(ctx, method, path, contentType, data)
 	}
 	if err != nil {
 		if isDown(err) {
-			return nil, "", fmt.Errorf("%w (%s)", ErrAgentDown, c.Socket)
+			return nil, nil, fmt.Errorf("%w (%s)", ErrAgentDown, c.Socket)
 		}
-		return nil, "", &TransportError{Method: method, Path: path, Err: err}
+		return nil, nil, &TransportError{Method: method, Path: path, Err: err}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, "", &TransportError{Method: method, Path: path, Err: err}
+		return nil, nil, &TransportError{Method: method, Path: path, Err: err}
 	}
 	if resp.StatusCode >= 400 {
 		var e apitype.ErrorBody
 		if json.Unmarshal(b, &e) == nil && e.Error != nil {
 			e.Error.Status = resp.StatusCode
-			return nil, "", e.Error
+			return nil, nil, e.Error
 		}
-		return nil, "", &apitype.Error{Status: resp.StatusCode, Code: apitype.CodeInternal, Message: fmt.Sprintf("%s %s: HTTP %d", method, path, resp.StatusCode)}
+		return nil, nil, &apitype.Error{Status: resp.StatusCode, Code: apitype.CodeInternal, Message: fmt.Sprintf("%s %s: HTTP %d", method, path, resp.StatusCode)}
 	}
-	return b, resp.Header.Get("Content-Type"), nil
+	return b, resp.Header, nil
 }
 
 // JSON sends a request and decodes a JSON answer into out.

@@ -19,7 +19,7 @@ func WriteText(w io.Writer, rep *Report) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "authbridge dogfood report, generated %s, %s\n\n", rep.GeneratedAt.Format(time.RFC3339), windowText(rep.Since))
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "connector\truns\t1 headless\t2 interactive\t3 recovered in 1 attempt\t4 time to success p50\tp90\t5 chains began with: clear\tguided repair\tother\tnone\t")
+	fmt.Fprintln(tw, "connector\truns\tran without you\tneeded you\tfixed in one try\ttime to success p50\tp90\tbegan with: clear\tguided repair\tother\tnothing\t")
 	rowsOf := append(slices.Clone(rep.Connectors), rep.Overall)
 	for i, f := range rowsOf {
 		id := f.ConnectorID
@@ -32,7 +32,8 @@ func WriteText(w io.Writer, rep *Report) error {
 			f.FirstRecoveryAction.ClearSession, f.FirstRecoveryAction.GuidedRepair, f.FirstRecoveryAction.Other, f.FirstRecoveryAction.None)
 	}
 	tw.Flush()
-	b.WriteString("\n2 interactive runs by reason:\n")
+	b.WriteString(textLegend)
+	b.WriteString("\nWhy runs needed you to sign in (runs, by their first failure reason):\n")
 	any := false
 	for _, f := range rowsOf[:len(rowsOf)-1] {
 		if len(f.InteractiveByReason) == 0 {
@@ -42,7 +43,7 @@ func WriteText(w io.Writer, rep *Report) error {
 		fmt.Fprintf(&b, "  %s: %s\n", f.ConnectorID, reasonsText(f.InteractiveByReason))
 	}
 	if !any {
-		b.WriteString("  none\n")
+		b.WriteString("  no run needed you\n")
 	}
 	if len(rep.Connectors) == 0 {
 		b.WriteString("\nNo runs recorded in this window. Apps send events with `authbridge event` or POST /v1/events.\n")
@@ -50,6 +51,19 @@ func WriteText(w io.Writer, rep *Report) error {
 	_, err := w.Write(b.Bytes())
 	return err
 }
+
+// textLegend says what each column of the text report is, and which of the
+// report's five questions it answers.
+const textLegend = `
+What each column is:
+  runs               runs the app recorded (a run_id with run_started, run_succeeded or run_failed)
+  ran without you    share of runs that never needed you to sign in (headless)            question 1
+  needed you         share of runs that needed you to sign in (interactive)                question 2
+  fixed in one try   of the runs that needed you, the share their first recovery fixed     question 3
+  time to success    from a run's start to a successful export: median (p50) and p90       question 4
+  began with         recovery chains (a failure up to the next success), counted by their
+                     first action: clearing the session, a guided repair, other, nothing   question 5
+`
 
 func windowText(since *time.Time) string {
 	if since == nil {
@@ -90,6 +104,16 @@ func reasonsText(m map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
+// reasonLines is one "REASON n" a reason, most runs first.
+func reasonLines(m map[string]int) []string {
+	keys := sortedReasons(m)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return out
+}
+
 // sortedReasons orders reasons by count, then name.
 func sortedReasons(m map[string]int) []string {
 	keys := make([]string, 0, len(m))
@@ -108,7 +132,7 @@ func sortedReasons(m map[string]int) []string {
 // Chart geometry, in SVG user units.
 const (
 	chartWidth = 720
-	labelWidth = 250
+	labelWidth = 330
 	barHeight  = 22
 	barGap     = 10
 	chartPad   = 24
@@ -136,8 +160,10 @@ type svgLabel struct {
 
 type htmlRow struct {
 	Figures
-	Name                                                        string
-	Headless, Interactive, Recovered, P50, P90, Reasons, Chains string
+	Name                                       string
+	Headless, Interactive, Recovered, P50, P90 string
+	Reasons                                    []string
+	Clear, Guided, OtherFirst, NoneFirst       int
 }
 
 type htmlView struct {
@@ -162,9 +188,9 @@ func HTML(rep *Report) ([]byte, error) {
 			Headless: pctText(f.HeadlessOnlyPct), Interactive: pctText(f.InteractiveRequiredPct),
 			Recovered: pctText(f.RecoveredInOneAttemptPct),
 			P50:       msText(f.TimeToSuccessMS.P50), P90: msText(f.TimeToSuccessMS.P90),
-			Reasons: reasonsText(f.InteractiveByReason),
-			Chains: fmt.Sprintf("clear %d, guided %d, other %d, none %d",
-				f.FirstRecoveryAction.ClearSession, f.FirstRecoveryAction.GuidedRepair, f.FirstRecoveryAction.Other, f.FirstRecoveryAction.None),
+			Reasons: reasonLines(f.InteractiveByReason),
+			Clear:   f.FirstRecoveryAction.ClearSession, Guided: f.FirstRecoveryAction.GuidedRepair,
+			OtherFirst: f.FirstRecoveryAction.Other, NoneFirst: f.FirstRecoveryAction.None,
 		})
 	}
 	v.Charts = []svgChart{headlessChart(rep), reasonChart(rep), timeChart(rep)}
@@ -186,7 +212,7 @@ func chartHeight(n, perItem int) int { return chartPad*2 + n*perItem }
 // headlessChart is one stacked bar per connector: headless share, then
 // interactive share.
 func headlessChart(rep *Report) svgChart {
-	c := svgChart{Title: "Headless share of runs, per connector", Desc: "Each bar is 100% of a connector's runs: the dark part stayed headless, the hatched part needed interactive login."}
+	c := svgChart{Title: "Runs without you (headless share), per connector", Desc: "Each bar is 100% of a connector's runs: the solid part ran without you (headless), the hatched part needed you to sign in (interactive)."}
 	span := chartWidth - labelWidth - 130
 	y := chartPad
 	for _, f := range rep.Connectors {
@@ -211,7 +237,7 @@ func headlessChart(rep *Report) svgChart {
 
 // reasonChart is one bar per reason of interactive runs, all connectors.
 func reasonChart(rep *Report) svgChart {
-	c := svgChart{Title: "Why runs needed interactive login (all connectors)", Desc: "Interactive runs counted by their first failure reason."}
+	c := svgChart{Title: "Why runs needed you to sign in (all connectors)", Desc: "Runs that needed you to sign in, counted by their first failure reason; the number is runs."}
 	m := rep.Overall.InteractiveByReason
 	keys := sortedReasons(m)
 	top := 0
@@ -290,13 +316,18 @@ var pageTemplate = sync.OnceValue(func() *template.Template {
 <title>authbridge dogfood report</title>
 <style>
 :root { color-scheme: light; --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --headless: #1f6feb; --interactive: #f0b429; --reason: #8250df; --p50: #2da44e; --p90: #116329; }
-body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); margin: 2rem auto; max-width: 60rem; padding: 0 1rem; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); margin: 2rem auto; max-width: 75rem; padding: 0 1rem; }
 h1 { font-size: 1.5rem; margin-bottom: .25rem; }
 h2 { font-size: 1.15rem; margin-top: 2rem; }
 p.meta { color: var(--muted); margin-top: 0; }
-table { border-collapse: collapse; width: 100%; font-size: .9rem; }
-th, td { border-bottom: 1px solid var(--line); padding: .4rem .5rem; text-align: right; vertical-align: top; }
-th:first-child, td:first-child, td.text { text-align: left; }
+table { border-collapse: collapse; width: 100%; font-size: .85rem; }
+th, td { border-bottom: 1px solid var(--line); padding: .35rem .3rem; text-align: right; vertical-align: top; }
+th:first-child, td:first-child, td.text, th.text { text-align: left; }
+td { white-space: nowrap; }
+td:first-child { white-space: normal; }
+th { font-size: .8rem; }
+td.reasons { font-size: .78rem; }
+th { font-weight: 600; vertical-align: bottom; }
 tr.overall td { font-weight: 600; border-top: 2px solid var(--ink); }
 svg { width: 100%; height: auto; font: 13px system-ui, sans-serif; }
 svg text { fill: var(--ink); }
@@ -318,10 +349,10 @@ dt { font-weight: 600; color: var(--ink); margin-top: .5rem; }
 
 <h2>Answers per connector</h2>
 <table>
-<thead><tr><th scope="col">Connector</th><th scope="col">Runs</th><th scope="col">1. Headless</th><th scope="col">2. Interactive</th><th scope="col">By reason</th><th scope="col">3. Recovered in one attempt</th><th scope="col">4. Time to success P50</th><th scope="col">P90</th><th scope="col">5. Chains began with</th></tr></thead>
+<thead><tr><th scope="col">Connector</th><th scope="col">Runs</th><th scope="col">1. Ran without you</th><th scope="col">2. Needed you to sign in</th><th scope="col" class="text">Why (runs by reason)</th><th scope="col">3. Fixed in one try</th><th scope="col">4. Time to success, median</th><th scope="col">P90</th><th scope="col">5. Began with clear</th><th scope="col">guided repair</th><th scope="col">other</th><th scope="col">nothing</th></tr></thead>
 <tbody>
 {{- range $i, $r := .Rows}}
-<tr{{if eq $r.ConnectorID ""}} class="overall"{{end}}><td>{{$r.Name}}</td><td>{{$r.Runs}}</td><td>{{$r.Headless}}</td><td>{{$r.Interactive}}</td><td class="text">{{$r.Reasons}}</td><td>{{$r.Recovered}}</td><td>{{$r.P50}}</td><td>{{$r.P90}}</td><td class="text">{{$r.Chains}}</td></tr>
+<tr{{if eq $r.ConnectorID ""}} class="overall"{{end}}><td>{{$r.Name}}</td><td>{{$r.Runs}}</td><td>{{$r.Headless}}</td><td>{{$r.Interactive}}</td><td class="text reasons">{{range $j, $x := $r.Reasons}}{{if $j}}<br>{{end}}{{$x}}{{else}}-{{end}}</td><td>{{$r.Recovered}}</td><td>{{$r.P50}}</td><td>{{$r.P90}}</td><td>{{$r.Clear}}</td><td>{{$r.Guided}}</td><td>{{$r.OtherFirst}}</td><td>{{$r.NoneFirst}}</td></tr>
 {{- end}}
 </tbody>
 </table>
@@ -343,10 +374,10 @@ dt { font-weight: 600; color: var(--ink); margin-top: .5rem; }
 <h2>How to read this</h2>
 <dl>
 <dt>Run</dt><dd>One run_id of one connector that has a run_started, run_succeeded or run_failed event. Host actions not tied to a run are not runs.</dd>
-<dt>1. Headless, 2. Interactive</dt><dd>A run is interactive when any of its events says auth_mode_used interactive_required; otherwise it stayed headless. The reason is the run's first failure reason (UNKNOWN when it gave none).</dd>
-<dt>3. Recovered in one attempt</dt><dd>Of interactive runs, those whose first recovery_attempted event has recovery_success true.</dd>
+<dt>1. Ran without you, 2. Needed you to sign in</dt><dd>Shares of runs. A run needed you (interactive) when any of its events says auth_mode_used interactive_required; otherwise it ran without you (headless). "Why" counts those runs by their first failure reason (UNKNOWN when they gave none).</dd>
+<dt>3. Fixed in one try</dt><dd>Of the runs that needed you, the share whose first recovery_attempted event has recovery_success true.</dd>
 <dt>4. Time to success</dt><dd>For each successful run: the app's time_to_success_ms, else from the connector's first run_started after its previous success to this run_succeeded. Nearest-rank P50 and P90.</dd>
-<dt>5. Recovery chains</dt><dd>From a failure (or a session clear) to the connector's next success, across runs; counted by their first recovery action.</dd>
+<dt>5. Began with clear, guided repair, other, nothing</dt><dd>Recovery chains, counted: a chain runs from a failure (or a session clear) to the connector's next success, across runs, and is counted by its first recovery action.</dd>
 <dt>Percentages</dt><dd>0 to 100, one decimal; "-" when nothing to divide by.</dd>
 </dl>
 </body>

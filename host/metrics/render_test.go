@@ -35,7 +35,7 @@ func TestHTMLSelfContained(t *testing.T) {
 		t.Errorf("the page refers to an external resource or script: %q", m)
 	}
 	s := string(page)
-	for _, want := range []string{"<svg", "Headless share of runs", "Why runs needed interactive login", "P50 and P90",
+	for _, want := range []string{"<svg", "Runs without you (headless share)", "Why runs needed you to sign in", "P50 and P90",
 		"shop", "mail", "MFA_OR_CHALLENGE_REQUIRED", "60.0%", "all connectors"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("page lacks %q", want)

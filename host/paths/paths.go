@@ -36,7 +36,8 @@ type Paths struct {
 	StartLock     string // serialises on-demand starts
 	// AppHomes are the data-export app's homes, each holding connectors/
 	// (manifests in company subfolders) and browser-profiles/: the
-	// AUTHBRIDGE_APP_HOMES list in its order, then ~/.pdp-connect and
+	// AUTHBRIDGE_APP_HOMES list in its order, then ~/.vana/desktop (the
+	// rebranded desktop app), ~/.pdp-connect/desktop, ~/.pdp-connect and
 	// ~/.dataconnect. Earlier homes take precedence.
 	AppHomes []string
 }
@@ -121,6 +122,8 @@ func appHomes(getenv Env) []string {
 		home = getenv("USERPROFILE")
 	}
 	if home != "" {
+		add(filepath.Join(home, ".vana", "desktop"))
+		add(filepath.Join(home, ".pdp-connect", "desktop"))
 		add(filepath.Join(home, ".pdp-connect"))
 		add(filepath.Join(home, ".dataconnect"))
 	}

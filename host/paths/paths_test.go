@@ -82,9 +82,9 @@ func TestAppHomes(t *testing.T) {
 		env  map[string]string
 		want []string
 	}{
-		{"defaults", map[string]string{"HOME": "/h"}, []string{"/h/.pdp-connect", "/h/.dataconnect"}},
-		{"list first", map[string]string{"HOME": "/h", "AUTHBRIDGE_APP_HOMES": "/a" + sep + "/b"}, []string{"/a", "/b", "/h/.pdp-connect", "/h/.dataconnect"}},
-		{"no duplicates, empty entries skipped", map[string]string{"HOME": "/h", "AUTHBRIDGE_APP_HOMES": "/h/.dataconnect" + sep + sep + "/a"}, []string{"/h/.dataconnect", "/a", "/h/.pdp-connect"}},
+		{"defaults", map[string]string{"HOME": "/h"}, []string{"/h/.vana/desktop", "/h/.pdp-connect/desktop", "/h/.pdp-connect", "/h/.dataconnect"}},
+		{"list first", map[string]string{"HOME": "/h", "AUTHBRIDGE_APP_HOMES": "/a" + sep + "/b"}, []string{"/a", "/b", "/h/.vana/desktop", "/h/.pdp-connect/desktop", "/h/.pdp-connect", "/h/.dataconnect"}},
+		{"no duplicates, empty entries skipped", map[string]string{"HOME": "/h", "AUTHBRIDGE_APP_HOMES": "/h/.dataconnect" + sep + sep + "/a"}, []string{"/h/.dataconnect", "/a", "/h/.vana/desktop", "/h/.pdp-connect/desktop", "/h/.pdp-connect"}},
 		{"no home", map[string]string{}, nil},
 	}
 	for _, tt := range tests {

@@ -29,8 +29,8 @@ func TestPromptNamesTheBrowser(t *testing.T) {
 		firefox bool
 		want    string
 	}{
-		{"firefox", true, "Repair from Firefox session"},
-		{"chromium", false, "Repair from Chrome session"},
+		{"firefox", true, "Use your Firefox sign-in"},
+		{"chromium", false, "Use your Chrome sign-in"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,7 +56,7 @@ func TestPromptNamesTheBrowser(t *testing.T) {
 			}
 			// Other actions keep their labels.
 			r.store.PutHealth(ctx, store.Health{ConnectorID: "demo", Health: string(taxonomy.NeedsAttention), Reason: string(taxonomy.SessionExpired), Detail: taxonomy.DetailLoginRedirect})
-			if got := r.row(t).Prompt.Action.Label; got != "Open interactive repair" {
+			if got := r.row(t).Prompt.Action.Label; got != "Sign in again" {
 				t.Errorf("interactive label = %q", got)
 			}
 		})

@@ -44,7 +44,7 @@ type Browser interface {
 
 // BrowserNamer is implemented by a Browser that knows which browser serves
 // a connector: "Firefox", or "" for a Chromium-based one (the prompts' own
-// word, "Chrome"). Prompts then name it ("Repair from Firefox session").
+// word, "Chrome"). Prompts then name it ("Use your Firefox sign-in").
 type BrowserNamer interface {
 	BrowserName(def connector.Definition) string
 }

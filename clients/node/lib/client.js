@@ -150,7 +150,11 @@ class Client {
   /**
    * cookies answers the connector's live cookies: a storage state object for
    * format playwright (the default), an array for cdp, a string for
-   * netscape and header (header needs url).
+   * netscape, netscape-compat and header (header needs url). When the browser
+   * holds none of the connector's auth cookies (signed out), the answer is
+   * still the (empty) set, and the object or array has a non-enumerable
+   * `notice` field: {code: 'no_auth_cookie', message}; for the string
+   * formats opts.onNotice(notice) is called instead.
    */
   cookies(id, opts = {}) {
     return this._guard(() => {
@@ -355,12 +359,19 @@ class Client {
     }
     if (res.status >= 400) throw apiError(res.status, res.body, what);
     if (/json/i.test(res.type)) {
+      let v;
       try {
-        return JSON.parse(res.body.toString('utf8'));
+        v = JSON.parse(res.body.toString('utf8'));
       } catch (err) {
         throw new AuthbridgeError(`${what}: the agent's answer is not JSON`, { code: ClientCodes.BAD_ANSWER, status: res.status, cause: err });
       }
+      // A correct answer that is probably not what was hoped for (no auth
+      // cookie in the browser) says why in a field, not an exception. It is
+      // not enumerable, so JSON.stringify and Playwright see the answer as is.
+      if (res.notice && v && typeof v === 'object') Object.defineProperty(v, 'notice', { value: res.notice, enumerable: false });
+      return v;
     }
+    if (opts.onNotice && res.notice) opts.onNotice(res.notice);
     return res.body.toString('utf8');
   }
 
@@ -374,7 +385,10 @@ class Client {
       const req = http.request({ socketPath: this.socket, method, path, headers, agent: this._agent, signal }, (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'] || '', body: Buffer.concat(chunks) }));
+        res.on('end', () => resolve({
+          status: res.statusCode, type: res.headers['content-type'] || '', body: Buffer.concat(chunks),
+          notice: res.headers['authbridge-notice'] ? { code: res.headers['authbridge-notice-code'] || '', message: res.headers['authbridge-notice'] } : null,
+        }));
         res.on('error', (err) => reject(err));
         res.on('aborted', () => reject(Object.assign(new Error('the answer was cut short'), { code: 'ECONNRESET' })));
       });

@@ -334,3 +334,37 @@ test('refresh asks the browser for one request to the verify URL and answers the
   assert.deepEqual(r.cookies.map((k) => `${k.name}=${k.value}`), ['sid=renewed'], 'only the connector\'s own domains');
   assert.deepEqual(r.origins, []);
 });
+
+test('a signed-out connector: the empty set, with a notice field saying why', async (t) => {
+  const { home, env } = h.newHome(t);
+  h.writeConnector(home, h.demoConnector);
+  const c = client(t, env);
+  await c.ping();
+  let jar = [{ name: 'theme', value: 'dark', domain: 'demo.test', path: '/', hostOnly: true, secure: false, httpOnly: false, sameSite: 'lax', session: true }];
+  const ext = await h.fakeExtension(home, { 'cookies.get': () => ({ cookies: jar }) });
+  t.after(() => ext.close());
+  await h.until(async () => (await c.status()).bridges.length === 1, 5000, 'the fake extension is connected');
+
+  const st = await c.cookies('demo');
+  assert.deepEqual(st.cookies.map((k) => k.name), ['theme']);
+  assert.equal(st.notice.code, 'no_auth_cookie');
+  assert.match(st.notice.message, /no sign-in cookie of demo \(sid\).*sign in to demo\.test/);
+  assert.deepEqual(Object.keys(st), ['cookies', 'origins'], 'the notice is not enumerable: the storage state stays as it is');
+  assert.equal((await c.cookies('demo', { format: 'cdp' })).notice.code, 'no_auth_cookie');
+  let seen = null;
+  const txt = await c.cookies('demo', { format: 'netscape-compat', onNotice: (n) => { seen = n; } });
+  assert.match(txt, /^# Netscape HTTP Cookie File\n/);
+  assert.equal(seen && seen.code, 'no_auth_cookie');
+
+  // The CLI: the same set and status 0, and the sentence on stderr.
+  const cli = await h.run(env, 'cookies', 'demo');
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.match(cli.stderr, /^authbridge: the browser holds no sign-in cookie of demo \(sid\).*\.\n$/);
+
+  // Signed in: no notice.
+  jar = [...jar, { name: 'sid', value: 's', domain: 'demo.test', path: '/', hostOnly: true, secure: false, httpOnly: true, sameSite: 'lax', session: true }];
+  const in2 = await c.cookies('demo');
+  assert.equal(in2.notice, undefined);
+  const cli2 = await h.run(env, 'cookies', 'demo');
+  assert.equal(cli2.stderr, '');
+});
