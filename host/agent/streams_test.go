@@ -74,6 +74,9 @@ func startPeer(t *testing.T, sock string, value func() string) *fakePeer {
 			switch m["type"] {
 			case "cookies.meta":
 				res = map[string]any{"cookies": []any{}, "total": 0}
+			case "cookies.refresh":
+				res = map[string]any{"status": 0, "redirected": true, "cookies": []any{map[string]any{"name": "sid", "value": value(), "domain": "demo.test", "path": "/",
+					"hostOnly": true, "secure": false, "httpOnly": true, "sameSite": "lax", "session": true}}}
 			case "cookies.get":
 				res = map[string]any{"cookies": []any{map[string]any{"name": "sid", "value": value(), "domain": "demo.test", "path": "/",
 					"hostOnly": true, "secure": false, "httpOnly": true, "sameSite": "lax", "session": true}}}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
 	"os"
 	"strings"
 	"sync"
@@ -330,6 +331,22 @@ func (m *Manager) LiveCookies(ctx context.Context, def connector.Definition) ([]
 func (m *Manager) RecordRelease(ctx context.Context, def connector.Definition, n int, format string) error {
 	c := CallerOf(ctx)
 	return m.cfg.Store.RecordRelease(ctx, store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: n, Format: format, Via: c.Via})
+}
+
+// RecordFetchRelease records that n cookies of def left the host in format
+// after the user's browser was sent to url, whose origin the row keeps.
+func (m *Manager) RecordFetchRelease(ctx context.Context, def connector.Definition, n int, format, url string) error {
+	c := CallerOf(ctx)
+	return m.cfg.Store.RecordRelease(ctx, store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: n, Format: format, Via: c.Via, URL: originOf(url)})
+}
+
+// originOf is u's scheme://host[:port], or u itself when it does not parse.
+func originOf(u string) string {
+	p, err := neturl.Parse(u)
+	if err != nil || p.Host == "" {
+		return u
+	}
+	return p.Scheme + "://" + p.Host
 }
 
 // waitRepair waits for a running repair of s to end, up to VerifyWait.

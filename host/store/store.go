@@ -69,6 +69,12 @@ CREATE TABLE cookie_releases (
 );
 CREATE INDEX cookie_releases_connector ON cookie_releases(connector_id, at);
 `},
+	// 2: the origin a release's request went to (refresh), and an index
+	// by time for pruning old rows.
+	{2, `
+ALTER TABLE cookie_releases ADD COLUMN url TEXT NOT NULL DEFAULT '';
+CREATE INDEX cookie_releases_at ON cookie_releases(at);
+`},
 }
 
 // Open opens (creating if needed) the state database at path with mode
@@ -436,11 +442,14 @@ type Release struct {
 	Count       int
 	Format      string
 	Via         string // "api" or "repair"
+	// URL is the origin the user's browser was sent to for this release
+	// (refresh), empty when none was.
+	URL string
 }
 
 // Releases returns the audit rows of a connector, newest first.
 func (s *Store) Releases(ctx context.Context, connectorID string, limit int) ([]Release, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT at, connector_id, caller_pid, caller_uid, cookie_count, format, via FROM cookie_releases WHERE connector_id = ? ORDER BY id DESC LIMIT ?`, connectorID, limit)
+	rows, err := s.DB.QueryContext(ctx, `SELECT at, connector_id, caller_pid, caller_uid, cookie_count, format, via, url FROM cookie_releases WHERE connector_id = ? ORDER BY id DESC LIMIT ?`, connectorID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -449,7 +458,7 @@ func (s *Store) Releases(ctx context.Context, connectorID string, limit int) ([]
 	for rows.Next() {
 		var r Release
 		var at sql.NullString
-		if err := rows.Scan(&at, &r.ConnectorID, &r.CallerPID, &r.CallerUID, &r.Count, &r.Format, &r.Via); err != nil {
+		if err := rows.Scan(&at, &r.ConnectorID, &r.CallerPID, &r.CallerUID, &r.Count, &r.Format, &r.Via, &r.URL); err != nil {
 			return nil, err
 		}
 		r.At = ParseTime(at)
