@@ -479,6 +479,9 @@ func (a *Agent) LiveCookies(ctx context.Context, def connector.Definition) (sess
 
 // OpenTab opens url in the browser that serves def (session.Browser).
 func (a *Agent) OpenTab(ctx context.Context, def connector.Definition, url string) (int, error) {
+	if !def.MayOpen(url) {
+		return 0, localapi.BadRequest("connector %s may not open %s: it is outside its domains and sign_in_domains", def.ID, url)
+	}
 	b, err := a.pickBridge(ctx, def)
 	if err != nil {
 		return 0, err

@@ -381,6 +381,7 @@ func (s *Set) Add(d Definition) error {
 func (d Definition) clone() Definition {
 	d.Domains = slices.Clone(d.Domains)
 	d.AuthCookies = slices.Clone(d.AuthCookies)
+	d.SignInDomains = slices.Clone(d.SignInDomains)
 	d.Verify.LoginPatterns = slices.Clone(d.Verify.LoginPatterns)
 	d.Verify.MFAPatterns = slices.Clone(d.Verify.MFAPatterns)
 	d.Verify.CheckpointPatterns = slices.Clone(d.Verify.CheckpointPatterns)

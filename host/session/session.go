@@ -245,7 +245,7 @@ func (m *Manager) row(def connector.Definition, h store.Health, recorded bool) a
 		name = def.ID
 	}
 	r := apitype.StatusRow{
-		ID: def.ID, Name: name, Icon: def.Icon, Domains: def.Domains, LoginURL: def.LoginURL, Source: def.Source,
+		ID: def.ID, Name: name, Icon: def.Icon, Domains: def.Domains, SignInDomains: def.SignInDomains, LoginURL: def.LoginURL, Source: def.Source,
 		LastVerifiedAt: tptr(h.LastVerifiedAt), LastHeadlessSuccessAt: tptr(h.LastHeadlessSuccessAt),
 		LastInteractiveLoginAt: tptr(h.LastInteractiveLoginAt), LastFailureAt: tptr(h.LastFailureAt),
 		LastFailureReason: h.LastFailureReason, Reason: h.Reason, Detail: h.Detail,
