@@ -299,14 +299,34 @@ func (s *Set) problem(err error) {
 	s.mu.Unlock()
 }
 
-// bases are the definitions manifests may inherit from: built-in ones and
-// native files, by id.
+// bases are the definitions manifests may inherit from: the built-in ones,
+// each as a native file of the same id overrides it. An override never
+// widens what a manifest gets: its domains are cut down to those inside
+// the built-in's own, so a file can narrow a built-in's domains for
+// inheritance but never add one. Native files of any other id are never
+// bases.
 func (s *Set) bases() []Definition {
 	var out []Definition
-	for _, d := range s.All() {
-		if d.Kind == KindBuiltin || d.Kind == KindNative {
-			out = append(out, d)
+	for _, b := range Builtins() {
+		d, ok := s.Get(b.ID)
+		if !ok || d.Kind == KindBuiltin {
+			out = append(out, b)
+			continue
 		}
+		if d.Kind != KindNative {
+			continue
+		}
+		var kept []string
+		for _, dom := range d.Domains {
+			if b.Covers(dom) {
+				kept = append(kept, dom)
+			}
+		}
+		if len(kept) == 0 {
+			continue
+		}
+		d.Domains = kept
+		out = append(out, d)
 	}
 	return out
 }
