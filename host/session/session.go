@@ -130,6 +130,10 @@ type Config struct {
 	OnOutcome func(ctx context.Context, o Outcome)
 	// ProfileWriter writes repaired cookies into persistent profiles.
 	ProfileWriter ProfileWriter
+	// BrowserProfiles lists the user's own browser folders (bound
+	// profiles, known user data dirs): a session.profile_dir that is, holds
+	// or lies inside one is refused by name. Nil: none is known.
+	BrowserProfiles func() []BrowserProfile
 	// NoAutoRepair turns automatic repair off: a changed sign-in then only
 	// completes an interactive repair the user started.
 	NoAutoRepair bool
@@ -541,6 +545,9 @@ func (m *Manager) Clear(ctx context.Context, def connector.Definition) (apitype.
 	s.awaiting = false
 	s.carriedAt, s.strikes = time.Time{}, 0
 	s.mu.Unlock()
+	if err := m.profileRefusal(def); err != nil {
+		return apitype.ClearResult{}, err
+	}
 	cleared, err := m.clearSession(ctx, def)
 	if err != nil {
 		return apitype.ClearResult{}, fmt.Errorf("clear %s session state: %w", def.ID, err)

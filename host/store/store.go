@@ -433,6 +433,24 @@ ON CONFLICT(connector_id) DO UPDATE SET health=excluded.health, reason=excluded.
 	return err
 }
 
+// BridgeProfiles lists the profile folders bridges have been bound to.
+func (s *Store) BridgeProfiles(ctx context.Context) ([]string, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT DISTINCT profile_dir FROM bridges WHERE profile_dir != ''`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
 // Release is the audit record of one cookie release: never the values.
 type Release struct {
 	At          time.Time
