@@ -75,6 +75,15 @@ type Config struct {
 	// NoAutoRepair turns automatic repair off: a changed sign-in then only
 	// completes an interactive repair the user started.
 	NoAutoRepair bool
+	// MaxStreams caps the cookie streams open at once per user (0:
+	// DefaultMaxStreams); one more is refused with busy (HTTP 429).
+	MaxStreams int
+	// StreamStall closes a cookie stream whose caller has not taken a
+	// write for this long (0: DefaultStreamStall).
+	StreamStall time.Duration
+	// AuditRetention is how long cookie release audit rows are kept (0:
+	// DefaultAuditRetention).
+	AuditRetention time.Duration
 }
 
 // Agent is the running service.
@@ -206,10 +215,15 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.log.Warn("connectors folder not watched", "err", err)
 		}
 	}()
+	pruned := make(chan struct{})
+	pctx, stopPrune := context.WithCancel(ctx)
+	go func() { a.pruneAudit(pctx); close(pruned) }()
 	if a.cfg.Ready != nil {
 		a.cfg.Ready()
 	}
 	a.idleLoop(ctx)
+	stopPrune()
+	<-pruned
 	a.log.Info("agent stopping")
 	bridgeL.Close()
 	shutdownCtx, c2 := context.WithTimeout(context.Background(), 2*time.Second)

@@ -433,6 +433,16 @@ ON CONFLICT(connector_id) DO UPDATE SET health=excluded.health, reason=excluded.
 	return err
 }
 
+// PruneReleases deletes the audit rows of releases made before cutoff and
+// answers how many went.
+func (s *Store) PruneReleases(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := s.DB.ExecContext(ctx, `DELETE FROM cookie_releases WHERE at < ?`, FormatTime(cutoff))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // BridgeProfiles lists the profile folders bridges have been bound to.
 func (s *Store) BridgeProfiles(ctx context.Context) ([]string, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT DISTINCT profile_dir FROM bridges WHERE profile_dir != ''`)
