@@ -16,6 +16,7 @@ const { waitForProfile } = require('./profilelock.cjs');
 const { cookieHeader } = require('./cookiejar.cjs');
 const { Follower } = require('./follow.cjs');
 const { browserVersion, compareVersions } = require('./seed.cjs');
+const { readRegularFile } = require('./script.cjs');
 
 const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
@@ -259,7 +260,7 @@ class Run {
       }
       this.connector = resolveConnector(this.connectorPath);
       this.profileDir = profileDir(this.connectorPath, this.env);
-      this.code = fs.readFileSync(this.connectorPath, 'utf8');
+      this.code = readRegularFile(this.connectorPath, 'connectorPath');
       this.status('RUNNING');
       this.event('run_started');
       this._log(`run ${this.runId}: connector ${this.connector.id}, profile ${this.profileDir}`);
