@@ -4,8 +4,15 @@
 // JSON lines on stdin and stdout (runner/PROTOCOL.md); connector scripts run
 // unmodified against the page API v1, signed in by authbridge.
 
-const readline = require('node:readline');
+// The launcher: the runner proper runs as a child whose fd 1 is this
+// process's stderr, its protocol on fd 3 (lib/protocol.cjs); only lines of
+// protocol JSON from fd 3 reach this process's stdout.
+if (!process.env.AUTHBRIDGE_RUNNER_PROTOCOL_FD) {
+  require('./lib/launcher.cjs').launch(__filename);
+  return;
+}
 
+const { readLines } = require('./lib/lines.cjs');
 const { guardStdout, send, log } = require('./lib/protocol.cjs');
 const { Run, launchScratch } = require('./lib/run.cjs');
 const { Sessions } = require('./lib/session.cjs');
@@ -62,6 +69,12 @@ function runFor(msg, replyType) {
 
 let quitting = false;
 
+/** MAX_RUNS caps the runs going at once (each is a browser): AUTHBRIDGE_RUNNER_MAX_RUNS, default 4. */
+const MAX_RUNS = (() => {
+  const n = Number.parseInt(process.env.AUTHBRIDGE_RUNNER_MAX_RUNS || '', 10);
+  return Number.isInteger(n) && n > 0 ? n : 4;
+})();
+
 async function quit(code = 0) {
   if (quitting) return;
   quitting = true;
@@ -72,12 +85,27 @@ async function quit(code = 0) {
   process.exit(code);
 }
 
+// The launcher's end (killed, even with SIGKILL) closes fd 4: the runs
+// stop and the runner exits rather than outlive it with its browsers.
+if (process.env.AUTHBRIDGE_RUNNER_PARENT_FD) {
+  const parent = new (require('node:net').Socket)({ fd: Number(process.env.AUTHBRIDGE_RUNNER_PARENT_FD), readable: true, writable: false });
+  delete process.env.AUTHBRIDGE_RUNNER_PARENT_FD;
+  parent.on('error', () => {});
+  parent.on('close', () => quit(0));
+  parent.resume();
+}
+
 const handlers = {
   run(msg) {
     const id = requireRunId(msg);
     if (id === null) return;
     if (runs.has(String(id))) {
       send({ type: 'error', runId: id, message: `run: run ${id} is already running` });
+      return;
+    }
+    if (runs.size >= MAX_RUNS) {
+      const going = runs.size === 1 ? '1 run is already going' : `${runs.size} runs are already going`;
+      send({ type: 'error', runId: id, message: `run: ${going}, the most AUTHBRIDGE_RUNNER_MAX_RUNS allows (${MAX_RUNS}): start it when one ends` });
       return;
     }
     const run = new Run({ msg, send, log, sessions, seed, onEnd: ended });
@@ -142,12 +170,16 @@ function onLine(line) {
 // Replies still being worked on (a run is not one: it ends on quit).
 const pending = new Set();
 
-const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-rl.on('line', onLine);
-// End of input: answer what was asked, then stop every run and exit.
-rl.on('close', async () => {
-  await Promise.all([...pending]);
-  quit(0);
+// Input lines are capped (lib/lines.cjs): a longer one is answered with an
+// error line and dropped as it comes. End of input: answer what was asked,
+// then stop every run and exit.
+readLines(process.stdin, {
+  onLine,
+  onTooLong: (bytes) => send({ type: 'error', message: `malformed input line: ${bytes} bytes, longer than ${require('./lib/lines.cjs').MAX_LINE} bytes; dropped` }),
+  onEnd: async () => {
+    await Promise.all([...pending]);
+    quit(0);
+  },
 });
 
 send({ type: 'ready' });

@@ -240,6 +240,8 @@ export function rowView(row, ui, opts) {
     id: row.id,
     name: row.name || row.id,
     domains: Array.isArray(row.domains) ? row.domains.join(', ') : '',
+    // The hosts outside its domains the connector may open to sign in.
+    signIn: Array.isArray(row.sign_in_domains) && row.sign_in_domains.length > 0 ? `Signs in on ${row.sign_in_domains.join(', ')}` : '',
     avatar: avatar(row),
     health,
     prompt,

@@ -145,11 +145,17 @@ export function startWorker({
         throw badRequest('domains must be a non-empty array of domain names');
       }
       if (!domains.some((d) => domainInScope(url.hostname, d))) throw badRequest('url must be inside the domains');
+      // redirect: 'manual': a redirect is never followed, so the browser's
+      // credentials go to the verify URL only, never to wherever it
+      // redirects (another site, an intranet host). A redirect comes back
+      // as an opaque response (status 0), answered as redirected.
       let status = 0;
+      let redirected = false;
       let error = '';
       try {
-        const res = await fetchImpl(url.href, { credentials: 'include', cache: 'no-store', redirect: 'follow' });
-        status = res.status;
+        const res = await fetchImpl(url.href, { credentials: 'include', cache: 'no-store', redirect: 'manual' });
+        if (res.type === 'opaqueredirect') redirected = true;
+        else status = res.status;
         await res.arrayBuffer().catch(() => {});
       } catch (err) {
         error = String(err?.message || err);
@@ -161,6 +167,7 @@ export function startWorker({
       const seen = new Map();
       for (const c of lists.flat()) if (!isExpired(c, t)) seen.set(cookieKey(c), c);
       const out = { cookies: [...seen.values()], status, store_id: info.defaultStore };
+      if (redirected) out.redirected = true;
       if (error) out.fetch_error = error;
       return out;
     },

@@ -75,6 +75,15 @@ type Config struct {
 	// NoAutoRepair turns automatic repair off: a changed sign-in then only
 	// completes an interactive repair the user started.
 	NoAutoRepair bool
+	// MaxStreams caps the cookie streams open at once per user (0:
+	// DefaultMaxStreams); one more is refused with busy (HTTP 429).
+	MaxStreams int
+	// StreamStall closes a cookie stream whose caller has not taken a
+	// write for this long (0: DefaultStreamStall).
+	StreamStall time.Duration
+	// AuditRetention is how long cookie release audit rows are kept (0:
+	// DefaultAuditRetention).
+	AuditRetention time.Duration
 }
 
 // Agent is the running service.
@@ -145,6 +154,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		Browser: a, Store: st, Catalog: a.catalog, Notifier: a,
 		VerifyTimeout: cfg.VerifyTimeout, VerifyProfileRoot: profiles, OnOutcome: cfg.OnOutcome,
 		ProfileWriter: cfg.ProfileWriter, NoAutoRepair: cfg.NoAutoRepair, Log: cfg.Log,
+		BrowserProfiles: a.browserProfiles,
 	})
 	a.api = localapi.New(localapi.Config{
 		Agent: a.info, Catalog: a.catalog, Sessions: a.sessions, Bridges: a,
@@ -199,10 +209,15 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.log.Warn("connectors folder not watched", "err", err)
 		}
 	}()
+	pruned := make(chan struct{})
+	pctx, stopPrune := context.WithCancel(ctx)
+	go func() { a.pruneAudit(pctx); close(pruned) }()
 	if a.cfg.Ready != nil {
 		a.cfg.Ready()
 	}
 	a.idleLoop(ctx)
+	stopPrune()
+	<-pruned
 	a.log.Info("agent stopping")
 	bridgeL.Close()
 	shutdownCtx, c2 := context.WithTimeout(context.Background(), 2*time.Second)
@@ -473,6 +488,9 @@ func (a *Agent) LiveCookies(ctx context.Context, def connector.Definition) (sess
 
 // OpenTab opens url in the browser that serves def (session.Browser).
 func (a *Agent) OpenTab(ctx context.Context, def connector.Definition, url string) (int, error) {
+	if !def.MayOpen(url) {
+		return 0, localapi.BadRequest("connector %s may not open %s: it is outside its domains and sign_in_domains", def.ID, url)
+	}
 	b, err := a.pickBridge(ctx, def)
 	if err != nil {
 		return 0, err

@@ -21,8 +21,12 @@ type RefreshResult struct {
 	Cookies    []json.RawMessage `json:"cookies"`
 	Origins    []json.RawMessage `json:"origins"`
 	HTTPStatus int               `json:"http_status"`
-	FetchError string            `json:"fetch_error,omitempty"`
-	URL        string            `json:"url"`
+	// Redirected says the verify URL answered a redirect: the user's
+	// browser follows none, so HTTPStatus is the hop's (0: opaque to the
+	// extension) and no host the redirect names was sent anything.
+	Redirected bool   `json:"redirected,omitempty"`
+	FetchError string `json:"fetch_error,omitempty"`
+	URL        string `json:"url"`
 }
 
 // refresh answers POST /v1/connectors/{id}/refresh: the extension sends one
@@ -65,9 +69,9 @@ func (a *Agent) refresh(ctx context.Context, r *http.Request) (any, error) {
 	if st.Origins == nil {
 		st.Origins = []json.RawMessage{}
 	}
-	if err := a.sessions.RecordRelease(ctx, def, len(live), "playwright-refresh"); err != nil {
+	if err := a.sessions.RecordFetchRelease(ctx, def, len(live), "playwright-refresh", def.Verify.URL); err != nil {
 		return nil, fmt.Errorf("record cookie release: %w", err)
 	}
 	a.streams.publish(def.ID)
-	return RefreshResult{Cookies: st.Cookies, Origins: st.Origins, HTTPStatus: res.Status, FetchError: res.FetchError, URL: def.Verify.URL}, nil
+	return RefreshResult{Cookies: st.Cookies, Origins: st.Origins, HTTPStatus: res.Status, Redirected: res.Redirected, FetchError: res.FetchError, URL: def.Verify.URL}, nil
 }

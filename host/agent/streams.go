@@ -8,24 +8,85 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/connector"
 	"github.com/authbridge/authbridge/host/cookies"
 	"github.com/authbridge/authbridge/host/localapi"
+	"github.com/authbridge/authbridge/host/session"
 )
 
 // StreamHeartbeat is how often an idle cookie stream sends an SSE comment,
 // so that a caller can tell a quiet stream from a dead one.
 const StreamHeartbeat = 15 * time.Second
 
+// DefaultMaxStreams is how many cookie streams one user may hold open at
+// once when Config.MaxStreams is 0.
+const DefaultMaxStreams = 64
+
+// DefaultStreamStall is how long a cookie stream may leave a write untaken
+// before it is closed, when Config.StreamStall is 0.
+const DefaultStreamStall = 30 * time.Second
+
 // streamHub fans "this connector's cookies changed" out to the open cookie
-// streams. Its zero value is ready.
+// streams, and counts them per user. Its zero value is ready.
 type streamHub struct {
-	mu   sync.Mutex
-	subs map[string]map[chan struct{}]bool // connector id -> wake channels
+	mu     sync.Mutex
+	subs   map[string]map[chan struct{}]bool // connector id -> wake channels
+	open   map[int]int                       // caller uid -> streams open
+	total  int
+	freeAt *time.Timer  // returns memory once the last stream closed
+	events atomic.Int64 // events started, for tests
+}
+
+// admit counts a new stream of uid, or says why it may not open.
+func (h *streamHub) admit(uid, max int) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.open == nil {
+		h.open = map[int]int{}
+	}
+	if h.open[uid] >= max {
+		return &apitype.Error{Code: apitype.CodeBusy, Message: fmt.Sprintf("too many cookie streams: this user already has %d open, the most allowed; close one before opening another", max)}
+	}
+	h.open[uid]++
+	h.total++
+	if h.freeAt != nil {
+		h.freeAt.Stop()
+	}
+	return nil
+}
+
+// release uncounts a stream of uid; when none is left open, the memory the
+// streams held goes back to the system shortly after.
+func (h *streamHub) release(uid int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.open[uid]--
+	if h.open[uid] <= 0 {
+		delete(h.open, uid)
+	}
+	h.total--
+	if h.total == 0 {
+		if h.freeAt != nil {
+			h.freeAt.Stop()
+		}
+		h.freeAt = time.AfterFunc(time.Second, debug.FreeOSMemory)
+	}
+}
+
+// StreamEvents is how many cookie events streams have started to write.
+func (a *Agent) StreamEvents() int { return int(a.streams.events.Load()) }
+
+// OpenStreams is the number of cookie streams open now.
+func (a *Agent) OpenStreams() int {
+	a.streams.mu.Lock()
+	defer a.streams.mu.Unlock()
+	return a.streams.total
 }
 
 // subscribe returns a channel that receives (coalesced) wake-ups for id.
@@ -117,15 +178,39 @@ func (a *Agent) cookieStream(ctx context.Context, r *http.Request) (any, error) 
 	if f := r.URL.Query().Get("format"); f != "" && f != "playwright" {
 		return nil, localapi.BadRequest("format: the stream sends playwright storage states only, not %q", f)
 	}
+	max, stall := a.cfg.MaxStreams, a.cfg.StreamStall
+	if max <= 0 {
+		max = DefaultMaxStreams
+	}
+	if stall <= 0 {
+		stall = DefaultStreamStall
+	}
+	uid := session.CallerOf(ctx).UID
+	if err := a.streams.admit(uid, max); err != nil {
+		return nil, err
+	}
 	// Subscribe before the first read, so a change in between is not lost.
 	wake := a.streams.subscribe(def.ID)
 	first, err := a.sessions.LiveCookies(ctx, def)
 	if err != nil {
 		a.streams.unsubscribe(def.ID, wake)
+		a.streams.release(uid)
 		return nil, err
 	}
 	return localapi.Stream{ContentType: "text/event-stream", Run: func(ctx context.Context, w io.Writer, flush func()) error {
+		defer a.streams.release(uid)
 		defer a.streams.unsubscribe(def.ID, wake)
+		// Every write must be taken within stall: a caller that stops
+		// reading has its stream closed, and what it held freed.
+		var rc *http.ResponseController
+		if rw, ok := w.(http.ResponseWriter); ok {
+			rc = http.NewResponseController(rw)
+		}
+		deadline := func() {
+			if rc != nil {
+				_ = rc.SetWriteDeadline(time.Now().Add(stall))
+			}
+		}
 		var last [32]byte
 		seq := 0
 		send := func(cs []apitype.Cookie) error {
@@ -143,14 +228,18 @@ func (a *Agent) cookieStream(ctx context.Context, r *http.Request) (any, error) 
 			}
 			last = sum
 			seq++
-			if err := a.sessions.RecordRelease(ctx, def, len(cs), "playwright-stream"); err != nil {
-				return fmt.Errorf("record cookie release: %w", err)
+			if seq == 1 {
+				// The stream is one audit row, not one per event.
+				if err := a.sessions.RecordRelease(ctx, def, len(cs), "playwright-stream"); err != nil {
+					return fmt.Errorf("record cookie release: %w", err)
+				}
 			}
+			deadline()
+			a.streams.events.Add(1)
 			if _, err := fmt.Fprintf(w, "event: cookies\nid: %d\ndata: %s\n\n", seq, one.Bytes()); err != nil {
 				return err
 			}
-			flush()
-			return nil
+			return flushErr(rc, flush)
 		}
 		if err := send(first); err != nil {
 			return err
@@ -164,10 +253,13 @@ func (a *Agent) cookieStream(ctx context.Context, r *http.Request) (any, error) 
 			case <-a.ctx.Done():
 				return nil
 			case <-beat.C:
+				deadline()
 				if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil {
 					return err
 				}
-				flush()
+				if err := flushErr(rc, flush); err != nil {
+					return err
+				}
 			case <-wake:
 				cs, err := a.sessions.LiveCookies(ctx, def)
 				if err != nil {
@@ -176,10 +268,13 @@ func (a *Agent) cookieStream(ctx context.Context, r *http.Request) (any, error) 
 					}
 					ae := localapi.ErrorOf(err)
 					b, _ := json.Marshal(ae)
+					deadline()
 					if _, err := fmt.Fprintf(w, "event: error\ndata: %s\n\n", b); err != nil {
 						return err
 					}
-					flush()
+					if err := flushErr(rc, flush); err != nil {
+						return err
+					}
 					continue
 				}
 				if err := send(cs); err != nil {
@@ -188,4 +283,14 @@ func (a *Agent) cookieStream(ctx context.Context, r *http.Request) (any, error) 
 			}
 		}
 	}}, nil
+}
+
+// flushErr flushes a stream, answering the error of a flush that could not
+// complete (the caller stopped reading past the write deadline).
+func flushErr(rc *http.ResponseController, flush func()) error {
+	if rc == nil {
+		flush()
+		return nil
+	}
+	return rc.Flush()
 }

@@ -9,10 +9,13 @@ import (
 
 // StatusRow is one connector's line in the status (PROTOCOL.md, StatusRow).
 type StatusRow struct {
-	ID                     string          `json:"id"`
-	Name                   string          `json:"name"`
-	Icon                   string          `json:"icon,omitempty"`
-	Domains                []string        `json:"domains"`
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Icon    string   `json:"icon,omitempty"`
+	Domains []string `json:"domains"`
+	// SignInDomains are the hosts outside Domains the connector may open
+	// to sign in (its definition's sign_in_domains).
+	SignInDomains          []string        `json:"sign_in_domains,omitempty"`
 	Health                 string          `json:"health"`
 	HealthKey              taxonomy.Health `json:"health_key"`
 	Reason                 string          `json:"reason"`

@@ -144,9 +144,12 @@ type CookiesRefresh struct {
 // CookiesRefreshResult answers CookiesRefresh: the fresh cookies, the
 // response's HTTP status (0 when the request failed) and the failure.
 type CookiesRefreshResult struct {
-	Cookies    []Cookie `json:"cookies"`
-	Status     int      `json:"status"`
-	FetchError string   `json:"fetch_error,omitempty"`
+	Cookies []Cookie `json:"cookies"`
+	Status  int      `json:"status"`
+	// Redirected says the URL answered a redirect, which the browser did
+	// not follow (Status is then 0: the hop's status is opaque to it).
+	Redirected bool   `json:"redirected,omitempty"`
+	FetchError string `json:"fetch_error,omitempty"`
 }
 
 // CookiesMetaRequest is the cookies.meta request.

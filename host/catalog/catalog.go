@@ -160,7 +160,8 @@ func (c *Catalog) Watch(ctx context.Context, dir string, changed func()) error {
 // a recursive root is watched from then on; a root that does not exist (yet)
 // is waited for by watching its nearest existing parent, and so is a root
 // removed and created again. It ignores Chmod, debounces bursts and reloads
-// every Rescan as a safety net.
+// every Rescan as a safety net. A folder's mode change is a change (a
+// folder made readable again loads).
 func (c *Catalog) WatchRoots(ctx context.Context, roots []Root, changed func()) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -193,7 +194,9 @@ func (c *Catalog) WatchRoots(ctx context.Context, roots []Root, changed func()) 
 			if !ok {
 				return nil
 			}
-			if ev.Op == fsnotify.Chmod || !ws.relevant(ev) {
+			// A mode change matters for folders only: one made readable
+			// (or unreadable) changes what loads.
+			if ev.Op == fsnotify.Chmod && !isDir(ev.Name) || !ws.relevant(ev) {
 				continue
 			}
 			// Watch a new folder at once (and the parent of a root that
@@ -218,6 +221,12 @@ func (c *Catalog) WatchRoots(ctx context.Context, roots []Root, changed func()) 
 			reload()
 		}
 	}
+}
+
+// isDir reports whether path is a folder (not following a symbolic link).
+func isDir(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.IsDir()
 }
 
 // watchSet keeps the fsnotify watches in step with the roots.

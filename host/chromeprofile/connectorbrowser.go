@@ -120,6 +120,7 @@ func (w *ProfileWriter) SignIn(ctx context.Context, def connector.Definition, pr
 		return err
 	}
 	bo.Headed = !w.SignInHeadless
+	bo.SiteDomains = append(append([]string{}, def.Domains...), def.SignInDomains...)
 	res, err := verify.ResolverFromEnv()
 	if err != nil {
 		return err

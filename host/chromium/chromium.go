@@ -61,6 +61,10 @@ type Options struct {
 	// NoSandbox runs Chromium without its sandbox. It is implied as root,
 	// where Chromium does not start otherwise.
 	NoSandbox bool
+	// SiteDomains are the domains of the sites the browser is for (a
+	// connector's): the browser's own service hosts that lie inside them
+	// are not blocked (QuietHosts).
+	SiteDomains []string
 	// DevToolsPort starts the browser with a DevTools port
 	// (--remote-debugging-port=0) instead of a pipe, as a browser another
 	// program attaches to has: Chromium then writes the port to
@@ -90,7 +94,22 @@ func BaseFlags() map[string]any {
 		"password-store":                "basic",
 		"use-mock-keychain":             true,
 		"disable-dev-shm-usage":         true,
-		"disable-features":              "Translate,MediaRouter,OptimizationHints",
+		// No traffic of the browser's own to Google (component and
+		// extension updates, sign-in, safe browsing, field trials,
+		// metrics): authbridge's browsers contact the sites they open
+		// and nothing else.
+		"disable-features": "Translate,MediaRouter,DialMediaRouteProvider,OptimizationHints,OptimizationGuideModelDownloading,OptimizationGuideOnDeviceModel,OnDeviceModelService,CertificateTransparencyComponentUpdater,AutofillServerCommunication,NetworkTimeServiceQuerying,InterestFeedContentSuggestions,MediaDrmPreprovisioning,SafeBrowsingEnhancedProtection,PrivacySandboxSettings4,LensOverlay",
+		"disable-component-extensions-with-background-pages": true,
+		"disable-default-apps":                               true,
+		"disable-client-side-phishing-detection":             true,
+		"disable-domain-reliability":                         true,
+		"disable-breakpad":                                   true,
+		"disable-field-trial-config":                         true,
+		"metrics-recording-only":                             true,
+		"no-service-autorun":                                 true,
+		"no-pings":                                           true,
+		"safebrowsing-disable-auto-update":                   true,
+		"disable-search-engine-choice-screen":                true,
 	}
 }
 
@@ -120,7 +139,51 @@ func FlagSet(o Options) map[string]any {
 		name, _, _ := strings.Cut(strings.TrimPrefix(d, "--"), "=")
 		delete(flags, name)
 	}
+	// The browser's own services are unreachable: their hosts resolve to
+	// nothing ahead of any other rule (the first matching rule wins).
+	rules := quietRules(o.SiteDomains)
+	if r, ok := flags["host-resolver-rules"].(string); ok && r != "" {
+		rules += ", " + r
+	}
+	flags["host-resolver-rules"] = rules
 	return flags
+}
+
+// QuietHosts are the hosts Chromium contacts on its own (component and
+// extension updates, Google account listing, safe browsing, connectivity
+// and time checks, model downloads): flags do not stop all of them (the
+// account listing has none), so every authbridge browser resolves them to
+// nothing, except those inside the domains of the site it is for.
+var QuietHosts = []string{
+	"accounts.google.com", "accounts.youtube.com", "android.clients.google.com",
+	"clients1.google.com", "clients2.google.com", "clients3.google.com", "clients4.google.com",
+	"clients5.google.com", "clients6.google.com", "clientservices.googleapis.com",
+	"update.googleapis.com", "*.gvt1.com", "*.gvt2.com", "dl.google.com",
+	"safebrowsing.googleapis.com", "safebrowsingohttpgateway.googleapis.com", "sb-ssl.google.com",
+	"connectivitycheck.gstatic.com", "optimizationguide-pa.googleapis.com",
+	"content-autofill.googleapis.com", "translate.googleapis.com", "mtalk.google.com",
+	"chromewebstore.googleapis.com", "passwordsleakcheck-pa.googleapis.com",
+}
+
+// quietRules are the host resolver rules blocking QuietHosts outside
+// domains.
+func quietRules(domains []string) string {
+	var rules []string
+	for _, h := range QuietHosts {
+		base := strings.TrimPrefix(h, "*.")
+		inside := false
+		for _, d := range domains {
+			d = strings.TrimSuffix(strings.TrimPrefix(strings.ToLower(d), "."), ".")
+			if d != "" && (base == d || strings.HasSuffix(base, "."+d) || strings.HasSuffix(d, "."+base)) {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			rules = append(rules, "MAP "+h+" ~NOTFOUND")
+		}
+	}
+	return strings.Join(rules, ", ")
 }
 
 // AllocatorOptions are the chromedp options that start Chromium as o says:

@@ -14,10 +14,17 @@ type Definition struct {
 	// cookies: no cookie change heals it automatically, though it is still
 	// verified and repaired on request (cookies.IsAuthCookie is the rule).
 	AuthCookies []string `json:"auth_cookies,omitempty"`
-	LoginURL    string   `json:"login_url,omitempty"`
-	Icon        string   `json:"icon,omitempty"`
-	Verify      Verify   `json:"verify"`
-	Session     *Session `json:"session,omitempty"`
+	// SignInDomains are hosts (and their subdomains) outside Domains whose
+	// pages the connector may open to sign in, such as a company's single
+	// sign-on host: the popup shows them before any tab opens. They give
+	// the connector no cookies.
+	SignInDomains []string `json:"sign_in_domains,omitempty"`
+	// LoginURL is the page opened for an interactive sign-in: inside
+	// Domains or SignInDomains.
+	LoginURL string   `json:"login_url,omitempty"`
+	Icon     string   `json:"icon,omitempty"`
+	Verify   Verify   `json:"verify"`
+	Session  *Session `json:"session,omitempty"`
 	// SourceProfile is the browser profile directory (absolute) whose
 	// cookies this connector takes, when the user has several: requests go
 	// to the bridge bound to it. Empty means the most recently active one.

@@ -86,7 +86,15 @@
 // manifest's own page. The site connect_url signs in on comes first: a shop
 // branded shop.example whose connect_url is on amazon.com inherits Amazon's
 // auth cookies. The first matching definition by id is used, and recorded
-// in Definition.InheritsFrom.
+// in Definition.InheritsFrom. Only built-ins are bases: a native file of
+// another id never is, and a native file overriding a built-in gives only
+// its domains that lie inside the built-in's own (it can narrow, never
+// widen, what a manifest inherits).
+//
+// Every URL a connector opens or probes lies inside its domains: verify.url
+// always, login_url inside its domains or the sign-in hosts it declares in
+// sign_in_domains (auth.sign_in_domains in a manifest; never inherited),
+// which give it no cookies and which the popup shows.
 //
 // For example github-playwright (brand domain github.com) inherits the
 // built-in github's user_session cookies and its /sessions/two-factor MFA

@@ -220,6 +220,9 @@ func normalize(d *Definition) {
 	for i, dom := range d.Domains {
 		d.Domains[i] = normalizeDomain(dom)
 	}
+	for i, dom := range d.SignInDomains {
+		d.SignInDomains[i] = normalizeDomain(dom)
+	}
 }
 
 // manifest is the part of a data-export app manifest that the host reads.
@@ -247,11 +250,13 @@ type manifest struct {
 // Nil slices and pointers mean "not set": an empty list set here replaces an
 // inherited one.
 type authBlock struct {
-	Domains     []string    `json:"domains"`
-	AuthCookies []string    `json:"auth_cookies"`
-	LoginURL    string      `json:"login_url"`
-	Verify      *authVerify `json:"verify"`
-	Session     *Session    `json:"session"`
+	Domains     []string `json:"domains"`
+	AuthCookies []string `json:"auth_cookies"`
+	// SignInDomains are never inherited: a manifest declares its own.
+	SignInDomains []string    `json:"sign_in_domains"`
+	LoginURL      string      `json:"login_url"`
+	Verify        *authVerify `json:"verify"`
+	Session       *Session    `json:"session"`
 }
 
 type authVerify struct {
@@ -391,6 +396,10 @@ func parseManifest(data []byte, bases []Definition) (Definition, error) {
 	fields["login_url"] = urlField
 	fields["verify.url"] = urlField
 	fields["verify.logged_in_selector"] = selectorField
+	if auth.SignInDomains != nil {
+		d.SignInDomains = append([]string{}, auth.SignInDomains...)
+		fields["sign_in_domains"] = "auth.sign_in_domains"
+	}
 	if auth.LoginURL != "" {
 		d.LoginURL = auth.LoginURL
 		fields["login_url"] = "auth.login_url"
@@ -453,6 +462,7 @@ func parseManifest(data []byte, bases []Definition) (Definition, error) {
 			return field
 		})
 	}
+	normalize(&d)
 	return d, nil
 }
 

@@ -69,6 +69,17 @@ type Place struct {
 // maxDepth bounds how deep a recursive place is walked.
 const maxDepth = 4
 
+// MaxManifests caps the definition files read from one place: the files
+// past it (in walk order) are not loaded, and the place names the cap as a
+// problem.
+const MaxManifests = 1000
+
+// maxFolders caps the folders walked in one recursive place.
+const maxFolders = 5000
+
+// readDir lists a folder (a variable for tests that play a refusal).
+var readDir = os.ReadDir
+
 // LoadPlaces is Load over places of different precedence: when several
 // places define the same id, the first place's definition is kept and
 // lists the files it shadows in Shadows (no problem is reported); within
@@ -90,11 +101,16 @@ func loadPlaces(places []Place, ranked bool) (*Set, error) {
 		if ranked {
 			p.rank = i
 		}
-		ps, err := jsonFiles(p.Dir, p.Recursive)
+		ps, folderProblems, err := jsonFiles(p.Dir, p.Recursive)
 		if err != nil {
 			errs = append(errs, err)
 			s.problems = append(s.problems, err)
 			continue
+		}
+		s.problems = append(s.problems, folderProblems...)
+		if len(ps) > MaxManifests {
+			s.problems = append(s.problems, &FileError{Path: p.Dir, Err: fmt.Errorf("holds %d definition files, more than the %d read from one folder: the first %d (by folder and name) are loaded, the others are not", len(ps), MaxManifests, MaxManifests)})
+			ps = ps[:MaxManifests]
 		}
 		for _, path := range ps {
 			files = append(files, rawFile{path: path, place: p})
@@ -108,22 +124,70 @@ func loadPlaces(places []Place, ranked bool) (*Set, error) {
 // leaving out dot files; with recursive, the files of its subfolders (dot
 // folders and symbolic links to folders excepted, at most maxDepth deep)
 // follow, each folder's files by name.
-func jsonFiles(dir string, recursive bool) ([]string, error) {
+//
+// The folder itself may be a symbolic link when it resolves inside its
+// parent (the home it belongs to) or the user's home folder; one out of
+// them, or a link loop, is a problem naming it and nothing is read. A
+// subfolder that cannot be read is a problem naming it (as
+// folderProblems); the others are still read.
+func jsonFiles(dir string, recursive bool) (paths []string, folderProblems []error, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, fmt.Errorf("connector directory %q: %w", dir, err)
+		return nil, nil, fmt.Errorf("connector directory %q: %w", dir, err)
 	}
-	return walkJSON(abs, recursive, 0)
+	if fi, err := os.Lstat(abs); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		real, err := filepath.EvalSymlinks(abs)
+		if err != nil {
+			return nil, []error{&FileError{Path: abs, Err: fmt.Errorf("is a symbolic link that does not resolve (%v): not read", errors.Unwrap(err))}}, nil
+		}
+		if !insideHome(abs, real) {
+			return nil, []error{&FileError{Path: abs, Err: fmt.Errorf("is a symbolic link to %s, outside its home: not followed", real)}}, nil
+		}
+	}
+	w := &walker{recursive: recursive}
+	ps, err := w.walk(abs, 0)
+	return ps, w.problems, err
 }
 
-func walkJSON(abs string, recursive bool, depth int) ([]string, error) {
-	entries, err := os.ReadDir(abs)
+// insideHome reports whether real (where the link at link resolves) lies
+// inside link's parent folder or the user's home folder.
+func insideHome(link, real string) bool {
+	homes := []string{filepath.Dir(link)}
+	if h, err := os.UserHomeDir(); err == nil && h != "" && filepath.Dir(h) != h {
+		homes = append(homes, h)
+	}
+	for _, h := range homes {
+		if r, err := filepath.EvalSymlinks(h); err == nil {
+			h = r
+		}
+		if rel, err := filepath.Rel(h, real); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+// walker lists the definition files of one place.
+type walker struct {
+	recursive bool
+	folders   int
+	problems  []error
+}
+
+func (w *walker) walk(abs string, depth int) ([]string, error) {
+	w.folders++
+	entries, err := readDir(abs)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
+		if depth > 0 {
+			w.problems = append(w.problems, &FileError{Path: abs, Err: fmt.Errorf("cannot be read (%v): the definitions in it are not loaded", errors.Unwrap(err))})
+			return nil, nil
+		}
 		return nil, fmt.Errorf("read connector directory %q: %w", abs, err)
 	}
+	recursive := w.recursive
 	var paths, subdirs []string
 	for _, e := range entries {
 		name := e.Name()
@@ -142,7 +206,11 @@ func walkJSON(abs string, recursive bool, depth int) ([]string, error) {
 		paths = append(paths, filepath.Join(abs, name))
 	}
 	for _, sub := range subdirs {
-		ps, err := walkJSON(sub, recursive, depth+1)
+		if w.folders >= maxFolders {
+			w.problems = append(w.problems, &FileError{Path: sub, Err: fmt.Errorf("not read: more than %d folders in one place", maxFolders)})
+			break
+		}
+		ps, err := w.walk(sub, depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -173,6 +241,9 @@ func SubFolders(dir string) []string {
 			return
 		}
 		for _, e := range entries {
+			if len(out) >= maxFolders {
+				return
+			}
 			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
 				sub := filepath.Join(d, e.Name())
 				out = append(out, sub)
@@ -299,14 +370,34 @@ func (s *Set) problem(err error) {
 	s.mu.Unlock()
 }
 
-// bases are the definitions manifests may inherit from: built-in ones and
-// native files, by id.
+// bases are the definitions manifests may inherit from: the built-in ones,
+// each as a native file of the same id overrides it. An override never
+// widens what a manifest gets: its domains are cut down to those inside
+// the built-in's own, so a file can narrow a built-in's domains for
+// inheritance but never add one. Native files of any other id are never
+// bases.
 func (s *Set) bases() []Definition {
 	var out []Definition
-	for _, d := range s.All() {
-		if d.Kind == KindBuiltin || d.Kind == KindNative {
-			out = append(out, d)
+	for _, b := range Builtins() {
+		d, ok := s.Get(b.ID)
+		if !ok || d.Kind == KindBuiltin {
+			out = append(out, b)
+			continue
 		}
+		if d.Kind != KindNative {
+			continue
+		}
+		var kept []string
+		for _, dom := range d.Domains {
+			if b.Covers(dom) {
+				kept = append(kept, dom)
+			}
+		}
+		if len(kept) == 0 {
+			continue
+		}
+		d.Domains = kept
+		out = append(out, d)
 	}
 	return out
 }
@@ -381,6 +472,7 @@ func (s *Set) Add(d Definition) error {
 func (d Definition) clone() Definition {
 	d.Domains = slices.Clone(d.Domains)
 	d.AuthCookies = slices.Clone(d.AuthCookies)
+	d.SignInDomains = slices.Clone(d.SignInDomains)
 	d.Verify.LoginPatterns = slices.Clone(d.Verify.LoginPatterns)
 	d.Verify.MFAPatterns = slices.Clone(d.Verify.MFAPatterns)
 	d.Verify.CheckpointPatterns = slices.Clone(d.Verify.CheckpointPatterns)

@@ -96,9 +96,25 @@ func Validate(d Definition) error {
 		seenCookie[name] = i
 	}
 
+	seenSignIn := make(map[string]int)
+	for i, raw := range d.SignInDomains {
+		field := fmt.Sprintf("sign_in_domains[%d]", i)
+		dom := normalizeDomain(raw)
+		if err := checkDomain(dom); err != nil {
+			add(fieldErr(field, "%q %v", raw, err))
+			continue
+		}
+		if j, ok := seenSignIn[dom]; ok {
+			add(fieldErr(field, "%q repeats sign_in_domains[%d]", raw, j))
+			continue
+		}
+		seenSignIn[dom] = i
+	}
 	if d.LoginURL != "" {
-		if _, err := checkURL(d.LoginURL); err != nil {
+		if u, err := checkURL(d.LoginURL); err != nil {
 			add(fieldErr("login_url", "%q %v", d.LoginURL, err))
+		} else if len(seen) > 0 && !d.MayOpen(d.LoginURL) {
+			add(fieldErr("login_url", "%q is outside the connector's domains and its sign_in_domains: a connector opens pages of its own sites only (list a sign-in host in sign_in_domains)", u.Redacted()))
 		}
 	}
 	if d.Verify.URL != "" {
@@ -245,6 +261,20 @@ func (d Definition) Covers(host string) bool {
 		return false
 	}
 	return coversHost(d.Domains, host)
+}
+
+// MayOpen reports whether the connector may open or fetch rawURL: an
+// absolute http(s) URL whose host lies inside its domains or its declared
+// sign-in domains.
+func (d Definition) MayOpen(rawURL string) bool {
+	u, err := checkURL(rawURL)
+	if err != nil {
+		return false
+	}
+	if d.Covers(u.Hostname()) {
+		return true
+	}
+	return Definition{Domains: d.SignInDomains}.Covers(u.Hostname())
 }
 
 // registrableDomain reduces a host to its registrable domain (eTLD+1). Hosts

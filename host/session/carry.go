@@ -72,7 +72,7 @@ func signInTimedOut(err error) bool {
 // the manager can probe it.
 func (m *Manager) ownProfile(def connector.Definition) (ProfileProber, string, bool) {
 	p, ok := m.cfg.ProfileWriter.(ProfileProber)
-	if !ok || def.Session == nil || def.Session.ProfileDir == "" {
+	if !ok || def.Session == nil || def.Session.ProfileDir == "" || m.profileRefusal(def) != nil {
 		return nil, "", false
 	}
 	return p, def.Session.ProfileDir, true
@@ -190,6 +190,8 @@ func (m *Manager) SignInConnector(ctx context.Context, def connector.Definition,
 		return apitype.ActionResult{}, &apitype.Error{Code: apitype.CodeBadRequest, Message: fmt.Sprintf("connector %s has no session.profile_dir, so it has no browser of its own to sign in inside", def.ID)}
 	case def.LoginURL == "":
 		return apitype.ActionResult{}, &apitype.Error{Code: apitype.CodeBadRequest, Message: fmt.Sprintf("connector %s has no login_url to open", def.ID)}
+	case m.profileRefusal(def) != nil:
+		return apitype.ActionResult{}, m.profileRefusal(def)
 	case !ok || !canSign:
 		return apitype.ActionResult{}, &apitype.Error{Code: apitype.CodeBadRequest, Message: "this agent cannot open a connector's browser"}
 	}

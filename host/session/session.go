@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
 	"os"
 	"strings"
 	"sync"
@@ -129,6 +130,10 @@ type Config struct {
 	OnOutcome func(ctx context.Context, o Outcome)
 	// ProfileWriter writes repaired cookies into persistent profiles.
 	ProfileWriter ProfileWriter
+	// BrowserProfiles lists the user's own browser folders (bound
+	// profiles, known user data dirs): a session.profile_dir that is, holds
+	// or lies inside one is refused by name. Nil: none is known.
+	BrowserProfiles func() []BrowserProfile
 	// NoAutoRepair turns automatic repair off: a changed sign-in then only
 	// completes an interactive repair the user started.
 	NoAutoRepair bool
@@ -244,7 +249,7 @@ func (m *Manager) row(def connector.Definition, h store.Health, recorded bool) a
 		name = def.ID
 	}
 	r := apitype.StatusRow{
-		ID: def.ID, Name: name, Icon: def.Icon, Domains: def.Domains, LoginURL: def.LoginURL, Source: def.Source,
+		ID: def.ID, Name: name, Icon: def.Icon, Domains: def.Domains, SignInDomains: def.SignInDomains, LoginURL: def.LoginURL, Source: def.Source,
 		LastVerifiedAt: tptr(h.LastVerifiedAt), LastHeadlessSuccessAt: tptr(h.LastHeadlessSuccessAt),
 		LastInteractiveLoginAt: tptr(h.LastInteractiveLoginAt), LastFailureAt: tptr(h.LastFailureAt),
 		LastFailureReason: h.LastFailureReason, Reason: h.Reason, Detail: h.Detail,
@@ -330,6 +335,22 @@ func (m *Manager) LiveCookies(ctx context.Context, def connector.Definition) ([]
 func (m *Manager) RecordRelease(ctx context.Context, def connector.Definition, n int, format string) error {
 	c := CallerOf(ctx)
 	return m.cfg.Store.RecordRelease(ctx, store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: n, Format: format, Via: c.Via})
+}
+
+// RecordFetchRelease records that n cookies of def left the host in format
+// after the user's browser was sent to url, whose origin the row keeps.
+func (m *Manager) RecordFetchRelease(ctx context.Context, def connector.Definition, n int, format, url string) error {
+	c := CallerOf(ctx)
+	return m.cfg.Store.RecordRelease(ctx, store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: n, Format: format, Via: c.Via, URL: originOf(url)})
+}
+
+// originOf is u's scheme://host[:port], or u itself when it does not parse.
+func originOf(u string) string {
+	p, err := neturl.Parse(u)
+	if err != nil || p.Host == "" {
+		return u
+	}
+	return p.Scheme + "://" + p.Host
 }
 
 // waitRepair waits for a running repair of s to end, up to VerifyWait.
@@ -524,6 +545,9 @@ func (m *Manager) Clear(ctx context.Context, def connector.Definition) (apitype.
 	s.awaiting = false
 	s.carriedAt, s.strikes = time.Time{}, 0
 	s.mu.Unlock()
+	if err := m.profileRefusal(def); err != nil {
+		return apitype.ClearResult{}, err
+	}
 	cleared, err := m.clearSession(ctx, def)
 	if err != nil {
 		return apitype.ClearResult{}, fmt.Errorf("clear %s session state: %w", def.ID, err)

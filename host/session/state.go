@@ -90,6 +90,9 @@ func (m *Manager) writeSession(ctx context.Context, def connector.Definition, cs
 		written = append(written, p)
 	}
 	if d := def.Session.ProfileDir; d != "" && m.cfg.ProfileWriter != nil {
+		if err := m.profileRefusal(def); err != nil {
+			return written, err
+		}
 		err := m.cfg.ProfileWriter.Replace(ctx, d, def.Domains, cs)
 		if busy, ok := m.cfg.ProfileWriter.(ProfileWaiter); ok && isProfileBusy(err) {
 			m.waitProfile(def, d, busy, cs)
@@ -132,6 +135,9 @@ func (m *Manager) waitProfile(def connector.Definition, dir string, waiter Profi
 	go func() {
 		for {
 			err := waiter.WaitFree(m.ctx, dir)
+			if err == nil {
+				err = m.profileRefusal(def)
+			}
 			if err == nil {
 				s.mu.Lock()
 				pending := s.pendingCookies

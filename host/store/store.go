@@ -69,6 +69,12 @@ CREATE TABLE cookie_releases (
 );
 CREATE INDEX cookie_releases_connector ON cookie_releases(connector_id, at);
 `},
+	// 2: the origin a release's request went to (refresh), and an index
+	// by time for pruning old rows.
+	{2, `
+ALTER TABLE cookie_releases ADD COLUMN url TEXT NOT NULL DEFAULT '';
+CREATE INDEX cookie_releases_at ON cookie_releases(at);
+`},
 }
 
 // Open opens (creating if needed) the state database at path with mode
@@ -423,6 +429,34 @@ ON CONFLICT(connector_id) DO UPDATE SET health=excluded.health, reason=excluded.
 	return err
 }
 
+// PruneReleases deletes the audit rows of releases made before cutoff and
+// answers how many went.
+func (s *Store) PruneReleases(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := s.DB.ExecContext(ctx, `DELETE FROM cookie_releases WHERE at < ?`, FormatTime(cutoff))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// BridgeProfiles lists the profile folders bridges have been bound to.
+func (s *Store) BridgeProfiles(ctx context.Context) ([]string, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT DISTINCT profile_dir FROM bridges WHERE profile_dir != ''`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
 // Release is the audit record of one cookie release: never the values.
 type Release struct {
 	At          time.Time
@@ -432,11 +466,14 @@ type Release struct {
 	Count       int
 	Format      string
 	Via         string // "api" or "repair"
+	// URL is the origin the user's browser was sent to for this release
+	// (refresh), empty when none was.
+	URL string
 }
 
 // Releases returns the audit rows of a connector, newest first.
 func (s *Store) Releases(ctx context.Context, connectorID string, limit int) ([]Release, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT at, connector_id, caller_pid, caller_uid, cookie_count, format, via FROM cookie_releases WHERE connector_id = ? ORDER BY id DESC LIMIT ?`, connectorID, limit)
+	rows, err := s.DB.QueryContext(ctx, `SELECT at, connector_id, caller_pid, caller_uid, cookie_count, format, via, url FROM cookie_releases WHERE connector_id = ? ORDER BY id DESC LIMIT ?`, connectorID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -445,7 +482,7 @@ func (s *Store) Releases(ctx context.Context, connectorID string, limit int) ([]
 	for rows.Next() {
 		var r Release
 		var at sql.NullString
-		if err := rows.Scan(&at, &r.ConnectorID, &r.CallerPID, &r.CallerUID, &r.Count, &r.Format, &r.Via); err != nil {
+		if err := rows.Scan(&at, &r.ConnectorID, &r.CallerPID, &r.CallerUID, &r.Count, &r.Format, &r.Via, &r.URL); err != nil {
 			return nil, err
 		}
 		r.At = ParseTime(at)

@@ -101,6 +101,7 @@ func (p *probe) browserFlags(dir string) ([]chromedp.ExecAllocatorOption, error)
 	return chromium.AllocatorOptions(chromium.Options{
 		ExecPath: b.ExecPath, UserDataDir: dir, HostResolverRules: p.resolver.HostResolverRules(),
 		Output: b.Output, NoSandbox: b.NoSandbox, Flags: b.Flags, Drop: b.Drop,
+		SiteDomains: p.def.Domains,
 	})
 }
 

@@ -2,9 +2,10 @@
 // Which connector a script is, and where its browser profile lives, as the
 // data-export app decides it.
 
-const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+
+const { readRegularFile } = require('./script.cjs');
 
 /** baseName is the script's file name without its extension. */
 function baseName(scriptPath) {
@@ -21,7 +22,7 @@ function resolveConnector(scriptPath) {
   const manifestPath = path.join(path.dirname(scriptPath), base + '.json');
   let manifest = null;
   try {
-    manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+    manifest = JSON.parse(readRegularFile(manifestPath, 'manifest'));
   } catch (err) {
     if (err.code !== 'ENOENT') {
       throw new Error(`manifest ${manifestPath}: ${err.message}`);

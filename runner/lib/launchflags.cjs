@@ -109,4 +109,48 @@ function withDisabledFeatures(args, playwright = playwrightDisabledFeatures(), e
   return [...rest, prefix + all.join(',')];
 }
 
-module.exports = { TABLE, loadTable, flagsFor, goos, RUNNER_DISABLED_FEATURES, playwrightDisabledFeatures, withDisabledFeatures };
+/**
+ * QUIET_HOSTS are the hosts Chromium contacts on its own (component and
+ * extension updates, Google account listing, safe browsing, connectivity
+ * checks, model downloads), as authbridge's Go browsers block them
+ * (host/chromium QuietHosts): a run's browser resolves them to nothing,
+ * except those of the connector's own sites.
+ */
+const QUIET_HOSTS = [
+  'accounts.google.com', 'accounts.youtube.com', 'android.clients.google.com',
+  'clients1.google.com', 'clients2.google.com', 'clients3.google.com', 'clients4.google.com',
+  'clients5.google.com', 'clients6.google.com', 'clientservices.googleapis.com',
+  'update.googleapis.com', '*.gvt1.com', '*.gvt2.com', 'dl.google.com',
+  'safebrowsing.googleapis.com', 'safebrowsingohttpgateway.googleapis.com', 'sb-ssl.google.com',
+  'connectivitycheck.gstatic.com', 'optimizationguide-pa.googleapis.com',
+  'content-autofill.googleapis.com', 'translate.googleapis.com', 'mtalk.google.com',
+  'chromewebstore.googleapis.com', 'passwordsleakcheck-pa.googleapis.com',
+];
+
+/** siteOf is a host's last two labels: the connector's site, roughly, for sparing its own hosts. */
+function siteOf(host) {
+  return String(host).toLowerCase().replace(/^\.+|\.+$/g, '').split('.').slice(-2).join('.');
+}
+
+/**
+ * withQuietHosts adds host resolver rules that resolve QUIET_HOSTS to
+ * nothing, ahead of any --host-resolver-rules the args give (the first
+ * matching rule wins); hosts of the sites of `hosts` (the connector's) are
+ * spared.
+ */
+function withQuietHosts(args, hosts = []) {
+  const prefix = '--host-resolver-rules=';
+  const sites = hosts.filter(Boolean).map(siteOf);
+  const rules = QUIET_HOSTS.filter((h) => {
+    const base = h.replace(/^\*\./, '');
+    return !sites.some((d) => base === d || base.endsWith('.' + d));
+  }).map((h) => `MAP ${h} ~NOTFOUND`);
+  const rest = [];
+  for (const a of args) {
+    if (a.startsWith(prefix)) rules.push(a.slice(prefix.length));
+    else rest.push(a);
+  }
+  return [...rest, prefix + rules.join(', ')];
+}
+
+module.exports = { TABLE, loadTable, flagsFor, goos, RUNNER_DISABLED_FEATURES, playwrightDisabledFeatures, withDisabledFeatures, QUIET_HOSTS, withQuietHosts };

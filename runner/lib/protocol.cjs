@@ -1,9 +1,19 @@
 'use strict';
-// The stdio JSON-lines wire. stdout carries protocol lines and nothing else:
-// every other write to it (a connector's console.log, a library's output) is
-// sent to stderr instead, so the app never reads a line it cannot parse.
+// The stdio JSON-lines wire. The app reads protocol lines on the runner's
+// stdout, and nothing else may reach it. Connector scripts run in this
+// process, so the protocol does not travel on fd 1 here: index.cjs starts
+// this process as a child whose fd 1 is the runner's stderr and whose
+// protocol lines go out on a descriptor of their own
+// (AUTHBRIDGE_RUNNER_PROTOCOL_FD), which the parent copies to the real
+// stdout line by line. A script's console.log, process.stdout.write or
+// fs.writeSync(1, ...) all end on stderr.
 
-const realWrite = process.stdout.write.bind(process.stdout);
+const { writeAll } = require('./lines.cjs');
+
+const protocolFd = Number.parseInt(process.env.AUTHBRIDGE_RUNNER_PROTOCOL_FD || '', 10);
+// Without the launcher (a test loading this module), fd 1.
+const realWrite = Number.isInteger(protocolFd) && protocolFd > 2 ? (line) => writeAll(protocolFd, line) : process.stdout.write.bind(process.stdout);
+if (Number.isInteger(protocolFd)) delete process.env.AUTHBRIDGE_RUNNER_PROTOCOL_FD;
 
 let guarded = false;
 
@@ -17,7 +27,7 @@ function guardStdout() {
   for (const m of ['log', 'info', 'debug']) console[m] = (...a) => console.error(...a);
 }
 
-/** send writes one protocol message as one line on the real stdout. */
+/** send writes one protocol message as one line on the protocol stream. */
 function send(msg) {
   realWrite(JSON.stringify(msg) + '\n');
 }

@@ -10,12 +10,13 @@ const { createRequire } = require('node:module');
 const { chromium } = require('playwright-core');
 
 const { resolveConnector, profileDir } = require('./connector.cjs');
-const { flagsFor, withDisabledFeatures } = require('./launchflags.cjs');
+const { flagsFor, withDisabledFeatures, withQuietHosts } = require('./launchflags.cjs');
 const { classifyResult, failure, cancelled, errorClassOf } = require('./classify.cjs');
 const { waitForProfile } = require('./profilelock.cjs');
 const { cookieHeader } = require('./cookiejar.cjs');
 const { Follower } = require('./follow.cjs');
 const { browserVersion, compareVersions } = require('./seed.cjs');
+const { readRegularFile } = require('./script.cjs');
 
 const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
@@ -48,12 +49,12 @@ function browserArgs(env = process.env) {
  * browser and key-store flags for app profiles, AUTHBRIDGE_BROWSER_ARGS, and
  * the features the runner switches off (launchflags.cjs).
  */
-function launchOptions(env, headless) {
+function launchOptions(env, headless, siteHosts = []) {
   const flags = flagsFor('app');
   return {
     executablePath: env.AUTHBRIDGE_CHROMIUM || DEFAULT_CHROMIUM,
     headless,
-    args: withDisabledFeatures([...flags.args, ...browserArgs(env)]),
+    args: withQuietHosts(withDisabledFeatures([...flags.args, ...browserArgs(env)]), siteHosts),
     ignoreDefaultArgs: flags.drop.length ? flags.drop : undefined,
     viewport: headless ? { width: 1280, height: 900 } : null,
   };
@@ -237,6 +238,22 @@ class Run {
    * signedOutReason guesses why the site signed the run out, for metrics:
    * cookies there but refused is SESSION_EXPIRED, none is PROFILE_COOKIE_MISSING.
    */
+  /** siteHosts are the hosts of the run's own site (its url, the manifest's connect_url and brand domain). */
+  siteHosts() {
+    const m = (this.connector && this.connector.manifest) || {};
+    const out = [];
+    for (const u of [this.url, m.connect_url, m.connectURL]) {
+      try {
+        if (typeof u === 'string' && u) out.push(new URL(u).hostname);
+      } catch {
+        // not a URL: no host
+      }
+    }
+    const brand = m.consumer_metadata && m.consumer_metadata.brand_domain;
+    if (typeof brand === 'string' && brand) out.push(brand.replace(/^[a-z]+:\/\//i, '').split('/')[0]);
+    return out;
+  }
+
   async signedOutReason() {
     try {
       if (this.context && this.page) {
@@ -259,7 +276,7 @@ class Run {
       }
       this.connector = resolveConnector(this.connectorPath);
       this.profileDir = profileDir(this.connectorPath, this.env);
-      this.code = fs.readFileSync(this.connectorPath, 'utf8');
+      this.code = readRegularFile(this.connectorPath, 'connectorPath');
       this.status('RUNNING');
       this.event('run_started');
       this._log(`run ${this.runId}: connector ${this.connector.id}, profile ${this.profileDir}`);
@@ -341,7 +358,7 @@ class Run {
       const planted = this.seed ? this.seed.plant(this.profileDir) : null;
       let context;
       try {
-        context = await chromium.launchPersistentContext(this.profileDir, launchOptions(this.env, headless));
+        context = await chromium.launchPersistentContext(this.profileDir, launchOptions(this.env, headless, this.siteHosts()));
       } catch (err) {
         if (!profileTaken(err) || Date.now() - start > timeoutMs) throw err;
         if (!told) this.log('another process took the profile as the browser started: waiting for it to finish');

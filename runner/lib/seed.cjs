@@ -24,9 +24,12 @@
 // seed. The seed is made again, after a run, whenever the browser's version
 // differs from the seed's.
 
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+
+const { emptyDatabase } = require('./seedcheck.cjs');
 
 const MANIFEST = 'seed.json';
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
@@ -99,6 +102,43 @@ function safeRelative(f) {
   return typeof f === 'string' && f !== '' && f.split('/').every((n) => n !== '' && n !== '.' && n !== '..' && !n.startsWith('.') && !n.includes('\\'));
 }
 
+/** NEVER_SEEDED are files a seed never holds: a profile's settings (a proxy, a start page) are its own. */
+const NEVER_SEEDED = new Set(['Preferences', 'Secure Preferences', 'Local State']);
+
+/** sha256 is the hex SHA-256 of buf. */
+function sha256(buf) {
+  return crypto.createHash('sha256').update(buf).digest('hex');
+}
+
+/**
+ * ownedPrivate says why p is not a folder or file of this user only (a
+ * symbolic link, another owner, group or other access), or ''.
+ */
+function ownedPrivate(p, folder) {
+  const st = fs.lstatSync(p);
+  if (st.isSymbolicLink()) return `${p} is a symbolic link`;
+  if (folder ? !st.isDirectory() : !st.isFile()) return `${p} is not a ${folder ? 'folder' : 'regular file'}`;
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) return `${p} belongs to another user (uid ${st.uid})`;
+  if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) return `${p} is open to other users (mode ${(st.mode & 0o777).toString(8)})`;
+  return '';
+}
+
+/**
+ * seedFile reads one file of a seed and says why it may not be planted:
+ * it must be a private regular file of this user, never a settings file,
+ * hash as the manifest says and be an empty database.
+ */
+function seedFile(dir, f) {
+  const p = path.join(dir, f.path);
+  if (NEVER_SEEDED.has(path.basename(f.path))) return { why: `${f.path} is never seeded` };
+  const why = ownedPrivate(p, false);
+  if (why) return { why };
+  const buf = fs.readFileSync(p);
+  if (sha256(buf) !== f.sha256) return { why: `${f.path} does not match its SHA-256 in ${MANIFEST}` };
+  if (!emptyDatabase(buf)) return { why: `${f.path} is not an empty database` };
+  return { buf };
+}
+
 /** copyFiles copies the relative paths files from one folder to another: folders 0700, files 0600. */
 function copyFiles(from, to, files) {
   for (const f of files) {
@@ -106,6 +146,15 @@ function copyFiles(from, to, files) {
     fs.mkdirSync(path.dirname(dst), { recursive: true, mode: 0o700 });
     fs.copyFileSync(path.join(from, f), dst);
     fs.chmodSync(dst, 0o600);
+  }
+}
+
+/** writeFiles writes the checked contents {path, buf} into a folder: folders 0700, files 0600. */
+function writeFiles(to, files) {
+  for (const f of files) {
+    const dst = path.join(to, f.path);
+    fs.mkdirSync(path.dirname(dst), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(dst, f.buf, { mode: 0o600, flag: 'wx' });
   }
 }
 
@@ -137,19 +186,31 @@ class ProfileSeed {
     this.log = log;
     this.making = null; // the promise of a seed being made
     this.refused = ''; // why making a seed failed (not tried again)
+    this.lastRefusal = ''; // why the seed was last not used (logged once)
   }
 
-  /** manifest is the seed's {version, files}, or null when there is no usable seed. */
+  /**
+   * manifest is the seed's {version, files: [{path, sha256}]}, or null when
+   * there is no usable seed: the seed folder and its manifest must be this
+   * user's only (0700 and 0600, no symbolic link), every file named by a
+   * plain relative path with its SHA-256.
+   */
   manifest() {
     let m;
     try {
+      const why = ownedPrivate(this.dir, true) || ownedPrivate(path.join(this.dir, MANIFEST), false);
+      if (why) {
+        if (why !== this.lastRefusal) this.log(`the profile seed is not used: ${why}`);
+        this.lastRefusal = why;
+        return null;
+      }
       m = JSON.parse(fs.readFileSync(path.join(this.dir, MANIFEST), 'utf8'));
     } catch {
       return null;
     }
     const ok = m && typeof m.version === 'string' && VERSION.test(m.version) && Array.isArray(m.files) &&
-      m.files.length > 0 && m.files.every(safeRelative);
-    return ok ? { version: m.version, files: m.files } : null;
+      m.files.length > 0 && m.files.every((f) => f && safeRelative(f.path) && typeof f.sha256 === 'string' && /^[0-9a-f]{64}$/.test(f.sha256));
+    return ok ? { version: m.version, files: m.files.map((f) => ({ path: f.path, sha256: f.sha256 })) } : null;
   }
 
   /**
@@ -164,12 +225,23 @@ class ProfileSeed {
     if (!m) return null;
     const stage = path.join(profileDir, `.authbridge-seed-${process.pid}`);
     try {
+      // Every file is read and checked first; what is written is what was
+      // checked.
+      const checked = [];
+      for (const f of m.files) {
+        const c = seedFile(this.dir, f);
+        if (c.why) {
+          this.log(`the profile seed is not used: ${c.why}`);
+          return null;
+        }
+        checked.push({ path: f.path, buf: c.buf });
+      }
       fs.mkdirSync(profileDir, { recursive: true, mode: 0o700 });
       fs.rmSync(stage, { recursive: true, force: true });
       fs.mkdirSync(stage, { mode: 0o700 });
-      copyFiles(this.dir, stage, m.files);
+      writeFiles(stage, checked);
       fs.renameSync(stage, path.join(profileDir, 'Default'));
-      return m;
+      return { version: m.version, files: m.files.map((f) => f.path) };
     } catch (err) {
       fs.rmSync(stage, { recursive: true, force: true });
       this.log(`the profile seed could not be copied (${err.code || err.message}): the profile starts empty`);
@@ -223,13 +295,15 @@ class ProfileSeed {
       const version = browserVersion(ctx);
       await ctx.close();
       if (!VERSION.test(version)) throw new Error(`the browser reported no version (${JSON.stringify(version)})`);
-      const files = closedDatabases(path.join(scratch, 'Default'));
+      const made = path.join(scratch, 'Default');
+      const files = closedDatabases(made).filter((f) => !NEVER_SEEDED.has(path.basename(f)) && emptyDatabase(fs.readFileSync(path.join(made, f))));
       if (!files.length) throw new Error('the browser made no databases in a new profile');
       fs.mkdirSync(path.dirname(this.dir), { recursive: true, mode: 0o700 });
       fs.rmSync(stage, { recursive: true, force: true });
       fs.mkdirSync(stage, { mode: 0o700 });
       copyFiles(path.join(scratch, 'Default'), stage, files);
-      fs.writeFileSync(path.join(stage, MANIFEST), JSON.stringify({ version, files, made_at: new Date().toISOString() }, null, 2) + '\n', { mode: 0o600 });
+      const listed = files.map((f) => ({ path: f, sha256: sha256(fs.readFileSync(path.join(stage, f))) }));
+      fs.writeFileSync(path.join(stage, MANIFEST), JSON.stringify({ version, files: listed, made_at: new Date().toISOString() }, null, 2) + '\n', { mode: 0o600 });
       fs.rmSync(old, { recursive: true, force: true });
       try {
         fs.renameSync(this.dir, old);
@@ -258,4 +332,4 @@ function seedDirFor(env, home) {
   return home ? path.join(home, 'runner', 'profile-seed') : '';
 }
 
-module.exports = { ProfileSeed, seedDirFor, browserVersion, compareVersions, closedDatabases, unopened };
+module.exports = { ProfileSeed, seedDirFor, browserVersion, compareVersions, closedDatabases, unopened, NEVER_SEEDED };

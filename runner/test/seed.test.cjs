@@ -29,6 +29,33 @@ function fakeDatabase(file, body = 'x') {
   fs.writeFileSync(file, Buffer.concat([SQLITE_HEADER, Buffer.from(body)]));
 }
 
+/** emptySQLite is a valid SQLite database of one 4096-byte page and no tables. */
+function emptySQLite() {
+  const b = Buffer.alloc(4096);
+  SQLITE_HEADER.copy(b, 0);
+  b.writeUInt16BE(4096, 16);
+  b[18] = 1; b[19] = 1; b[21] = 64; b[22] = 32; b[23] = 32;
+  b.writeUInt32BE(1, 28);
+  b.writeUInt32BE(4, 44);
+  b.writeUInt32BE(1, 56);
+  b[100] = 0x0d; // page 1: a table leaf with no cells
+  b.writeUInt16BE(4096, 105);
+  return b;
+}
+
+/** writeSeed writes a private seed folder of the given files (name -> content) and its manifest. */
+function writeSeed(dir, files, version = '156.0.1.2') {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const listed = [];
+  for (const [name, buf] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(dir, name), buf, { mode: 0o600 });
+    listed.push({ path: name, sha256: crypto.createHash('sha256').update(buf).digest('hex') });
+  }
+  fs.writeFileSync(path.join(dir, 'seed.json'), JSON.stringify({ version, files: listed }), { mode: 0o600 });
+  return listed;
+}
+
 /** until resolves once check() is true, polling every 20 ms, or rejects after ms. */
 async function until(check, ms, what) {
   const end = Date.now() + ms;
@@ -82,13 +109,8 @@ test('closedDatabases keeps SQLite files with nothing left to replay', (t) => {
 
 test('plant: only into a profile Chromium never opened, whole or not at all', (t) => {
   const dir = path.join(tmp(t, 'seed-plant-'), 'seed');
-  fs.mkdirSync(dir);
-  fakeDatabase(path.join(dir, 'Cookies'));
-  fakeDatabase(path.join(dir, 'History'));
-  fs.mkdirSync(path.join(dir, 'Shared Dictionary'));
-  fakeDatabase(path.join(dir, 'Shared Dictionary', 'db'));
   const files = ['Cookies', 'History', 'Shared Dictionary/db'];
-  fs.writeFileSync(path.join(dir, 'seed.json'), JSON.stringify({ version: '156.0.1.2', files }));
+  writeSeed(dir, Object.fromEntries(files.map((f) => [f, emptySQLite()])));
   const logs = [];
   const seed = new ProfileSeed({ dir, log: (m) => logs.push(m) });
 
@@ -113,20 +135,69 @@ test('plant: only into a profile Chromium never opened, whole or not at all', (t
 
   // A seed naming a file it lacks (a seed being replaced under the copy):
   // the profile is left as it was.
-  fs.writeFileSync(path.join(dir, 'seed.json'), JSON.stringify({ version: '156.0.1.2', files: ['Cookies', 'Gone'] }));
+  const m = JSON.parse(fs.readFileSync(path.join(dir, 'seed.json'), 'utf8'));
+  m.files.push({ path: 'Gone', sha256: '0'.repeat(64) });
+  fs.writeFileSync(path.join(dir, 'seed.json'), JSON.stringify(m), { mode: 0o600 });
   const second = tmp(t, 'seed-profile-');
   assert.equal(seed.plant(second), null);
   assert.deepEqual(fs.readdirSync(second), []);
   assert.match(logs.join('\n'), /could not be copied \(ENOENT\)/);
 
   // Manifests that are not a seed's.
-  const notSeeds = ['{', '{"version":"x","files":["Cookies"]}', '{"version":"1","files":[]}', '{"version":"1","files":["../Cookies"]}',
-    '{"version":"1","files":["a/../../b"]}', '{"version":"1","files":["/etc/passwd"]}', '{"version":"1","files":[".hidden"]}'];
+  const h = '0'.repeat(64);
+  const notSeeds = ['{', `{"version":"x","files":[{"path":"Cookies","sha256":"${h}"}]}`, '{"version":"1","files":[]}', `{"version":"1","files":[{"path":"../Cookies","sha256":"${h}"}]}`,
+    `{"version":"1","files":[{"path":"a/../../b","sha256":"${h}"}]}`, `{"version":"1","files":[{"path":"/etc/passwd","sha256":"${h}"}]}`, `{"version":"1","files":[{"path":".hidden","sha256":"${h}"}]}`,
+    '{"version":"1","files":["Cookies"]}', '{"version":"1","files":[{"path":"Cookies"}]}'];
   for (const bad of notSeeds) {
-    fs.writeFileSync(path.join(dir, 'seed.json'), bad);
+    fs.writeFileSync(path.join(dir, 'seed.json'), bad, { mode: 0o600 });
     assert.equal(seed.manifest(), null, bad);
     assert.equal(seed.plant(tmp(t, 'seed-profile-')), null, bad);
   }
+});
+
+test('a seed is used only when it is private, hashes as listed, holds empty databases and no Preferences', (t) => {
+  const logs = [];
+  const plantOf = (dir) => new ProfileSeed({ dir, log: (m) => logs.push(m) }).plant(tmp(t, 'seed-profile-'));
+  const good = path.join(tmp(t, 'seed-good-'), 'seed');
+  writeSeed(good, { Cookies: emptySQLite() });
+  assert.notEqual(plantOf(good), null, 'a private seed of empty databases is planted');
+
+  // A planted Preferences (a proxy for the run), even listed with its hash.
+  const prefs = path.join(tmp(t, 'seed-prefs-'), 'seed');
+  writeSeed(prefs, { Cookies: emptySQLite(), Preferences: Buffer.from('{"proxy":{"mode":"fixed_servers","server":"127.0.0.1:9"}}') });
+  assert.equal(plantOf(prefs), null, 'Preferences is never seeded');
+  assert.match(logs.join('\n'), /Preferences is never seeded/);
+
+  // A file that is not an empty database (a cookie row, or not SQLite).
+  const notEmpty = path.join(tmp(t, 'seed-rows-'), 'seed');
+  const rows = emptySQLite();
+  rows[100] = 0x05; // page 1 turned into an interior page pointing elsewhere: not an empty database
+  writeSeed(notEmpty, { Cookies: rows });
+  assert.equal(plantOf(notEmpty), null);
+  assert.match(logs.join('\n'), /Cookies is not an empty database/);
+
+  // A file changed after the manifest was written.
+  const changed = path.join(tmp(t, 'seed-changed-'), 'seed');
+  writeSeed(changed, { Cookies: emptySQLite() });
+  fs.appendFileSync(path.join(changed, 'Cookies'), Buffer.alloc(4096));
+  assert.equal(plantOf(changed), null);
+  assert.match(logs.join('\n'), /Cookies does not match its SHA-256/);
+
+  // A seed folder open to others.
+  const open = path.join(tmp(t, 'seed-open-'), 'seed');
+  writeSeed(open, { Cookies: emptySQLite() });
+  fs.chmodSync(open, 0o755);
+  assert.equal(plantOf(open), null);
+  assert.match(logs.join('\n'), /is open to other users \(mode 755\)/);
+
+  // A seed file that is a symbolic link.
+  const link = path.join(tmp(t, 'seed-link-'), 'seed');
+  writeSeed(link, { Cookies: emptySQLite() });
+  const target = path.join(tmp(t, 'seed-target-'), 'Cookies');
+  fs.renameSync(path.join(link, 'Cookies'), target);
+  fs.symlinkSync(target, path.join(link, 'Cookies'));
+  assert.equal(plantOf(link), null);
+  assert.match(logs.join('\n'), /Cookies is a symbolic link/);
 });
 
 test('a seed made with the real browser gives a new profile working databases', async (t) => {
@@ -137,10 +208,13 @@ test('a seed made with the real browser gives a new profile working databases', 
   const m = seed.manifest();
   assert.ok(m, `a seed was made: ${logs.join('\n')}`);
   assert.match(m.version, /^\d+\.\d+\.\d+\.\d+$/);
-  assert.ok(m.files.includes('Cookies') && m.files.includes('History'), m.files.join(', '));
+  const names = m.files.map((f) => f.path);
+  assert.ok(names.includes('Cookies') && names.includes('History'), names.join(', '));
+  assert.ok(!names.includes('Preferences'), 'Preferences is never seeded');
   assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
-  for (const f of m.files) {
+  for (const { path: f, sha256 } of m.files) {
     const b = fs.readFileSync(path.join(dir, f));
+    assert.equal(crypto.createHash('sha256').update(b).digest('hex'), sha256, `${f} is listed with its SHA-256`);
     assert.ok(b.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER), `${f} is a SQLite database`);
     assert.equal(fs.statSync(path.join(dir, f)).mode & 0o777, 0o600, f);
   }
