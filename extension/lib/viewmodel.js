@@ -21,6 +21,10 @@ export const ACTIONS = {
     label: 'Sign in inside the connector’s browser', busy: 'Waiting for your sign-in…', endpoint: 'repair',
     body: { in_connector_browser: true, timeout_ms: 110_000 },
   },
+  // Per-site grants: handled in the popup itself with chrome.permissions
+  // (the browser's own prompt is the consent), never sent to the host.
+  allow_access: { label: 'Allow access', busy: 'Waiting for your browser…', local: true },
+  remove_access: { label: 'Remove access', busy: 'Removing…', local: true },
 };
 /** The secondary buttons, in order; sign_in_connector only shows as the host's primary action. */
 export const ACTION_ORDER = ['verify', 'repair', 'interactive', 'clear'];
@@ -58,7 +62,16 @@ const ACTION_ALIASES = {
   clear: 'clear',
   clear_session: 'clear',
   sign_in_connector_browser: 'sign_in_connector',
+  allow_access: 'allow_access',
 };
+
+/**
+ * rowAccess is a row's access: the extension's own reading of the
+ * browser's grants (the worker's `access` map) first, else the host's.
+ */
+export function rowAccess(row, ui) {
+  return ui?.access?.[row?.id] ?? row?.access ?? '';
+}
 
 export function reasonLabel(code) {
   if (!code) return '';
@@ -189,11 +202,15 @@ function button(row, action, ui, primary, opts = {}) {
 
 /** rowView builds one connector row. */
 export function rowView(row, ui, opts) {
-  const key = healthKey(row);
+  const access = rowAccess(row, ui);
+  const awaitingAccess = access === 'not_granted';
+  const key = awaitingAccess ? 'needs_attention' : healthKey(row);
   const health = { key, ...HEALTH[key] };
-  if (typeof row.health === 'string' && row.health.trim() !== '') health.label = row.health;
-  const primary = primaryAction(row);
-  const buttons = [button(row, primary, ui, true, opts), ...ACTION_ORDER.filter((a) => a !== primary).map((a) => button(row, a, ui, false, opts))];
+  if (!awaitingAccess && typeof row.health === 'string' && row.health.trim() !== '') health.label = row.health;
+  const primary = awaitingAccess ? 'allow_access' : primaryAction(row);
+  // A row awaiting access offers the one thing that helps: allowing it.
+  const others = awaitingAccess ? [] : [...ACTION_ORDER.filter((a) => a !== primary), ...(access === 'granted' ? ['remove_access'] : [])];
+  const buttons = [button(row, primary, ui, true, opts), ...others.map((a) => button(row, a, ui, false, opts))];
   const prompt =
     key !== 'healthy' && (row.prompt?.what || row.prompt?.why)
       ? { what: row.prompt.what ?? '', why: row.prompt.why ?? '', reason: row.reason ?? '', detail: row.detail ?? '' }
@@ -227,6 +244,9 @@ export function rowView(row, ui, opts) {
     // browser to free the connector's profile.
     profileWait: typeof row.profile_wait === 'string' ? row.profile_wait : '',
     busy: !!ui.busy?.[row.id],
+    access,
+    // The sites the browser's prompt will grant, in words.
+    grant: awaitingAccess && Array.isArray(row.domains) ? row.domains.map((d) => `${String(d).replace(/^\./, '')} and its subdomains`).join(', ') : '',
   };
 }
 
@@ -272,7 +292,9 @@ export function buildView(ui, opts) {
   const connection = connectionView(ui.connection, opts);
   const connected = connection.state === 'connected';
   const state = { ...ui, connected };
-  const rows = (ui.rows ?? []).filter((r) => r && typeof r.id === 'string').map((r) => rowView(r, state, opts));
+  const all = (ui.rows ?? []).filter((r) => r && typeof r.id === 'string').map((r) => rowView(r, state, opts));
+  // Rows awaiting access first (the order among each group kept).
+  const rows = [...all.filter((r) => r.access === 'not_granted'), ...all.filter((r) => r.access !== 'not_granted')];
   return {
     connection,
     rows,
@@ -304,7 +326,7 @@ export function summaryText(rows) {
  * status.changed for it that is no longer awaiting.
  */
 export function applyPush(ui, msg) {
-  const next = { ...ui, connection: msg.connection ?? ui.connection, rows: msg.rows ?? ui.rows, rowsComplete: msg.rows_complete ?? ui.rowsComplete };
+  const next = { ...ui, connection: msg.connection ?? ui.connection, rows: msg.rows ?? ui.rows, rowsComplete: msg.rows_complete ?? ui.rowsComplete, access: msg.access ?? ui.access };
   if (msg.source === 'status.changed' && Array.isArray(msg.ids)) {
     const waiting = { ...ui.waiting };
     for (const id of msg.ids) {

@@ -17,6 +17,7 @@ import (
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/chromium"
 	"github.com/authbridge/authbridge/host/demosite"
+	"github.com/authbridge/authbridge/host/internal/devext"
 	"github.com/authbridge/authbridge/host/localclient"
 	"github.com/authbridge/authbridge/host/metrics"
 	"github.com/authbridge/authbridge/host/paths"
@@ -146,6 +147,15 @@ func (d *demo) run(ctx context.Context, extFlag string) int {
 	}
 
 	d.step("Starting Chromium with the authbridge extension loaded")
+	// The extension reads no site until the user allows it in the popup
+	// (the browser's own prompt). The demo grants demo.test through a
+	// development copy of the extension, whose manifest lists the site.
+	devExt := filepath.Join(d.base, "extension-dev")
+	if err := devext.Copy(ext, devExt, []string{"*://*.demo.test/*"}); err != nil {
+		return d.fail(err)
+	}
+	ext = devExt
+	d.info("access: demo.test is granted through a development copy of the extension (%s), as if you had clicked Allow access on its row in the authbridge popup and accepted the browser's prompt", devExt)
 	resolve := "demo.test:" + port + ":127.0.0.1,www.demo.test:" + port + ":127.0.0.1"
 	os.Setenv("AUTHBRIDGE_RESOLVE", resolve)
 	d.browser, err = chromium.Launch(context.Background(), chromium.Options{

@@ -69,6 +69,13 @@ func (m *Manager) named(def connector.Definition, ar apitype.ActionResult) apity
 	return ar
 }
 
+// AccessChecker is a Browser that knows the browser's grants: the access
+// state of a connector ("granted", "not_granted", or "" with no browser) and
+// the domains not granted.
+type AccessChecker interface {
+	Access(def connector.Definition) (string, []string)
+}
+
 // Notifier is told of every row that changed, once per transition.
 type Notifier interface {
 	StatusChanged(rows []apitype.StatusRow)
@@ -273,6 +280,15 @@ func (m *Manager) row(def connector.Definition, h store.Health, recorded bool) a
 		r.Prompt = taxonomy.InteractivePendingPrompt(name)
 	}
 	r.Prompt = m.namePrompt(def, r.Prompt)
+	if ac, ok := m.cfg.Browser.(AccessChecker); ok {
+		var miss []string
+		r.Access, miss = ac.Access(def)
+		if r.Access == apitype.AccessNotGranted {
+			// Nothing else can be done for it before the person allows it.
+			r.HealthKey, r.Detail = taxonomy.NeedsAttention, taxonomy.DetailAccessNotGranted
+			r.Prompt = taxonomy.AccessPrompt(name, miss)
+		}
+	}
 	r.Health = r.HealthKey.Label()
 	return r
 }
