@@ -35,7 +35,13 @@ certutil: ## install Debian's libnss3-tools when certutil is missing (needs root
 		echo "installing libnss3-tools (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnss3-tools >/dev/null; }
 
-deps: chromium firefox certutil deps-runner ## everything the tests need: chromium, firefox-esr, certutil, playwright-core (npm), Go modules
+.PHONY: xvfb
+xvfb: ## install Debian's xvfb and xdotool when missing (needs root): the consent tests accept the browser's permission prompt on a virtual display
+	@{ command -v Xvfb >/dev/null 2>&1 && command -v xdotool >/dev/null 2>&1; } || { \
+		echo "installing xvfb xdotool (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb xdotool >/dev/null; }
+
+deps: chromium firefox certutil xvfb deps-runner ## everything the tests need: chromium, firefox-esr, certutil, xvfb and xdotool, playwright-core (npm), Go modules
 	cd $(PW_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	$(GO) mod download
 
