@@ -298,3 +298,58 @@ func waitHealthNot(t *testing.T, ctx context.Context, id string) {
 		t.Fatalf("the popup row %s does not offer remove_access after the grant: %v\n%s", id, err, rowText(t, ctx, id))
 	}
 }
+
+// TestConsentInFirefox: the same in Firefox ESR with the production
+// extension. Firefox's own permission prompt is accepted by its test
+// preference (extensions.webextOptionalPermissionPrompts off), so the
+// click in the popup (real pointer input, which permissions.request
+// needs) grants the site; remove_access takes it back.
+func TestConsentInFirefox(t *testing.T) {
+	w, _, _, _ := ffDemoWorld(t, false)
+	w.ext = productionExtension
+	w.extraPrefs = append(w.extraPrefs, `user_pref("extensions.webextOptionalPermissionPrompts", false);`)
+	w.start("demo.test")
+	def := w.rowOf(t, "demo")
+	ffSignInDemo(t, w.ff, def.LoginURL)
+	sid := w.sid()
+	if sid == "" {
+		t.Fatal("no sid cookie in Firefox after signing in")
+	}
+	_, errOut, code := w.run("", "cookies", "demo")
+	if code == 0 || !strings.Contains(errOut, "Allow in the authbridge popup") {
+		t.Fatalf("authbridge cookies demo before the grant: exit %d, %q; want non-zero and the allow sentence", code, errOut)
+	}
+	if status, body := w.apiCall(t, "GET", "/v1/connectors/demo/cookies"); status != http.StatusForbidden || !strings.Contains(string(body), `"access_not_granted"`) || strings.Contains(string(body), sid) {
+		t.Errorf("GET cookies before the grant: HTTP %d %s; want 403 access_not_granted", status, body)
+	}
+	if got := w.nodeCookies(t, "demo"); got != "err access_not_granted 403 allow_access" {
+		t.Errorf("Node client before the grant: %q", got)
+	}
+
+	popup := w.ff.tab2(t, "default")
+	popup.setViewport(t, 400, 760)
+	popup.openExtensionPage(t, ffPopupURL)
+	ffWaitHealth(t, popup, "demo", "needs_attention")
+	shots := outDir(t, "consent")
+	popup.screenshot(t, shots, "firefox-awaiting-access")
+	if err := popup.tab.Click(popup.ctx30(), rowSel("demo")+` [data-action="allow_access"]`); err != nil {
+		t.Fatalf("click allow_access: %v", err)
+	}
+	eventually(t, 30*time.Second, "the cookies are answered after the grant", func() bool {
+		out, _, code := w.run("", "cookies", "demo")
+		return code == 0 && strings.Contains(out, `"sid"`)
+	})
+	if r := w.rowOf(t, "demo"); r.Access != apitype.AccessGranted {
+		t.Errorf("row after the grant: access %q, want granted", r.Access)
+	}
+
+	popup.eval(t, `(document.querySelector('[data-connector-id="demo"] [data-action="remove_access"]').click(), true)`, nil)
+	removed := time.Now()
+	eventually(t, 10*time.Second, "the next call is refused after remove_access", func() bool {
+		_, errOut, code := w.run("", "cookies", "demo")
+		return code != 0 && strings.Contains(errOut, "Allow in the authbridge popup")
+	})
+	t.Logf("Firefox remove_access: refused %v after the click (a CLI run included)", time.Since(removed).Round(time.Millisecond))
+	ffWaitHealth(t, popup, "demo", "needs_attention")
+	assertNoLeaks(t, w.world, []string{sid})
+}
