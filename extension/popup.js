@@ -263,6 +263,11 @@ function rowEl(r) {
   const dl = el('dl', { class: 'times' });
   for (const t of r.times) dl.append(el('div', {}, el('dt', { text: t.label }), el('dd', {}, timeEl(t))));
   li.append(dl);
+  if (r.lastRelease) {
+    li.append(el('p', { class: 'taken', 'data-last-release': r.lastRelease.program, title: r.lastRelease.detail },
+      'Last taken by ', el('strong', { text: r.lastRelease.program }), ', ', timeEl(r.lastRelease),
+      r.lastRelease.format ? ` (${r.lastRelease.format})` : ''));
+  }
   if (r.lastFailure) {
     li.append(el('p', { class: 'failure' },
       'Last failure: ', el('strong', { title: r.lastFailure.code, text: r.lastFailure.label }),

@@ -245,9 +245,24 @@ export function rowView(row, ui, opts) {
     profileWait: typeof row.profile_wait === 'string' ? row.profile_wait : '',
     busy: !!ui.busy?.[row.id],
     access,
+    lastRelease: lastReleaseView(row.last_release, opts),
     // The sites the browser's prompt will grant, in words.
     grant: awaitingAccess && Array.isArray(row.domains) ? row.domains.map((d) => `${String(d).replace(/^\./, '')} and its subdomains`).join(', ') : '',
   };
+}
+
+/**
+ * lastReleaseView says who last took the connector's cookies: the program
+ * (its executable's name; the full path and command line in the title),
+ * when, in which format. null when they never left the browser.
+ */
+export function lastReleaseView(r, opts) {
+  if (!r || typeof r !== 'object' || !r.at) return null;
+  const c = r.caller ?? {};
+  const exe = typeof c.executable === 'string' ? c.executable : '';
+  const program = exe ? exe.split(/[\\/]/).pop() : c.pid ? `process ${c.pid}` : String(c.via || 'authbridge');
+  const detail = [exe, typeof c.cmdline === 'string' ? c.cmdline : ''].filter(Boolean).join('\n');
+  return { program, detail, format: typeof r.format === 'string' ? r.format : '', ...timeField(r.at, opts) };
 }
 
 /** connectionView describes the header and, when not connected, the fix. */

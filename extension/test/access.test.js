@@ -122,3 +122,15 @@ test('badge and popup: connectors awaiting access are counted and listed first w
   assert.match(view.rows[0].grant, /b\.test and its subdomains/);
   assert.ok(view.rows[1].secondary.some((b) => b.action === 'remove_access'));
 });
+
+test('a row names who last took its cookies', () => {
+  const rows = [{ id: 'a', name: 'a', domains: ['a.test'], health_key: 'healthy',
+    last_release: { at: new Date(NOW - 120_000).toISOString(), format: 'playwright', caller: { pid: 7, uid: 1000, executable: '/usr/bin/node', cmdline: 'node runner/index.cjs' } } }];
+  const view = buildView({ connection: { state: 'connected' }, rows, rowsComplete: true, access: { a: 'granted' } }, { now: NOW });
+  const lr = view.rows[0].lastRelease;
+  assert.equal(lr.program, 'node');
+  assert.equal(lr.text, '2 min ago');
+  assert.match(lr.detail, /\/usr\/bin\/node\nnode runner\/index\.cjs/);
+  const never = buildView({ connection: { state: 'connected' }, rows: [{ id: 'b', name: 'b', domains: ['b.test'] }], rowsComplete: true }, { now: NOW });
+  assert.equal(never.rows[0].lastRelease, null);
+});

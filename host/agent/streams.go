@@ -95,6 +95,7 @@ func (a *Agent) streamRoutes(extra map[string]localapi.HandlerFunc) map[string]l
 	out := map[string]localapi.HandlerFunc{
 		"GET /v1/connectors/{id}/cookies/stream": a.cookieStream,
 		"POST /v1/connectors/{id}/refresh":       a.refresh,
+		"GET /v1/access":                         a.accessLog,
 	}
 	for k, v := range extra {
 		out[k] = v

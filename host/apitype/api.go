@@ -203,3 +203,33 @@ type LastSeen struct {
 type ErrorBody struct {
 	Error *Error `json:"error"`
 }
+
+// AccessLog is the answer of GET /v1/access: who received which
+// connector's cookies, when, how many times, in which format.
+type AccessLog struct {
+	Connectors []ConnectorAccess `json:"connectors"`
+}
+
+// ConnectorAccess is one connector's part of an AccessLog.
+type ConnectorAccess struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Access is the browser's grant, as in a status row.
+	Access string `json:"access,omitempty"`
+	// Releases counts every release of its cookies.
+	Releases int `json:"releases"`
+	// Callers are the programs that received them, most recent first.
+	Callers []CallerReleases `json:"callers"`
+}
+
+// CallerReleases is one program's releases of a connector's cookies in one
+// format.
+type CallerReleases struct {
+	Caller  Caller    `json:"caller"`
+	Format  string    `json:"format"`
+	Times   int       `json:"times"`
+	FirstAt time.Time `json:"first_at"`
+	LastAt  time.Time `json:"last_at"`
+	// Cookies is how many cookies the last release held.
+	Cookies int `json:"cookies"`
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/authbridge/authbridge/host/atomicfile"
 	"github.com/authbridge/authbridge/host/localclient"
 	"github.com/authbridge/authbridge/host/paths"
+	"github.com/authbridge/authbridge/manifest"
 	"github.com/authbridge/authbridge/host/relay"
 )
 
@@ -70,6 +71,7 @@ func init() {
 		"doctor":     {"doctor [--json]", cmdDoctor},
 		"status":     {"status [--json] [--all]", cmdStatus},
 		"connectors": {"connectors [--json]", cmdConnectors},
+		"access":     {"access [CONNECTOR] [--json]", cmdAccess},
 		"cookies":    {"cookies CONNECTOR [--format playwright|cdp|netscape|header] [--url URL] [--out FILE]", cmdCookies},
 		"verify":     {"verify CONNECTOR [--json]", cmdVerify},
 		"repair":     {"repair CONNECTOR [--json] [--in-connector-browser [--timeout DURATION]]", cmdRepair},
@@ -234,7 +236,7 @@ func saveConfig(p paths.Paths, c Config) error {
 // allowedOrigins are the extension origins the host serves: chrome-extension://
 // origins for Chromium browsers, and gecko ids as they are for Firefox.
 func allowedOrigins(p paths.Paths) []string {
-	ids := []string{ExtensionID, GeckoID}
+	ids := append(manifest.DefaultExtensionIDs(), GeckoID)
 	if c, err := loadConfig(p); err == nil {
 		ids = append(ids, c.ExtensionIDs...)
 	}

@@ -228,6 +228,29 @@ func TestConsentInChromium(t *testing.T) {
 		t.Errorf("Node client after the grant: %q, want ok and some cookies", got)
 	}
 	waitHealthNot(t, ctx, "demo")
+	// Who took it: the Node client's process, named by its executable.
+	var log apitype.AccessLog
+	if err := json.Unmarshal([]byte(w.must("access", "demo", "--json")), &log); err != nil || len(log.Connectors) != 1 {
+		t.Fatalf("authbridge access demo --json: %v %+v", err, log)
+	}
+	named := false
+	for _, c := range log.Connectors[0].Callers {
+		if filepath.Base(c.Caller.Executable) == "node" && strings.Contains(c.Caller.Cmdline, "node -e") {
+			named = true
+		}
+	}
+	if !named || log.Connectors[0].Access != apitype.AccessGranted {
+		t.Errorf("authbridge access demo names no node caller (or access is not granted): %+v", log.Connectors[0])
+	}
+	if txt := w.must("access", "demo"); !strings.Contains(txt, "node") {
+		t.Errorf("authbridge access demo does not name node:\n%s", txt)
+	}
+	// A release is not pushed to the popup; opening it again reads it.
+	lctx, lcancel := context.WithTimeout(ctx, 20*time.Second)
+	if err := chromedp.Do(lctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(rowSel("demo")+` [data-last-release="node"]`))); err != nil {
+		t.Errorf("the popup does not name node as the last taker: %v\n%s", err, rowText(t, ctx, "demo"))
+	}
+	lcancel()
 	screenshot(t, ctx, dir, "popup-granted")
 
 	// An open stream, then remove_access: the next call is refused and the
