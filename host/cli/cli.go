@@ -21,8 +21,8 @@ import (
 	"github.com/authbridge/authbridge/host/atomicfile"
 	"github.com/authbridge/authbridge/host/localclient"
 	"github.com/authbridge/authbridge/host/paths"
-	"github.com/authbridge/authbridge/manifest"
 	"github.com/authbridge/authbridge/host/relay"
+	"github.com/authbridge/authbridge/manifest"
 )
 
 // Version is the authbridge version, set at build time with -ldflags.
