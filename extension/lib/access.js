@@ -105,14 +105,17 @@ export class Grants {
     this.permissions?.onRemoved?.addListener((p) => this.changed());
   }
 
-  /** changed re-reads the state (events carry only what changed; the state is the truth). */
+  /**
+   * changed re-reads the state (events carry only what changed; the state
+   * is the truth) and calls onChange when it differs from the copy.
+   */
   async changed() {
     const before = new Set(this.origins);
     await this.load();
     const after = new Set(this.origins);
     const added = [...after].filter((o) => !before.has(o));
     const removed = [...before].filter((o) => !after.has(o));
-    this.onChange(added, removed);
+    if (added.length > 0 || removed.length > 0) this.onChange(added, removed);
   }
 
   covers(domain) {

@@ -372,6 +372,9 @@ export function startWorker({
     port.onDisconnect.addListener(() => popups.delete(port));
     port.onMessage.addListener((m) => onPopupMessage(port, m));
     port.postMessage(snapshot({ source: 'open' }));
+    // A safety net beside permissions.onAdded / onRemoved: the state is
+    // read again whenever the popup opens.
+    grants.changed();
     if (bridge.connected) loadStatus();
     else if (bridge.retryTimer !== null && bridge.state.state !== 'connecting') bridge.reconnectNow();
   });
