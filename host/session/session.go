@@ -213,6 +213,9 @@ func (m *Manager) session(id string) *state {
 type Caller struct {
 	PID, UID int
 	Via      string
+	// Process names the caller's program (nil: asked of the OS at the
+	// release); the local API asks once per connection.
+	Process func() procinfo.Process
 }
 
 type callerKey struct{}
@@ -357,7 +360,12 @@ func (m *Manager) RecordRelease(ctx context.Context, def connector.Definition, n
 // releaseOf is the audit row of a release to the caller of ctx.
 func releaseOf(ctx context.Context, def connector.Definition, n int, format, viaPrefix string) store.Release {
 	c := CallerOf(ctx)
-	p := procinfo.Describe(c.PID)
+	var p procinfo.Process
+	if c.Process != nil {
+		p = c.Process()
+	} else {
+		p = procinfo.Describe(c.PID)
+	}
 	return store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: n, Format: format, Via: viaPrefix + c.Via,
 		CallerExe: p.Executable, CallerCmdline: p.Cmdline}
 }
