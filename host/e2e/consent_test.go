@@ -111,33 +111,38 @@ func (w *world) rowOf(t *testing.T, id string) apitype.StatusRow {
 // Chromium the prompt's default button is Deny, so Tab then Return. The
 // prompt shows a moment after the click; keys pressed before it reach the
 // popup page, whose only button (the one clicked) is disabled meanwhile,
-// and a prompt answered Deny re-enables it: the click is then made again.
+// so they do nothing; a prompt answered Deny (it showed between the two
+// keys) re-enables the button, which is then clicked again.
 func allowInPopup(t *testing.T, w *world, d *display, ctx context.Context, id, shot string) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
+	sel := fmt.Sprintf(`%s [data-action="allow_access"]`, rowSel(id))
+	deadline := time.Now().Add(120 * time.Second)
 	for attempt := 1; ; attempt++ {
 		if time.Now().After(deadline) {
-			t.Fatalf("the grant of %s did not happen after %d attempts", id, attempt-1)
+			t.Fatalf("the grant of %s did not happen within 120 s (%d attempts)", id, attempt-1)
 		}
-		click(t, ctx, id, "allow_access")
-		// The prompt is browser UI: wait until the popup's button says it
-		// waits for the browser, then give the prompt time to draw.
-		waitFor := time.Now().Add(5 * time.Second)
-		for time.Now().Before(waitFor) && w.rowOf(t, id).Access != apitype.AccessGranted {
-			time.Sleep(200 * time.Millisecond)
-			if attempt == 1 && shot != "" && time.Until(waitFor) < 3*time.Second {
-				d.screenshot(t, shot)
-				shot = ""
-			}
+		enabled, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`!!document.querySelector(%q) && !document.querySelector(%q).disabled`, sel, sel)))
+		before := d.frame()
+		if err == nil && enabled {
+			click(t, ctx, id, "allow_access")
+			// The button says it waits for the browser; then the prompt
+			// draws over the page with its scrim: a fifth of the screen
+			// changes at least.
+			busy := fmt.Sprintf(`%s[aria-busy="true"]`, sel)
+			bctx, bcancel := context.WithTimeout(ctx, 20*time.Second)
+			chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS(busy)))
+			bcancel()
+		}
+		if !d.waitChange(before, 0.2, 20*time.Second) {
+			t.Logf("attempt %d: no prompt seen drawing within 20 s; pressing the keys anyway", attempt)
+		}
+		if shot != "" {
+			d.screenshot(t, shot)
+			shot = ""
 		}
 		d.xdotool("key", "Tab")
 		d.xdotool("key", "Return")
-		granted := false
-		eventually2(20*time.Second, func() bool {
-			granted = w.rowOf(t, id).Access == apitype.AccessGranted
-			return granted
-		})
-		if granted {
+		if eventually2(5*time.Second, func() bool { return w.rowOf(t, id).Access == apitype.AccessGranted }) {
 			return
 		}
 	}

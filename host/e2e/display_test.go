@@ -143,3 +143,32 @@ func decodeXWD(b []byte) (image.Image, error) {
 	}
 	return img, nil
 }
+
+// frame returns the screen's raw frame buffer (Xvfb's XWD file).
+func (d *display) frame() []byte {
+	b, _ := os.ReadFile(filepath.Join(d.fbdir, "Xvfb_screen0"))
+	return b
+}
+
+// waitChange waits until at least share of the screen's pixels differ from
+// before (a dialog with its scrim drew), and reports whether they did
+// within timeout.
+func (d *display) waitChange(before []byte, share float64, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		now := d.frame()
+		if len(now) == len(before) && len(now) > 0 {
+			diff := 0
+			for i := 0; i+4 <= len(now); i += 4 {
+				if now[i] != before[i] || now[i+1] != before[i+1] || now[i+2] != before[i+2] {
+					diff++
+				}
+			}
+			if float64(diff) >= share*float64(len(now)/4) {
+				return true
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return false
+}
