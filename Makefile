@@ -48,7 +48,7 @@ xvfb: ## install Debian's xvfb and xdotool when missing (needs root): the consen
 
 deps: chromium firefox certutil xvfb deps-runner ## everything the tests need: chromium, firefox-esr, certutil, xvfb and xdotool, playwright-core (npm), Go modules
 	cd $(PW_DIR) && npm ci --no-audit --no-fund --loglevel=error
-	cd host/internal/extpack/webext && npm ci --no-audit --no-fund --loglevel=error
+	cd host/internal/extpack/testdata/webext && npm ci --no-audit --no-fund --loglevel=error
 	$(GO) mod download
 
 deps-runner: ## the drop-in runner's npm dependencies (npm ci in runner/)

@@ -71,12 +71,12 @@ func TestStorePackages(t *testing.T) {
 }
 
 // TestFirefoxPackageLints runs Mozilla's web-ext lint (pinned in
-// webext/package.json; `make deps` installs it) on the Firefox package.
+// testdata/webext/package.json; `make deps` installs it) on the Firefox package.
 func TestFirefoxPackageLints(t *testing.T) {
-	bin := filepath.Join("webext", "node_modules", ".bin", "web-ext")
+	bin := filepath.Join("testdata", "webext", "node_modules", ".bin", "web-ext")
 	if _, err := os.Stat(bin); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set and web-ext is not installed (make deps: npm ci in host/internal/extpack/webext): %v", err)
+			t.Fatalf("CI is set and web-ext is not installed (make deps: npm ci in host/internal/extpack/testdata/webext): %v", err)
 		}
 		t.Skipf("web-ext is not installed (make deps); with CI set this test fails instead of skipping")
 	}
