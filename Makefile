@@ -4,6 +4,11 @@ GO    ?= go
 BIN   := bin/authbridge
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/authbridge/authbridge/host/cli.Version=$(VERSION)
+# A release build names the Chrome Web Store item's ID, which every host
+# manifest then allows beside the development ID (docs/store-listing.md).
+ifneq ($(STORE_EXTENSION_ID),)
+LDFLAGS += -X github.com/authbridge/authbridge/manifest.StoreExtensionID=$(STORE_EXTENSION_ID)
+endif
 PW_DIR := host/e2e/playwright
 RUNNER_DIR := runner
 
@@ -40,8 +45,15 @@ cookie-tools: ## install Debian's curl, wget and python3 when missing (needs roo
 		echo "installing $$tool (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$tool >/dev/null; }; done
 
-deps: chromium firefox certutil cookie-tools deps-runner ## everything the tests need: chromium, firefox-esr, certutil, curl, wget, python3, playwright-core (npm), Go modules
+.PHONY: xvfb
+xvfb: ## install Debian's xvfb and xdotool when missing (needs root): the consent tests accept the browser's permission prompt on a virtual display
+	@{ command -v Xvfb >/dev/null 2>&1 && command -v xdotool >/dev/null 2>&1; } || { \
+		echo "installing xvfb xdotool (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb xdotool >/dev/null; }
+
+deps: chromium firefox certutil cookie-tools xvfb deps-runner ## everything the tests need: chromium, firefox-esr, certutil, curl, wget, python3, xvfb and xdotool, playwright-core (npm), Go modules
 	cd $(PW_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	cd host/internal/extpack/testdata/webext && npm ci --no-audit --no-fund --loglevel=error
 	$(GO) mod download
 
 deps-runner: ## the drop-in runner's npm dependencies (npm ci in runner/)
@@ -80,11 +92,8 @@ install: build ## install the binary to ~/.local/bin and register it with every 
 	$(HOME)/.local/bin/authbridge install
 	@echo "Now load the extension: chrome://extensions, Developer mode, Load unpacked: $(CURDIR)/extension"
 
-extension-zip: ## the store upload archive at bin/authbridge-extension.zip
-	@mkdir -p bin
-	rm -f bin/authbridge-extension.zip
-	cd extension && zip -qr ../bin/authbridge-extension.zip . -x 'test/*' 'testkit/*' 'tools/*' 'docs/*' 'package.json' 'README.md'
-	@echo bin/authbridge-extension.zip
+extension-zip: ## the store packages: bin/authbridge-extension.zip (Chrome Web Store, no key) and bin/authbridge-extension-firefox.zip
+	$(GO) run ./host/cmd/authbridge-pack -extension extension -out bin
 
 cross: ## build for Windows (cgo through mingw-w64) and check that the macOS code compiles
 	@command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || { \

@@ -3,6 +3,7 @@
 // pushes connection and status changes, so an open popup stays current.
 
 import { actionBody, actionPath, applyPush, browserFlag, buildView, noteFor } from './lib/viewmodel.js';
+import { originsFor } from './lib/access.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -75,9 +76,43 @@ function announce(text) {
   setTimeout(() => (live.textContent = text), 50);
 }
 
+/**
+ * changeAccess asks the browser to grant (its own prompt: the consent) or
+ * remove the connector's sites. It is called in the click's own task, as
+ * permissions.request needs a user gesture. The worker follows the change
+ * (permissions.onAdded / onRemoved) and pushes the new state.
+ */
+async function changeAccess(id, action) {
+  const row = ui.rows.find((r) => r.id === id);
+  const name = row?.name || id;
+  const origins = originsFor(row?.domains ?? []);
+  const api = globalThis.browser?.permissions ?? chrome.permissions;
+  const pending = action === 'allow_access' ? api.request({ origins }) : api.remove({ origins });
+  ui.busy = { ...ui.busy, [id]: action };
+  ui.notes = { ...ui.notes, [id]: null };
+  render({ id, action });
+  let note = null;
+  try {
+    const ok = await pending;
+    if (action === 'allow_access') {
+      note = ok ? { kind: 'ok', text: `Allowed: ${name} can now receive the cookies of ${row.domains.join(', ')}.` } : { kind: 'error', text: 'Not allowed: the browser’s prompt was declined.' };
+    } else {
+      note = { kind: 'ok', text: `Access removed: nothing of ${row.domains.join(', ')} leaves the browser for ${name}.` };
+    }
+  } catch (err) {
+    note = { kind: 'error', text: String(err?.message || err) };
+  }
+  ui.busy = { ...ui.busy };
+  delete ui.busy[id];
+  ui.notes = { ...ui.notes, [id]: note };
+  render();
+  announce(`${name}: ${note.text}`);
+}
+
 async function runAction(id, action) {
   const row = ui.rows.find((r) => r.id === id);
   const name = row?.name || id;
+  if (action === 'allow_access' || action === 'remove_access') return changeAccess(id, action);
   if (action === 'cancel') {
     ui.confirming = { ...ui.confirming };
     delete ui.confirming[id];
@@ -214,6 +249,7 @@ function rowEl(r) {
         el('span', { class: 'glyph', 'aria-hidden': 'true', text: r.health.glyph }),
         el('span', { text: r.health.label }))),
   );
+  if (r.grant) li.append(el('p', { class: 'grant', 'data-grant': true, text: `Allowing lets authbridge read: ${r.grant}` }));
   if (r.prompt) {
     li.append(el('div', { class: 'prompt' },
       r.prompt.what ? el('p', { class: 'what', text: r.prompt.what }) : null,
@@ -229,6 +265,11 @@ function rowEl(r) {
   const dl = el('dl', { class: 'times' });
   for (const t of r.times) dl.append(el('div', {}, el('dt', { text: t.label }), el('dd', {}, timeEl(t))));
   li.append(dl);
+  if (r.lastRelease) {
+    li.append(el('p', { class: 'taken', 'data-last-release': r.lastRelease.program, title: r.lastRelease.detail },
+      'Last taken by ', el('strong', { text: r.lastRelease.program }), ', ', timeEl(r.lastRelease),
+      r.lastRelease.format ? ` (${r.lastRelease.format})` : ''));
+  }
   if (r.lastFailure) {
     li.append(el('p', { class: 'failure' },
       'Last failure: ', el('strong', { title: r.lastFailure.code, text: r.lastFailure.label }),

@@ -22,6 +22,23 @@ const HostName = "com.authbridge.host"
 // "key" in its manifest.json).
 const ExtensionID = "ldpickkggldlkffgckonbokbiinckjpp"
 
+// StoreExtensionID is the ID the Chrome Web Store gave the published item
+// (the store package has no key, so the store picks its ID). A release
+// build sets it at link time (make STORE_EXTENSION_ID=...: -X
+// github.com/authbridge/authbridge/manifest.StoreExtensionID=ID); empty in
+// a development build.
+var StoreExtensionID = ""
+
+// DefaultExtensionIDs are the extension IDs every host manifest allows
+// without --extension-id: the development ID (the unpacked folder's key)
+// and, when the build knows it, the Chrome Web Store item's.
+func DefaultExtensionIDs() []string {
+	if StoreExtensionID != "" && StoreExtensionID != ExtensionID {
+		return []string{ExtensionID, StoreExtensionID}
+	}
+	return []string{ExtensionID}
+}
+
 // Description is the description written into the host manifest.
 const Description = "authbridge: live browser cookies for data-export connectors"
 
@@ -72,7 +89,7 @@ func New(goos, binary string, extraIDs ...string) (Manifest, error) {
 		Type:        TypeStdio,
 	}
 	seen := map[string]bool{}
-	for _, id := range append([]string{ExtensionID}, extraIDs...) {
+	for _, id := range append(DefaultExtensionIDs(), extraIDs...) {
 		o, err := Origin(id)
 		if err != nil {
 			return Manifest{}, err

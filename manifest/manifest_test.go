@@ -169,3 +169,21 @@ func TestIsAbs(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultExtensionIDsIncludeTheStoreID(t *testing.T) {
+	old := StoreExtensionID
+	defer func() { StoreExtensionID = old }()
+	StoreExtensionID = ""
+	if ids := DefaultExtensionIDs(); len(ids) != 1 || ids[0] != ExtensionID {
+		t.Errorf("DefaultExtensionIDs() without a store ID = %v, want [%s]", ids, ExtensionID)
+	}
+	StoreExtensionID = "abcdefghijklmnopabcdefghijklmnop"
+	m, err := New("linux", "/usr/bin/authbridge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"chrome-extension://" + ExtensionID + "/", "chrome-extension://abcdefghijklmnopabcdefghijklmnop/"}
+	if len(m.AllowedOrigins) != 2 || m.AllowedOrigins[0] != want[0] || m.AllowedOrigins[1] != want[1] {
+		t.Errorf("New().AllowedOrigins = %v, want %v", m.AllowedOrigins, want)
+	}
+}

@@ -1,6 +1,9 @@
 package taxonomy
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // NotCheckedPrompt is the prompt of a connector whose session authbridge has
 // not verified yet (or whose session was cleared): nothing failed, and the
@@ -30,5 +33,19 @@ func InteractivePendingPrompt(connectorName string) Prompt {
 		What:   "Waiting for you to sign in",
 		Why:    fmt.Sprintf("Sign in to %s in the tab that opened; authbridge finishes the repair by itself.", connectorName),
 		Action: actionVerify,
+	}
+}
+
+// AccessPrompt is the prompt of a connector whose domains the browser does
+// not grant (all of) yet: missing names them.
+func AccessPrompt(connectorName string, missing []string) Prompt {
+	site := connectorName
+	if site == "" {
+		site = defaultSite
+	}
+	return Prompt{
+		What:   "Access not allowed yet",
+		Why:    fmt.Sprintf("Your browser has not allowed authbridge to read %s for %s; nothing of those sites leaves the browser until you allow it.", strings.Join(missing, ", "), site),
+		Action: actionAllowAccess,
 	}
 }

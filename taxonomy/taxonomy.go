@@ -66,6 +66,10 @@ const (
 	// (`authbridge repair --in-connector-browser`): for a session that
 	// does not carry over from the user's browser.
 	ActionSignInConnector ActionID = "sign_in_connector_browser"
+	// ActionAllowAccess asks the person to allow the connector's sites in
+	// the authbridge popup (the browser's own permission prompt): the
+	// connector's cookies leave the browser only once they did.
+	ActionAllowAccess ActionID = "allow_access"
 )
 
 // Action is one next action: a stable ID and the button label.
@@ -107,12 +111,14 @@ var (
 	actionUpdate      = Action{ActionUpdateConnector, "Update connector"}
 	actionVerify      = Action{ActionVerify, "Verify session"}
 	actionSignIn      = Action{ActionSignInConnector, "Sign in inside the connector's browser"}
+	actionAllowAccess = Action{ActionAllowAccess, "Allow in the authbridge popup"}
 )
 
 // actionByDetail is the one action of a detail that needs another action
 // than its code's.
 var actionByDetail = map[string]Action{
 	DetailSessionNotTransferable: actionSignIn,
+	DetailAccessNotGranted:       actionAllowAccess,
 }
 
 // Actions returns every action a prompt can offer, the codes' and the
@@ -207,6 +213,10 @@ const (
 	// page's own storage). Auto-repair stops for such a connector; its one
 	// action is signing in inside the connector's own browser.
 	DetailSessionNotTransferable = "session_not_transferable"
+	// DetailAccessNotGranted means the browser does not grant the
+	// extension (all of) the connector's domains: nothing of them leaves
+	// the browser until the person allows them in the popup.
+	DetailAccessNotGranted = "access_not_granted"
 )
 
 // Prompt is the rendered text of a result: what failed, why (naming the

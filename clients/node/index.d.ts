@@ -158,7 +158,7 @@ export interface ClientOptions {
 
 export type ErrorCode =
   | 'bad_request' | 'unknown_type' | 'not_found' | 'internal' | 'timeout' | 'frame_too_large'
-  | 'origin_not_allowed' | 'browser_not_connected' | 'busy' | 'forbidden'
+  | 'origin_not_allowed' | 'browser_not_connected' | 'busy' | 'forbidden' | 'access_not_granted'
   | 'agent_unreachable' | 'connection_lost' | 'aborted' | 'bad_answer' | 'interactive_cancelled';
 
 /** How every failed call rejects. */

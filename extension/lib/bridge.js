@@ -35,7 +35,7 @@ export function classifyDisconnect(message) {
  *   runtime          chrome.runtime (connectNative, lastError)
  *   hostName         the native host's name
  *   handlers         dispatch table for the host's requests and notifications
- *   helloFields()    fields of the hello request
+ *   helloFields()    fields of the hello request (or a promise of them)
  *   onState(state)   called whenever the connection state changes
  *   onConnected(res) called after a successful hello
  *   onDisconnected() called when the port goes away
@@ -116,7 +116,13 @@ export class NativeBridge {
   async hello(endpoint, port) {
     let res;
     try {
-      res = await endpoint.request(TYPES.HELLO, this.helloFields(), { timeoutMs: HELLO_TIMEOUT_MS });
+      // helloFields may answer a promise (the worker reads the grants first).
+      let fields = this.helloFields();
+      if (typeof fields?.then === 'function') {
+        fields = await fields;
+        if (this.port !== port) return;
+      }
+      res = await endpoint.request(TYPES.HELLO, fields, { timeoutMs: HELLO_TIMEOUT_MS });
     } catch (err) {
       if (this.port !== port) return; // the disconnect already handled it
       this.log.warn?.(`authbridge: hello failed: ${err.code || ''} ${err.message}`);

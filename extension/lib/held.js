@@ -58,6 +58,17 @@ export class HeldAnswers {
     if (hit.length > 0) this.release(hit);
   }
 
+  /**
+   * releaseUnless releases the held answers of which some domain no longer
+   * passes `granted` (a grant was removed): the host must ask again, and is
+   * then refused.
+   */
+  releaseUnless(granted) {
+    const hit = [];
+    for (const [key, e] of this.lists) if (!e.domains.every((d) => granted(d))) hit.push(key);
+    if (hit.length > 0) this.release(hit);
+  }
+
   release(keys) {
     const lists = keys.map((k) => this.lists.get(k).domains);
     for (const k of keys) this.lists.delete(k);

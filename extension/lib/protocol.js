@@ -21,6 +21,7 @@ export const TYPES = Object.freeze({
   COOKIES_TOUCHED: 'cookies.touched',
   COOKIES_REFRESH: 'cookies.refresh',
   COOKIES_STALE: 'cookies.stale',
+  ACCESS_CHANGED: 'access.changed',
 });
 
 /** Error codes and their HTTP statuses. */
@@ -40,6 +41,7 @@ export const CODES = Object.freeze({
   store_ambiguous: 409,
   store_unsupported: 400,
   agent_unavailable: 503,
+  access_not_granted: 403,
 });
 
 /** CODE names each error code, so code is written as CODE.bad_request. */

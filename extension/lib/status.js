@@ -22,13 +22,17 @@ export function healthKey(row) {
 
 /**
  * badgeFor returns the toolbar badge text and tooltip for the rows and the
- * connection state: the count of connectors needing attention, empty at 0.
+ * connection state: the count of connectors needing attention or awaiting
+ * access (`access`: row id to granted / not_granted), empty at 0.
  */
-export function badgeFor(rows, connection) {
-  const n = needsAttentionCount(rows);
+export function badgeFor(rows, connection, access = {}) {
+  const awaiting = rows.filter((r) => access[r?.id] === 'not_granted');
+  const n = rows.filter((r) => access[r?.id] === 'not_granted' || healthKey(r) === 'needs_attention').length;
   const text = n > 0 ? String(n) : '';
   let title = 'authbridge';
   if (connection?.state !== 'connected') title += ' is not connected';
+  else if (awaiting.length === 1) title += ': 1 connector awaits access';
+  else if (awaiting.length > 1) title += `: ${awaiting.length} connectors await access`;
   else if (n === 1) title += ': 1 connector needs attention';
   else if (n > 1) title += `: ${n} connectors need attention`;
   else if (rows.length > 0) title += ': all sessions fine';

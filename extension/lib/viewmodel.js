@@ -34,6 +34,13 @@ export const ACTIONS = {
     body: { in_connector_browser: true, timeout_ms: 110_000 },
     hint: 'Open a window on the connector’s own browser at the sign-in page.',
   },
+  // Per-site grants: handled in the popup itself with chrome.permissions
+  // (the browser's own prompt is the consent), never sent to the host.
+  allow_access: { label: 'Allow access', busy: 'Waiting for your browser…', local: true },
+  remove_access: {
+    label: 'Remove access', busy: 'Removing…', local: true,
+    hint: 'Take back the access you gave: the browser stops giving authbridge this connector’s cookies.',
+  },
 };
 /** The actions of a row's "More actions" menu, in order; sign_in_connector only shows as the host's primary action. */
 export const ACTION_ORDER = ['verify', 'repair', 'interactive', 'clear'];
@@ -78,7 +85,16 @@ const ACTION_ALIASES = {
   clear: 'clear',
   clear_session: 'clear',
   sign_in_connector_browser: 'sign_in_connector',
+  allow_access: 'allow_access',
 };
+
+/**
+ * rowAccess is a row's access: the extension's own reading of the
+ * browser's grants (the worker's `access` map) first, else the host's.
+ */
+export function rowAccess(row, ui) {
+  return ui?.access?.[row?.id] ?? row?.access ?? '';
+}
 
 export function reasonLabel(code) {
   if (!code) return '';
@@ -221,11 +237,15 @@ function button(row, action, ui, primary, opts = {}) {
 
 /** rowView builds one connector row. */
 export function rowView(row, ui, opts) {
-  const key = healthKey(row);
+  const access = rowAccess(row, ui);
+  const awaitingAccess = access === 'not_granted';
+  const key = awaitingAccess ? 'needs_attention' : healthKey(row);
   const health = { key, ...HEALTH[key] };
-  if (typeof row.health === 'string' && row.health.trim() !== '') health.label = row.health;
-  const primary = primaryAction(row);
-  const buttons = [button(row, primary, ui, true, opts), ...secondaryActions(primary).map((a) => button(row, a, ui, false, opts))];
+  if (!awaitingAccess && typeof row.health === 'string' && row.health.trim() !== '') health.label = row.health;
+  const primary = awaitingAccess ? 'allow_access' : primaryAction(row);
+  // A row awaiting access offers the one thing that helps: allowing it.
+  const others = awaitingAccess ? [] : [...secondaryActions(primary), ...(access === 'granted' ? ['remove_access'] : [])];
+  const buttons = [button(row, primary, ui, true, opts), ...others.map((a) => button(row, a, ui, false, opts))];
   const prompt =
     key !== 'healthy' && (row.prompt?.what || row.prompt?.why)
       ? { what: row.prompt.what ?? '', why: row.prompt.why ?? '', reason: row.reason ?? '', detail: row.detail ?? '' }
@@ -264,7 +284,25 @@ export function rowView(row, ui, opts) {
     // browser to free the connector's profile.
     profileWait: typeof row.profile_wait === 'string' ? row.profile_wait : '',
     busy: !!ui.busy?.[row.id],
+    access,
+    lastRelease: lastReleaseView(row.last_release, opts),
+    // The sites the browser's prompt will grant, in words.
+    grant: awaitingAccess && Array.isArray(row.domains) ? row.domains.map((d) => `${String(d).replace(/^\./, '')} and its subdomains`).join(', ') : '',
   };
+}
+
+/**
+ * lastReleaseView says who last took the connector's cookies: the program
+ * (its executable's name; the full path and command line in the title),
+ * when, in which format. null when they never left the browser.
+ */
+export function lastReleaseView(r, opts) {
+  if (!r || typeof r !== 'object' || !r.at) return null;
+  const c = r.caller ?? {};
+  const exe = typeof c.executable === 'string' ? c.executable : '';
+  const program = exe ? exe.split(/[\\/]/).pop() : c.pid ? `process ${c.pid}` : String(c.via || 'authbridge');
+  const detail = [exe, typeof c.cmdline === 'string' ? c.cmdline : ''].filter(Boolean).join('\n');
+  return { program, detail, format: typeof r.format === 'string' ? r.format : '', ...timeField(r.at, opts) };
 }
 
 /** connectionView describes the header and, when not connected, the fix. */
@@ -309,7 +347,9 @@ export function buildView(ui, opts) {
   const connection = connectionView(ui.connection, opts);
   const connected = connection.state === 'connected';
   const state = { ...ui, connected };
-  const rows = (ui.rows ?? []).filter((r) => r && typeof r.id === 'string').map((r) => rowView(r, state, opts));
+  const all = (ui.rows ?? []).filter((r) => r && typeof r.id === 'string').map((r) => rowView(r, state, opts));
+  // Rows awaiting access first (the order among each group kept).
+  const rows = [...all.filter((r) => r.access === 'not_granted'), ...all.filter((r) => r.access !== 'not_granted')];
   return {
     connection,
     rows,
@@ -341,7 +381,7 @@ export function summaryText(rows) {
  * status.changed for it that is no longer awaiting.
  */
 export function applyPush(ui, msg) {
-  const next = { ...ui, connection: msg.connection ?? ui.connection, rows: msg.rows ?? ui.rows, rowsComplete: msg.rows_complete ?? ui.rowsComplete };
+  const next = { ...ui, connection: msg.connection ?? ui.connection, rows: msg.rows ?? ui.rows, rowsComplete: msg.rows_complete ?? ui.rowsComplete, access: msg.access ?? ui.access };
   if (msg.source === 'status.changed' && Array.isArray(msg.ids)) {
     const waiting = { ...ui.waiting };
     for (const id of msg.ids) {

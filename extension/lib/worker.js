@@ -12,6 +12,7 @@ import { HeldAnswers } from './held.js';
 import { StatusStore, badgeFor } from './status.js';
 import { CODE, TYPES } from './protocol.js';
 import { detect, allCookiesQuery, isDefaultStore, resolveStore } from './browsercompat.js';
+import { Grants } from './access.js';
 
 export const POPUP_PORT = 'popup';
 export const API_TIMEOUT_MS = 120_000; // verify and repair drive a headless browser
@@ -20,6 +21,15 @@ const ACTION_PATH = /^\/v1\/[A-Za-z0-9._~%\/-]*$/;
 
 /** badRequest builds the error a handler throws for a malformed field. */
 const badRequest = (message) => new RpcError(CODE.bad_request, message);
+
+/**
+ * notGranted is the error of a request for domains the user has not
+ * allowed: `detail` lists them (space-separated), `connector` names who
+ * asked when the host said.
+ */
+const notGranted = (missing, connector) => new RpcError(CODE.access_not_granted,
+  `${connector ? `connector ${connector}: ` : ''}access to ${missing.join(', ')} is not granted in this browser: allow it in the authbridge popup`,
+  { detail: missing.join(' ') });
 
 /**
  * startWorker registers every listener synchronously (as MV3 requires for
@@ -42,6 +52,14 @@ export function startWorker({
   const popups = new Set();
   let watch = [];
   let primedMs = 0; // how long the last watch.set took to prime the index
+
+  // The browser's permission state: the only source of truth for a grant.
+  const grants = new Grants({ permissions: chrome.permissions, onChange: (added, removed) => grantsChanged(added, removed), log });
+  /** grantedWatch is the watched connectors whose every domain is granted. */
+  const grantedWatch = () => watch.filter((c) => c.domains.every((d) => grants.covers(d)));
+  // The hello carries the granted origins: it waits for the first read.
+  const grantsReady = grants.load().then(() => updateBadge());
+  const grantedDomains = () => [...new Set(grantedWatch().flatMap((c) => c.domains.map(normalizeDomain)))];
 
   // Priming many scopes reads the store once (readStore) and buckets it.
   const index = new CookieIndex({ read: (d) => readScope(chrome.cookies, d, info), readAll: () => readStore(chrome.cookies, info), now });
@@ -75,6 +93,8 @@ export function startWorker({
       }
       if (msg.if_version !== undefined && typeof msg.if_version !== 'string') throw badRequest('if_version must be a string');
       if (msg.hold !== undefined && typeof msg.hold !== 'boolean') throw badRequest('hold must be a boolean');
+      const missing = grants.missing(domains);
+      if (missing.length > 0) throw notGranted(missing, typeof msg.connector === 'string' ? msg.connector : '');
       if (isDefaultStore(info, storeId)) {
         await index.primeMany(domains);
         // The version, the cookies and the hold are taken together, with no
@@ -105,9 +125,10 @@ export function startWorker({
         throw badRequest(err.message);
       }
       watch = next;
-      forwarder.setWatch(watch);
-      touched.setWatch(watch);
-      const domains = [...new Set(watch.flatMap((c) => c.domains.map(normalizeDomain)))];
+      // Only granted connectors' cookies are indexed, forwarded or touched.
+      forwarder.setWatch(grantedWatch());
+      touched.setWatch(grantedWatch());
+      const domains = grantedDomains();
       index.retain(domains);
       const t0 = now();
       await index.primeMany(domains);
@@ -117,15 +138,16 @@ export function startWorker({
     },
 
     // cookies.meta: metadata (never values) of up to `limit` persistent
-    // cookies of the whole profile, for the host to find this profile's
+    // cookies of the granted sites, for the host to find this profile's
     // cookie store on disk.
     async [TYPES.COOKIES_META](msg) {
       const limit = msg.limit === undefined ? 500 : msg.limit;
       if (!Number.isInteger(limit) || limit < 1 || limit > 5000) throw badRequest('limit must be a whole number from 1 to 5000');
       const all = await chrome.cookies.getAll(allCookiesQuery(info));
       const t = now();
-      const persistent = all.filter((c) => !c.session && !isExpired(c, t));
-      return { cookies: persistent.slice(0, limit).map(cookieMeta), total: all.length };
+      const granted = all.filter((c) => grants.coversHost(c.domain));
+      const persistent = granted.filter((c) => !c.session && !isExpired(c, t));
+      return { cookies: persistent.slice(0, limit).map(cookieMeta), total: granted.length };
     },
 
     // cookies.refresh: one credentialed request from this browser to the
@@ -145,6 +167,8 @@ export function startWorker({
         throw badRequest('domains must be a non-empty array of domain names');
       }
       if (!domains.some((d) => domainInScope(url.hostname, d))) throw badRequest('url must be inside the domains');
+      const missing = grants.missing(domains);
+      if (missing.length > 0) throw notGranted(missing, typeof msg.connector === 'string' ? msg.connector : '');
       // redirect: 'manual': a redirect is never followed, so the browser's
       // credentials go to the verify URL only, never to wherever it
       // redirects (another site, an intranet host). A redirect comes back
@@ -206,11 +230,13 @@ export function startWorker({
     runtime: chrome.runtime,
     hostName,
     handlers,
-    helloFields: () => ({
+    helloFields: async () => ({
+      ...(await grantsReady, {}),
       extension_id: chrome.runtime.id,
       version: chrome.runtime.getManifest?.().version ?? '',
       user_agent: userAgent,
       browser: info.name,
+      origins: grants.origins,
     }),
     onState: () => refresh({ source: 'connection' }),
     onConnected: () => loadStatus(),
@@ -241,11 +267,45 @@ export function startWorker({
 
   /** snapshot is what the popup renders from. */
   function snapshot(extra = {}) {
-    return { type: 'state', connection: bridge.state, rows: status.list(), rows_complete: status.complete, ...extra };
+    return { type: 'state', connection: bridge.state, rows: status.list(), rows_complete: status.complete, access: accessOf(status.list()), ...extra };
+  }
+
+  /** accessOf maps each row's id to granted or not_granted, by the browser's grants. */
+  function accessOf(rows) {
+    const out = {};
+    for (const r of rows) {
+      if (!r || typeof r.id !== 'string' || !Array.isArray(r.domains) || r.domains.length === 0) continue;
+      out[r.id] = r.domains.every((d) => typeof d === 'string' && grants.covers(d)) ? 'granted' : 'not_granted';
+    }
+    return out;
+  }
+
+  /**
+   * grantsChanged follows a grant made or removed anywhere (the popup, the
+   * browser's extension settings): on a grant the index is primed and the
+   * host told (it binds the profile again); on a removal the domains'
+   * cookies leave the index, held answers are released and the host is
+   * told, which ends the connector's streams and refuses it from then on.
+   */
+  async function grantsChanged(added, removed) {
+    forwarder.setWatch(grantedWatch());
+    touched.setWatch(grantedWatch());
+    const domains = grantedDomains();
+    index.retain(domains);
+    held.releaseUnless((d) => grants.covers(d));
+    bridge.notify(TYPES.ACCESS_CHANGED, { origins: grants.origins });
+    refresh({ source: 'access' });
+    if (added.length > 0) {
+      try {
+        await index.primeMany(domains);
+      } catch (err) {
+        log.warn?.(`authbridge: priming after a grant failed: ${err?.message || err}`);
+      }
+    }
   }
 
   function updateBadge() {
-    const b = badgeFor(status.list(), bridge.state);
+    const b = badgeFor(status.list(), bridge.state, accessOf(status.list()));
     const action = chrome.action;
     if (!action) return;
     const quiet = (p) => p?.catch?.(() => {});
@@ -319,11 +379,16 @@ export function startWorker({
     port.onDisconnect.addListener(() => popups.delete(port));
     port.onMessage.addListener((m) => onPopupMessage(port, m));
     port.postMessage(snapshot({ source: 'open' }));
+    // A safety net beside permissions.onAdded / onRemoved: the state is
+    // read again whenever the popup opens.
+    grants.changed();
     if (bridge.connected) loadStatus();
     else if (bridge.retryTimer !== null && bridge.state.state !== 'connecting') bridge.reconnectNow();
   });
 
   chrome.cookies.onChanged.addListener((change) => {
+    // Nothing of a site the user has not allowed is indexed or forwarded.
+    if (!grants.coversHost(change?.cookie?.domain ?? '')) return;
     if (isDefaultStore(info, change?.cookie?.storeId)) {
       index.apply(change);
       // In the same handler as the index: the notice leaves before any
@@ -339,8 +404,9 @@ export function startWorker({
   chrome.runtime.onStartup?.addListener(() => {});
   chrome.runtime.onInstalled?.addListener(() => {});
 
+  grants.listen();
   updateBadge();
   if (connect) bridge.connect();
 
-  return { bridge, index, status, forwarder, handlers, popups, info, get watch() { return watch; } };
+  return { bridge, index, status, forwarder, handlers, popups, info, grants, get watch() { return watch; } };
 }

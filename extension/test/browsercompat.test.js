@@ -154,6 +154,7 @@ function firefoxWorker(cookies) {
 }
 
 async function answerHello(native) {
+  await settle(); // the hello waits for the grants to be read
   const hello = native.last('hello');
   native.onMessage.emit({ id: hello.id, type: 'result', result: { agent_version: '1', bridge_id: 'b' } });
   await settle();
@@ -165,8 +166,9 @@ async function ask(native, msg) {
   return native.sent.find((m) => m.id === msg.id && (m.type === 'result' || m.type === 'error'));
 }
 
-test('Firefox worker: hello names the browser and the gecko id', () => {
+test('Firefox worker: hello names the browser and the gecko id', async () => {
   const { native } = firefoxWorker([]);
+  await settle();
   const hello = native().last('hello');
   assert.equal(hello.browser, 'firefox');
   assert.equal(hello.extension_id, 'authbridge@authbridge.dev');

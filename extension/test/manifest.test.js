@@ -19,7 +19,9 @@ test('least privilege: only the permissions the features need', () => {
   assert.equal(manifest.name, 'authbridge');
   // contextualIdentities: Firefox containers by name (source_store); Chromium ignores it.
   assert.deepEqual(manifest.permissions, ['nativeMessaging', 'cookies', 'contextualIdentities']);
-  assert.deepEqual(manifest.host_permissions, ['*://*/*']);
+  // No site at install: each connector's sites are granted from the popup.
+  assert.equal(manifest.host_permissions, undefined);
+  assert.deepEqual(manifest.optional_host_permissions, ['*://*/*']);
   assert.equal(manifest.externally_connectable, undefined);
   assert.equal(manifest.content_scripts, undefined);
   assert.deepEqual(manifest.background, { service_worker: 'background.js', scripts: ['background.js'], type: 'module' });
@@ -32,6 +34,10 @@ test('one folder for Chromium and Firefox: both background entries and a fixed g
   assert.equal(gecko?.id, 'authbridge@authbridge.dev');
   assert.match(gecko.strict_min_version, /^\d+\.0$/);
   assert.ok(Number.parseInt(gecko.strict_min_version, 10) >= 121, 'Firefox 121+ reads background.scripts beside service_worker');
+});
+
+test('Firefox is told what is sent: authentication data (cookies) to the native host', () => {
+  assert.deepEqual(manifest.browser_specific_settings.gecko.data_collection_permissions, { required: ['authenticationInfo'] });
 });
 
 test('every file the manifest names exists', () => {

@@ -23,6 +23,7 @@ function setup(cookies = [], extra = {}) {
 
 /** host plays the host's side: it answers hello and GET /v1/status. */
 async function connectHost(native, rows = []) {
+  await settle(); // the hello waits for the grants to be read
   const hello = native.last('hello');
   native.onMessage.emit({ id: hello.id, type: 'result', result: { agent_version: '1.0.0', bridge_id: 'b7' } });
   await settle();
@@ -39,10 +40,11 @@ async function hostRequest(native, msg) {
 
 const row = (id, health_key, extra = {}) => ({ id, name: id, health_key, health: { healthy: 'Healthy', needs_attention: 'Needs Attention', unknown: 'Unknown' }[health_key], ...extra });
 
-test('hello carries the extension id, version and user agent', () => {
+test('hello carries the extension id, version, user agent and the granted origins', async () => {
   const { native } = setup();
+  await settle();
   const hello = native().last('hello');
-  assert.deepEqual(hello, { id: 'e1', type: 'hello', extension_id: 'ldpickkggldlkffgckonbokbiinckjpp', version: '0.1.0', user_agent: 'test-agent', browser: 'chromium' });
+  assert.deepEqual(hello, { id: 'e1', type: 'hello', extension_id: 'ldpickkggldlkffgckonbokbiinckjpp', version: '0.1.0', user_agent: 'test-agent', browser: 'chromium', origins: ['*://*/*'] });
 });
 
 test('watch.set primes the index, cookies.get answers from it and follows onChanged', async () => {

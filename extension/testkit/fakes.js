@@ -122,6 +122,49 @@ export class FakePort {
   }
 }
 
+/**
+ * FakePermissions is chrome.permissions over a list of granted origins
+ * (default: every site, as the development copy the tests load). grant and
+ * revoke change it as the browser's prompt and settings page do.
+ */
+export class FakePermissions {
+  constructor(origins = []) {
+    this.origins = [...origins];
+    this.onAdded = new FakeEvent();
+    this.onRemoved = new FakeEvent();
+    this.requests = [];
+    this.answer = true; // what the user answers the next prompt
+  }
+
+  async getAll() {
+    return { permissions: ['cookies', 'nativeMessaging'], origins: [...this.origins] };
+  }
+
+  async request({ origins = [] }) {
+    this.requests.push(origins);
+    if (!this.answer) return false;
+    this.grant(origins);
+    return true;
+  }
+
+  async remove({ origins = [] }) {
+    this.revoke(origins);
+    return true;
+  }
+
+  grant(origins) {
+    const added = origins.filter((o) => !this.origins.includes(o));
+    this.origins.push(...added);
+    if (added.length) this.onAdded.emit({ origins: added });
+  }
+
+  revoke(origins) {
+    const gone = this.origins.filter((o) => origins.includes(o));
+    this.origins = this.origins.filter((o) => !origins.includes(o));
+    if (gone.length) this.onRemoved.emit({ origins: gone });
+  }
+}
+
 export const quietLog = { info() {}, warn() {}, error() {}, log() {} };
 
 /**
@@ -129,9 +172,10 @@ export const quietLog = { info() {}, warn() {}, error() {}, log() {} };
  * returns a FakePort recorded in `natives`; `hostMissing` makes the next port
  * disconnect with Chrome's "not found" error.
  */
-export function fakeChrome({ cookies = [] } = {}) {
+export function fakeChrome({ cookies = [], origins = ['*://*/*'] } = {}) {
   const natives = [];
   const chrome = {
+    permissions: new FakePermissions(origins),
     natives,
     badge: { text: '', title: '' },
     tabsCreated: [],

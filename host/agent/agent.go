@@ -9,6 +9,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/authbridge/authbridge/host/access"
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/catalog"
 	"github.com/authbridge/authbridge/host/connector"
@@ -165,6 +167,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		apitype.TypeAPI:            a.handleAPI,
 		apitype.TypeCookiesChanged: a.handleCookiesChanged,
 		apitype.TypeCookiesTouched: a.handleCookiesTouched,
+		apitype.TypeAccessChanged:  a.handleAccessChanged,
 	}
 	return a, nil
 }
@@ -467,6 +470,11 @@ func (a *Agent) LiveCookies(ctx context.Context, def connector.Definition) (sess
 	if err != nil {
 		return session.Live{}, err
 	}
+	// The browser's grants first: nothing of a connector not allowed there
+	// is asked for, nor answered from an earlier answer.
+	if miss := b.missing(def.Domains); len(miss) > 0 {
+		return session.Live{}, access.NotGranted(def.ID, def.Name, miss)
+	}
 	req := apitype.CookiesGet{Domains: def.Domains, Store: def.SourceStore}
 	if cs, ok := b.held(req); ok {
 		return session.Live{Cookies: cookies.FilterLive(cs, def.Domains, time.Now()), UserAgent: b.info().UserAgent}, nil
@@ -481,7 +489,7 @@ func (a *Agent) LiveCookies(ctx context.Context, def connector.Definition) (sess
 		return b.getCookies(sctx, req)
 	})
 	if err != nil {
-		return session.Live{}, err
+		return session.Live{}, notGrantedOf(def, err)
 	}
 	return session.Live{Cookies: cookies.FilterLive(res.Cookies, def.Domains, time.Now()), UserAgent: b.info().UserAgent}, nil
 }
@@ -514,7 +522,7 @@ func (a *Agent) DeviceBound(ctx context.Context, def connector.Definition) ([]st
 	b.mu.Lock()
 	dir, family := b.profileDir, b.browser
 	b.mu.Unlock()
-	if dir == "" || family == "firefox" {
+	if dir == "" || family == "firefox" || len(b.missing(def.Domains)) > 0 {
 		return nil, nil
 	}
 	return dbsc.ProfileStoredSites(dir, def.Domains)
@@ -549,6 +557,19 @@ func (a *Agent) connectorsChanged() {
 	}
 }
 
+// watchedFor is the connectors of watched() whose every domain b's browser
+// grants: the disk watcher of b's profile reads nothing of the others.
+func (a *Agent) watchedFor(b *bridge) []apitype.WatchedConnector {
+	all := a.watched()
+	out := all[:0:0]
+	for _, w := range all {
+		if len(b.missing(w.Domains)) == 0 {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // watched is the connectors whose auth cookies the watchers follow.
 func (a *Agent) watched() []apitype.WatchedConnector {
 	defs, _ := a.catalog.Connectors()
@@ -580,6 +601,9 @@ func (a *Agent) handleHello(ctx context.Context, b *bridge, raw json.RawMessage)
 	}
 	b.mu.Lock()
 	b.extID, b.extVersion, b.userAgent = capField(h.ExtensionID, 64), capField(h.Version, 64), capField(h.UserAgent, MaxUserAgent)
+	if h.Origins != nil {
+		b.origins, b.originsKnown = capOrigins(h.Origins), true
+	}
 	b.mu.Unlock()
 	a.saveBridge(b)
 	go func() {
@@ -588,6 +612,105 @@ func (a *Agent) handleHello(ctx context.Context, b *bridge, raw json.RawMessage)
 	}()
 	a.signalBridges()
 	return apitype.HelloResult{AgentVersion: a.cfg.Version, BridgeID: b.id}, nil
+}
+
+// notGrantedOf turns the extension's access_not_granted answer into the
+// host's refusal (naming the connector, with the allow_access prompt).
+func notGrantedOf(def connector.Definition, err error) error {
+	var ae *apitype.Error
+	if errors.As(err, &ae) && ae.Code == apitype.CodeAccessNotGranted {
+		miss := strings.Fields(ae.Detail)
+		if len(miss) == 0 {
+			miss = def.Domains
+		}
+		return access.NotGranted(def.ID, def.Name, miss)
+	}
+	return err
+}
+
+// MaxOrigins is the most granted origins the agent keeps of one bridge.
+const MaxOrigins = 4096
+
+// capOrigins keeps at most MaxOrigins origins, each at most 512 bytes.
+func capOrigins(in []string) []string {
+	out := make([]string, 0, min(len(in), MaxOrigins))
+	for _, o := range in {
+		if len(out) == MaxOrigins {
+			break
+		}
+		out = append(out, capField(o, 512))
+	}
+	return out
+}
+
+// handleAccessChanged follows a grant made or removed in the browser:
+// streams of connectors no longer granted end (they read again and are
+// refused), the disk watcher follows only granted connectors, the rows
+// show the new access, and a new grant binds the profile again.
+func (a *Agent) handleAccessChanged(ctx context.Context, b *bridge, raw json.RawMessage) (any, error) {
+	var m apitype.AccessChanged
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, &apitype.Error{Code: apitype.CodeBadRequest, Message: "access.changed: " + err.Error()}
+	}
+	origins := capOrigins(m.Origins)
+	b.mu.Lock()
+	before := map[string]bool{}
+	for _, o := range b.origins {
+		before[o] = true
+	}
+	b.origins, b.originsKnown = origins, true
+	b.mu.Unlock()
+	added := false
+	for _, o := range origins {
+		if !before[o] {
+			added = true
+		}
+	}
+	b.log.Info("browser grants changed", "origins", len(origins))
+	defs, _ := a.catalog.Connectors()
+	ids := make([]string, 0, len(defs))
+	for _, d := range defs {
+		ids = append(ids, d.ID)
+	}
+	a.streams.publish(ids...)
+	if added {
+		go a.bindBridge(b)
+	} else {
+		a.restartWatches()
+	}
+	go a.pushAllRows()
+	return nil, nil
+}
+
+// pushAllRows sends every row to every extension (status.changed with
+// complete).
+func (a *Agent) pushAllRows() {
+	rows, err := a.sessions.Rows(a.ctx, false)
+	if err != nil {
+		a.log.Warn("status rows", "err", err)
+		return
+	}
+	for _, b := range a.bridgeList() {
+		if err := b.notify(apitype.StatusChanged{Connectors: rows, Complete: true}); err != nil {
+			b.log.Warn("status.changed not sent", "err", err)
+		}
+	}
+}
+
+// Access tells whether the browser that serves def grants all its domains,
+// and which it does not (session.AccessChecker); "" when no browser is
+// connected. It never waits for a browser.
+func (a *Agent) Access(def connector.Definition) (string, []string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	b, err := a.pickBridge(ctx, def)
+	if err != nil {
+		return "", nil
+	}
+	if miss := b.missing(def.Domains); len(miss) > 0 {
+		return apitype.AccessNotGranted, miss
+	}
+	return apitype.AccessGranted, nil
 }
 
 // MaxUserAgent is the most of a hello's user_agent the agent keeps and

@@ -89,7 +89,7 @@ func (a *Agent) startWatch(b *bridge, bind apitype.Binding) {
 	w := &profileWatch{cancel: cancel, bridges: map[string]bool{b.id: true}}
 	a.watches.byDir[bind.CookieStore] = w
 	go func() {
-		err := a.cfg.Profiles.Watch(ctx, bind, a.watched(),
+		err := a.cfg.Profiles.Watch(ctx, bind, a.watchedFor(b),
 			func(id string) {
 				if a.cfg.NoDiskEvents {
 					return

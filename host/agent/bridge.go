@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authbridge/authbridge/host/access"
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/localapi"
 	"github.com/authbridge/authbridge/host/nativemsg"
@@ -49,6 +50,11 @@ type bridge struct {
 	answers map[string]lastAnswer
 	// staleGen counts the cookies.stale frames read (applyStale).
 	staleGen uint64
+	// origins are the host permissions the browser grants the extension
+	// (hello, access.changed); originsKnown is false for an extension that
+	// does not say (it then enforces its own grants alone).
+	origins      []string
+	originsKnown bool
 
 	seq    atomic.Uint64
 	closed chan struct{}
@@ -71,6 +77,17 @@ func (b *bridge) info() apitype.BridgeInfo {
 		info.Index = &ix
 	}
 	return info
+}
+
+// missing returns the domains the browser does not grant this bridge's
+// extension; none when the extension did not say.
+func (b *bridge) missing(domains []string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.originsKnown {
+		return nil
+	}
+	return access.Missing(b.origins, domains)
 }
 
 func (b *bridge) touch() {

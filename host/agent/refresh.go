@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/authbridge/authbridge/host/access"
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/cookies"
 	"github.com/authbridge/authbridge/host/localapi"
@@ -48,11 +49,14 @@ func (a *Agent) refresh(ctx context.Context, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if miss := b.missing(def.Domains); len(miss) > 0 {
+		return nil, access.NotGranted(def.ID, def.Name, miss)
+	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	var res apitype.CookiesRefreshResult
 	if err := b.call(cctx, apitype.CookiesRefresh{URL: def.Verify.URL, Domains: def.Domains}, &res); err != nil {
-		return nil, err
+		return nil, notGrantedOf(def, err)
 	}
 	live := cookies.FilterLive(res.Cookies, def.Domains, time.Now())
 	var buf bytes.Buffer

@@ -156,6 +156,7 @@ func (a *Agent) streamRoutes(extra map[string]localapi.HandlerFunc) map[string]l
 	out := map[string]localapi.HandlerFunc{
 		"GET /v1/connectors/{id}/cookies/stream": a.cookieStream,
 		"POST /v1/connectors/{id}/refresh":       a.refresh,
+		"GET /v1/access":                         a.accessLog,
 	}
 	for k, v := range extra {
 		out[k] = v
@@ -169,7 +170,8 @@ func (a *Agent) streamRoutes(extra map[string]localapi.HandlerFunc) map[string]l
 // whenever one of its cookies changes in the browser and the set differs.
 // Each event is a cookie release, audited as GET .../cookies is. An
 // `error` event (an apitype.Error) says the set could not be read; the
-// stream stays open and tries again at the next change.
+// stream stays open and tries again at the next change, except after
+// access_not_granted (the grant was removed), which ends it.
 func (a *Agent) cookieStream(ctx context.Context, r *http.Request) (any, error) {
 	def, err := a.catalog.Connector(r.PathValue("id"))
 	if err != nil {
@@ -274,6 +276,9 @@ func (a *Agent) cookieStream(ctx context.Context, r *http.Request) (any, error) 
 					}
 					if err := flushErr(rc, flush); err != nil {
 						return err
+					}
+					if ae.Code == apitype.CodeAccessNotGranted {
+						return nil // the grant was removed: the stream ends
 					}
 					continue
 				}

@@ -40,6 +40,37 @@ type StatusRow struct {
 	// browser holding ProfileDir to close before writing into it; empty
 	// when nothing waits.
 	ProfileWait string `json:"profile_wait,omitempty"`
+	// Access is "granted" when the browser serving the connector grants
+	// every one of its domains, "not_granted" when it grants not all of
+	// them; absent when no browser is connected.
+	Access string `json:"access,omitempty"`
+	// LastRelease is the last time the connector's cookies left the host,
+	// and to whom; absent when they never did.
+	LastRelease *LastRelease `json:"last_release,omitempty"`
+}
+
+// Access values of a status row.
+const (
+	AccessGranted    = "granted"
+	AccessNotGranted = "not_granted"
+)
+
+// LastRelease is a status row's last cookie release.
+type LastRelease struct {
+	At     time.Time `json:"at"`
+	Caller Caller    `json:"caller"`
+	Format string    `json:"format"`
+}
+
+// Caller is the process that received a connector's cookies, as the host
+// saw it on the socket: its pid and uid, and (when the OS says) its
+// executable and command line.
+type Caller struct {
+	PID        int    `json:"pid"`
+	UID        int    `json:"uid"`
+	Executable string `json:"executable,omitempty"`
+	Cmdline    string `json:"cmdline,omitempty"`
+	Via        string `json:"via,omitempty"`
 }
 
 // AgentInfo is the agent part of GET /v1/status.
@@ -174,4 +205,34 @@ type LastSeen struct {
 // ErrorBody is the body of an API error answer.
 type ErrorBody struct {
 	Error *Error `json:"error"`
+}
+
+// AccessLog is the answer of GET /v1/access: who received which
+// connector's cookies, when, how many times, in which format.
+type AccessLog struct {
+	Connectors []ConnectorAccess `json:"connectors"`
+}
+
+// ConnectorAccess is one connector's part of an AccessLog.
+type ConnectorAccess struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Access is the browser's grant, as in a status row.
+	Access string `json:"access,omitempty"`
+	// Releases counts every release of its cookies.
+	Releases int `json:"releases"`
+	// Callers are the programs that received them, most recent first.
+	Callers []CallerReleases `json:"callers"`
+}
+
+// CallerReleases is one program's releases of a connector's cookies in one
+// format.
+type CallerReleases struct {
+	Caller  Caller    `json:"caller"`
+	Format  string    `json:"format"`
+	Times   int       `json:"times"`
+	FirstAt time.Time `json:"first_at"`
+	LastAt  time.Time `json:"last_at"`
+	// Cookies is how many cookies the last release held.
+	Cookies int `json:"cookies"`
 }

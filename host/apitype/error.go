@@ -1,6 +1,10 @@
 package apitype
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/authbridge/authbridge/taxonomy"
+)
 
 // Error is an error answer: of the local API (`{"error": Error}`, with the
 // HTTP status beside it) and of a native message (`{"type":"error",
@@ -14,6 +18,9 @@ type Error struct {
 	Reason string `json:"reason,omitempty"`
 	// Detail is a machine-readable refinement of Code.
 	Detail string `json:"detail,omitempty"`
+	// Prompt is what to do about it, when there is one next action
+	// (access_not_granted: allow_access).
+	Prompt *taxonomy.Prompt `json:"prompt,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -37,6 +44,9 @@ const (
 	CodeStoreUnsupported = "store_unsupported"
 	// The relay's answer while the agent refuses to start.
 	CodeAgentUnavailable = "agent_unavailable"
+	// CodeAccessNotGranted: the user has not allowed the extension to read
+	// (all of) the connector's domains in the browser.
+	CodeAccessNotGranted = "access_not_granted"
 )
 
 // Codes is every error code with the HTTP status the local API answers it
@@ -57,6 +67,7 @@ var Codes = map[string]int{
 	CodeStoreAmbiguous:      http.StatusConflict,
 	CodeStoreUnsupported:    http.StatusBadRequest,
 	CodeAgentUnavailable:    http.StatusServiceUnavailable,
+	CodeAccessNotGranted:    http.StatusForbidden,
 }
 
 // HTTPStatus is the HTTP status of an error code (500 for a code not in

@@ -27,6 +27,10 @@ const (
 	// TypeCookiesStale is the extension's notification that the cookies of
 	// answers it handed out with Hold changed: the host must not reuse them.
 	TypeCookiesStale = "cookies.stale"
+	// TypeAccessChanged is the extension's notification that the sites it
+	// is granted changed (a grant made or removed in the popup or in the
+	// browser's own settings): Origins is the whole new list.
+	TypeAccessChanged = "access.changed"
 )
 
 // Envelope is the part of every native message the router looks at.
@@ -54,6 +58,16 @@ type Hello struct {
 	ExtensionID string `json:"extension_id"`
 	Version     string `json:"version"`
 	UserAgent   string `json:"user_agent"`
+	// Origins are the host permissions the browser grants the extension
+	// (permissions.getAll's origins) when it says hello; nil from an
+	// extension that predates per-site grants.
+	Origins []string `json:"origins,omitempty"`
+}
+
+// AccessChanged is the access.changed notification: every origin pattern
+// the browser grants the extension now.
+type AccessChanged struct {
+	Origins []string `json:"origins"`
 }
 
 // HelloResult answers Hello.

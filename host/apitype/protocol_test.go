@@ -52,7 +52,7 @@ func TestExtensionProtocol(t *testing.T) {
 	}
 	goTypes := map[string]bool{}
 	for _, typ := range []string{TypeBridgeHello, TypeHello, TypeAPI, TypeCookiesChanged, TypeCookiesGet, TypeCookiesMeta,
-		TypeWatchSet, TypeTabsOpen, TypeStatusChanged, TypePing, TypeResult, TypeError, TypeChunk, TypeCookiesTouched, TypeCookiesRefresh, TypeCookiesStale} {
+		TypeWatchSet, TypeTabsOpen, TypeStatusChanged, TypePing, TypeResult, TypeError, TypeChunk, TypeCookiesTouched, TypeCookiesRefresh, TypeCookiesStale, TypeAccessChanged} {
 		goTypes[typ] = true
 		if !types[typ] {
 			t.Errorf("protocol.js TYPES lacks %q", typ)

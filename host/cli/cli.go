@@ -23,6 +23,7 @@ import (
 	"github.com/authbridge/authbridge/host/localclient"
 	"github.com/authbridge/authbridge/host/paths"
 	"github.com/authbridge/authbridge/host/relay"
+	"github.com/authbridge/authbridge/manifest"
 )
 
 // Version is the authbridge version, set at build time with -ldflags.
@@ -77,6 +78,7 @@ var summaries = map[string]string{
 	"doctor":     "check the installation, the extension's connection and the bound profile",
 	"status":     "show each connector's health and the connected browsers",
 	"connectors": "list the connector definitions and where each came from",
+	"access":     "show which programs took which connector's cookies, when, how often and in which format",
 	"cookies":    "print a connector's cookies from your browser, in a format a tool reads",
 	"verify":     "check whether the connector's session still works, and say what to do if not",
 	"repair":     "refresh the connector's session from your browser (or sign in in its own browser)",
@@ -96,6 +98,7 @@ func init() {
 		"doctor":     {"doctor [--browser NAME]... [--user-data-dir DIR] [--json]", cmdDoctor},
 		"status":     {"status [--json] [--all]", cmdStatus},
 		"connectors": {"connectors [--json]", cmdConnectors},
+		"access":     {"access [CONNECTOR] [--json]", cmdAccess},
 		"cookies":    {"cookies CONNECTOR [--format playwright|cdp|netscape|netscape-compat|header] [--url URL] [--out FILE]", cmdCookies},
 		"verify":     {"verify CONNECTOR [--json] [--run-id ID]", cmdVerify},
 		"repair":     {"repair CONNECTOR [--json] [--run-id ID] [--in-connector-browser [--timeout DURATION]]", cmdRepair},
@@ -433,7 +436,7 @@ func saveConfig(p paths.Paths, c Config) error {
 // allowedOrigins are the extension origins the host serves: chrome-extension://
 // origins for Chromium browsers, and gecko ids as they are for Firefox.
 func allowedOrigins(p paths.Paths) []string {
-	ids := []string{ExtensionID, GeckoID}
+	ids := append(manifest.DefaultExtensionIDs(), GeckoID)
 	if c, err := loadConfig(p); err == nil {
 		ids = append(ids, c.ExtensionIDs...)
 	}

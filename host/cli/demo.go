@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,10 +18,12 @@ import (
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/chromium"
 	"github.com/authbridge/authbridge/host/demosite"
+	"github.com/authbridge/authbridge/host/internal/devext"
 	"github.com/authbridge/authbridge/host/localclient"
 	"github.com/authbridge/authbridge/host/metrics"
 	"github.com/authbridge/authbridge/host/paths"
 	"github.com/authbridge/authbridge/install"
+	"github.com/authbridge/authbridge/manifest"
 )
 
 // cmdDemo runs the main job end to end on the embedded demo site, in a
@@ -228,6 +231,22 @@ func (d *demo) startBrowser(ctx context.Context, exe, ext, home, port string) er
 	}
 
 	d.step("Starting Chromium with the authbridge extension loaded")
+	// The extension reads no site until the user allows it in the popup
+	// (the browser's own prompt). With a display and a person at the
+	// terminal, the demo shows that step; without, it grants demo.test
+	// through a development copy of the extension, whose manifest lists the
+	// site, and says so.
+	allowStep := d.personWithDisplay()
+	if allowStep {
+		d.headed = true
+	} else {
+		devExt := filepath.Join(d.base, "extension-dev")
+		if err := devext.Copy(ext, devExt, []string{"*://*.demo.test/*"}); err != nil {
+			return err
+		}
+		ext = devExt
+		d.info("access: no display here, so demo.test is granted through a development copy of the extension (%s), as if you had clicked Allow access on its row in the authbridge popup and accepted the browser's prompt", devExt)
+	}
 	resolve := "demo.test:" + port + ":127.0.0.1,www.demo.test:" + port + ":127.0.0.1"
 	os.Setenv("AUTHBRIDGE_RESOLVE", resolve)
 	d.browser, err = chromium.Launch(context.Background(), chromium.Options{
@@ -243,6 +262,11 @@ func (d *demo) startBrowser(ctx context.Context, exe, ext, home, port string) er
 		return err
 	}
 	d.info("the extension connected to the agent (agent started on demand by the relay Chrome launched)")
+	if allowStep {
+		if err := d.allowAccess(ctx); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -309,6 +333,56 @@ func (d *demo) scenario(ctx context.Context, storage string) int {
 	}
 	fmt.Fprintln(d.out, "\nDemo complete.")
 	return ExitOK
+}
+
+// personWithDisplay reports whether a person can click in a browser window:
+// a display (on Linux DISPLAY or WAYLAND_DISPLAY; macOS and Windows have
+// one) and a terminal on stdin (CI and scripts have none).
+func (d *demo) personWithDisplay() bool {
+	f, ok := d.e.stdin.(*os.File)
+	if !ok {
+		return false
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	switch runtime.GOOS {
+	case "darwin", "windows":
+		return true
+	}
+	return d.e.getenv("DISPLAY") != "" || d.e.getenv("WAYLAND_DISPLAY") != ""
+}
+
+// allowAccess shows the allow step: the popup in a tab, the person clicks
+// Allow access on the Demo Site row, then Allow in the browser's prompt.
+func (d *demo) allowAccess(ctx context.Context) error {
+	d.step("Allowing authbridge to read demo.test: the consent step")
+	d.info("the extension was installed with access to no site; the demo connector waits for yours.")
+	d.info("In the browser window: on the Demo Site row of the authbridge popup (opened in a tab), click Allow access,")
+	d.info("then Allow in the browser's prompt (\"Read and change your data on all demo.test sites\").")
+	tab, cancel := chromedp.NewContext(d.browser.Ctx)
+	defer cancel()
+	if err := chromedp.Do(tab, chromedp.Navigate("chrome-extension://"+manifest.ExtensionID+"/popup.html")); err != nil {
+		return fmt.Errorf("open the popup: %w", err)
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		var st apitype.Status
+		if err := d.client.JSON(ctx, "GET", "/v1/status", nil, &st); err == nil {
+			for _, r := range st.Connectors {
+				if r.ID == "demo" && r.Access == apitype.AccessGranted {
+					d.info("allowed: the browser grants demo.test, so its cookies may now leave the browser for this connector")
+					return nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("demo.test was not allowed within 5 minutes: click Allow access in the popup, then Allow in the browser's prompt")
 }
 
 func (d *demo) waitBridge(ctx context.Context) error {

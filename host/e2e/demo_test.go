@@ -113,6 +113,7 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		"Unknown", "signed in as", "Healthy", "(26 bytes)", "SESSION_EXPIRED",
 		"Healthy again", "Demo complete.", "authbridge cookies demo",
+		"granted through a development copy of the extension",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, text)

@@ -25,6 +25,9 @@ type ffWorld struct {
 	*world
 	ff         *firefox
 	extraPrefs []string // user.js lines
+	// ext is the extension folder to install; empty: the development copy
+	// every test loads (extension).
+	ext string
 }
 
 func newFirefoxWorld(t *testing.T) *ffWorld {
@@ -54,7 +57,11 @@ func (w *ffWorld) start(hosts ...string) {
 		SystemAccess: true,
 		Output:       &w.stderr,
 	})
-	if id := w.ff.installExtension(w.t, extension); id != geckoID {
+	ext := extension
+	if w.ext != "" {
+		ext = w.ext
+	}
+	if id := w.ff.installExtension(w.t, ext); id != geckoID {
 		w.t.Fatalf("webExtension.install returned id %q, want %q", id, geckoID)
 	}
 	w.waitBridge()

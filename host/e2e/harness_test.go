@@ -25,12 +25,19 @@ import (
 
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/chromium"
+	"github.com/authbridge/authbridge/host/internal/devext"
 )
 
 var (
-	binPath   string // the authbridge binary built for this run
-	repoRoot  string
+	binPath  string // the authbridge binary built for this run
+	repoRoot string
+	// extension is the development copy of the extension every test loads
+	// by default: its manifest lists every site under host_permissions, so
+	// the browser grants them at load, as if the user had allowed them.
 	extension string
+	// productionExtension is the extension folder as it ships: no site is
+	// granted until the user allows it (the consent tests load it).
+	productionExtension string
 )
 
 func TestMain(m *testing.M) {
@@ -40,13 +47,18 @@ func TestMain(m *testing.M) {
 func runMain(m *testing.M) int {
 	_, file, _, _ := runtime.Caller(0)
 	repoRoot = filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-	extension = filepath.Join(repoRoot, "extension")
+	productionExtension = filepath.Join(repoRoot, "extension")
 	dir, err := os.MkdirTemp("", "authbridge-e2e-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	extension = filepath.Join(dir, "extension-dev")
+	if err := devext.Copy(productionExtension, extension, devext.AllSites); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	binPath = filepath.Join(dir, "authbridge")
 	cmd := exec.Command("go", "build", "-o", binPath, "./host/cmd/authbridge")
 	cmd.Dir = repoRoot

@@ -326,6 +326,20 @@ func TestLinkedInRunner(t *testing.T) {
 		t.Errorf("(1) %d WAITING_FOR_USER, want none", len(ws))
 	}
 	noHeaded(id1)
+	// Who took it: the runner's process, by its executable and command line.
+	var access apitype.AccessLog
+	if err := json.Unmarshal([]byte(w.must("access", "linkedin-playwright", "--json")), &access); err != nil || len(access.Connectors) != 1 {
+		t.Fatalf("authbridge access linkedin-playwright --json: %v %+v", err, access)
+	}
+	byRunner := false
+	for _, c := range access.Connectors[0].Callers {
+		if filepath.Base(c.Caller.Executable) == "node" && strings.Contains(c.Caller.Cmdline, "index.cjs") {
+			byRunner = true
+		}
+	}
+	if !byRunner {
+		t.Errorf("authbridge access linkedin-playwright does not name the runner (node .../index.cjs): %+v", access.Connectors[0].Callers)
+	}
 	// The agent knows the connector from the app's manifest, and the profile
 	// folder the run created.
 	wantProfile := filepath.Join(w.userDir, ".dataconnect", "browser-profiles", "linkedin-playwright")

@@ -16,10 +16,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/connector"
+	"github.com/authbridge/authbridge/host/procinfo"
 	"github.com/authbridge/authbridge/host/safesocket"
 	"github.com/authbridge/authbridge/host/session"
 )
@@ -164,6 +166,9 @@ func (s *Server) dispatch(ctx context.Context, r *http.Request) (any, error) {
 
 type peerKey struct{}
 
+// processKey holds the connection's func() procinfo.Process.
+type processKey struct{}
+
 // Request bodies must arrive at a reasonable pace (PROTOCOL.md, "Request
 // bodies"): the time the server spends waiting for body bytes may not
 // exceed DefaultBodyGrace plus one second per DefaultBodyRate bytes
@@ -237,6 +242,9 @@ func (s *Server) Serve(l net.Listener) (shutdown func(ctx context.Context) error
 		ReadHeaderTimeout: 10 * time.Second,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			if cred, ok := safesocket.PeerOf(c); ok {
+				// Who is at the other end is asked of the OS once per
+				// connection, when a release needs it.
+				ctx = context.WithValue(ctx, processKey{}, sync.OnceValue(func() procinfo.Process { return procinfo.Describe(cred.PID) }))
 				return context.WithValue(ctx, peerKey{}, cred)
 			}
 			return ctx
@@ -256,6 +264,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		caller.PID, caller.UID = cred.PID, cred.UID
+		caller.Process, _ = ctx.Value(processKey{}).(func() procinfo.Process)
 	}
 	if r.Body != nil && r.Body != http.NoBody {
 		p := &pacedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), grace: s.cfg.BodyGrace, rate: s.cfg.BodyRate}

@@ -18,6 +18,7 @@ import (
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/connector"
 	"github.com/authbridge/authbridge/host/cookies"
+	"github.com/authbridge/authbridge/host/procinfo"
 	"github.com/authbridge/authbridge/host/store"
 	"github.com/authbridge/authbridge/host/verify"
 	"github.com/authbridge/authbridge/taxonomy"
@@ -68,6 +69,13 @@ func (m *Manager) named(def connector.Definition, ar apitype.ActionResult) apity
 	ar.Result.Prompt = m.namePrompt(def, ar.Result.Prompt)
 	ar.Row.Prompt = m.namePrompt(def, ar.Row.Prompt)
 	return ar
+}
+
+// AccessChecker is a Browser that knows the browser's grants: the access
+// state of a connector ("granted", "not_granted", or "" with no browser) and
+// the domains not granted.
+type AccessChecker interface {
+	Access(def connector.Definition) (string, []string)
 }
 
 // Notifier is told of every row that changed, once per transition.
@@ -210,6 +218,9 @@ func (m *Manager) session(id string) *state {
 type Caller struct {
 	PID, UID int
 	Via      string
+	// Process names the caller's program (nil: asked of the OS at the
+	// release); the local API asks once per connection.
+	Process func() procinfo.Process
 }
 
 type callerKey struct{}
@@ -240,7 +251,9 @@ func (m *Manager) Row(ctx context.Context, def connector.Definition) (apitype.St
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return apitype.StatusRow{}, err
 	}
-	return m.row(def, h, err == nil), nil
+	r := m.row(def, h, err == nil)
+	r.LastRelease = m.lastRelease(ctx, def.ID)
+	return r, nil
 }
 
 func (m *Manager) row(def connector.Definition, h store.Health, recorded bool) apitype.StatusRow {
@@ -278,6 +291,15 @@ func (m *Manager) row(def connector.Definition, h store.Health, recorded bool) a
 		r.Prompt = taxonomy.InteractivePendingPrompt(name)
 	}
 	r.Prompt = m.namePrompt(def, r.Prompt)
+	if ac, ok := m.cfg.Browser.(AccessChecker); ok {
+		var miss []string
+		r.Access, miss = ac.Access(def)
+		if r.Access == apitype.AccessNotGranted {
+			// Nothing else can be done for it before the person allows it.
+			r.HealthKey, r.Detail = taxonomy.NeedsAttention, taxonomy.DetailAccessNotGranted
+			r.Prompt = taxonomy.AccessPrompt(name, miss)
+		}
+	}
 	r.Health = r.HealthKey.Label()
 	return r
 }
@@ -297,7 +319,9 @@ func (m *Manager) Rows(ctx context.Context, all bool) ([]apitype.StatusRow, erro
 		if !all && !ok && d.Kind == connector.KindBuiltin && !m.session(d.ID).busy() {
 			continue
 		}
-		rows = append(rows, m.row(d, h, ok))
+		r := m.row(d, h, ok)
+		r.LastRelease = m.lastRelease(ctx, d.ID)
+		rows = append(rows, r)
 	}
 	return rows, nil
 }
@@ -331,10 +355,44 @@ func (m *Manager) LiveCookies(ctx context.Context, def connector.Definition) ([]
 	return live.Cookies, err
 }
 
-// RecordRelease records that n cookies of def left the host in format.
+// RecordRelease records that n cookies of def left the host in format, and
+// to which program (the caller's executable and command line, as the OS
+// names them now, while it waits for the answer).
 func (m *Manager) RecordRelease(ctx context.Context, def connector.Definition, n int, format string) error {
+	return m.cfg.Store.RecordRelease(ctx, releaseOf(ctx, def, n, format, ""))
+}
+
+// releaseOf is the audit row of a release to the caller of ctx.
+func releaseOf(ctx context.Context, def connector.Definition, n int, format, viaPrefix string) store.Release {
 	c := CallerOf(ctx)
-	return m.cfg.Store.RecordRelease(ctx, store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: n, Format: format, Via: c.Via})
+	var p procinfo.Process
+	if c.Process != nil {
+		p = c.Process()
+	} else {
+		p = procinfo.Describe(c.PID)
+	}
+	return store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: n, Format: format, Via: viaPrefix + c.Via,
+		CallerExe: p.Executable, CallerCmdline: p.Cmdline}
+}
+
+// lastReleaser is a Store that tells a connector's last release.
+type lastReleaser interface {
+	Releases(ctx context.Context, connectorID string, limit int) ([]store.Release, error)
+}
+
+// lastRelease is a row's last_release: nil when never released (or the
+// store cannot tell).
+func (m *Manager) lastRelease(ctx context.Context, id string) *apitype.LastRelease {
+	lr, ok := m.cfg.Store.(lastReleaser)
+	if !ok {
+		return nil
+	}
+	rs, err := lr.Releases(ctx, id, 1)
+	if err != nil || len(rs) == 0 {
+		return nil
+	}
+	r := rs[0]
+	return &apitype.LastRelease{At: r.At, Format: r.Format, Caller: apitype.Caller{PID: r.CallerPID, UID: r.CallerUID, Executable: r.CallerExe, Cmdline: r.CallerCmdline, Via: r.Via}}
 }
 
 // RecordFetchRelease records that n cookies of def left the host in format
@@ -493,8 +551,7 @@ func (m *Manager) runRepair(ctx context.Context, def connector.Definition, actio
 		if err != nil {
 			return apitype.ActionResult{}, fmt.Errorf("write %s session state: %w", def.ID, err)
 		}
-		c := CallerOf(ctx)
-		m.cfg.Store.RecordRelease(ctx, store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: len(live.Cookies), Format: "session-state", Via: "repair:" + c.Via})
+		m.cfg.Store.RecordRelease(ctx, releaseOf(ctx, def, len(live.Cookies), "session-state", "repair:"))
 		m.carriedOver(def)
 	}
 	row, err := m.record(ctx, def, rep.Result, action, runID)

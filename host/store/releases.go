@@ -114,13 +114,13 @@ func (s *Store) insertReleases(rows []Release) error {
 			return err
 		}
 		defer tx.Rollback()
-		st, err := tx.PrepareContext(ctx, `INSERT INTO cookie_releases(at, connector_id, caller_pid, caller_uid, cookie_count, format, via, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		st, err := tx.PrepareContext(ctx, `INSERT INTO cookie_releases(at, connector_id, caller_pid, caller_uid, cookie_count, format, via, url, caller_exe, caller_cmdline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		for _, r := range rows {
-			if _, err := st.ExecContext(ctx, FormatTime(r.At), r.ConnectorID, r.CallerPID, r.CallerUID, r.Count, r.Format, r.Via, r.URL); err != nil {
+			if _, err := st.ExecContext(ctx, FormatTime(r.At), r.ConnectorID, r.CallerPID, r.CallerUID, r.Count, r.Format, r.Via, r.URL, r.CallerExe, r.CallerCmdline); err != nil {
 				return err
 			}
 		}

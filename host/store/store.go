@@ -75,6 +75,11 @@ CREATE INDEX cookie_releases_connector ON cookie_releases(connector_id, at);
 ALTER TABLE cookie_releases ADD COLUMN url TEXT NOT NULL DEFAULT '';
 CREATE INDEX cookie_releases_at ON cookie_releases(at);
 `},
+	// 3: who took the cookies, as the OS names the caller.
+	{3, `
+ALTER TABLE cookie_releases ADD COLUMN caller_exe TEXT NOT NULL DEFAULT '';
+ALTER TABLE cookie_releases ADD COLUMN caller_cmdline TEXT NOT NULL DEFAULT '';
+`},
 }
 
 // Open opens (creating if needed) the state database at path with mode
@@ -469,11 +474,15 @@ type Release struct {
 	// URL is the origin the user's browser was sent to for this release
 	// (refresh), empty when none was.
 	URL string
+	// CallerExe and CallerCmdline name the caller's program, as the OS
+	// told them when it asked (empty when it did not).
+	CallerExe     string
+	CallerCmdline string
 }
 
 // Releases returns the audit rows of a connector, newest first.
 func (s *Store) Releases(ctx context.Context, connectorID string, limit int) ([]Release, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT at, connector_id, caller_pid, caller_uid, cookie_count, format, via, url FROM cookie_releases WHERE connector_id = ? ORDER BY id DESC LIMIT ?`, connectorID, limit)
+	rows, err := s.DB.QueryContext(ctx, `SELECT at, connector_id, caller_pid, caller_uid, cookie_count, format, via, url, caller_exe, caller_cmdline FROM cookie_releases WHERE connector_id = ? ORDER BY id DESC LIMIT ?`, connectorID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -482,11 +491,49 @@ func (s *Store) Releases(ctx context.Context, connectorID string, limit int) ([]
 	for rows.Next() {
 		var r Release
 		var at sql.NullString
-		if err := rows.Scan(&at, &r.ConnectorID, &r.CallerPID, &r.CallerUID, &r.Count, &r.Format, &r.Via, &r.URL); err != nil {
+		if err := rows.Scan(&at, &r.ConnectorID, &r.CallerPID, &r.CallerUID, &r.Count, &r.Format, &r.Via, &r.URL, &r.CallerExe, &r.CallerCmdline); err != nil {
 			return nil, err
 		}
 		r.At = ParseTime(at)
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// CallerSummary is one caller's releases of a connector's cookies: by
+// executable, command line and format.
+type CallerSummary struct {
+	Release     // the newest of them
+	Times   int // how many
+	FirstAt time.Time
+}
+
+// CallerSummaries returns who received a connector's cookies, most recent
+// first, at most limit callers, and how many releases there were in all.
+func (s *Store) CallerSummaries(ctx context.Context, connectorID string, limit int) ([]CallerSummary, int, error) {
+	var total int
+	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM cookie_releases WHERE connector_id = ?`, connectorID).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := s.DB.QueryContext(ctx, `
+SELECT r.at, r.connector_id, r.caller_pid, r.caller_uid, r.cookie_count, r.format, r.via, r.caller_exe, r.caller_cmdline, g.n, g.first
+FROM (SELECT MAX(id) AS last, COUNT(*) AS n, MIN(at) AS first FROM cookie_releases WHERE connector_id = ?
+      GROUP BY caller_exe, caller_cmdline, format) g
+JOIN cookie_releases r ON r.id = g.last
+ORDER BY r.id DESC LIMIT ?`, connectorID, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []CallerSummary
+	for rows.Next() {
+		var c CallerSummary
+		var at, first sql.NullString
+		if err := rows.Scan(&at, &c.ConnectorID, &c.CallerPID, &c.CallerUID, &c.Count, &c.Format, &c.Via, &c.CallerExe, &c.CallerCmdline, &c.Times, &first); err != nil {
+			return nil, 0, err
+		}
+		c.At, c.FirstAt = ParseTime(at), ParseTime(first)
+		out = append(out, c)
+	}
+	return out, total, rows.Err()
 }

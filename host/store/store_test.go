@@ -206,3 +206,37 @@ func TestOpenCreatesNoStrayFiles(t *testing.T) {
 		t.Errorf("directory holds %q, want only state.db", names)
 	}
 }
+
+func TestCallerSummaries(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Now().Add(-time.Hour)
+	for i, r := range []Release{
+		{ConnectorID: "demo", CallerExe: "/usr/bin/node", CallerCmdline: "node index.cjs", Format: "playwright", Count: 2},
+		{ConnectorID: "demo", CallerExe: "/usr/bin/curl", CallerCmdline: "curl --unix-socket s", Format: "netscape", Count: 3},
+		{ConnectorID: "demo", CallerExe: "/usr/bin/node", CallerCmdline: "node index.cjs", Format: "playwright", Count: 4},
+		{ConnectorID: "other", CallerExe: "/usr/bin/node", Format: "playwright", Count: 1},
+	} {
+		r.At = t0.Add(time.Duration(i) * time.Minute)
+		if err := s.RecordRelease(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sums, total, err := s.CallerSummaries(ctx, "demo", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 3 || len(sums) != 2 {
+		t.Fatalf("CallerSummaries(demo) = %d callers, %d releases; want 2 callers, 3 releases", len(sums), total)
+	}
+	if s0 := sums[0]; s0.CallerExe != "/usr/bin/node" || s0.Times != 2 || s0.Count != 4 || !s0.FirstAt.Equal(t0.Truncate(time.Millisecond)) && s0.FirstAt.Sub(t0).Abs() > time.Second {
+		t.Errorf("newest caller = %+v, want node, 2 times, last with 4 cookies", s0)
+	}
+	if sums[1].CallerExe != "/usr/bin/curl" || sums[1].Times != 1 {
+		t.Errorf("second caller = %+v, want curl once", sums[1])
+	}
+}

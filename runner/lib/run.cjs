@@ -325,6 +325,13 @@ class Run {
       this.auth.known = true;
       this.auth.noBrowser = e;
       this.log(`no browser is connected to authbridge: running on the profile's own cookies (${e.prompt && e.prompt.action ? e.prompt.action.label || e.prompt.action.id : 'open your browser with the authbridge extension'})`);
+    } else if (e.code === 'access_not_granted') {
+      // The user has not allowed this connector's sites in the browser:
+      // nothing of them leaves it. The run goes on with the profile's own
+      // cookies; a repair then says what to click.
+      this.auth.known = true;
+      this.auth.accessNotGranted = e;
+      this.log(`authbridge: ${e.message || 'access not granted'}: running on the profile's own cookies`);
     } else if (e.code === 'not_found') {
       this.log(`authbridge has no connector ${this.connector.id}: running on the profile's own cookies`);
     } else {
@@ -628,6 +635,17 @@ class Run {
         this.status('WAITING_FOR_USER', { message: [p.what, action].filter(Boolean).join(' '), prompt: p, reason: fail.reason || '', detail: fail.detail });
       }
       return this.noHelp(kind, null);
+    }
+    if (!rep.ok && rep.error.code === 'access_not_granted') {
+      // Not a session problem: the user has not allowed the connector's
+      // sites in the browser. Only a person can, in the authbridge popup.
+      const e = { ...rep.error, detail: 'access_not_granted', domains: String(rep.error.detail || '').split(' ').filter(Boolean) };
+      this.auth.failure = e;
+      this.log(`authbridge: ${e.message || 'access not granted'}`);
+      if (this.allowHeaded) {
+        this.status('WAITING_FOR_USER', { message: accessMessage(this.connector.id, rep.error), prompt: e.prompt || {}, reason: '', detail: 'access_not_granted' });
+      }
+      return this.noHelp(kind, e);
     }
     if (!rep.ok && rep.error.code === 'browser_not_connected') {
       // The host renders the prompt for this situation in its verify answer.
@@ -988,13 +1006,23 @@ function validReason(r) {
   return REASONS.has(r);
 }
 
+/**
+ * accessMessage says what to click when the browser has not allowed a
+ * connector's sites: the popup's button and the browser's own prompt.
+ */
+function accessMessage(connectorId, err) {
+  const sites = err && err.detail ? ` (${String(err.detail).split(' ').join(', ')})` : '';
+  return `Allow ${connectorId} in the authbridge popup: click the authbridge icon in your browser's toolbar, press Allow access on the ${connectorId} row${sites}, then Allow in the browser's prompt.`;
+}
+
 /** authDebug is the machine-readable auth part of classification.debug. */
 function authDebug(connectorId, f) {
   const d = { source: 'authbridge', connectorId, code: f.code || 'auth_failed' };
-  d.reason = f.reason || (f.code === 'browser_not_connected' ? 'PROFILE_COOKIE_MISSING' : 'UNKNOWN');
-  d.detail = f.detail || (f.code === 'browser_not_connected' ? 'browser_not_connected' : '');
+  const missing = f.code === 'browser_not_connected' || f.code === 'access_not_granted';
+  d.reason = f.reason || (missing ? 'PROFILE_COOKIE_MISSING' : 'UNKNOWN');
+  d.detail = f.detail || (missing ? f.code : '');
   if (f.prompt) d.prompt = f.prompt;
   return d;
 }
 
-module.exports = { Run, RunEnded, browserArgs, launchOptions, launchScratch, isAuthInput, authDebug, patternTest, profileTaken, alreadyMatches };
+module.exports = { Run, RunEnded, browserArgs, launchOptions, launchScratch, isAuthInput, authDebug, accessMessage, patternTest, profileTaken, alreadyMatches };

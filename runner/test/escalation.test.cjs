@@ -18,10 +18,15 @@ const GOOD = { name: 'sid', value: 'good-session-value', domain: '127.0.0.1', pa
 const PROMPT = { what: 'Your Test session has expired.', why: 'The site signed you out.', action: { id: 'interactive', label: 'Sign in again' } };
 
 /** fakeSessions answers as authbridge would in one situation. */
-function fakeSessions({ repairHealthy, repairReason = 'SESSION_EXPIRED', repairDetail = 'login_redirect', repairPrompt = PROMPT, interactiveOK = true, noBrowser = false }) {
+const ALLOW = { what: 'Access not allowed yet', why: 'Your browser has not allowed authbridge to read 127.0.0.1 for Test.', action: { id: 'allow_access', label: 'Allow in the authbridge popup' } };
+
+function fakeSessions({ repairHealthy, repairReason = 'SESSION_EXPIRED', repairDetail = 'login_redirect', repairPrompt = PROMPT, interactiveOK = true, noBrowser = false, notGranted = false }) {
   const calls = [];
   let signedIn = false;
-  const nb = { code: 'browser_not_connected', reason: 'UNKNOWN', message: 'no browser is connected to authbridge' };
+  const nb = notGranted
+    ? { code: 'access_not_granted', status: 403, detail: '127.0.0.1', prompt: ALLOW, message: 'access not granted: your browser has not allowed authbridge to read 127.0.0.1 for connector test. Allow in the authbridge popup' }
+    : { code: 'browser_not_connected', reason: 'UNKNOWN', message: 'no browser is connected to authbridge' };
+  noBrowser = noBrowser || notGranted;
   return {
     calls,
     enabled: true,
@@ -168,4 +173,27 @@ test('session_not_transferable with a person there: the prompt says so and the s
   assert.deepEqual(waiting[0].prompt, NOT_TRANSFERABLE);
   assert.ok(!f.calls.some((x) => x.startsWith('interactive')), 'no interactive repair in the user\'s browser: ' + f.calls.join(' '));
   assert.ok(lines.some((m) => m.type === 'log' && /browser window/.test(m.message)), 'the script\'s own headed window was tried');
+});
+
+test('access not granted and nobody there: auth_failed with access_not_granted and the allow_access action', async (t) => {
+  const f = fakeSessions({ notGranted: true });
+  const { result, waiting, lines } = await runWith(t, f, { allowHeaded: false });
+  const c = result.classification;
+  assert.equal(c.errorClass, 'auth_failed');
+  assert.equal(c.debug.code, 'access_not_granted');
+  assert.equal(c.debug.detail, 'access_not_granted');
+  assert.equal(c.debug.prompt.action.id, 'allow_access');
+  assert.equal(waiting.length, 0);
+  assert.ok(!f.calls.some((x) => x.startsWith('interactive')), f.calls.join(' '));
+  assert.ok(lines.some((m) => m.type === 'log' && /Allow in the authbridge popup/.test(m.message)));
+});
+
+test('access not granted with a person there: WAITING_FOR_USER says what to click', async (t) => {
+  const f = fakeSessions({ notGranted: true });
+  const { waiting } = await runWith(t, f);
+  assert.equal(waiting.length, 1);
+  assert.equal(waiting[0].detail, 'access_not_granted');
+  assert.equal(waiting[0].prompt.action.id, 'allow_access');
+  assert.match(waiting[0].message, /authbridge popup.*Allow access on the .* row \(127\.0\.0\.1\), then Allow in the browser's prompt/);
+  assert.ok(!f.calls.some((x) => x.startsWith('interactive')), 'no interactive sign-in for a grant: ' + f.calls.join(' '));
 });

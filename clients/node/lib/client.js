@@ -171,7 +171,9 @@ class Client {
    * browser (GET /v1/connectors/{id}/cookies/stream). Iteration ends quietly
    * when opts.signal aborts (or the loop breaks); it rejects with
    * connection_lost when the agent goes away, and with the API's error when
-   * the stream cannot start (e.g. browser_not_connected). opts.onError gets
+   * the stream cannot start (e.g. browser_not_connected, access_not_granted),
+   * and with access_not_granted when the user removes the connector's grant
+   * in the browser (the agent ends the stream). opts.onError gets
    * the agent's in-stream errors (the set could not be read; the stream goes
    * on).
    */
@@ -511,11 +513,16 @@ async function* cookieStream(client, path, opts) {
           if (data.length === 0) continue;
           const body = JSON.parse(data.join('\n'));
           if (event === 'cookies') yield body;
-          else if (event === 'error' && typeof opts.onError === 'function') opts.onError(apiError(500, Buffer.from(JSON.stringify({ error: body })), what));
+          else if (event === 'error' && body && body.code === 'access_not_granted') {
+            // The grant was removed in the browser: the agent ends the
+            // stream, and so does the iteration, with that error.
+            throw apiError(403, Buffer.from(JSON.stringify({ error: body })), what);
+          } else if (event === 'error' && typeof opts.onError === 'function') opts.onError(apiError(500, Buffer.from(JSON.stringify({ error: body })), what));
         }
       }
     } catch (err) {
       if (signal && signal.aborted) return;
+      if (err instanceof AuthbridgeError) throw err;
       throw new AuthbridgeError(`${what}: the stream broke: ${err.message}`, { code: ClientCodes.CONNECTION_LOST, cause: err });
     }
     if (signal && signal.aborted) return;

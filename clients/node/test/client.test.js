@@ -304,6 +304,32 @@ test('cookieStream yields the set at once and again on each change, and ends on 
   assert.deepEqual(await pending, { value: undefined, done: true });
 });
 
+test('a grant removed in the browser: cookies() rejects with access_not_granted and an open stream ends with it', async (t) => {
+  const { home, env } = h.newHome(t);
+  h.writeConnector(home, h.demoConnector);
+  const c = client(t, env);
+  await c.ping();
+  const ext = await h.fakeExtension(home, {
+    'cookies.get': () => ({ cookies: [{ name: 'sid', value: 'v1', domain: 'demo.test', path: '/', hostOnly: true, secure: false, httpOnly: true, sameSite: 'lax', session: true }] }),
+  });
+  t.after(() => ext.close());
+  await h.until(async () => (await c.status()).bridges.length === 1, 5000, 'the fake extension is connected');
+  ext.notify('access.changed', { origins: ['*://*.demo.test/*'] });
+  await h.until(async () => (await c.status()).connectors.find((r) => r.id === 'demo')?.access === 'granted', 5000, 'demo is granted');
+  const it = c.cookieStream('demo')[Symbol.asyncIterator]();
+  assert.deepEqual((await it.next()).value.cookies.map((k) => k.name), ['sid']);
+
+  // The user removes the grant (popup, chrome://extensions): the extension says so.
+  ext.notify('access.changed', { origins: [] });
+  const e = await rejectsWith(it.next(), 'access_not_granted');
+  assert.equal(e.status, 403);
+  const e2 = await rejectsWith(c.cookies('demo'), 'access_not_granted');
+  assert.equal(e2.status, 403);
+  assert.equal(e2.prompt.action.id, 'allow_access');
+  assert.equal(e2.detail, 'demo.test');
+  assert.match(e2.message, /Allow in the authbridge popup/);
+});
+
 test('cookieStream rejects with the API error when the stream cannot start', async (t) => {
   const { env } = h.newHome(t);
   const c = client(t, env);

@@ -23,6 +23,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
+
+	"github.com/authbridge/authbridge/host/internal/devext"
 )
 
 func main() {
@@ -57,6 +59,20 @@ func want(section string) bool {
 func run() int {
 	flag.Parse()
 	ctx := context.Background()
+	// The bench's browsers load a development copy that grants every site
+	// at load (as a user who allowed them all): the grant checks run on
+	// every call, as they do for a user's allowed connectors.
+	devDir, err := os.MkdirTemp("", "authbridge-bench-ext")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench setup:", err)
+		return 1
+	}
+	defer os.RemoveAll(devDir)
+	if err := devext.Copy(*extFlag, filepath.Join(devDir, "extension"), devext.AllSites); err != nil {
+		fmt.Fprintln(os.Stderr, "bench setup:", err)
+		return 1
+	}
+	*extFlag = filepath.Join(devDir, "extension")
 	var rows []row
 	if want("cookies") || want("runner") {
 		b := &bench{}

@@ -316,6 +316,28 @@ func (t *Tab) Eval(ctx context.Context, expr string, out any) error {
 	return json.Unmarshal([]byte(s), out)
 }
 
+// Click clicks the centre of the first element matching a CSS selector with
+// the pointer (input.performActions), as a user's click is: the page sees
+// user input, which some APIs require (permissions.request).
+func (t *Tab) Click(ctx context.Context, selector string) error {
+	sel, _ := json.Marshal(selector)
+	var at struct{ X, Y float64 }
+	if err := t.Eval(ctx, `(() => { const r = document.querySelector(`+string(sel)+`).getBoundingClientRect(); return {X: r.x + r.width / 2, Y: r.y + r.height / 2}; })()`, &at); err != nil {
+		return fmt.Errorf("find %s: %w", selector, err)
+	}
+	return t.b.Call(ctx, "input.performActions", map[string]any{
+		"context": t.ID,
+		"actions": []any{map[string]any{
+			"type": "pointer", "id": "mouse", "parameters": map[string]any{"pointerType": "mouse"},
+			"actions": []any{
+				map[string]any{"type": "pointerMove", "x": int(at.X), "y": int(at.Y)},
+				map[string]any{"type": "pointerDown", "button": 0},
+				map[string]any{"type": "pointerUp", "button": 0},
+			},
+		}},
+	}, nil)
+}
+
 // SetViewport sets the tab's viewport size in CSS pixels.
 func (t *Tab) SetViewport(ctx context.Context, width, height int) error {
 	return t.b.Call(ctx, "browsingContext.setViewport", map[string]any{"context": t.ID, "viewport": map[string]any{"width": width, "height": height}}, nil)

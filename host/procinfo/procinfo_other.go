@@ -1,0 +1,5 @@
+//go:build !linux && !darwin && !windows
+
+package procinfo
+
+func describe(pid int) Process { return Process{} }
