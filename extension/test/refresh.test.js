@@ -25,6 +25,7 @@ test('cookies.refresh follows no redirect: the hop is answered, the redirect tar
   const clock = new FakeClock(NOW);
   startWorker({ chrome, log: quietLog, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout, now: clock.now, random: () => 0.5, userAgent: 'test-agent', fetch: browserFetch(requests, 'https://github.com/settings/profile') });
   const native = chrome.natives.at(-1);
+  await settle(); // the hello waits for the grants to be read
   const hello = native.last('hello');
   native.onMessage.emit({ id: hello.id, type: 'result', result: { agent_version: '1.0.0', bridge_id: 'b7' } });
   await settle();

@@ -21,11 +21,10 @@ func cmdAccess(ctx context.Context, e *env, args []string) int {
 	asJSON := fs.Bool("json", false, "print the access log as JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
-		return ExitUsage
+		return e.flagErr(err)
 	}
 	if len(pos) > 1 {
-		fmt.Fprintln(e.stderr, "authbridge access: at most one connector")
-		return ExitUsage
+		return e.usageErr("at most one connector")
 	}
 	path := "/v1/access"
 	if len(pos) == 1 {
