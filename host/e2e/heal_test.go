@@ -132,9 +132,6 @@ func TestAutoHealAfterSignInAgain(t *testing.T) {
 	eventually(t, 10*time.Second, "demo heals", func() bool { h, _ := w.health("demo"); return h == "healthy" })
 	healed := time.Since(start)
 	t.Logf("healed %v after the sign-in began (the sign-in itself took %v)", healed.Round(time.Millisecond), signedIn.Round(time.Millisecond))
-	if healed-signedIn > 2*time.Second {
-		t.Errorf("healing took %v after the sign-in, want within 2s", healed-signedIn)
-	}
 	now := storedSID(t, state)
 	if now == "" || now == old || now != browserSID(t, w.browser.Ctx) {
 		t.Errorf("the storage state does not hold the new session")

@@ -109,6 +109,10 @@ const (
 	RecoveryClearSession      = "clear_session"
 )
 
+// actionSignInConnector names a sign-in inside the connector's own browser
+// in busy messages; its outcome is recorded as an interactive repair.
+const actionSignInConnector = "sign_in_connector"
+
 // Config configures a Manager.
 type Config struct {
 	Browser  Browser
@@ -152,8 +156,8 @@ type Manager struct {
 type state struct {
 	mu          sync.Mutex
 	repairing   bool
-	repairDone  chan struct{} // closed when the running repair ends
-	awaiting    bool          // an interactive repair is open
+	current     *repairRun // the running repair, nil when none runs
+	awaiting    bool       // an interactive repair is open
 	awaitRunID  string
 	lastAttempt time.Time
 	failures    int
@@ -332,25 +336,86 @@ func (m *Manager) RecordRelease(ctx context.Context, def connector.Definition, n
 	return m.cfg.Store.RecordRelease(ctx, store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: n, Format: format, Via: c.Via})
 }
 
-// waitRepair waits for a running repair of s to end, up to VerifyWait.
-func (m *Manager) waitRepair(ctx context.Context, def connector.Definition, s *state) error {
+// repairRun is one running repair of a connector: whoever else asks for
+// a repair of it meanwhile joins it and answers its result.
+type repairRun struct {
+	action string        // the recovery action that started it
+	done   chan struct{} // closed when it ends; res and err are set then
+	res    apitype.ActionResult
+	err    error
+}
+
+// DetailRepairInProgress is the busy error's detail when a repair of the
+// same connector is still running after the bounded wait for it.
+const DetailRepairInProgress = "repair_in_progress"
+
+// join waits for the running repair of def (up to VerifyWait) and returns
+// its result; running is false when none runs. A wait that runs out
+// answers busy with the reason and the one thing to do.
+func (m *Manager) join(ctx context.Context, def connector.Definition, s *state) (res apitype.ActionResult, err error, running bool) {
 	s.mu.Lock()
-	done := s.repairDone
-	repairing := s.repairing
+	run := s.current
 	s.mu.Unlock()
-	if !repairing {
-		return nil
+	if run == nil {
+		return apitype.ActionResult{}, nil, false
 	}
 	t := time.NewTimer(m.cfg.VerifyWait)
 	defer t.Stop()
 	select {
-	case <-done:
-		return nil
+	case <-run.done:
 	case <-t.C:
-		return &apitype.Error{Code: apitype.CodeBusy, Message: fmt.Sprintf("a repair of %s is still running after %s: try again when it ends", def.ID, m.cfg.VerifyWait)}
+		return apitype.ActionResult{}, &apitype.Error{Code: apitype.CodeBusy, Detail: DetailRepairInProgress,
+			Message: fmt.Sprintf("a repair of %s (%s) is still running after %s: ask again to wait for its result", def.ID, repairWho(run.action), m.cfg.VerifyWait)}, true
 	case <-ctx.Done():
-		return fmt.Errorf("wait for the running repair of %s: %w", def.ID, ctx.Err())
+		return apitype.ActionResult{}, fmt.Errorf("wait for the running repair of %s: %w", def.ID, ctx.Err()), true
 	}
+	if run.err != nil {
+		return apitype.ActionResult{}, run.err, true
+	}
+	res = run.res
+	if row, rerr := m.Row(ctx, def); rerr == nil {
+		res.Row = m.named(def, apitype.ActionResult{Row: row}).Row
+	}
+	return res, nil, true
+}
+
+// isRepairFailure reports whether err is a joined repair's own failure
+// rather than the wait's (busy, or the caller gave up).
+func isRepairFailure(err error) bool {
+	var ae *apitype.Error
+	if errors.As(err, &ae) && ae.Code == apitype.CodeBusy && ae.Detail == DetailRepairInProgress {
+		return false
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// repairWho says who started a repair, for the busy message.
+func repairWho(action string) string {
+	switch action {
+	case RecoveryAutoRepair:
+		return "started by auto-heal after a sign-in in your browser"
+	case RecoveryInteractiveRepair:
+		return "completing a sign-in"
+	case actionSignInConnector:
+		return "waiting for a sign-in inside the connector's browser"
+	}
+	return "started by a repair request"
+}
+
+// waitRepair waits for a running repair of s to end, up to VerifyWait.
+func (m *Manager) waitRepair(ctx context.Context, def connector.Definition, s *state) error {
+	_, err, running := m.join(ctx, def, s)
+	if !running {
+		return nil
+	}
+	var ae *apitype.Error
+	if errors.As(err, &ae) && ae.Code == apitype.CodeBusy {
+		return err
+	}
+	if ctx.Err() != nil {
+		return err
+	}
+	return nil // the repair's own failure is not the verify's
 }
 
 // Verify checks a connector's session: its own persistent profile as it is
@@ -408,14 +473,15 @@ func (m *Manager) Verify(ctx context.Context, def connector.Definition, runID st
 
 // Repair takes the connector's cookies from the browser now, verifies them,
 // writes them to the connector's own session state when they work, and
-// records the outcome. Only one repair of a connector runs at a time; a
-// second one answers busy.
+// records the outcome. Only one repair of a connector runs at a time: a
+// repair asked for while one runs waits for it (up to VerifyWait) and
+// answers its result.
 func (m *Manager) Repair(ctx context.Context, def connector.Definition, runID string) (apitype.ActionResult, error) {
 	return m.repair(ctx, def, RecoveryRepairFromChrome, runID)
 }
 
 func (m *Manager) repair(ctx context.Context, def connector.Definition, action, runID string) (apitype.ActionResult, error) {
-	return m.exclusive(ctx, def, func() (apitype.ActionResult, error) {
+	return m.exclusive(ctx, def, action, func() (apitype.ActionResult, error) {
 		return m.runRepair(ctx, def, action, runID)
 	}, func(s *state, res apitype.ActionResult, err error) {
 		if err == nil && res.Result.Healthy() {
@@ -430,23 +496,35 @@ func (m *Manager) repair(ctx context.Context, def connector.Definition, action, 
 }
 
 // exclusive runs a repair of def (run) as the only one of that connector at
-// a time (another answers busy), pushes the row before and after, and calls
-// done with the outcome under the session's lock.
-func (m *Manager) exclusive(ctx context.Context, def connector.Definition, run func() (apitype.ActionResult, error), done func(s *state, res apitype.ActionResult, err error)) (apitype.ActionResult, error) {
+// a time, pushes the row before and after, and calls done with the outcome
+// under the session's lock. One that arrives while another runs joins it:
+// it waits (up to VerifyWait) and answers that repair's result.
+func (m *Manager) exclusive(ctx context.Context, def connector.Definition, action string, run func() (apitype.ActionResult, error), done func(s *state, res apitype.ActionResult, err error)) (apitype.ActionResult, error) {
 	s := m.session(def.ID)
-	s.mu.Lock()
-	if s.repairing {
+	for {
+		s.mu.Lock()
+		if s.current == nil {
+			break
+		}
 		s.mu.Unlock()
-		return apitype.ActionResult{}, &apitype.Error{Code: apitype.CodeBusy, Message: fmt.Sprintf("a repair of %s is already running", def.ID)}
+		res, err, running := m.join(ctx, def, s)
+		if !running {
+			continue
+		}
+		if action != actionSignInConnector || err != nil && !isRepairFailure(err) {
+			return res, err
+		}
+		// A sign-in inside the connector's browser is not answered by a
+		// repair from the user's browser: it runs once that one ended.
 	}
-	s.repairing, s.repairDone = true, make(chan struct{})
+	cur := &repairRun{action: action, done: make(chan struct{})}
+	s.repairing, s.current = true, cur
 	s.lastAttempt = time.Now()
 	s.mu.Unlock()
 	m.push(ctx, def)
 	res, err := run()
 	s.mu.Lock()
-	s.repairing = false
-	close(s.repairDone)
+	s.repairing, s.current = false, nil
 	done(s, res, err)
 	s.mu.Unlock()
 	m.push(ctx, def)
@@ -454,6 +532,8 @@ func (m *Manager) exclusive(ctx context.Context, def connector.Definition, run f
 		res.Row, _ = m.Row(ctx, def)
 		res = m.named(def, res)
 	}
+	cur.res, cur.err = res, err
+	close(cur.done)
 	return res, err
 }
 
@@ -549,6 +629,10 @@ func (m *Manager) Clear(ctx context.Context, def connector.Definition) (apitype.
 func (m *Manager) Interactive(ctx context.Context, def connector.Definition, runID string) (apitype.InteractiveResult, error) {
 	if def.LoginURL == "" {
 		return apitype.InteractiveResult{}, &apitype.Error{Code: apitype.CodeBadRequest, Message: fmt.Sprintf("connector %s has no login_url to open", def.ID)}
+	}
+	// A repair under way answers first: when it heals the session, no tab.
+	if res, err, running := m.join(ctx, def, m.session(def.ID)); running && err == nil && res.Result.Healthy() {
+		return apitype.InteractiveResult{LoginURL: def.LoginURL, Row: res.Row, Opened: false, Preflight: &res}, nil
 	}
 	if res, ok := m.preflight(ctx, def, runID); ok {
 		return apitype.InteractiveResult{LoginURL: def.LoginURL, Row: res.Row, Opened: false, Preflight: &res}, nil
