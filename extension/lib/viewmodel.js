@@ -165,6 +165,11 @@ export function avatar(row) {
   return fallback;
 }
 
+/** isRepairing: the host runs a repair of the row, or the popup asked for one. */
+function isRepairing(row, ui) {
+  return !!row.repair_in_progress || ui.busy?.[row.id] === 'repair';
+}
+
 function button(row, action, ui, primary, opts = {}) {
   const spec = ACTIONS[action];
   const busyAction = ui.busy?.[row.id];
@@ -176,13 +181,16 @@ function button(row, action, ui, primary, opts = {}) {
   // The host's copy says "Chrome"; in Firefox the session comes from Firefox.
   if (action === 'repair' && opts.browser === 'firefox') label = label.replace(/\bChrome\b/, 'Firefox');
   if (confirming) label = spec.confirm;
-  if (busyAction === action) label = spec.busy;
+  // A repair under way, whoever started it, is one state: the row's
+  // "Repairing…" line, with every action of the row disabled.
+  const repairing = isRepairing(row, ui);
+  if (busyAction === action && !(repairing && action === 'repair')) label = spec.busy;
   return {
     action,
     label,
     primary,
     busy: busyAction === action,
-    disabled: !ui.connected || !!busyAction,
+    disabled: !ui.connected || !!busyAction || repairing,
     confirming,
   };
 }
@@ -203,7 +211,7 @@ export function rowView(row, ui, opts) {
     ? { label: reasonLabel(failureCode), code: failureCode, ...timeField(row.last_failure_at, opts) }
     : null;
   const waiting = !!(ui.waiting?.[row.id] || row.awaiting_interactive);
-  const repairing = !!row.repair_in_progress;
+  const repairing = isRepairing(row, ui);
   return {
     id: row.id,
     name: row.name || row.id,

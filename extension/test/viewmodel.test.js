@@ -94,6 +94,18 @@ test('a running action shows progress and disables the row', () => {
   }
 });
 
+test('a repair under way is one Repairing… state with the row disabled, whoever started it', () => {
+  for (const state of [ui({ busy: { demo: 'repair' } }), ui({ rows: ui().rows.map((r, i) => (i === 0 ? { ...r, repair_in_progress: true } : r)) })]) {
+    const r = buildView(state, opts).rows[0];
+    assert.equal(r.repairing, true);
+    for (const b of [r.primary, ...r.secondary]) {
+      assert.equal(b.disabled, true, `${b.action} is disabled during the repair`);
+      assert.notEqual(b.label, 'Repairing…', 'the row line, not a button, says Repairing…');
+    }
+    assert.equal(buildView(state, opts).rows[1].primary.disabled, false, 'other rows stay enabled');
+  }
+});
+
 test('clear asks for confirmation in place', () => {
   const r = buildView(ui({ confirming: { demo: true } }), opts).rows[0];
   const clear = r.secondary.find((b) => b.action === 'clear');

@@ -359,6 +359,7 @@ func (m *Manager) join(ctx context.Context, def connector.Definition, s *state) 
 	if run == nil {
 		return apitype.ActionResult{}, nil, false
 	}
+	m.cfg.Log.Info("waiting for the running repair to answer with its result", "connector", def.ID, "running", run.action)
 	t := time.NewTimer(m.cfg.VerifyWait)
 	defer t.Stop()
 	select {
