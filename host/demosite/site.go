@@ -148,7 +148,7 @@ type Site struct {
 	hits     map[string]int
 	servers  []*http.Server
 
-	held      chan struct{} // non-nil while Hold holds the protected pages
+	held chan struct{} // non-nil while Hold holds the protected pages
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close: releases slow and hanging requests
