@@ -223,6 +223,9 @@ export function rowView(row, ui, opts) {
       { key: 'headless', label: 'Headless success', ...timeField(row.last_headless_success_at, opts) },
       { key: 'interactive', label: 'Interactive login', ...timeField(row.last_interactive_login_at, opts) },
       { key: 'verified', label: 'Last checked', ...timeField(row.last_verified_at, opts) },
+      // A connector with its own browser profile: when a repair last wrote
+      // the session into it (Healthy is reported before that write).
+      ...(row.profile_dir ? [{ key: 'profile', label: 'Profile written', ...(row.profile_writing ? { text: 'writing…' } : timeField(row.profile_written_at, opts)) }] : []),
     ],
     lastFailure,
     primary: buttons[0],

@@ -106,6 +106,16 @@ test('a repair under way is one Repairing… state with the row disabled, whoeve
   }
 });
 
+test('a connector with a profile says when its profile was written', () => {
+  const withProfile = { ...ui().rows[1], profile_dir: '/p/demo', profile_written_at: '2026-11-26T09:59:30Z' };
+  let r = buildView(ui({ rows: [withProfile] }), opts).rows[0];
+  assert.deepEqual(r.times.find((t) => t.key === 'profile')?.label, 'Profile written');
+  assert.ok(r.times.find((t) => t.key === 'profile').datetime, 'the write has a time');
+  r = buildView(ui({ rows: [{ ...withProfile, profile_writing: true }] }), opts).rows[0];
+  assert.equal(r.times.find((t) => t.key === 'profile').text, 'writing…');
+  assert.equal(buildView(ui(), opts).rows[1].times.find((t) => t.key === 'profile'), undefined, 'no profile, no line');
+});
+
 test('clear asks for confirmation in place', () => {
   const r = buildView(ui({ confirming: { demo: true } }), opts).rows[0];
   const clear = r.secondary.find((b) => b.action === 'clear');

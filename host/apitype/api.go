@@ -37,6 +37,13 @@ type StatusRow struct {
 	// browser holding ProfileDir to close before writing into it; empty
 	// when nothing waits.
 	ProfileWait string `json:"profile_wait,omitempty"`
+	// ProfileWriting is true while a repair that already reported the
+	// session Healthy (verified from the user's live cookies) writes it
+	// into ProfileDir.
+	ProfileWriting bool `json:"profile_writing,omitempty"`
+	// ProfileWrittenAt is when a repair last wrote the session into
+	// ProfileDir (since the agent started).
+	ProfileWrittenAt *time.Time `json:"profile_written_at,omitempty"`
 }
 
 // AgentInfo is the agent part of GET /v1/status.

@@ -175,6 +175,11 @@ type state struct {
 	// the verified cookies to write then (kept in memory only).
 	profileWait    string
 	pendingCookies []apitype.Cookie
+	// profileWriting is set while a repair that already recorded the
+	// session Healthy writes it into the connector's profile;
+	// profileWrittenAt is when one last did.
+	profileWriting   bool
+	profileWrittenAt time.Time
 }
 
 // New returns a manager; ctx bounds the heals it runs on its own.
@@ -261,6 +266,7 @@ func (m *Manager) row(def connector.Definition, h store.Health, recorded bool) a
 	s.mu.Lock()
 	r.RepairInProgress, r.AwaitingInteractive = s.repairing, s.awaiting
 	r.ProfileWait = s.profileWait
+	r.ProfileWriting, r.ProfileWrittenAt = s.profileWriting, tptr(s.profileWrittenAt)
 	s.mu.Unlock()
 	switch {
 	case !recorded || h.Health == "" || (h.Reason == "" && h.Health == string(taxonomy.HealthUnknown)):
@@ -547,19 +553,52 @@ func (m *Manager) runRepair(ctx context.Context, def connector.Definition, actio
 	if err != nil {
 		return apitype.ActionResult{}, err
 	}
-	var written []string
-	if rep.Result.Healthy() {
-		written, err = m.writeSession(ctx, def, live.Cookies)
+	if !rep.Result.Healthy() {
+		row, err := m.record(ctx, def, rep.Result, action, runID)
 		if err != nil {
-			return apitype.ActionResult{}, fmt.Errorf("write %s session state: %w", def.ID, err)
+			return apitype.ActionResult{}, err
 		}
-		c := CallerOf(ctx)
-		m.cfg.Store.RecordRelease(ctx, store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: len(live.Cookies), Format: "session-state", Via: "repair:" + c.Via})
-		m.carriedOver(def)
+		return apitype.ActionResult{Result: rep.Result, Probe: string(rep.Probe), Row: row}, nil
+	}
+	written, err := m.writeStorageState(def, live.Cookies)
+	if err != nil {
+		return apitype.ActionResult{}, fmt.Errorf("write %s session state: %w", def.ID, err)
+	}
+	c := CallerOf(ctx)
+	m.cfg.Store.RecordRelease(ctx, store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: len(live.Cookies), Format: "session-state", Via: "repair:" + c.Via})
+	m.carriedOver(def)
+	// Healthy is reported once the session is verified from the user's live
+	// cookies; the write into the connector's profile (a browser start)
+	// follows, and the row says so while it runs and when it is done.
+	profile := m.profileToWrite(def)
+	s := m.session(def.ID)
+	if profile != "" {
+		s.mu.Lock()
+		s.repairing, s.profileWriting = false, true
+		s.mu.Unlock()
 	}
 	row, err := m.record(ctx, def, rep.Result, action, runID)
 	if err != nil {
+		s.mu.Lock()
+		s.profileWriting = false
+		s.mu.Unlock()
 		return apitype.ActionResult{}, err
+	}
+	if profile != "" {
+		m.push(ctx, def)
+		wrote, err := m.writeProfile(ctx, def, profile, live.Cookies)
+		s.mu.Lock()
+		s.profileWriting = false
+		if wrote {
+			s.profileWrittenAt = time.Now()
+		}
+		s.mu.Unlock()
+		if err != nil {
+			return apitype.ActionResult{}, fmt.Errorf("write %s session state: %w", def.ID, err)
+		}
+		if wrote {
+			written = append(written, profile)
+		}
 	}
 	return apitype.ActionResult{Result: rep.Result, Probe: string(rep.Probe), Row: row, Written: written}, nil
 }
