@@ -568,6 +568,7 @@ func (a *Agent) handleHello(ctx context.Context, b *bridge, raw json.RawMessage)
 	}
 	b.mu.Lock()
 	b.extID, b.extVersion, b.userAgent = capField(h.ExtensionID, 64), capField(h.Version, 64), capField(h.UserAgent, MaxUserAgent)
+	b.acceptLang = capField(h.AcceptLanguage, MaxUserAgent)
 	b.mu.Unlock()
 	a.saveBridge(b)
 	go func() {

@@ -69,6 +69,8 @@ type BridgeInfo struct {
 	ExtensionID      string    `json:"extension_id,omitempty"`
 	ExtensionVersion string    `json:"extension_version,omitempty"`
 	UserAgent        string    `json:"user_agent,omitempty"`
+	// AcceptLanguage is the browser's Accept-Language (hello).
+	AcceptLanguage string `json:"accept_language,omitempty"`
 	RelayPID         int       `json:"relay_pid"`
 	ConnectedAt      time.Time `json:"connected_at"`
 	LastActiveAt     time.Time `json:"last_active_at"`

@@ -54,6 +54,9 @@ type Hello struct {
 	ExtensionID string `json:"extension_id"`
 	Version     string `json:"version"`
 	UserAgent   string `json:"user_agent"`
+	// AcceptLanguage is the Accept-Language the browser sends (from its
+	// languages), for runs that present the user's browser's identity.
+	AcceptLanguage string `json:"accept_language,omitempty"`
 }
 
 // HelloResult answers Hello.

@@ -16,6 +16,7 @@ const { waitForProfile } = require('./profilelock.cjs');
 const { cookieHeader } = require('./cookiejar.cjs');
 const { Follower } = require('./follow.cjs');
 const { browserVersion, compareVersions } = require('./seed.cjs');
+const { userIdentity, identityOptions } = require('./identity.cjs');
 
 const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
@@ -48,9 +49,10 @@ function browserArgs(env = process.env) {
  * browser and key-store flags for app profiles, AUTHBRIDGE_BROWSER_ARGS, and
  * the features the runner switches off (launchflags.cjs).
  */
-function launchOptions(env, headless) {
+function launchOptions(env, headless, identity = null) {
   const flags = flagsFor('app');
   return {
+    ...identityOptions(identity),
     executablePath: env.AUTHBRIDGE_CHROMIUM || DEFAULT_CHROMIUM,
     headless,
     args: withDisabledFeatures([...flags.args, ...browserArgs(env)]),
@@ -264,6 +266,9 @@ class Run {
       this.event('run_started');
       this._log(`run ${this.runId}: connector ${this.connector.id}, profile ${this.profileDir}`);
 
+      // The user's browser's identity (user agent, Accept-Language) is
+      // asked for first: the launch presents it.
+      this.identity = userIdentity(this.sessions, this.env);
       // The cookies are fetched while the browser starts; they are added
       // before the first navigation.
       const cookies = this.fetchSessionCookies().finally(() => { this.times.cookies = Date.now(); });
@@ -341,7 +346,7 @@ class Run {
       const planted = this.seed ? this.seed.plant(this.profileDir) : null;
       let context;
       try {
-        context = await chromium.launchPersistentContext(this.profileDir, launchOptions(this.env, headless));
+        context = await chromium.launchPersistentContext(this.profileDir, launchOptions(this.env, headless, await this.identity));
       } catch (err) {
         if (!profileTaken(err) || Date.now() - start > timeoutMs) throw err;
         if (!told) this.log('another process took the profile as the browser started: waiting for it to finish');
