@@ -64,18 +64,18 @@ type Status struct {
 
 // BridgeInfo describes one connected browser profile.
 type BridgeInfo struct {
-	ID               string    `json:"id"`
-	Origin           string    `json:"origin"`
-	ExtensionID      string    `json:"extension_id,omitempty"`
-	ExtensionVersion string    `json:"extension_version,omitempty"`
-	UserAgent        string    `json:"user_agent,omitempty"`
+	ID               string `json:"id"`
+	Origin           string `json:"origin"`
+	ExtensionID      string `json:"extension_id,omitempty"`
+	ExtensionVersion string `json:"extension_version,omitempty"`
+	UserAgent        string `json:"user_agent,omitempty"`
 	// AcceptLanguage is the browser's Accept-Language (hello).
-	AcceptLanguage string `json:"accept_language,omitempty"`
-	RelayPID         int       `json:"relay_pid"`
-	ConnectedAt      time.Time `json:"connected_at"`
-	LastActiveAt     time.Time `json:"last_active_at"`
-	ProfileDir       string    `json:"profile_dir,omitempty"`
-	Binding          string    `json:"binding,omitempty"`
+	AcceptLanguage string    `json:"accept_language,omitempty"`
+	RelayPID       int       `json:"relay_pid"`
+	ConnectedAt    time.Time `json:"connected_at"`
+	LastActiveAt   time.Time `json:"last_active_at"`
+	ProfileDir     string    `json:"profile_dir,omitempty"`
+	Binding        string    `json:"binding,omitempty"`
 	// BindingDetail says how the profile was found (absent until bound).
 	BindingDetail *Binding `json:"binding_detail,omitempty"`
 	// Index is the extension's answer to the last watch.set: the time its
