@@ -180,6 +180,12 @@ type state struct {
 	// profileWrittenAt is when one last did.
 	profileWriting   bool
 	profileWrittenAt time.Time
+	// releasedPrint digests the auth cookies last handed out to a run and
+	// releasedAt says when; runStrikes counts the runs in a row whose copy
+	// failed while the user's browser held that same session (runcarry.go).
+	releasedPrint authPrint
+	releasedAt    time.Time
+	runStrikes    int
 }
 
 // New returns a manager; ctx bounds the heals it runs on its own.
@@ -333,6 +339,9 @@ func (m *Manager) verifyOptions(ua string) verify.Options {
 // LiveCookies returns a connector's live cookies from the browser.
 func (m *Manager) LiveCookies(ctx context.Context, def connector.Definition) ([]apitype.Cookie, error) {
 	live, err := m.cfg.Browser.LiveCookies(ctx, def)
+	if err == nil {
+		m.released(def, live.Cookies)
+	}
 	return live.Cookies, err
 }
 
@@ -447,7 +456,10 @@ func (m *Manager) Verify(ctx context.Context, def connector.Definition, runID st
 		m.push(ctx, def)
 		return m.named(def, apitype.ActionResult{Result: res, Probe: string(rep.Probe), Row: row}), nil
 	}
-	if h, err := m.cfg.Store.GetHealth(ctx, def.ID); err == nil && h.Detail == taxonomy.DetailSessionNotTransferable {
+	if _, _, own := m.ownProfile(def); !own {
+		// Without a profile of its own, the connector's session is the
+		// user's browser's; its evidence is the runs' (runcarry.go).
+	} else if h, err := m.cfg.Store.GetHealth(ctx, def.ID); err == nil && h.Detail == taxonomy.DetailSessionNotTransferable {
 		// The browser's cookies say nothing about a session that does not
 		// carry over: only the connector's own profile can answer.
 		return apitype.ActionResult{}, &apitype.Error{Code: apitype.CodeBusy, Message: fmt.Sprintf("the session of %s does not carry over from your browser, so only its own browser profile can verify it, and a running browser (a run?) holds that profile: try again when it closes", def.ID)}
@@ -469,6 +481,9 @@ func (m *Manager) Verify(ctx context.Context, def connector.Definition, runID st
 	rep, err := m.cfg.Verify(ctx, def, cs, m.verifyOptions(live.UserAgent))
 	if err != nil {
 		return apitype.ActionResult{}, err
+	}
+	if rep.Result.Healthy() && m.stillNotTransferable(def, cs) {
+		rep.Result = taxonomy.NewResult(taxonomy.SessionExpired, taxonomy.DetailSessionNotTransferable, 0, nil, def.Name)
 	}
 	row, err := m.record(ctx, def, rep.Result, ActionVerify, runID)
 	if err != nil {
@@ -553,6 +568,7 @@ func (m *Manager) runRepair(ctx context.Context, def connector.Definition, actio
 	if err != nil {
 		return apitype.ActionResult{}, err
 	}
+	rep.Result = m.judgeRunRepair(ctx, def, runID, live.Cookies, rep.Result)
 	if !rep.Result.Healthy() {
 		row, err := m.record(ctx, def, rep.Result, action, runID)
 		if err != nil {
@@ -642,7 +658,7 @@ func (m *Manager) Clear(ctx context.Context, def connector.Definition) (apitype.
 	s := m.session(def.ID)
 	s.mu.Lock()
 	s.awaiting = false
-	s.carriedAt, s.strikes = time.Time{}, 0
+	s.carriedAt, s.strikes, s.runStrikes = time.Time{}, 0, 0
 	s.mu.Unlock()
 	cleared, err := m.clearSession(ctx, def)
 	if err != nil {
