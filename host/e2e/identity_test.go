@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/authbridge/authbridge/host/chromium"
+	"github.com/authbridge/authbridge/taxonomy"
 )
 
 // uaSite is a test site whose session works only with the user agent it
@@ -173,6 +174,88 @@ func TestRunnerPresentsTheUsersBrowser(t *testing.T) {
 	probe, _ := data["account.probe"].(map[string]any)
 	if probe["userAgent"] != userBrowserUA {
 		t.Errorf("the run's page saw user agent %v, want the user's browser's", probe["userAgent"])
+	}
+	all := r.dump()
+	for _, v := range site.values() {
+		if strings.Contains(all, v) {
+			t.Fatalf("a cookie value appears in the runner's output")
+		}
+	}
+}
+
+// TestUserAgentBoundNotTransferable runs the drop-in runner on the
+// user-agent-bound site without presenting the user's browser
+// (AUTHBRIDGE_RUNNER_USER_AGENT=off): each run's copy of the session fails
+// while the user's browser holds the same session and it verifies there,
+// so the second run is told session_not_transferable, the status row names
+// it, and auto-repair declines the user's next sign-in.
+func TestUserAgentBoundNotTransferable(t *testing.T) {
+	exe := needChromium(t)
+	site := newUASite(t)
+	w := newWorld(t)
+	base := "http://ua.test:" + site.port
+	w.writeConnector(map[string]any{"id": "ua-bound", "name": "UA-bound site", "domains": []string{"ua.test"},
+		"auth_cookies": []string{"sid"}, "login_url": base + "/login?user=ada",
+		"verify": map[string]any{"url": base + "/account", "logged_in_selector": "#account-name"}})
+	w.extraEnv = []string{"AUTHBRIDGE_RESOLVE=ua.test:" + site.port + ":127.0.0.1"}
+	w.startBrowserAs(userBrowserUA, "en-GB", "ua.test")
+	signIn := func(user string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(w.browser.Ctx, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login?user="+user), chromedp.WaitVisible(chromedp.ID("account-name"))); err != nil {
+			t.Fatalf("sign in in the user's browser: %v", err)
+		}
+	}
+	signIn("ada")
+	eventually(t, 20*time.Second, "the sign-in heals ua-bound", func() bool { h, _ := w.health("ua-bound"); return h == "healthy" })
+
+	dir := t.TempDir()
+	script := filepath.Join(dir, "ua-bound.js")
+	src, err := os.ReadFile(filepath.Join(repoRoot, "runner", "testdata", "connectors", "account-escalate.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(script, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args, _ := json.Marshal([]string{"--host-resolver-rules=MAP ua.test 127.0.0.1"})
+	env := append(w.env(), "AUTHBRIDGE_BIN="+binPath, "AUTHBRIDGE_CHROMIUM="+exe, "AUTHBRIDGE_RUNNER_USER_AGENT=off",
+		"AUTHBRIDGE_PROFILES_DIR="+filepath.Join(dir, "profiles"), "AUTHBRIDGE_BROWSER_ARGS="+string(args))
+	r := startAppRunner(t, env)
+	defer r.close()
+	run := func(n int) map[string]any {
+		t.Helper()
+		id := "ua-off-" + strconv.Itoa(n) + "-" + strconv.FormatInt(time.Now().UnixMilli(), 10)
+		r.send(map[string]any{"type": "run", "runId": id, "connectorPath": script, "url": base + "/account", "headless": true, "allowHeaded": false})
+		res := r.result(id, 3*time.Minute)
+		if c := classificationOf(res); c["outcome"] == "success" {
+			t.Fatalf("run %d succeeded: the site did not bind its session to the user agent\n%s", n, r.dump())
+		}
+		return res
+	}
+	run(1)
+	if row := w.connectorRow("ua-bound"); row.Detail == "session_not_transferable" {
+		t.Fatalf("named after the first failure, want the second")
+	}
+	run(2)
+	row := w.connectorRow("ua-bound")
+	if row.Detail != "session_not_transferable" || row.Prompt.Action.ID != taxonomy.ActionSignInConnector {
+		t.Fatalf("after the second failure the row is %s/%s (action %s), want session_not_transferable with the sign-in inside the connector's browser\n%s\n%s",
+			row.Reason, row.Detail, row.Prompt.Action.ID, r.dump(), w.agentLog())
+	}
+	if out := r.dump(); !strings.Contains(out, "session_not_transferable") {
+		t.Errorf("the second run does not name session_not_transferable:\n%s", out)
+	}
+	// Auto-repair stops: the user's next sign-in is looked at and declined.
+	logFile := filepath.Join(w.home, "logs", "agent.log")
+	signIn("ada")
+	eventually(t, 30*time.Second, "auto-repair declines the next sign-in", func() bool {
+		b, _ := os.ReadFile(logFile)
+		return strings.Contains(string(b), "auto-repair skipped: the session does not carry over")
+	})
+	if row := w.connectorRow("ua-bound"); row.Detail != "session_not_transferable" {
+		t.Errorf("after the next sign-in the row is %s/%s, want still session_not_transferable", row.Reason, row.Detail)
 	}
 	all := r.dump()
 	for _, v := range site.values() {
