@@ -4,7 +4,15 @@
 // whether it ended signed in. Never a cookie value.
 (async () => {
   const account = new URL('/account', await page.url()).href;
-  const signedIn = () => page.evaluate("!!document.querySelector('#account-name')");
+  // The name may be drawn by the page's own script after it loads.
+  const signedIn = async () => {
+    try {
+      await page.waitForSelector('#account-name', { timeout: 5000 });
+      return true;
+    } catch {
+      return false;
+    }
+  };
   let ok = await signedIn();
   if (!ok) {
     await page.showBrowser(account);
