@@ -50,6 +50,7 @@ export const TIME_LABELS = {
   headless: 'Last run without you',
   interactive: 'Last time you signed in',
   verified: 'Last checked',
+  profile: 'Last copied to the connector’s browser',
 };
 
 export const HEALTH = {
@@ -212,6 +213,11 @@ export function avatar(row) {
   return fallback;
 }
 
+/** isRepairing: the host runs a repair of the row, or the popup asked for one. */
+function isRepairing(row, ui) {
+  return !!row.repair_in_progress || ui.busy?.[row.id] === 'repair';
+}
+
 function button(row, action, ui, primary, opts = {}) {
   const spec = ACTIONS[action];
   const busyAction = ui.busy?.[row.id];
@@ -223,14 +229,17 @@ function button(row, action, ui, primary, opts = {}) {
   // The host's copy says "Chrome"; in Firefox the session comes from Firefox.
   if (action === 'repair' && opts.browser === 'firefox') label = label.replace(/\bChrome\b/, 'Firefox');
   if (confirming) label = spec.confirm;
-  if (busyAction === action) label = spec.busy;
+  // A repair under way, whoever started it, is one state: the row's
+  // "Repairing…" line, with every action of the row disabled.
+  const repairing = isRepairing(row, ui);
+  if (busyAction === action && !(repairing && action === 'repair')) label = spec.busy;
   return {
     action,
     label,
     hint: spec.hint ?? '',
     primary,
     busy: busyAction === action,
-    disabled: !ui.connected || !!busyAction,
+    disabled: !ui.connected || !!busyAction || repairing,
     confirming,
   };
 }
@@ -255,7 +264,7 @@ export function rowView(row, ui, opts) {
     ? { label: reasonLabel(failureCode), code: failureCode, ...timeField(row.last_failure_at, opts) }
     : null;
   const waiting = !!(ui.waiting?.[row.id] || row.awaiting_interactive);
-  const repairing = !!row.repair_in_progress;
+  const repairing = isRepairing(row, ui);
   return {
     id: row.id,
     name: row.name || row.id,
@@ -269,6 +278,9 @@ export function rowView(row, ui, opts) {
       { key: 'headless', label: TIME_LABELS.headless, ...timeField(row.last_headless_success_at, opts) },
       { key: 'interactive', label: TIME_LABELS.interactive, ...timeField(row.last_interactive_login_at, opts) },
       { key: 'verified', label: TIME_LABELS.verified, ...timeField(row.last_verified_at, opts) },
+      // A connector with its own browser profile: when a repair last wrote
+      // the session into it (Healthy is reported before that write).
+      ...(row.profile_dir ? [{ key: 'profile', label: TIME_LABELS.profile, ...(row.profile_writing ? { text: 'copying…' } : timeField(row.profile_written_at, opts)) }] : []),
     ],
     lastFailure,
     primary: buttons[0],

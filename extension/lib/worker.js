@@ -44,6 +44,7 @@ export function startWorker({
   now = Date.now,
   random = Math.random,
   userAgent = globalThis.navigator?.userAgent ?? '',
+  languages = globalThis.navigator?.languages ?? [],
   connect = true,
   info = detect(chrome),
   fetch: fetchImpl = (...a) => globalThis.fetch(...a),
@@ -235,6 +236,7 @@ export function startWorker({
       extension_id: chrome.runtime.id,
       version: chrome.runtime.getManifest?.().version ?? '',
       user_agent: userAgent,
+      accept_language: acceptLanguage(languages),
       browser: info.name,
       origins: grants.origins,
     }),
@@ -409,4 +411,15 @@ export function startWorker({
   if (connect) bridge.connect();
 
   return { bridge, index, status, forwarder, handlers, popups, info, grants, get watch() { return watch; } };
+}
+
+/**
+ * acceptLanguage is the Accept-Language header the browser sends, from
+ * navigator.languages ("en-GB,en;q=0.9"): the hello reports it so that a
+ * run can present the user's browser's identity. At most 10 languages.
+ */
+export function acceptLanguage(languages) {
+  if (!Array.isArray(languages)) return '';
+  const langs = languages.filter((l) => typeof l === 'string' && /^[A-Za-z0-9-]{1,35}$/.test(l)).slice(0, 10);
+  return langs.map((l, i) => (i === 0 ? l : `${l};q=${Math.max(0.1, 1 - i * 0.1).toFixed(1)}`)).join(',');
 }

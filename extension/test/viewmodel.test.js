@@ -96,6 +96,28 @@ test('a running action shows progress and disables the row', () => {
   }
 });
 
+test('a repair under way is one Repairing… state with the row disabled, whoever started it', () => {
+  for (const state of [ui({ busy: { demo: 'repair' } }), ui({ rows: ui().rows.map((r, i) => (i === 0 ? { ...r, repair_in_progress: true } : r)) })]) {
+    const r = buildView(state, opts).rows[0];
+    assert.equal(r.repairing, true);
+    for (const b of [r.primary, ...r.secondary]) {
+      assert.equal(b.disabled, true, `${b.action} is disabled during the repair`);
+      assert.notEqual(b.label, 'Repairing…', 'the row line, not a button, says Repairing…');
+    }
+    assert.equal(buildView(state, opts).rows[1].primary.disabled, false, 'other rows stay enabled');
+  }
+});
+
+test('a connector with a profile says when its profile was written', () => {
+  const withProfile = { ...ui().rows[1], profile_dir: '/p/demo', profile_written_at: '2026-11-26T09:59:30Z' };
+  let r = buildView(ui({ rows: [withProfile] }), opts).rows[0];
+  assert.deepEqual(r.times.find((t) => t.key === 'profile')?.label, 'Last copied to the connector’s browser');
+  assert.ok(r.times.find((t) => t.key === 'profile').datetime, 'the write has a time');
+  r = buildView(ui({ rows: [{ ...withProfile, profile_writing: true }] }), opts).rows[0];
+  assert.equal(r.times.find((t) => t.key === 'profile').text, 'copying…');
+  assert.equal(buildView(ui(), opts).rows[1].times.find((t) => t.key === 'profile'), undefined, 'no profile, no line');
+});
+
 test('clear asks for confirmation in place', () => {
   const r = buildView(ui({ confirming: { demo: true } }), opts).rows[0];
   const clear = r.secondary.find((b) => b.action === 'clear');

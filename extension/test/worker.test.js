@@ -17,6 +17,7 @@ function setup(cookies = [], extra = {}) {
     now: clock.now,
     random: () => 0.5,
     userAgent: 'test-agent',
+    languages: ['en-GB', 'en'],
   });
   return { chrome, clock, w, native: () => chrome.natives.at(-1) };
 }
@@ -44,7 +45,7 @@ test('hello carries the extension id, version, user agent and the granted origin
   const { native } = setup();
   await settle();
   const hello = native().last('hello');
-  assert.deepEqual(hello, { id: 'e1', type: 'hello', extension_id: 'ldpickkggldlkffgckonbokbiinckjpp', version: '0.1.0', user_agent: 'test-agent', browser: 'chromium', origins: ['*://*/*'] });
+  assert.deepEqual(hello, { id: 'e1', type: 'hello', extension_id: 'ldpickkggldlkffgckonbokbiinckjpp', version: '0.1.0', user_agent: 'test-agent', accept_language: 'en-GB,en;q=0.9', browser: 'chromium', origins: ['*://*/*'] });
 });
 
 test('watch.set primes the index, cookies.get answers from it and follows onChanged', async () => {

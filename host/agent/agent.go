@@ -604,6 +604,7 @@ func (a *Agent) handleHello(ctx context.Context, b *bridge, raw json.RawMessage)
 	if h.Origins != nil {
 		b.origins, b.originsKnown = capOrigins(h.Origins), true
 	}
+	b.acceptLang = capField(h.AcceptLanguage, MaxUserAgent)
 	b.mu.Unlock()
 	a.saveBridge(b)
 	go func() {

@@ -34,6 +34,7 @@ type bridge struct {
 	extID      string
 	extVersion string
 	userAgent  string
+	acceptLang string
 	lastActive time.Time
 	profileDir string
 	binding    string
@@ -65,7 +66,7 @@ func (b *bridge) info() apitype.BridgeInfo {
 	defer b.mu.Unlock()
 	info := apitype.BridgeInfo{
 		ID: b.id, Origin: b.origin, ExtensionID: b.extID, ExtensionVersion: b.extVersion,
-		UserAgent: b.userAgent, RelayPID: b.relayPID, ConnectedAt: b.connected,
+		UserAgent: b.userAgent, AcceptLanguage: b.acceptLang, RelayPID: b.relayPID, ConnectedAt: b.connected,
 		LastActiveAt: b.lastActive, ProfileDir: b.profileDir, Binding: b.binding,
 	}
 	if b.bound != nil {

@@ -40,6 +40,13 @@ type StatusRow struct {
 	// browser holding ProfileDir to close before writing into it; empty
 	// when nothing waits.
 	ProfileWait string `json:"profile_wait,omitempty"`
+	// ProfileWriting is true while a repair that already reported the
+	// session Healthy (verified from the user's live cookies) writes it
+	// into ProfileDir.
+	ProfileWriting bool `json:"profile_writing,omitempty"`
+	// ProfileWrittenAt is when a repair last wrote the session into
+	// ProfileDir (since the agent started).
+	ProfileWrittenAt *time.Time `json:"profile_written_at,omitempty"`
 	// Access is "granted" when the browser serving the connector grants
 	// every one of its domains, "not_granted" when it grants not all of
 	// them; absent when no browser is connected.
@@ -91,16 +98,18 @@ type Status struct {
 
 // BridgeInfo describes one connected browser profile.
 type BridgeInfo struct {
-	ID               string    `json:"id"`
-	Origin           string    `json:"origin"`
-	ExtensionID      string    `json:"extension_id,omitempty"`
-	ExtensionVersion string    `json:"extension_version,omitempty"`
-	UserAgent        string    `json:"user_agent,omitempty"`
-	RelayPID         int       `json:"relay_pid"`
-	ConnectedAt      time.Time `json:"connected_at"`
-	LastActiveAt     time.Time `json:"last_active_at"`
-	ProfileDir       string    `json:"profile_dir,omitempty"`
-	Binding          string    `json:"binding,omitempty"`
+	ID               string `json:"id"`
+	Origin           string `json:"origin"`
+	ExtensionID      string `json:"extension_id,omitempty"`
+	ExtensionVersion string `json:"extension_version,omitempty"`
+	UserAgent        string `json:"user_agent,omitempty"`
+	// AcceptLanguage is the browser's Accept-Language (hello).
+	AcceptLanguage string    `json:"accept_language,omitempty"`
+	RelayPID       int       `json:"relay_pid"`
+	ConnectedAt    time.Time `json:"connected_at"`
+	LastActiveAt   time.Time `json:"last_active_at"`
+	ProfileDir     string    `json:"profile_dir,omitempty"`
+	Binding        string    `json:"binding,omitempty"`
 	// BindingDetail says how the profile was found (absent until bound).
 	BindingDetail *Binding `json:"binding_detail,omitempty"`
 	// Index is the extension's answer to the last watch.set: the time its

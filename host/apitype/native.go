@@ -58,6 +58,9 @@ type Hello struct {
 	ExtensionID string `json:"extension_id"`
 	Version     string `json:"version"`
 	UserAgent   string `json:"user_agent"`
+	// AcceptLanguage is the Accept-Language the browser sends (from its
+	// languages), for runs that present the user's browser's identity.
+	AcceptLanguage string `json:"accept_language,omitempty"`
 	// Origins are the host permissions the browser grants the extension
 	// (permissions.getAll's origins) when it says hello; nil from an
 	// extension that predates per-site grants.

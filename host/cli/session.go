@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -49,6 +50,11 @@ func runAction(ctx context.Context, e *env, name string, args []string) int {
 	}
 	ans, raw, err := do(ctx, pos[0], *runID)
 	if raw == nil {
+		var ae *apitype.Error
+		if *asJSON && errors.As(err, &ae) {
+			// --json answers on stdout either way: the API's error body.
+			e.printJSON(map[string]any{"error": ae})
+		}
 		return e.connectorErr(ctx, pos[0], err)
 	}
 	if err != nil {

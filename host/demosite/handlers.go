@@ -55,8 +55,17 @@ func (s *Site) routes() http.Handler {
 func (s *Site) protected(path string, page func(w http.ResponseWriter, r *http.Request, sess session, redesigned bool)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
-		mode, mo := s.mode, s.effectiveModeOpts()
+		mode, mo, held := s.mode, s.effectiveModeOpts(), s.held
 		s.mu.Unlock()
+		if held != nil {
+			select {
+			case <-held:
+			case <-r.Context().Done():
+				return
+			case <-s.closed:
+				return
+			}
+		}
 
 		switch mode {
 		case ModeError:

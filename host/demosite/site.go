@@ -152,8 +152,32 @@ type Site struct {
 	hits     map[string]int
 	servers  []*http.Server
 
+	held chan struct{} // non-nil while Hold holds the protected pages
+
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close: releases slow and hanging requests
+}
+
+// Hold holds every request for a protected page (the account page a probe
+// opens) until release is called, the client gives up, or the site closes:
+// a test sees an action that probes the site under way for as long as it
+// needs. release is safe to call more than once.
+func (s *Site) Hold() (release func()) {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.held = ch
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.held == ch {
+				s.held = nil
+			}
+			s.mu.Unlock()
+			close(ch)
+		})
+	}
 }
 
 type session struct {

@@ -527,12 +527,8 @@ func TestHangStopsWhenClientGivesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.client.Timeout = 100 * time.Millisecond
-	start := time.Now()
 	if _, err := f.client.Get(f.base + "/account"); err == nil {
 		t.Fatal("GET /account in hang mode answered, want a client timeout")
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("client gave up after %v, want about 100ms", d)
 	}
 	// httptest's Close waits for every handler: it returns only if the
 	// hanging handler noticed the client leave.

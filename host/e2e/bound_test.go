@@ -317,7 +317,7 @@ func TestBoundSessionNotTransferable(t *testing.T) {
 	first := failure("the copy fails once its bound cookie runs out")
 	t.Logf("first failure %v after the first copy: %s/%s", time.Since(start).Round(time.Second), first.Result.Code, first.Result.Detail)
 	if first.Result.Code != taxonomy.SessionExpired || first.Result.Detail == taxonomy.DetailSessionNotTransferable {
-		t.Fatalf("first failure = %s/%s, want SESSION_EXPIRED, not named yet", first.Result.Code, first.Result.Detail)
+		t.Fatalf("first failure = %s/%s, want SESSION_EXPIRED, not named yet\n%s", first.Result.Code, first.Result.Detail, w.agentLog())
 	}
 	eventually(t, 30*time.Second, "auto-repair copies the session again after the user's browser renewed it", func() bool { h, _ := w.health("bound"); return h == "healthy" })
 	start = time.Now()

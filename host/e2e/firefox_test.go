@@ -460,6 +460,7 @@ func TestFirefoxSignInHealsAnExpiredConnector(t *testing.T) {
 	if now == "" || now == old || now != w.sid() {
 		t.Errorf("the storage state does not hold the new Firefox session")
 	}
+	w.world.waitProfileWritten(t, "demo", start)
 	if needChromium(t) != "" && !profileSignedIn(t, profile, def.Verify.URL) {
 		t.Errorf("a browser on the connector's persistent profile is not signed in after the heal from Firefox")
 	}

@@ -69,7 +69,7 @@ func TestUnusableStateDBThroughTheRelay(t *testing.T) {
 		}
 	}
 	f.in.Close()
-	f.exitWithin(5 * time.Second)
+	f.exitWithin(20 * time.Second)
 	logs, _ := os.ReadFile(filepath.Join(w.home, "logs", "agent.stderr"))
 	if n := strings.Count(string(logs), "is empty (0 bytes)"); n != 1 {
 		t.Errorf("the relay started %d agents, want 1:\n%s", n, logs)

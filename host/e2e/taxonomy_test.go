@@ -103,11 +103,7 @@ func TestEveryReasonThroughTheRealPath(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer site.Reset()
-			start := time.Now()
 			check(t, "demo", m.code, m.detail, m.exit)
-			if m.mode == demosite.ModeHang && time.Since(start) > 15*time.Second {
-				t.Errorf("a probe of a site that never answers took %v with a 1.5s timeout", time.Since(start))
-			}
 		})
 	}
 	t.Run("SESSION_EXPIRED after a server-side expiry", func(t *testing.T) {

@@ -198,7 +198,7 @@ func (m *Manager) SignInConnector(ctx context.Context, def connector.Definition,
 	if timeout <= 0 {
 		timeout = DefaultSignInWait
 	}
-	return m.exclusive(ctx, def, func() (apitype.ActionResult, error) {
+	return m.exclusive(ctx, def, actionSignInConnector, func() (apitype.ActionResult, error) {
 		return m.signIn(ctx, def, prober, signer, dir, runID, timeout)
 	}, func(s *state, res apitype.ActionResult, err error) {
 		if err == nil && res.Result.Healthy() {

@@ -53,7 +53,7 @@ func (m *Manager) heal(connectorID, trigger string) {
 	s := m.session(def.ID)
 	s.mu.Lock()
 	awaiting, runID := s.awaiting, s.awaitRunID
-	if s.repairing {
+	if s.current != nil {
 		// A repair is running with cookies read before this change: look
 		// again once it is done.
 		s.rerun = true

@@ -114,3 +114,68 @@ func (failingWriter) Replace(context.Context, string, []string, []apitype.Cookie
 	return errors.New("disk full")
 }
 func (failingWriter) WaitFree(context.Context, string) error { return nil }
+
+// gatedProfiles is a ProfileWriter whose writes wait for gate.
+type gatedProfiles struct {
+	gate    chan struct{}
+	started chan struct{}
+}
+
+func (p *gatedProfiles) Replace(ctx context.Context, dir string, domains []string, cs []apitype.Cookie) error {
+	p.started <- struct{}{}
+	select {
+	case <-p.gate:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestHealthyBeforeTheProfileWrite checks that a repair of a connector with
+// a profile records Healthy, and tells the notifier, as soon as the live
+// cookies verify: the profile write follows, the row saying so, and the
+// repair's answer lists the profile once written.
+func TestHealthyBeforeTheProfileWrite(t *testing.T) {
+	profiles := &gatedProfiles{gate: make(chan struct{}), started: make(chan struct{}, 1)}
+	def := demo
+	def.Session = &connector.Session{ProfileDir: "/app/browser-profiles/demo"}
+	r := newRig(t, func(c *Config) {
+		c.ProfileWriter = profiles
+		c.Catalog = fakeCatalog{[]connector.Definition{def}}
+	})
+	r.browser.set("sid")
+	done := make(chan apitype.ActionResult, 1)
+	go func() {
+		res, err := r.m.Repair(context.Background(), def, "")
+		if err != nil {
+			t.Errorf("repair: %v", err)
+		}
+		done <- res
+	}()
+	<-profiles.started
+	row, err := r.m.Row(context.Background(), def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.HealthKey != "healthy" || !row.ProfileWriting || row.RepairInProgress || row.ProfileWrittenAt != nil {
+		t.Errorf("row during the profile write: health %s, writing %v, repairing %v, written at %v; want healthy, writing, not repairing, not written yet",
+			row.HealthKey, row.ProfileWriting, row.RepairInProgress, row.ProfileWrittenAt)
+	}
+	pushedHealthy := false
+	for _, p := range r.notifier.take() {
+		for _, pr := range p {
+			pushedHealthy = pushedHealthy || (pr.HealthKey == "healthy" && pr.ProfileWriting)
+		}
+	}
+	if !pushedHealthy {
+		t.Errorf("the notifier was not told Healthy before the profile write")
+	}
+	close(profiles.gate)
+	res := <-done
+	if !res.Result.Healthy() || len(res.Written) != 1 || res.Written[0] != def.Session.ProfileDir {
+		t.Errorf("repair answered %s, written %v; want healthy and the profile", res.Result.Code, res.Written)
+	}
+	if res.Row.ProfileWriting || res.Row.ProfileWrittenAt == nil {
+		t.Errorf("row after the write: writing %v, written at %v; want done with a time", res.Row.ProfileWriting, res.Row.ProfileWrittenAt)
+	}
+}

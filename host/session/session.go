@@ -118,6 +118,10 @@ const (
 	RecoveryClearSession      = "clear_session"
 )
 
+// actionSignInConnector names a sign-in inside the connector's own browser
+// in busy messages; its outcome is recorded as an interactive repair.
+const actionSignInConnector = "sign_in_connector"
+
 // Config configures a Manager.
 type Config struct {
 	Browser  Browser
@@ -165,8 +169,8 @@ type Manager struct {
 type state struct {
 	mu          sync.Mutex
 	repairing   bool
-	repairDone  chan struct{} // closed when the running repair ends
-	awaiting    bool          // an interactive repair is open
+	current     *repairRun // the running repair, nil when none runs
+	awaiting    bool       // an interactive repair is open
 	awaitRunID  string
 	lastAttempt time.Time
 	failures    int
@@ -184,6 +188,17 @@ type state struct {
 	// the verified cookies to write then (kept in memory only).
 	profileWait    string
 	pendingCookies []apitype.Cookie
+	// profileWriting is set while a repair that already recorded the
+	// session Healthy writes it into the connector's profile;
+	// profileWrittenAt is when one last did.
+	profileWriting   bool
+	profileWrittenAt time.Time
+	// releasedPrint digests the auth cookies last handed out to a run and
+	// releasedAt says when; runStrikes counts the runs in a row whose copy
+	// failed while the user's browser held that same session (runcarry.go).
+	releasedPrint authPrint
+	releasedAt    time.Time
+	runStrikes    int
 }
 
 // New returns a manager; ctx bounds the heals it runs on its own.
@@ -275,6 +290,7 @@ func (m *Manager) row(def connector.Definition, h store.Health, recorded bool) a
 	s.mu.Lock()
 	r.RepairInProgress, r.AwaitingInteractive = s.repairing, s.awaiting
 	r.ProfileWait = s.profileWait
+	r.ProfileWriting, r.ProfileWrittenAt = s.profileWriting, tptr(s.profileWrittenAt)
 	s.mu.Unlock()
 	switch {
 	case !recorded || h.Health == "" || (h.Reason == "" && h.Health == string(taxonomy.HealthUnknown)):
@@ -352,6 +368,9 @@ func (m *Manager) verifyOptions(ua string) verify.Options {
 // LiveCookies returns a connector's live cookies from the browser.
 func (m *Manager) LiveCookies(ctx context.Context, def connector.Definition) ([]apitype.Cookie, error) {
 	live, err := m.cfg.Browser.LiveCookies(ctx, def)
+	if err == nil {
+		m.released(def, live.Cookies)
+	}
 	return live.Cookies, err
 }
 
@@ -398,8 +417,9 @@ func (m *Manager) lastRelease(ctx context.Context, id string) *apitype.LastRelea
 // RecordFetchRelease records that n cookies of def left the host in format
 // after the user's browser was sent to url, whose origin the row keeps.
 func (m *Manager) RecordFetchRelease(ctx context.Context, def connector.Definition, n int, format, url string) error {
-	c := CallerOf(ctx)
-	return m.cfg.Store.RecordRelease(ctx, store.Release{At: time.Now(), ConnectorID: def.ID, CallerPID: c.PID, CallerUID: c.UID, Count: n, Format: format, Via: c.Via, URL: originOf(url)})
+	r := releaseOf(ctx, def, n, format, "")
+	r.URL = originOf(url)
+	return m.cfg.Store.RecordRelease(ctx, r)
 }
 
 // originOf is u's scheme://host[:port], or u itself when it does not parse.
@@ -411,25 +431,87 @@ func originOf(u string) string {
 	return p.Scheme + "://" + p.Host
 }
 
-// waitRepair waits for a running repair of s to end, up to VerifyWait.
-func (m *Manager) waitRepair(ctx context.Context, def connector.Definition, s *state) error {
+// repairRun is one running repair of a connector: whoever else asks for
+// a repair of it meanwhile joins it and answers its result.
+type repairRun struct {
+	action string        // the recovery action that started it
+	done   chan struct{} // closed when it ends; res and err are set then
+	res    apitype.ActionResult
+	err    error
+}
+
+// DetailRepairInProgress is the busy error's detail when a repair of the
+// same connector is still running after the bounded wait for it.
+const DetailRepairInProgress = "repair_in_progress"
+
+// join waits for the running repair of def (up to VerifyWait) and returns
+// its result; running is false when none runs. A wait that runs out
+// answers busy with the reason and the one thing to do.
+func (m *Manager) join(ctx context.Context, def connector.Definition, s *state) (res apitype.ActionResult, err error, running bool) {
 	s.mu.Lock()
-	done := s.repairDone
-	repairing := s.repairing
+	run := s.current
 	s.mu.Unlock()
-	if !repairing {
-		return nil
+	if run == nil {
+		return apitype.ActionResult{}, nil, false
 	}
+	m.cfg.Log.Info("waiting for the running repair to answer with its result", "connector", def.ID, "running", run.action)
 	t := time.NewTimer(m.cfg.VerifyWait)
 	defer t.Stop()
 	select {
-	case <-done:
-		return nil
+	case <-run.done:
 	case <-t.C:
-		return &apitype.Error{Code: apitype.CodeBusy, Message: fmt.Sprintf("a repair of %s is still running after %s: try again when it ends", def.ID, m.cfg.VerifyWait)}
+		return apitype.ActionResult{}, &apitype.Error{Code: apitype.CodeBusy, Detail: DetailRepairInProgress,
+			Message: fmt.Sprintf("a repair of %s (%s) is still running after %s: ask again to wait for its result", def.ID, repairWho(run.action), m.cfg.VerifyWait)}, true
 	case <-ctx.Done():
-		return fmt.Errorf("wait for the running repair of %s: %w", def.ID, ctx.Err())
+		return apitype.ActionResult{}, fmt.Errorf("wait for the running repair of %s: %w", def.ID, ctx.Err()), true
 	}
+	if run.err != nil {
+		return apitype.ActionResult{}, run.err, true
+	}
+	res = run.res
+	if row, rerr := m.Row(ctx, def); rerr == nil {
+		res.Row = m.named(def, apitype.ActionResult{Row: row}).Row
+	}
+	return res, nil, true
+}
+
+// isRepairFailure reports whether err is a joined repair's own failure
+// rather than the wait's (busy, or the caller gave up).
+func isRepairFailure(err error) bool {
+	var ae *apitype.Error
+	if errors.As(err, &ae) && ae.Code == apitype.CodeBusy && ae.Detail == DetailRepairInProgress {
+		return false
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// repairWho says who started a repair, for the busy message.
+func repairWho(action string) string {
+	switch action {
+	case RecoveryAutoRepair:
+		return "started by auto-heal after a sign-in in your browser"
+	case RecoveryInteractiveRepair:
+		return "completing a sign-in"
+	case actionSignInConnector:
+		return "waiting for a sign-in inside the connector's browser"
+	}
+	return "started by a repair request"
+}
+
+// waitRepair waits for a running repair of s to end, up to VerifyWait.
+func (m *Manager) waitRepair(ctx context.Context, def connector.Definition, s *state) error {
+	_, err, running := m.join(ctx, def, s)
+	if !running {
+		return nil
+	}
+	var ae *apitype.Error
+	if errors.As(err, &ae) && ae.Code == apitype.CodeBusy {
+		return err
+	}
+	if ctx.Err() != nil {
+		return err
+	}
+	return nil // the repair's own failure is not the verify's
 }
 
 // Verify checks a connector's session: its own persistent profile as it is
@@ -454,7 +536,10 @@ func (m *Manager) Verify(ctx context.Context, def connector.Definition, runID st
 		m.push(ctx, def)
 		return m.named(def, apitype.ActionResult{Result: res, Probe: string(rep.Probe), Row: row}), nil
 	}
-	if h, err := m.cfg.Store.GetHealth(ctx, def.ID); err == nil && h.Detail == taxonomy.DetailSessionNotTransferable {
+	if _, _, own := m.ownProfile(def); !own {
+		// Without a profile of its own, the connector's session is the
+		// user's browser's; its evidence is the runs' (runcarry.go).
+	} else if h, err := m.cfg.Store.GetHealth(ctx, def.ID); err == nil && h.Detail == taxonomy.DetailSessionNotTransferable {
 		// The browser's cookies say nothing about a session that does not
 		// carry over: only the connector's own profile can answer.
 		return apitype.ActionResult{}, &apitype.Error{Code: apitype.CodeBusy, Message: fmt.Sprintf("the session of %s does not carry over from your browser, so only its own browser profile can verify it, and a running browser (a run?) holds that profile: try again when it closes", def.ID)}
@@ -477,6 +562,9 @@ func (m *Manager) Verify(ctx context.Context, def connector.Definition, runID st
 	if err != nil {
 		return apitype.ActionResult{}, err
 	}
+	if rep.Result.Healthy() && m.stillNotTransferable(def, cs) {
+		rep.Result = taxonomy.NewResult(taxonomy.SessionExpired, taxonomy.DetailSessionNotTransferable, 0, nil, def.Name)
+	}
 	row, err := m.record(ctx, def, rep.Result, ActionVerify, runID)
 	if err != nil {
 		return apitype.ActionResult{}, err
@@ -487,14 +575,15 @@ func (m *Manager) Verify(ctx context.Context, def connector.Definition, runID st
 
 // Repair takes the connector's cookies from the browser now, verifies them,
 // writes them to the connector's own session state when they work, and
-// records the outcome. Only one repair of a connector runs at a time; a
-// second one answers busy.
+// records the outcome. Only one repair of a connector runs at a time: a
+// repair asked for while one runs waits for it (up to VerifyWait) and
+// answers its result.
 func (m *Manager) Repair(ctx context.Context, def connector.Definition, runID string) (apitype.ActionResult, error) {
 	return m.repair(ctx, def, RecoveryRepairFromChrome, runID)
 }
 
 func (m *Manager) repair(ctx context.Context, def connector.Definition, action, runID string) (apitype.ActionResult, error) {
-	return m.exclusive(ctx, def, func() (apitype.ActionResult, error) {
+	return m.exclusive(ctx, def, action, func() (apitype.ActionResult, error) {
 		return m.runRepair(ctx, def, action, runID)
 	}, func(s *state, res apitype.ActionResult, err error) {
 		if err == nil && res.Result.Healthy() {
@@ -509,23 +598,35 @@ func (m *Manager) repair(ctx context.Context, def connector.Definition, action, 
 }
 
 // exclusive runs a repair of def (run) as the only one of that connector at
-// a time (another answers busy), pushes the row before and after, and calls
-// done with the outcome under the session's lock.
-func (m *Manager) exclusive(ctx context.Context, def connector.Definition, run func() (apitype.ActionResult, error), done func(s *state, res apitype.ActionResult, err error)) (apitype.ActionResult, error) {
+// a time, pushes the row before and after, and calls done with the outcome
+// under the session's lock. One that arrives while another runs joins it:
+// it waits (up to VerifyWait) and answers that repair's result.
+func (m *Manager) exclusive(ctx context.Context, def connector.Definition, action string, run func() (apitype.ActionResult, error), done func(s *state, res apitype.ActionResult, err error)) (apitype.ActionResult, error) {
 	s := m.session(def.ID)
-	s.mu.Lock()
-	if s.repairing {
+	for {
+		s.mu.Lock()
+		if s.current == nil {
+			break
+		}
 		s.mu.Unlock()
-		return apitype.ActionResult{}, &apitype.Error{Code: apitype.CodeBusy, Message: fmt.Sprintf("a repair of %s is already running", def.ID)}
+		res, err, running := m.join(ctx, def, s)
+		if !running {
+			continue
+		}
+		if action != actionSignInConnector || err != nil && !isRepairFailure(err) {
+			return res, err
+		}
+		// A sign-in inside the connector's browser is not answered by a
+		// repair from the user's browser: it runs once that one ended.
 	}
-	s.repairing, s.repairDone = true, make(chan struct{})
+	cur := &repairRun{action: action, done: make(chan struct{})}
+	s.repairing, s.current = true, cur
 	s.lastAttempt = time.Now()
 	s.mu.Unlock()
 	m.push(ctx, def)
 	res, err := run()
 	s.mu.Lock()
-	s.repairing = false
-	close(s.repairDone)
+	s.repairing, s.current = false, nil
 	done(s, res, err)
 	s.mu.Unlock()
 	m.push(ctx, def)
@@ -533,6 +634,8 @@ func (m *Manager) exclusive(ctx context.Context, def connector.Definition, run f
 		res.Row, _ = m.Row(ctx, def)
 		res = m.named(def, res)
 	}
+	cur.res, cur.err = res, err
+	close(cur.done)
 	return res, err
 }
 
@@ -545,18 +648,52 @@ func (m *Manager) runRepair(ctx context.Context, def connector.Definition, actio
 	if err != nil {
 		return apitype.ActionResult{}, err
 	}
-	var written []string
-	if rep.Result.Healthy() {
-		written, err = m.writeSession(ctx, def, live.Cookies)
+	rep.Result = m.judgeRunRepair(ctx, def, runID, live.Cookies, rep.Result)
+	if !rep.Result.Healthy() {
+		row, err := m.record(ctx, def, rep.Result, action, runID)
 		if err != nil {
-			return apitype.ActionResult{}, fmt.Errorf("write %s session state: %w", def.ID, err)
+			return apitype.ActionResult{}, err
 		}
-		m.cfg.Store.RecordRelease(ctx, releaseOf(ctx, def, len(live.Cookies), "session-state", "repair:"))
-		m.carriedOver(def)
+		return apitype.ActionResult{Result: rep.Result, Probe: string(rep.Probe), Row: row}, nil
+	}
+	written, err := m.writeStorageState(def, live.Cookies)
+	if err != nil {
+		return apitype.ActionResult{}, fmt.Errorf("write %s session state: %w", def.ID, err)
+	}
+	m.cfg.Store.RecordRelease(ctx, releaseOf(ctx, def, len(live.Cookies), "session-state", "repair:"))
+	m.carriedOver(def)
+	// Healthy is reported once the session is verified from the user's live
+	// cookies; the write into the connector's profile (a browser start)
+	// follows, and the row says so while it runs and when it is done.
+	profile := m.profileToWrite(def)
+	s := m.session(def.ID)
+	if profile != "" {
+		s.mu.Lock()
+		s.repairing, s.profileWriting = false, true
+		s.mu.Unlock()
 	}
 	row, err := m.record(ctx, def, rep.Result, action, runID)
 	if err != nil {
+		s.mu.Lock()
+		s.profileWriting = false
+		s.mu.Unlock()
 		return apitype.ActionResult{}, err
+	}
+	if profile != "" {
+		m.push(ctx, def)
+		wrote, err := m.writeProfile(ctx, def, profile, live.Cookies)
+		s.mu.Lock()
+		s.profileWriting = false
+		if wrote {
+			s.profileWrittenAt = time.Now()
+		}
+		s.mu.Unlock()
+		if err != nil {
+			return apitype.ActionResult{}, fmt.Errorf("write %s session state: %w", def.ID, err)
+		}
+		if wrote {
+			written = append(written, profile)
+		}
 	}
 	return apitype.ActionResult{Result: rep.Result, Probe: string(rep.Probe), Row: row, Written: written}, nil
 }
@@ -600,7 +737,7 @@ func (m *Manager) Clear(ctx context.Context, def connector.Definition) (apitype.
 	s := m.session(def.ID)
 	s.mu.Lock()
 	s.awaiting = false
-	s.carriedAt, s.strikes = time.Time{}, 0
+	s.carriedAt, s.strikes, s.runStrikes = time.Time{}, 0, 0
 	s.mu.Unlock()
 	if err := m.profileRefusal(def); err != nil {
 		return apitype.ClearResult{}, err
@@ -630,6 +767,10 @@ func (m *Manager) Clear(ctx context.Context, def connector.Definition) (apitype.
 func (m *Manager) Interactive(ctx context.Context, def connector.Definition, runID string) (apitype.InteractiveResult, error) {
 	if def.LoginURL == "" {
 		return apitype.InteractiveResult{}, &apitype.Error{Code: apitype.CodeBadRequest, Message: fmt.Sprintf("connector %s has no login_url to open", def.ID)}
+	}
+	// A repair under way answers first: when it heals the session, no tab.
+	if res, err, running := m.join(ctx, def, m.session(def.ID)); running && err == nil && res.Result.Healthy() {
+		return apitype.InteractiveResult{LoginURL: def.LoginURL, Row: res.Row, Opened: false, Preflight: &res}, nil
 	}
 	if res, ok := m.preflight(ctx, def, runID); ok {
 		return apitype.InteractiveResult{LoginURL: def.LoginURL, Row: res.Row, Opened: false, Preflight: &res}, nil

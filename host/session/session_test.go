@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -431,65 +432,139 @@ func TestHealBacksOff(t *testing.T) {
 }
 
 // TestOneRepairAtATime holds a repair in the browser and checks that a
-// second repair answers busy, a heal waits for it and runs again after,
-// and a verify answers within VerifyWait with a clear busy error.
+// second repair, a verify and an interactive sign-in that arrive meanwhile
+// wait for it and answer its result (no second browser read, no tab), and
+// that a heal arriving meanwhile runs again after it.
 func TestOneRepairAtATime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, func(c *Config) { c.VerifyWait = 2 * time.Second })
 		ctx := context.Background()
 		r.browser.set("sid")
 		r.browser.gate = make(chan struct{})
-		done := make(chan error, 1)
+		first := make(chan apitype.ActionResult, 1)
 		go func() {
-			_, err := r.m.Repair(ctx, demo, "")
-			done <- err
+			res, err := r.m.Repair(ctx, demo, "")
+			if err != nil {
+				t.Errorf("repair: %v", err)
+			}
+			first <- res
 		}()
 		synctest.Wait() // the repair waits in the browser
 		if !r.row(t).RepairInProgress {
 			t.Fatal("row does not show repair_in_progress during the repair")
 		}
-		var ae *apitype.Error
-		if _, err := r.m.Repair(ctx, demo, ""); !errors.As(err, &ae) || ae.Code != apitype.CodeBusy {
-			t.Errorf("second repair = %v, want busy", err)
+		type answer struct {
+			what string
+			res  apitype.ActionResult
+			err  error
 		}
-		start := time.Now()
-		_, err := r.m.Verify(ctx, demo, "")
-		if !errors.As(err, &ae) || ae.Code != apitype.CodeBusy {
-			t.Errorf("verify during the repair = %v, want busy", err)
-		}
-		if waited := time.Since(start); waited != 2*time.Second {
-			t.Errorf("verify answered after %v, want after VerifyWait (2s)", waited)
-		}
+		answers := make(chan answer, 3)
+		go func() { res, err := r.m.Repair(ctx, demo, ""); answers <- answer{"repair", res, err} }()
+		go func() { res, err := r.m.Verify(ctx, demo, ""); answers <- answer{"verify", res, err} }()
+		go func() {
+			ir, err := r.m.Interactive(ctx, demo, "")
+			var res apitype.ActionResult
+			if ir.Preflight != nil {
+				res = *ir.Preflight
+			}
+			if ir.Opened {
+				err = errors.New("opened a tab")
+			}
+			answers <- answer{"interactive", res, err}
+		}()
 		r.m.AuthCookiesChanged("demo", "live")
 		time.Sleep(HealDebounce + time.Millisecond)
 		synctest.Wait()
-		// A verify that arrives now gets the repair's outcome once it ends.
-		vres := make(chan apitype.ActionResult, 1)
-		go func() {
-			res, err := r.m.Verify(ctx, demo, "")
-			if err != nil {
-				t.Errorf("verify waiting for the repair: %v", err)
-			}
-			vres <- res
-		}()
-		synctest.Wait()
 		calls := r.browser.liveCalls()
 		close(r.browser.gate)
-		if err := <-done; err != nil {
-			t.Fatalf("repair: %v", err)
-		}
-		if res := <-vres; !res.Result.Healthy() {
-			t.Errorf("verify after the repair: %s, want healthy", res.Result.Code)
+		want := <-first
+		for range 3 {
+			a := <-answers
+			if a.err != nil {
+				t.Errorf("%s during the repair: %v", a.what, a.err)
+				continue
+			}
+			if a.res.Result.Code != want.Result.Code || !a.res.Result.Healthy() || a.res.Row.RepairInProgress {
+				t.Errorf("%s during the repair answered %s (row repairing %v), want the repair's %s", a.what, a.res.Result.Code, a.res.Row.RepairInProgress, want.Result.Code)
+			}
 		}
 		if calls != 1 {
 			t.Errorf("browser asked %d times while the repair held it, want 1", calls)
 		}
+		if n := len(r.browser.tabs); n != 0 {
+			t.Errorf("%d tabs opened, want none", n)
+		}
 		time.Sleep(HealDebounce + time.Millisecond)
 		synctest.Wait()
-		// the heal that arrived during the repair ran again after it; the
+		// The heal that arrived during the repair looked again after it; the
 		// connector is healthy by then, so it does not repair again.
-		if got := r.actions(); len(got) != 2 || got[0] != RecoveryRepairFromChrome || got[1] != ActionVerify {
-			t.Errorf("outcomes %v, want [repair_from_chrome verify]", got)
+		got := r.actions()
+		if len(got) == 0 || got[0] != RecoveryRepairFromChrome {
+			t.Fatalf("outcomes %v, want the one repair first", got)
+		}
+		for _, a := range got[1:] {
+			if a != ActionVerify {
+				t.Errorf("outcomes %v, want one repair and verifies only", got)
+			}
+		}
+	})
+}
+
+// TestJoinRunsOut checks that a repair waiting for another one longer than
+// VerifyWait answers busy, naming the running repair and what to do.
+func TestJoinRunsOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, func(c *Config) { c.VerifyWait = 2 * time.Second })
+		ctx := context.Background()
+		r.browser.set("sid")
+		r.browser.gate = make(chan struct{})
+		done := make(chan error, 1)
+		go func() { _, err := r.m.Repair(ctx, demo, ""); done <- err }()
+		synctest.Wait()
+		start := time.Now()
+		_, err := r.m.Repair(ctx, demo, "")
+		var ae *apitype.Error
+		if !errors.As(err, &ae) || ae.Code != apitype.CodeBusy || ae.Detail != DetailRepairInProgress {
+			t.Fatalf("second repair = %v, want busy with detail %s", err, DetailRepairInProgress)
+		}
+		if waited := time.Since(start); waited != 2*time.Second {
+			t.Errorf("busy answered after %v (fake clock), want after VerifyWait (2s)", waited)
+		}
+		if !strings.Contains(ae.Message, "still running") || !strings.Contains(ae.Message, "ask again") {
+			t.Errorf("busy message %q does not say why and what to do", ae.Message)
+		}
+		_, err = r.m.Verify(ctx, demo, "")
+		if !errors.As(err, &ae) || ae.Code != apitype.CodeBusy {
+			t.Errorf("verify during the repair = %v, want busy", err)
+		}
+		close(r.browser.gate)
+		if err := <-done; err != nil {
+			t.Fatalf("repair: %v", err)
+		}
+	})
+}
+
+// TestJoinFailedRepair checks that a repair joining one that fails answers
+// that failure, and runs none of its own.
+func TestJoinFailedRepair(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, nil)
+		ctx := context.Background()
+		r.browser.set("theme")
+		r.browser.gate = make(chan struct{})
+		first := make(chan apitype.ActionResult, 1)
+		go func() { res, _ := r.m.Repair(ctx, demo, ""); first <- res }()
+		synctest.Wait()
+		second := make(chan apitype.ActionResult, 1)
+		go func() { res, _ := r.m.Repair(ctx, demo, ""); second <- res }()
+		synctest.Wait()
+		close(r.browser.gate)
+		a, b := <-first, <-second
+		if a.Result.Healthy() || a.Result.Code != b.Result.Code || a.Result.Detail != b.Result.Detail {
+			t.Errorf("joined repair answered %s/%s, want the running one's %s/%s", b.Result.Code, b.Result.Detail, a.Result.Code, a.Result.Detail)
+		}
+		if got := r.actions(); len(got) != 1 {
+			t.Errorf("outcomes %v, want one repair", got)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/atomicfile"
@@ -76,34 +77,44 @@ func fromPlaywright(pc cookies.PlaywrightCookie) apitype.Cookie {
 	return c
 }
 
-// writeSession writes fresh cookies to the connector's own session state,
-// replacing its stale cookies and keeping every other domain's.
-func (m *Manager) writeSession(ctx context.Context, def connector.Definition, cs []apitype.Cookie) ([]string, error) {
-	if def.Session == nil {
+// writeStorageState writes fresh cookies to the connector's storage-state
+// file, replacing its stale cookies and keeping every other domain's.
+func (m *Manager) writeStorageState(def connector.Definition, cs []apitype.Cookie) ([]string, error) {
+	if def.Session == nil || def.Session.StorageState == "" {
 		return nil, nil
 	}
-	var written []string
-	if p := def.Session.StorageState; p != "" {
-		if err := mergeStorageState(p, def.Domains, cs); err != nil {
-			return written, err
-		}
-		written = append(written, p)
+	p := def.Session.StorageState
+	if err := mergeStorageState(p, def.Domains, cs); err != nil {
+		return nil, err
 	}
-	if d := def.Session.ProfileDir; d != "" && m.cfg.ProfileWriter != nil {
-		if err := m.profileRefusal(def); err != nil {
-			return written, err
-		}
-		err := m.cfg.ProfileWriter.Replace(ctx, d, def.Domains, cs)
-		if busy, ok := m.cfg.ProfileWriter.(ProfileWaiter); ok && isProfileBusy(err) {
-			m.waitProfile(def, d, busy, cs)
-			return written, nil
-		}
-		if err != nil {
-			return written, fmt.Errorf("profile %s: %w", d, err)
-		}
-		written = append(written, d)
+	return []string{p}, nil
+}
+
+// profileToWrite is the connector's persistent profile a repair writes,
+// or "" when it has none (or the manager writes no profiles).
+func (m *Manager) profileToWrite(def connector.Definition) string {
+	if def.Session == nil || def.Session.ProfileDir == "" || m.cfg.ProfileWriter == nil {
+		return ""
 	}
-	return written, nil
+	return def.Session.ProfileDir
+}
+
+// writeProfile replaces the connector's cookies in its persistent profile
+// dir. A profile a live browser holds is left alone and written once it is
+// free (waitProfile): wrote is false then.
+func (m *Manager) writeProfile(ctx context.Context, def connector.Definition, dir string, cs []apitype.Cookie) (wrote bool, err error) {
+	if err := m.profileRefusal(def); err != nil {
+		return false, err
+	}
+	err = m.cfg.ProfileWriter.Replace(ctx, dir, def.Domains, cs)
+	if busy, ok := m.cfg.ProfileWriter.(ProfileWaiter); ok && isProfileBusy(err) {
+		m.waitProfile(def, dir, busy, cs)
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("profile %s: %w", dir, err)
+	}
+	return true, nil
 }
 
 // ProfileWaiter is implemented by a ProfileWriter that can tell when a
@@ -149,6 +160,9 @@ func (m *Manager) waitProfile(def connector.Definition, dir string, waiter Profi
 			}
 			s.mu.Lock()
 			s.profileWait, s.pendingCookies = "", nil
+			if err == nil {
+				s.profileWrittenAt = time.Now()
+			}
 			s.mu.Unlock()
 			if err != nil {
 				m.cfg.Log.Warn("write the session into the freed profile", "connector", def.ID, "profile", dir, "err", err)

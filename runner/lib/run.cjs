@@ -17,6 +17,7 @@ const { cookieHeader } = require('./cookiejar.cjs');
 const { Follower } = require('./follow.cjs');
 const { browserVersion, compareVersions } = require('./seed.cjs');
 const { readRegularFile } = require('./script.cjs');
+const { userIdentity, identityOptions } = require('./identity.cjs');
 
 const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
@@ -49,9 +50,10 @@ function browserArgs(env = process.env) {
  * browser and key-store flags for app profiles, AUTHBRIDGE_BROWSER_ARGS, and
  * the features the runner switches off (launchflags.cjs).
  */
-function launchOptions(env, headless, siteHosts = []) {
+function launchOptions(env, headless, siteHosts = [], identity = null) {
   const flags = flagsFor('app');
   return {
+    ...identityOptions(identity),
     executablePath: env.AUTHBRIDGE_CHROMIUM || DEFAULT_CHROMIUM,
     headless,
     args: withQuietHosts(withDisabledFeatures([...flags.args, ...browserArgs(env)]), siteHosts),
@@ -281,6 +283,9 @@ class Run {
       this.event('run_started');
       this._log(`run ${this.runId}: connector ${this.connector.id}, profile ${this.profileDir}`);
 
+      // The user's browser's identity (user agent, Accept-Language) is
+      // asked for first: the launch presents it.
+      this.identity = userIdentity(this.sessions, this.env);
       // The cookies are fetched while the browser starts; they are added
       // before the first navigation.
       const cookies = this.fetchSessionCookies().finally(() => { this.times.cookies = Date.now(); });
@@ -365,7 +370,7 @@ class Run {
       const planted = this.seed ? this.seed.plant(this.profileDir) : null;
       let context;
       try {
-        context = await chromium.launchPersistentContext(this.profileDir, launchOptions(this.env, headless, this.siteHosts()));
+        context = await chromium.launchPersistentContext(this.profileDir, launchOptions(this.env, headless, this.siteHosts(), await this.identity));
       } catch (err) {
         if (!profileTaken(err) || Date.now() - start > timeoutMs) throw err;
         if (!told) this.log('another process took the profile as the browser started: waiting for it to finish');

@@ -73,6 +73,14 @@ class Sessions {
     return withHealth(r);
   }
 
+  /** status: the agent's status; bridges lists the connected browsers. */
+  async status() {
+    const r = await this._call((c) => c.status());
+    if (r.ok) r.bridges = (r.value && Array.isArray(r.value.bridges)) ? r.value.bridges : [];
+    delete r.value;
+    return r;
+  }
+
   /** verify the connector's session. */
   async verify(id, runId) {
     const r = await this._call((c) => c.verify(id, { runId }));
