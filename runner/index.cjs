@@ -69,10 +69,10 @@ function runFor(msg, replyType) {
 
 let quitting = false;
 
-/** MAX_RUNS caps the runs going at once (each is a browser): AUTHBRIDGE_RUNNER_MAX_RUNS, default 4. */
+/** MAX_RUNS caps the runs going at once (each is a browser): AUTHBRIDGE_RUNNER_MAX_RUNS, default 16. */
 const MAX_RUNS = (() => {
   const n = Number.parseInt(process.env.AUTHBRIDGE_RUNNER_MAX_RUNS || '', 10);
-  return Number.isInteger(n) && n > 0 ? n : 4;
+  return Number.isInteger(n) && n > 0 ? n : 16;
 })();
 
 async function quit(code = 0) {
