@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbridge/authbridge/host/internal/sqlitedb"
 	"github.com/authbridge/authbridge/host/internal/storetest"
 )
 
@@ -174,7 +175,7 @@ func TestReadNotAStore(t *testing.T) {
 	empty := filepath.Join(dir, "empty")
 	os.WriteFile(empty, nil, 0o600)
 	other := filepath.Join(dir, "other")
-	db, _ := sql.Open("sqlite3", other)
+	db, _ := sql.Open(sqlitedb.Driver, other)
 	db.Exec("CREATE TABLE t(x)")
 	db.Close()
 	for _, p := range []string{garbage, empty, other} {
@@ -204,7 +205,7 @@ func TestReadTruncatedStore(t *testing.T) {
 // with an exclusive lock, as Chrome does.
 func TestReadLockedStore(t *testing.T) {
 	p := writeStore(t, t.TempDir(), 24, fixtureCookies())
-	db, err := sql.Open("sqlite3", "file:"+p)
+	db, err := sql.Open(sqlitedb.Driver, "file:"+p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func TestReadLockedStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The lock is held: a reader opening the file itself gets SQLITE_BUSY.
-	other, _ := sql.Open("sqlite3", "file:"+p+"?mode=ro&_busy_timeout=0")
+	other, _ := sql.Open(sqlitedb.Driver, "file:"+p+"?mode=ro&_busy_timeout=0")
 	defer other.Close()
 	if err := other.QueryRow("SELECT count(*) FROM cookies").Scan(new(int)); err == nil || !strings.Contains(err.Error(), "locked") {
 		t.Fatalf("a direct reader got %v, want database is locked: the test does not test what it says", err)
@@ -244,7 +245,7 @@ func TestReadHalfWrittenStore(t *testing.T) {
 	if err := storetest.CreateMany(p, 2000); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite3", "file:"+p+"?_journal_mode=DELETE&cache_size=-1")
+	db, err := sql.Open(sqlitedb.Driver, "file:"+p+"?_journal_mode=DELETE&cache_size=-1")
 	if err != nil {
 		t.Fatal(err)
 	}

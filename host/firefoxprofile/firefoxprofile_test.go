@@ -9,8 +9,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3"
-
+	"github.com/authbridge/authbridge/host/internal/sqlitedb"
 	"github.com/authbridge/authbridge/manifest"
 )
 
@@ -31,7 +30,7 @@ type row struct {
 func liveStore(t *testing.T, rows []row) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "cookies.sqlite")
-	db, err := sql.Open("sqlite3", "file:"+p+"?_journal_mode=WAL")
+	db, err := sql.Open(sqlitedb.Driver, "file:"+p+"?_journal_mode=WAL")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +68,7 @@ func TestReadCookieMetaOfALockedLiveStore(t *testing.T) {
 		{"", "newsid", "news.test", "/", exp.UnixMilli(), 0, 0, 0, 0},
 	})
 	// The store is locked the way Firefox holds it: opening it in place fails.
-	if db, err := sql.Open("sqlite3", "file:"+p+"?mode=ro&_busy_timeout=0"); err == nil {
+	if db, err := sql.Open(sqlitedb.Driver, "file:"+p+"?mode=ro&_busy_timeout=0"); err == nil {
 		_, qerr := db.Exec("SELECT count(*) FROM moz_cookies")
 		db.Close()
 		if qerr == nil {
@@ -125,7 +124,7 @@ func TestReadCookieMetaErrors(t *testing.T) {
 		t.Errorf("missing store: %v", err)
 	}
 	bad := filepath.Join(t.TempDir(), "cookies.sqlite")
-	db, _ := sql.Open("sqlite3", bad)
+	db, _ := sql.Open(sqlitedb.Driver, bad)
 	db.Exec("CREATE TABLE other (x)")
 	db.Close()
 	if _, err := ReadCookieMeta(bad, nil); err == nil || !strings.Contains(err.Error(), "moz_cookies") {
