@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbridge/authbridge/internal/testtmp"
 	"github.com/authbridge/authbridge/manifest"
 )
 
@@ -286,7 +287,7 @@ func TestDoctorUserDataDir(t *testing.T) {
 // On Windows the 32-bit view of HKCU is read first: a stale key there
 // shadows the working one in the 64-bit view.
 func TestDoctorWindowsShadow(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	bin := touch(t, dir, "authbridge.exe", "")
 	good := filepath.Join(dir, "good.json")
 	stale := filepath.Join(dir, "stale.json")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authbridge/authbridge/internal/testtmp"
 	"github.com/authbridge/authbridge/manifest"
 )
 
@@ -364,7 +365,7 @@ func TestDetect(t *testing.T) {
 }
 
 func TestWindowsRegistry(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	reg := newFakeRegistry()
 	o := Options{OS: "windows", Home: `C:\Users\u`, Binary: `C:\Program Files\authbridge\authbridge.exe`,
 		ManifestDir: dir, Registry: reg, Browsers: []string{"chrome", "brave", "edge"}}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/authbridge/authbridge/host/internal/sqlitedb"
 	"github.com/authbridge/authbridge/host/internal/storetest"
+	"github.com/authbridge/authbridge/internal/testtmp"
 )
 
 var base = time.Date(2025, 3, 14, 15, 9, 26, 535897000, time.UTC)
@@ -57,7 +58,7 @@ func TestReadCookieMetaSchemas(t *testing.T) {
 				cs = append(cs, storetest.Cookie{HostKey: "embed.demo.test", Name: "chip", Path: "/", Created: base,
 					Expires: base.Add(time.Hour), Secure: true, SameSite: 0, Partition: "https://top.test", CrossSiteAncestor: true})
 			}
-			p := writeStore(t, t.TempDir(), v, cs)
+			p := writeStore(t, testtmp.Dir(t), v, cs)
 			got, err := ReadCookieMeta(p, []string{"demo.test"})
 			if err != nil {
 				t.Fatalf("ReadCookieMeta: %v", err)
@@ -162,14 +163,14 @@ func TestChromeTime(t *testing.T) {
 }
 
 func TestReadMissingStore(t *testing.T) {
-	_, err := ReadCookieMeta(filepath.Join(t.TempDir(), "Cookies"), nil)
+	_, err := ReadCookieMeta(filepath.Join(testtmp.Dir(t), "Cookies"), nil)
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("ReadCookieMeta(missing) = %v, want ErrNotExist", err)
 	}
 }
 
 func TestReadNotAStore(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	garbage := filepath.Join(dir, "garbage")
 	os.WriteFile(garbage, []byte(strings.Repeat("not sqlite ", 500)), 0o600)
 	empty := filepath.Join(dir, "empty")
@@ -186,7 +187,7 @@ func TestReadNotAStore(t *testing.T) {
 }
 
 func TestReadTruncatedStore(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	p := filepath.Join(dir, "Cookies")
 	if err := storetest.CreateMany(p, 3000); err != nil {
 		t.Fatal(err)
@@ -204,7 +205,7 @@ func TestReadTruncatedStore(t *testing.T) {
 // TestReadLockedStore reads a store while another connection holds it
 // with an exclusive lock, as Chrome does.
 func TestReadLockedStore(t *testing.T) {
-	p := writeStore(t, t.TempDir(), 24, fixtureCookies())
+	p := writeStore(t, testtmp.Dir(t), 24, fixtureCookies())
 	db, err := sql.Open(sqlitedb.Driver, "file:"+p)
 	if err != nil {
 		t.Fatal(err)
@@ -241,7 +242,7 @@ func TestReadLockedStore(t *testing.T) {
 // whose pages already reached the database file: the hot journal must be
 // rolled back, giving the last committed state.
 func TestReadHalfWrittenStore(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "Cookies")
+	p := filepath.Join(testtmp.Dir(t), "Cookies")
 	if err := storetest.CreateMany(p, 2000); err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +290,7 @@ func TestReadHalfWrittenStore(t *testing.T) {
 }
 
 func BenchmarkReadCookieMeta(b *testing.B) {
-	p := filepath.Join(b.TempDir(), "Cookies")
+	p := filepath.Join(testtmp.Dir(b), "Cookies")
 	if err := storetest.CreateMany(p, 10_000); err != nil {
 		b.Fatal(err)
 	}

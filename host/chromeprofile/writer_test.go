@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/internal/testtmp"
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
-
-	"github.com/authbridge/authbridge/host/apitype"
 )
 
 // chromiumPath returns the browser for real-browser tests. It skips only
@@ -70,7 +70,7 @@ func browserCookies(t *testing.T, exe, dir string) map[string]string {
 
 func TestProfileWriterRealChromium(t *testing.T) {
 	exe := chromiumPath(t)
-	dir := filepath.Join(t.TempDir(), "browser-profiles", "demo")
+	dir := filepath.Join(testtmp.Dir(t), "browser-profiles", "demo")
 	w := &ProfileWriter{ExecPath: exe, Timeout: 90 * time.Second}
 	exp := float64(time.Now().Add(48 * time.Hour).Unix())
 
@@ -147,7 +147,7 @@ func TestProfileWriterRealChromium(t *testing.T) {
 
 func TestProfileWriterRefuses(t *testing.T) {
 	w := &ProfileWriter{ExecPath: "/nonexistent/chromium"}
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	out := []apitype.Cookie{{Name: "x", Domain: "evil.test", Path: "/"}}
 	if err := w.Replace(t.Context(), dir, []string{"demo.test"}, out); err == nil {
 		t.Error("Replace accepted a cookie outside the domains")

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/authbridge/authbridge/internal/testtmp"
 )
 
 // fixturesDir finds the data-export app's manifests kept next to the
@@ -36,7 +38,7 @@ func fixturesDir(t *testing.T) string {
 // writeFiles writes name -> content into a fresh directory.
 func writeFiles(t *testing.T, files map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
@@ -55,7 +57,7 @@ func ids(defs []Definition) []string {
 
 func TestLoadFixtures(t *testing.T) {
 	dir := fixturesDir(t)
-	s, err := Load(t.TempDir(), dir)
+	s, err := Load(testtmp.Dir(t), dir)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -331,7 +333,7 @@ func TestValidateLoopbackConnector(t *testing.T) {
 		AuthCookies: []string{"sid"},
 		LoginURL:    "http://127.0.0.1:5555/login",
 		Verify:      Verify{URL: "http://localhost:5555/account", LoggedInSelector: "#account-name"},
-		Session:     &Session{StorageState: filepath.Join(t.TempDir(), "demo.json")},
+		Session:     &Session{StorageState: filepath.Join(testtmp.Dir(t), "demo.json")},
 	}
 	if err := Validate(d); err != nil {
 		t.Errorf("Validate = %v, want nil", err)
@@ -461,12 +463,12 @@ func TestLoadDuplicateIDs(t *testing.T) {
 }
 
 func TestLoadDirectories(t *testing.T) {
-	s, err := Load(filepath.Join(t.TempDir(), "missing"))
+	s, err := Load(filepath.Join(testtmp.Dir(t), "missing"))
 	if err != nil || len(s.Problems()) != 0 || len(s.All()) != len(Builtins()) {
 		t.Errorf("Load(missing dir) = %d defs, %v, %v; want the built-ins alone", len(s.All()), s.Problems(), err)
 	}
 
-	file := filepath.Join(t.TempDir(), "connectors")
+	file := filepath.Join(testtmp.Dir(t), "connectors")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/authbridge/authbridge/host/internal/sqlitedb"
-	"github.com/authbridge/authbridge/manifest"
+	"github.com/authbridge/authbridge/internal/testtmp"
 )
 
 const schema = `CREATE TABLE moz_cookies (id INTEGER PRIMARY KEY, originAttributes TEXT NOT NULL DEFAULT '',
@@ -29,7 +29,7 @@ type row struct {
 // exclusive locking, changes still in the WAL, the connection left open.
 func liveStore(t *testing.T, rows []row) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "cookies.sqlite")
+	p := filepath.Join(testtmp.Dir(t), "cookies.sqlite")
 	db, err := sql.Open(sqlitedb.Driver, "file:"+p+"?_journal_mode=WAL")
 	if err != nil {
 		t.Fatal(err)
@@ -120,10 +120,10 @@ func TestNoValueColumnIsRead(t *testing.T) {
 }
 
 func TestReadCookieMetaErrors(t *testing.T) {
-	if _, err := ReadCookieMeta(filepath.Join(t.TempDir(), "cookies.sqlite"), nil); err == nil || !os.IsNotExist(errorsUnwrapAll(err)) && !strings.Contains(err.Error(), "no such file") {
+	if _, err := ReadCookieMeta(filepath.Join(testtmp.Dir(t), "cookies.sqlite"), nil); err == nil || !os.IsNotExist(errorsUnwrapAll(err)) && !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing store: %v", err)
 	}
-	bad := filepath.Join(t.TempDir(), "cookies.sqlite")
+	bad := filepath.Join(testtmp.Dir(t), "cookies.sqlite")
 	db, _ := sql.Open(sqlitedb.Driver, bad)
 	db.Exec("CREATE TABLE other (x)")
 	db.Close()
@@ -166,13 +166,13 @@ func TestParseOriginAttributes(t *testing.T) {
 }
 
 func TestProfiles(t *testing.T) {
-	root := t.TempDir()
+	root := testtmp.Dir(t)
 	write := func(name, s string) {
 		if err := os.WriteFile(filepath.Join(root, name), []byte(s), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	abs := filepath.Join(t.TempDir(), "elsewhere")
+	abs := filepath.Join(testtmp.Dir(t), "elsewhere")
 	write("profiles.ini", "[General]\nStartWithLastProfile=1\nVersion=2\n\n[Profile1]\nName=default\nIsRelative=1\nPath=abc.default\nDefault=1\n\n"+
 		"[Profile0]\nName=default-esr\nIsRelative=1\nPath=xyz.default-esr\n\n[Profile2]\nName=work\nIsRelative=0\nPath="+abs+"\n\n[Install4F96D1932A9F858E]\nDefault=xyz.default-esr\nLocked=1\n")
 	ps, err := Profiles(root)
@@ -195,27 +195,13 @@ func TestProfiles(t *testing.T) {
 	if ps, _ := Profiles(root); len(ps) != 1 || !ps[0].LastUsed {
 		t.Errorf("Default=1 without installs.ini: %+v", ps)
 	}
-	if _, err := Profiles(t.TempDir()); err == nil {
+	if _, err := Profiles(testtmp.Dir(t)); err == nil {
 		t.Error("Profiles without profiles.ini: no error")
 	}
 }
 
-func TestRoots(t *testing.T) {
-	home := t.TempDir()
-	for _, d := range []string{".mozilla/firefox", ".config/mozilla/firefox", ".librewolf"} {
-		os.MkdirAll(filepath.Join(home, d), 0o700)
-		os.WriteFile(filepath.Join(home, d, "profiles.ini"), nil, 0o600)
-	}
-	os.MkdirAll(filepath.Join(home, ".config/chromium"), 0o700)
-	got := Roots(manifest.Env{OS: "linux", Home: home})
-	want := []string{filepath.Join(home, ".mozilla/firefox"), filepath.Join(home, ".config/mozilla/firefox"), filepath.Join(home, ".librewolf")}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("Roots = %v, want %v", got, want)
-	}
-}
-
 func TestIsProfileDir(t *testing.T) {
-	d := t.TempDir()
+	d := testtmp.Dir(t)
 	if IsProfileDir(d) {
 		t.Error("an empty folder is a profile")
 	}
