@@ -32,6 +32,11 @@ for p in $PKGS; do
   GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go test -c -o "$OUT/$n.test.exe" "./$p"
 done
 
+# The end-to-end test (host/e2e/wine) drives this authbridge.exe; Wine
+# sees the Unix root as drive Z:.
+GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -o "$OUT/authbridge.exe" ./host/cmd/authbridge
+export AUTHBRIDGE_EXE="Z:${OUT//\//\\}\\authbridge.exe"
+
 fail=0
 total_pass=0
 for p in $PKGS; do
@@ -46,7 +51,7 @@ for p in $PKGS; do
     if [ "$skipped" != 0 ]; then
       fail=1
       echo "FAIL $p: tests skipped at run time (build-tag Unix-only tests instead)"
-      grep -E -- '--- SKIP' -A2 "$OUT/$n.log" | head -20
+      grep -E -A2 -- '--- SKIP' "$OUT/$n.log" | head -20
     fi
   else
     fail=1
