@@ -85,7 +85,9 @@ func TestWindowsEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("install exit %d: %s", code, out)
 	}
-	t.Cleanup(func() { run(t, exe, env, "uninstall", "--browser", "chrome", "--browser", "edge", "--browser", "firefox") })
+	t.Cleanup(func() {
+		run(t, exe, env, "uninstall", "--browser", "chrome", "--browser", "edge", "--browser", "firefox")
+	})
 	for _, k := range []struct{ browser, key string }{
 		{"chrome", `Software\Google\Chrome\NativeMessagingHosts\com.authbridge.host`},
 		{"edge", `Software\Microsoft\Edge\NativeMessagingHosts\com.authbridge.host`},
