@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/authbridge/authbridge/host/cli.Version=$(VERSION)
 PW_DIR := host/e2e/playwright
 RUNNER_DIR := runner
 
-.PHONY: test-nocgo test-windows wine certutil sqlite3 help build demo test test-unit test-e2e test-extension test-node test-runner soak-popup bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
+.PHONY: test-nocgo test-windows wine release release-test certutil sqlite3 help build demo test test-unit test-e2e test-extension test-node test-runner soak-popup bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -61,6 +61,12 @@ wine: ## install Debian's wine64 and mingw-w64 when missing (needs root): make t
 
 test-windows: wine ## the Go tests of every package with Windows code, built for windows/amd64 and run under Wine (named pipes, registry)
 	build/wine/test-windows.sh
+
+release: ## release archives for linux, macOS (amd64, arm64) and Windows, the extension zip, the Node client tarball and checksums, in bin/release
+	build/release.sh
+
+release-test: wine ## check the release archives' contents and run the Linux binary, and the Windows one under Wine
+	build/release-test.sh
 
 test-extension: ## the extension's pure logic, with node --test
 	node --test extension/test/
