@@ -29,7 +29,7 @@ for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64; d
   exe=authbridge
   [ "$os" = windows ] && exe=authbridge.exe
   echo "release: $name (CGO_ENABLED=$cgo)"
-  GOOS=$os GOARCH=$arch CGO_ENABLED=$cgo go build -trimpath -ldflags "$LDFLAGS" -o "$dir/$exe" ./host/cmd/authbridge
+  GOOS=$os GOARCH=$arch CGO_ENABLED=$cgo go build -ldflags "$LDFLAGS" -o "$dir/$exe" ./host/cmd/authbridge
   cp README.md PROTOCOL.md "$dir/"
   cp docs/platforms.md "$dir/docs/"
   if [ "$os" = windows ]; then
