@@ -66,6 +66,7 @@ release: ## release archives for linux, macOS (amd64, arm64) and Windows, the ex
 	build/release.sh
 
 release-test: wine ## check the release archives' contents and run the Linux binary, and the Windows one under Wine
+	@command -v unzip >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unzip >/dev/null; }
 	build/release-test.sh
 
 test-extension: ## the extension's pure logic, with node --test

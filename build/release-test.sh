@@ -21,17 +21,20 @@ for os_arch in linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64; 
   done
   n=$((n + 1))
 done
-grep -q '"manifest.json"\|^manifest.json$' <(unzip -Z1 "$OUT/authbridge-extension.zip") || { echo "FAIL: extension zip lacks manifest.json"; fail=1; }
+elist=$(unzip -Z1 "$OUT/authbridge-extension.zip")
+grep -qx 'manifest.json' <<<"$elist" || { echo "FAIL: extension zip lacks manifest.json"; fail=1; }
 tgz=$(ls "$OUT"/authbridge-client-*.tgz | head -1)
+tlist=$(tar -tzf "$tgz")
 for f in package/package.json package/index.js package/lib/paths.js; do
-  tar -tzf "$tgz" | grep -qx "$f" || { echo "FAIL: $tgz lacks $f"; fail=1; }
+  grep -qx "$f" <<<"$tlist" || { echo "FAIL: $tgz lacks $f"; fail=1; }
 done
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 tar -C "$tmp" -xzf "$OUT"/authbridge_*_linux_amd64.tar.gz
 v=$("$tmp"/authbridge_*_linux_amd64/authbridge version) || { echo "FAIL: linux binary version"; fail=1; }
 echo "linux/amd64: $v"
 if [ -x /usr/lib/wine/wine64 ]; then
-  (cd "$tmp" && unzip -q "$OLDPWD/$(ls "$OUT"/authbridge_*_windows_amd64.zip)")
+  wzip=$(realpath "$(ls "$OUT"/authbridge_*_windows_amd64.zip)")
+  (cd "$tmp" && unzip -q "$wzip")
   export WINEPREFIX=${WINEPREFIX:-$PWD/bin/wine-prefix} WINEDEBUG=-all WINEDLLOVERRIDES="bcryptprimitives=n,b"
   [ -f "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" ] || { echo "FAIL: run make test-windows first (Wine prefix with the shim)"; exit 1; }
   w=$(/usr/lib/wine/wine64 "$tmp"/authbridge_*_windows_amd64/authbridge.exe version | tr -d '\r') || { echo "FAIL: windows binary version"; fail=1; }
