@@ -4,6 +4,8 @@
 #     the authbridge binary, README.md, PROTOCOL.md, docs/platforms.md
 #   authbridge-extension.zip   (make extension-zip)
 #   authbridge-client-<v>.tgz  (npm pack of clients/node)
+#   authbridge_<v>_<arch>.deb, authbridge-<v>-1.<arch>.rpm (linux amd64, arm64;
+#     /usr/bin/authbridge and its docs; nFPM in build/pkg, its own module)
 #   checksums.txt              (SHA-256 of every file above)
 # linux/amd64 is built with cgo (mattn/go-sqlite3, as make build); the other
 # targets cannot cross-compile cgo here and use CGO_ENABLED=0, which selects
@@ -37,6 +39,13 @@ for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64; d
   else
     tar -C "$stage" -czf "$OUT/$name.tar.gz" "$name"
   fi
+done
+
+# Linux packages, through nFPM in its own module (build/pkg).
+(cd build/pkg && go build -o "$stage/pkg" .)
+for arch in amd64 arm64; do
+  "$stage/pkg" -bin "$stage/authbridge_${VERSION}_linux_${arch}/authbridge" -version "$VERSION" -arch "$arch" \
+    -out "$OUT" -doc README.md,PROTOCOL.md,docs/platforms.md >/dev/null
 done
 
 make --no-print-directory extension-zip >/dev/null
