@@ -12,7 +12,7 @@ endif
 PW_DIR := host/e2e/playwright
 RUNNER_DIR := runner
 
-.PHONY: certutil cookie-tools sqlite3 help build demo test test-unit test-e2e test-extension test-node test-runner soak-popup bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
+.PHONY: certutil cookie-tools test-nocgo test-windows wine release release-test sqlite3 help build demo test test-unit test-e2e test-extension test-node test-runner soak-popup bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -67,6 +67,24 @@ test: deps test-unit test-extension test-node test-runner test-e2e ## run every 
 test-unit: ## Go unit and integration tests, with the race detector
 	$(GO) vet ./...
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /host/e2e)
+
+test-nocgo: ## Go unit tests built without cgo: the pure-Go SQLite driver (modernc) the macOS and arm64 binaries use
+	CGO_ENABLED=0 $(GO) test -count=1 $$(CGO_ENABLED=0 $(GO) list ./... | grep -v /host/e2e)
+
+wine: ## install Debian's wine64 and mingw-w64 when missing (needs root): make test-windows runs the Windows tests under Wine
+	@{ test -x /usr/lib/wine/wine64 && command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; } || { \
+		echo "installing wine64 and gcc-mingw-w64-x86-64 (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wine64 gcc-mingw-w64-x86-64 >/dev/null; }
+
+test-windows: wine ## the Go tests of every package with Windows code, built for windows/amd64 and run under Wine (named pipes, registry)
+	build/wine/test-windows.sh
+
+release: ## release archives for linux, macOS (amd64, arm64) and Windows, the extension zip, the Node client tarball and checksums, in bin/release
+	build/release.sh
+
+release-test: wine ## check the release archives' contents and run the Linux binary, and the Windows one under Wine
+	@command -v unzip >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unzip >/dev/null; }
+	build/release-test.sh
 
 test-extension: ## the extension's pure logic, with node --test
 	node --test extension/test/

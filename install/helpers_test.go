@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/authbridge/authbridge/internal/testtmp"
 )
 
 // machine is a fake home and filesystem root with an authbridge binary.
@@ -17,7 +19,7 @@ type machine struct {
 
 func newMachine(t *testing.T) machine {
 	t.Helper()
-	base := t.TempDir()
+	base := testtmp.Dir(t)
 	m := machine{home: filepath.Join(base, "home"), root: filepath.Join(base, "root")}
 	for _, d := range []string{m.home, m.root, filepath.Join(base, "bin")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {

@@ -4,10 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/authbridge/authbridge/internal/testtmp"
 )
 
 func TestWriteFile(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	p := filepath.Join(dir, "state.json")
 	if err := os.WriteFile(p, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
@@ -17,9 +19,10 @@ func TestWriteFile(t *testing.T) {
 	}
 	b, _ := os.ReadFile(p)
 	fi, _ := os.Stat(p)
-	if string(b) != "new" || fi.Mode().Perm() != 0o600 {
-		t.Errorf("after WriteFile: content %q mode %v, want \"new\" 0600", b, fi.Mode().Perm())
+	if string(b) != "new" {
+		t.Errorf("after WriteFile: content %q, want \"new\"", b)
 	}
+	checkMode(t, fi, 0o600)
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != 1 {
 		t.Errorf("directory has %d entries, want only the target (no temporary left)", len(ents))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/authbridge/authbridge/host/connector"
 	"github.com/authbridge/authbridge/host/verify"
+	"github.com/authbridge/authbridge/internal/testtmp"
 )
 
 // TestConnectorBrowserRefusals: a profile with no session is not probed,
@@ -28,12 +29,12 @@ func TestConnectorBrowserRefusals(t *testing.T) {
 	w := &ProfileWriter{ExecPath: "/nonexistent/chromium"}
 	ctx := context.Background()
 
-	empty := t.TempDir()
+	empty := testtmp.Dir(t)
 	if _, err := w.ProbeProfile(ctx, def, empty, verify.Options{}); !errors.Is(err, ErrNoProfileSession) {
 		t.Errorf("ProbeProfile(no cookie store) = %v, want ErrNoProfileSession", err)
 	}
 
-	held := t.TempDir()
+	held := testtmp.Dir(t)
 	os.MkdirAll(filepath.Join(held, "Default", "Network"), 0o700)
 	os.WriteFile(filepath.Join(held, "Default", "Network", "Cookies"), nil, 0o600)
 	holder := exec.Command("sleep", "60")
@@ -84,7 +85,7 @@ func TestSignInAlreadySignedIn(t *testing.T) {
 	def := connector.Definition{ID: "demo", Domains: []string{"127.0.0.1"}, AuthCookies: []string{"sid"},
 		LoginURL: srv.URL + "/login", Verify: connector.Verify{URL: srv.URL + "/home", LoggedInSelector: "#me"}}
 	w := &ProfileWriter{ExecPath: exe, SignInHeadless: true}
-	dir := filepath.Join(t.TempDir(), "demo")
+	dir := filepath.Join(testtmp.Dir(t), "demo")
 	if err := w.SignIn(t.Context(), def, dir, time.Minute); err != nil {
 		t.Fatalf("first sign-in: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/internal/storetest"
+	"github.com/authbridge/authbridge/internal/testtmp"
 	"github.com/authbridge/authbridge/manifest"
 )
 
@@ -69,7 +70,7 @@ func TestUserDataDirs(t *testing.T) {
 }
 
 func TestUserDataDirsExists(t *testing.T) {
-	home := t.TempDir()
+	home := testtmp.Dir(t)
 	os.MkdirAll(filepath.Join(home, ".config", "chromium"), 0o700)
 	for _, d := range UserDataDirs(manifest.Env{OS: "linux", Home: home}) {
 		if want := d.Browser == "chromium" && d.Variant == "native"; d.Exists != want {
@@ -85,7 +86,7 @@ const localState = `{"profile":{"last_used":"Profile 1","info_cache":{
 // used) and Profile 2, each with a cookie store of the given cookies.
 func makeUserDataDir(t *testing.T, stores map[string][]storetest.Cookie) string {
 	t.Helper()
-	udd := t.TempDir()
+	udd := testtmp.Dir(t)
 	if err := os.WriteFile(filepath.Join(udd, LocalStateFile), []byte(localState), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ func TestProfiles(t *testing.T) {
 }
 
 func TestProfilesWithoutLocalState(t *testing.T) {
-	udd := t.TempDir()
+	udd := testtmp.Dir(t)
 	os.MkdirAll(filepath.Join(udd, "Default"), 0o700)
 	ps, err := Profiles(udd)
 	if err != nil || len(ps) != 1 || !ps[0].LastUsed {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/authbridge/authbridge/host/internal/sqlitedb"
 )
 
 // QuerySnapshot runs query on a consistent snapshot of the SQLite database
@@ -48,7 +50,7 @@ func QuerySnapshot(path string, query func(ctx context.Context, conn *sql.Conn) 
 func withSnapshot(snap storeSnapshot, name string, query func(ctx context.Context, conn *sql.Conn) error) error {
 	ctx := context.Background()
 	if !snap.needsRecovery() && len(snap.files[0]) > 0 {
-		db, err := sql.Open("sqlite3", ":memory:")
+		db, err := sql.Open(sqlitedb.Driver, ":memory:")
 		if err != nil {
 			return err
 		}
@@ -58,9 +60,9 @@ func withSnapshot(snap storeSnapshot, name string, query func(ctx context.Contex
 			return err
 		}
 		defer conn.Close()
-		if err := deserialize(conn, snap.files[0]); err == nil {
+		if err := sqlitedb.Deserialize(conn, snap.files[0]); err == nil {
 			return query(ctx, conn)
-		} else if !errors.Is(err, errNoDeserialize) {
+		} else if !errors.Is(err, sqlitedb.ErrNoDeserialize) {
 			return err
 		}
 	}
@@ -81,7 +83,7 @@ func withSnapshot(snap storeSnapshot, name string, query func(ctx context.Contex
 			return err
 		}
 	}
-	db, err := sql.Open("sqlite3", "file:"+copyPath+"?mode=rw&_busy_timeout=0")
+	db, err := sql.Open(sqlitedb.Driver, sqlitedb.DSN(copyPath, sqlitedb.Options{Mode: "rw", NoBusyWait: true}))
 	if err != nil {
 		return err
 	}

@@ -12,10 +12,9 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the database/sql driver
-
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/cookies"
+	"github.com/authbridge/authbridge/host/internal/sqlitedb"
 )
 
 // Errors of ReadCookieMeta that callers branch on.
@@ -255,8 +254,8 @@ func queryInMemory(dbBytes []byte, domains []string) ([]StoredCookie, error) {
 		return nil, fmt.Errorf("%w: empty file", ErrNotCookieStore)
 	}
 	return withConn(":memory:", func(ctx context.Context, conn *sql.Conn) ([]StoredCookie, error) {
-		if err := deserialize(conn, dbBytes); err != nil {
-			if errors.Is(err, errNoDeserialize) {
+		if err := sqlitedb.Deserialize(conn, dbBytes); err != nil {
+			if errors.Is(err, sqlitedb.ErrNoDeserialize) {
 				return queryRecovered(storeSnapshot{files: [3][]byte{dbBytes}}, domains)
 			}
 			return nil, err
@@ -268,7 +267,7 @@ func queryInMemory(dbBytes []byte, domains []string) ([]StoredCookie, error) {
 // withConn opens one connection to the SQLite database dsn and runs fn on
 // it: the one way this package opens a store.
 func withConn(dsn string, fn func(ctx context.Context, conn *sql.Conn) ([]StoredCookie, error)) ([]StoredCookie, error) {
-	db, err := sql.Open("sqlite3", dsn)
+	db, err := sql.Open(sqlitedb.Driver, dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +299,7 @@ func queryRecovered(snap storeSnapshot, domains []string) ([]StoredCookie, error
 			return nil, err
 		}
 	}
-	return withConn("file:"+copyPath+"?mode=rw&_busy_timeout=0", func(ctx context.Context, conn *sql.Conn) ([]StoredCookie, error) {
+	return withConn(sqlitedb.DSN(copyPath, sqlitedb.Options{Mode: "rw", NoBusyWait: true}), func(ctx context.Context, conn *sql.Conn) ([]StoredCookie, error) {
 		return queryConn(ctx, conn, domains)
 	})
 }

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbridge/authbridge/host/internal/sqlitedb"
 	"github.com/authbridge/authbridge/host/internal/storetest"
+	"github.com/authbridge/authbridge/internal/testtmp"
 )
 
 var base = time.Date(2025, 3, 14, 15, 9, 26, 535897000, time.UTC)
@@ -56,7 +58,7 @@ func TestReadCookieMetaSchemas(t *testing.T) {
 				cs = append(cs, storetest.Cookie{HostKey: "embed.demo.test", Name: "chip", Path: "/", Created: base,
 					Expires: base.Add(time.Hour), Secure: true, SameSite: 0, Partition: "https://top.test", CrossSiteAncestor: true})
 			}
-			p := writeStore(t, t.TempDir(), v, cs)
+			p := writeStore(t, testtmp.Dir(t), v, cs)
 			got, err := ReadCookieMeta(p, []string{"demo.test"})
 			if err != nil {
 				t.Fatalf("ReadCookieMeta: %v", err)
@@ -161,20 +163,20 @@ func TestChromeTime(t *testing.T) {
 }
 
 func TestReadMissingStore(t *testing.T) {
-	_, err := ReadCookieMeta(filepath.Join(t.TempDir(), "Cookies"), nil)
+	_, err := ReadCookieMeta(filepath.Join(testtmp.Dir(t), "Cookies"), nil)
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("ReadCookieMeta(missing) = %v, want ErrNotExist", err)
 	}
 }
 
 func TestReadNotAStore(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	garbage := filepath.Join(dir, "garbage")
 	os.WriteFile(garbage, []byte(strings.Repeat("not sqlite ", 500)), 0o600)
 	empty := filepath.Join(dir, "empty")
 	os.WriteFile(empty, nil, 0o600)
 	other := filepath.Join(dir, "other")
-	db, _ := sql.Open("sqlite3", other)
+	db, _ := sql.Open(sqlitedb.Driver, other)
 	db.Exec("CREATE TABLE t(x)")
 	db.Close()
 	for _, p := range []string{garbage, empty, other} {
@@ -185,7 +187,7 @@ func TestReadNotAStore(t *testing.T) {
 }
 
 func TestReadTruncatedStore(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	p := filepath.Join(dir, "Cookies")
 	if err := storetest.CreateMany(p, 3000); err != nil {
 		t.Fatal(err)
@@ -203,8 +205,8 @@ func TestReadTruncatedStore(t *testing.T) {
 // TestReadLockedStore reads a store while another connection holds it
 // with an exclusive lock, as Chrome does.
 func TestReadLockedStore(t *testing.T) {
-	p := writeStore(t, t.TempDir(), 24, fixtureCookies())
-	db, err := sql.Open("sqlite3", "file:"+p)
+	p := writeStore(t, testtmp.Dir(t), 24, fixtureCookies())
+	db, err := sql.Open(sqlitedb.Driver, "file:"+p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +224,7 @@ func TestReadLockedStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The lock is held: a reader opening the file itself gets SQLITE_BUSY.
-	other, _ := sql.Open("sqlite3", "file:"+p+"?mode=ro&_busy_timeout=0")
+	other, _ := sql.Open(sqlitedb.Driver, "file:"+p+"?mode=ro&_busy_timeout=0")
 	defer other.Close()
 	if err := other.QueryRow("SELECT count(*) FROM cookies").Scan(new(int)); err == nil || !strings.Contains(err.Error(), "locked") {
 		t.Fatalf("a direct reader got %v, want database is locked: the test does not test what it says", err)
@@ -240,11 +242,11 @@ func TestReadLockedStore(t *testing.T) {
 // whose pages already reached the database file: the hot journal must be
 // rolled back, giving the last committed state.
 func TestReadHalfWrittenStore(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "Cookies")
+	p := filepath.Join(testtmp.Dir(t), "Cookies")
 	if err := storetest.CreateMany(p, 2000); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite3", "file:"+p+"?_journal_mode=DELETE&cache_size=-1")
+	db, err := sql.Open(sqlitedb.Driver, "file:"+p+"?_journal_mode=DELETE&cache_size=-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +290,7 @@ func TestReadHalfWrittenStore(t *testing.T) {
 }
 
 func BenchmarkReadCookieMeta(b *testing.B) {
-	p := filepath.Join(b.TempDir(), "Cookies")
+	p := filepath.Join(testtmp.Dir(b), "Cookies")
 	if err := storetest.CreateMany(p, 10_000); err != nil {
 		b.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/authbridge/authbridge/internal/testtmp"
 )
 
 // TestWaitFree holds a profile with a SingletonLock naming a live process,
@@ -29,7 +31,7 @@ func TestWaitFree(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := testtmp.Dir(t)
 			holder := exec.Command("sleep", "60")
 			if err := holder.Start(); err != nil {
 				t.Fatal(err)

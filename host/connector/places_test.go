@@ -5,12 +5,14 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/authbridge/authbridge/internal/testtmp"
 )
 
 // writeTree writes files at slash-separated paths under a new folder.
 func writeTree(t *testing.T, files map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	for name, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
@@ -100,19 +102,6 @@ func TestLoadPlaces(t *testing.T) {
 	shop, _ := s.Get("shop-playwright")
 	if !slices.Contains(shop.Domains, "amazon.com") || !slices.Contains(shop.Domains, "shop.example") {
 		t.Errorf("shop domains = %q, want amazon.com and shop.example", shop.Domains)
-	}
-}
-
-func TestLoadPlacesOwnProfileWins(t *testing.T) {
-	app := writeTree(t, map[string]string{
-		"connectors/x/x-playwright.json": `{"connector_id": "x-playwright", "connect_url": "https://x.com/",
-			"auth": {"session": {"profile_dir": "/elsewhere"}}}`,
-		"browser-profiles/x-playwright/Default/Preferences": `{}`,
-	})
-	s, _ := LoadPlaces(Place{Dir: filepath.Join(app, "connectors"), Recursive: true, Profiles: filepath.Join(app, "browser-profiles")})
-	d, ok := s.Get("x-playwright")
-	if !ok || d.Session == nil || d.Session.ProfileDir != "/elsewhere" || d.ProfileFromApp {
-		t.Errorf("x-playwright session = %+v, want the definition's own /elsewhere", d.Session)
 	}
 }
 

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbridge/authbridge/host/internal/sqlitedb"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
-	_ "github.com/mattn/go-sqlite3"
 )
 
 func TestCovers(t *testing.T) {
@@ -117,7 +117,7 @@ func writeStore(t *testing.T, udd string, sites ...string) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite3", filepath.Join(dir, StoreName))
+	db, err := sql.Open(sqlitedb.Driver, filepath.Join(dir, StoreName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestStoredSites(t *testing.T) {
 
 	bad := t.TempDir()
 	os.MkdirAll(filepath.Join(bad, "Default"), 0o700)
-	db, _ := sql.Open("sqlite3", filepath.Join(bad, "Default", StoreName))
+	db, _ := sql.Open(sqlitedb.Driver, filepath.Join(bad, "Default", StoreName))
 	db.Exec("CREATE TABLE other (x)")
 	db.Close()
 	if _, err := StoredSites(bad, []string{"dbsc.test"}); err == nil || !strings.Contains(err.Error(), "not a DBSC store") {

@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3"
-
-	"github.com/authbridge/authbridge/manifest"
+	"github.com/authbridge/authbridge/host/internal/sqlitedb"
+	"github.com/authbridge/authbridge/internal/testtmp"
 )
 
 const schema = `CREATE TABLE moz_cookies (id INTEGER PRIMARY KEY, originAttributes TEXT NOT NULL DEFAULT '',
@@ -30,8 +29,8 @@ type row struct {
 // exclusive locking, changes still in the WAL, the connection left open.
 func liveStore(t *testing.T, rows []row) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "cookies.sqlite")
-	db, err := sql.Open("sqlite3", "file:"+p+"?_journal_mode=WAL")
+	p := filepath.Join(testtmp.Dir(t), "cookies.sqlite")
+	db, err := sql.Open(sqlitedb.Driver, "file:"+p+"?_journal_mode=WAL")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +68,7 @@ func TestReadCookieMetaOfALockedLiveStore(t *testing.T) {
 		{"", "newsid", "news.test", "/", exp.UnixMilli(), 0, 0, 0, 0},
 	})
 	// The store is locked the way Firefox holds it: opening it in place fails.
-	if db, err := sql.Open("sqlite3", "file:"+p+"?mode=ro&_busy_timeout=0"); err == nil {
+	if db, err := sql.Open(sqlitedb.Driver, "file:"+p+"?mode=ro&_busy_timeout=0"); err == nil {
 		_, qerr := db.Exec("SELECT count(*) FROM moz_cookies")
 		db.Close()
 		if qerr == nil {
@@ -121,11 +120,11 @@ func TestNoValueColumnIsRead(t *testing.T) {
 }
 
 func TestReadCookieMetaErrors(t *testing.T) {
-	if _, err := ReadCookieMeta(filepath.Join(t.TempDir(), "cookies.sqlite"), nil); err == nil || !os.IsNotExist(errorsUnwrapAll(err)) && !strings.Contains(err.Error(), "no such file") {
+	if _, err := ReadCookieMeta(filepath.Join(testtmp.Dir(t), "cookies.sqlite"), nil); err == nil || !os.IsNotExist(errorsUnwrapAll(err)) && !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing store: %v", err)
 	}
-	bad := filepath.Join(t.TempDir(), "cookies.sqlite")
-	db, _ := sql.Open("sqlite3", bad)
+	bad := filepath.Join(testtmp.Dir(t), "cookies.sqlite")
+	db, _ := sql.Open(sqlitedb.Driver, bad)
 	db.Exec("CREATE TABLE other (x)")
 	db.Close()
 	if _, err := ReadCookieMeta(bad, nil); err == nil || !strings.Contains(err.Error(), "moz_cookies") {
@@ -167,13 +166,13 @@ func TestParseOriginAttributes(t *testing.T) {
 }
 
 func TestProfiles(t *testing.T) {
-	root := t.TempDir()
+	root := testtmp.Dir(t)
 	write := func(name, s string) {
 		if err := os.WriteFile(filepath.Join(root, name), []byte(s), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	abs := filepath.Join(t.TempDir(), "elsewhere")
+	abs := filepath.Join(testtmp.Dir(t), "elsewhere")
 	write("profiles.ini", "[General]\nStartWithLastProfile=1\nVersion=2\n\n[Profile1]\nName=default\nIsRelative=1\nPath=abc.default\nDefault=1\n\n"+
 		"[Profile0]\nName=default-esr\nIsRelative=1\nPath=xyz.default-esr\n\n[Profile2]\nName=work\nIsRelative=0\nPath="+abs+"\n\n[Install4F96D1932A9F858E]\nDefault=xyz.default-esr\nLocked=1\n")
 	ps, err := Profiles(root)
@@ -196,27 +195,13 @@ func TestProfiles(t *testing.T) {
 	if ps, _ := Profiles(root); len(ps) != 1 || !ps[0].LastUsed {
 		t.Errorf("Default=1 without installs.ini: %+v", ps)
 	}
-	if _, err := Profiles(t.TempDir()); err == nil {
+	if _, err := Profiles(testtmp.Dir(t)); err == nil {
 		t.Error("Profiles without profiles.ini: no error")
 	}
 }
 
-func TestRoots(t *testing.T) {
-	home := t.TempDir()
-	for _, d := range []string{".mozilla/firefox", ".config/mozilla/firefox", ".librewolf"} {
-		os.MkdirAll(filepath.Join(home, d), 0o700)
-		os.WriteFile(filepath.Join(home, d, "profiles.ini"), nil, 0o600)
-	}
-	os.MkdirAll(filepath.Join(home, ".config/chromium"), 0o700)
-	got := Roots(manifest.Env{OS: "linux", Home: home})
-	want := []string{filepath.Join(home, ".mozilla/firefox"), filepath.Join(home, ".config/mozilla/firefox"), filepath.Join(home, ".librewolf")}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("Roots = %v, want %v", got, want)
-	}
-}
-
 func TestIsProfileDir(t *testing.T) {
-	d := t.TempDir()
+	d := testtmp.Dir(t)
 	if IsProfileDir(d) {
 		t.Error("an empty folder is a profile")
 	}

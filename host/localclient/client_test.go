@@ -12,6 +12,7 @@ import (
 
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/safesocket"
+	"github.com/authbridge/authbridge/internal/testtmp"
 )
 
 func serve(t *testing.T, h http.HandlerFunc) string {
@@ -21,7 +22,7 @@ func serve(t *testing.T, h http.HandlerFunc) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	sock := filepath.Join(dir, "api.sock")
+	sock := testSocket(dir)
 	l, err := safesocket.Listen(sock)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +65,7 @@ func TestDoSendsBodiesAndDecodesErrors(t *testing.T) {
 }
 
 func TestDoWithNoAgent(t *testing.T) {
-	c := &Client{Socket: filepath.Join(t.TempDir(), "none.sock")}
+	c := &Client{Socket: filepath.Join(testtmp.Dir(t), "none.sock")}
 	if _, _, err := c.Do(context.Background(), "GET", "/v1/status", nil); !errors.Is(err, ErrAgentDown) {
 		t.Errorf("Do with no agent = %v, want ErrAgentDown", err)
 	}

@@ -30,8 +30,8 @@ type Paths struct {
 	SessionsDir   string // connector state files the host manages
 	ConfigFile    string // extension IDs and other settings written by install
 	RuntimeDir    string // user-only directory for sockets and the lock
-	APISocket     string // local API (HTTP over a Unix socket)
-	BridgeSocket  string // relays connect here
+	APISocket     string // local API (HTTP over a Unix socket; a named pipe on Windows)
+	BridgeSocket  string // relays connect here (a named pipe on Windows)
 	LockFile      string // held by the running agent
 	StartLock     string // serialises on-demand starts
 	// AppHomes are the data-export app's homes, each holding connectors/
@@ -88,6 +88,10 @@ func Resolve(getenv Env) (Paths, error) {
 	p.RuntimeDir = runtimeDir(home, explicit, getenv)
 	p.APISocket = filepath.Join(p.RuntimeDir, "api.sock")
 	p.BridgeSocket = filepath.Join(p.RuntimeDir, "bridge.sock")
+	if runtime.GOOS == "windows" {
+		p.APISocket = PipeName(home, "api")
+		p.BridgeSocket = PipeName(home, "bridge")
+	}
 	p.LockFile = filepath.Join(p.RuntimeDir, "agent.lock")
 	p.StartLock = filepath.Join(p.RuntimeDir, "start.lock")
 	p.AppHomes = appHomes(getenv)
@@ -181,6 +185,18 @@ func runtimeDir(home string, explicit bool, getenv Env) string {
 		tmp = os.TempDir()
 	}
 	return filepath.Join(tmp, fmt.Sprintf("authbridge-%d-%s", os.Getuid(), hex.EncodeToString(sum[:6])))
+}
+
+// PipeName is the Windows named pipe that stands in for the kind ("api" or
+// "bridge") socket of the agent whose home is home (an absolute path):
+// \\.\pipe\authbridge-<h>-<kind>, h the first 16 hex digits of the SHA-256
+// of home's UTF-8 bytes. Each home (and so each user, whose default home is
+// their own) has its own pipes; the pipes' DACL admits the current user only.
+// The Node client (clients/node/lib/paths.js) computes the same name; both
+// are tested against testdata/pipenames.json.
+func PipeName(home, kind string) string {
+	sum := sha256.Sum256([]byte(home))
+	return `\\.\pipe\authbridge-` + hex.EncodeToString(sum[:8]) + "-" + kind
 }
 
 func fits(dir string) bool {

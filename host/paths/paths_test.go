@@ -5,12 +5,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/authbridge/authbridge/internal/testtmp"
 )
 
 func env(m map[string]string) Env { return func(k string) string { return m[k] } }
 
 func TestResolveHome(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	p, err := Resolve(env(map[string]string{"AUTHBRIDGE_HOME": dir}))
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +29,7 @@ func TestResolveHome(t *testing.T) {
 }
 
 func TestDefaultHomeIsNotExplicit(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	p, err := Resolve(env(map[string]string{"HOME": dir, "XDG_RUNTIME_DIR": filepath.Join(dir, "xdg")}))
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +40,7 @@ func TestDefaultHomeIsNotExplicit(t *testing.T) {
 }
 
 func TestDeepHomeKeepsSocketsShort(t *testing.T) {
-	deep := filepath.Join(t.TempDir(), strings.Repeat("very-long-directory-name/", 8))
+	deep := filepath.Join(testtmp.Dir(t), strings.Repeat("very-long-directory-name/", 8))
 	p, err := Resolve(env(map[string]string{"AUTHBRIDGE_HOME": deep}))
 	if err != nil {
 		t.Fatal(err)
@@ -51,27 +53,6 @@ func TestDeepHomeKeepsSocketsShort(t *testing.T) {
 	p2, _ := Resolve(env(map[string]string{"AUTHBRIDGE_HOME": deep + "x"}))
 	if p2.RuntimeDir == p.RuntimeDir {
 		t.Errorf("two homes share runtime dir %q", p.RuntimeDir)
-	}
-}
-
-func TestEnsurePrivateDir(t *testing.T) {
-	d := filepath.Join(t.TempDir(), "run")
-	if err := os.Mkdir(d, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := EnsurePrivateDir(d); err != nil {
-		t.Fatalf("EnsurePrivateDir: %v", err)
-	}
-	fi, _ := os.Stat(d)
-	if fi.Mode().Perm() != 0o700 {
-		t.Errorf("mode = %v, want 0700", fi.Mode().Perm())
-	}
-	link := filepath.Join(t.TempDir(), "link")
-	if err := os.Symlink(d, link); err != nil {
-		t.Fatal(err)
-	}
-	if err := EnsurePrivateDir(link); err == nil {
-		t.Errorf("EnsurePrivateDir(symlink) = nil, want an error")
 	}
 }
 
@@ -89,13 +70,18 @@ func TestAppHomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.env["AUTHBRIDGE_HOME"] = t.TempDir()
+			tt.env["AUTHBRIDGE_HOME"] = testtmp.Dir(t)
 			p, err := Resolve(env(tt.env))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if strings.Join(p.AppHomes, "|") != strings.Join(tt.want, "|") {
-				t.Errorf("AppHomes = %q, want %q", p.AppHomes, tt.want)
+			var want []string
+			for _, w := range tt.want {
+				abs, _ := filepath.Abs(w) // a drive letter on Windows
+				want = append(want, abs)
+			}
+			if strings.Join(p.AppHomes, "|") != strings.Join(want, "|") {
+				t.Errorf("AppHomes = %q, want %q", p.AppHomes, want)
 			}
 		})
 	}

@@ -1,16 +1,20 @@
-// Package safesocket listens on and connects to the agent's user-only Unix
-// sockets, and tells who is on the other end. The OS differences (peer
-// credentials on Linux and macOS, none on Windows) stay behind this API.
+// Package safesocket listens on and connects to the agent's user-only
+// sockets, and tells who is on the other end. On Linux and macOS they are
+// Unix sockets (mode 0600 in a 0700 directory, peer credentials checked); on
+// Windows they are named pipes whose DACL admits the current user only, with
+// the client's process id from GetNamedPipeClientProcessId. The OS
+// differences stay behind this API.
 package safesocket
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"time"
 )
+
+// dialTimeout bounds Connect when its context has no deadline.
+const dialTimeout = 2 * time.Second
 
 // Cred is the identity of a socket peer. PID is 0 where the OS does not say.
 type Cred struct {
@@ -20,35 +24,6 @@ type Cred struct {
 
 // ErrWrongUser is returned for a peer running as another user.
 var ErrWrongUser = errors.New("peer is another user")
-
-// Listen listens on a Unix socket at path with mode 0600, replacing a stale
-// socket file left by a process that died. The caller must hold the agent
-// lock, so a live socket is never replaced.
-func Listen(path string) (net.Listener, error) {
-	return ListenRefusing(path, nil)
-}
-
-// ListenRefusing is Listen with refuse called (in its own goroutine) for
-// each connection from another user, to answer it with a refusal in the
-// socket's own protocol; refuse must close the connection. With refuse nil
-// such connections are closed unanswered.
-func ListenRefusing(path string, refuse func(c net.Conn, peer Cred)) (net.Listener, error) {
-	if fi, err := os.Lstat(path); err == nil {
-		if fi.Mode()&os.ModeSocket == 0 {
-			return nil, fmt.Errorf("listen %s: a file that is not a socket is in the way", path)
-		}
-		os.Remove(path)
-	}
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("listen %s: %w", path, err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		l.Close()
-		return nil, fmt.Errorf("chmod %s: %w", path, err)
-	}
-	return &sameUserListener{Listener: l, refuse: refuse}, nil
-}
 
 // sameUserListener drops connections from other users before anyone reads
 // from them.
@@ -94,13 +69,4 @@ func PeerOf(c net.Conn) (Cred, bool) {
 		return cc.Cred, true
 	}
 	return Cred{}, false
-}
-
-// Connect dials the socket at path.
-func Connect(ctx context.Context, path string) (net.Conn, error) {
-	var d net.Dialer
-	if _, ok := ctx.Deadline(); !ok {
-		d.Timeout = 2 * time.Second
-	}
-	return d.DialContext(ctx, "unix", path)
 }

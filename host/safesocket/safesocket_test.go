@@ -1,3 +1,5 @@
+//go:build !windows
+
 package safesocket
 
 import (
@@ -5,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/authbridge/authbridge/internal/testtmp"
 )
 
 func TestListenSameUser(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "s.sock")
+	path := filepath.Join(testtmp.Dir(t), "s.sock")
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/authbridge/authbridge/host/internal/sqlitedb"
 )
 
 // Store is the state database.
@@ -118,8 +118,8 @@ func open(ctx context.Context, path string, ms []Migration, what string) (*Store
 		return nil, &UnusableError{Path: path, What: what, Problem: "cannot be read", Err: err}
 	}
 	f.Close()
-	dsn := "file:" + path + "?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
-	db, err := sql.Open("sqlite3", dsn)
+	dsn := sqlitedb.DSN(path, sqlitedb.Options{JournalMode: "WAL", BusyTimeout: 5 * time.Second, ForeignKeys: true, Synchronous: "NORMAL", TxLock: "immediate"})
+	db, err := sql.Open(sqlitedb.Driver, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s %s: %w", what, path, err)
 	}

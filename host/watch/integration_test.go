@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authbridge/authbridge/host/chromeprofile"
+	"github.com/authbridge/authbridge/host/internal/sqlitedb"
 	"github.com/authbridge/authbridge/host/internal/storetest"
 )
 
@@ -97,7 +98,7 @@ func (h *harness) await(t *testing.T, kind Kind) {
 
 func TestWatchUpdateInPlace(t *testing.T) {
 	h := start(t, []storetest.Cookie{sidRow(soon)})
-	db, err := sql.Open("sqlite3", "file:"+h.store)
+	db, err := sql.Open(sqlitedb.Driver, "file:"+h.store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func TestWatchDirectoryRecreated(t *testing.T) {
 	}
 	h.await(t, Changed)
 	// And the new directory is watched.
-	db, _ := sql.Open("sqlite3", "file:"+h.store)
+	db, _ := sql.Open(sqlitedb.Driver, "file:"+h.store)
 	defer db.Close()
 	if err := storetest.Insert(db, []storetest.Cookie{sidRow(soon.Add(2 * time.Hour))}); err != nil {
 		t.Fatal(err)

@@ -15,16 +15,29 @@ function fits(dir) {
   return Buffer.byteLength(path.join(dir, 'bridge.sock')) <= MAX_SOCKET_PATH;
 }
 
+/**
+ * pipeName is the Windows named pipe standing in for the agent's kind ('api'
+ * or 'bridge') socket of home, an absolute path: \\.\pipe\authbridge-<h>-<kind>,
+ * h the first 16 hex digits of the SHA-256 of home's UTF-8 bytes. The Go rule
+ * (host/paths.PipeName) is the same; both are tested against
+ * host/paths/testdata/pipenames.json.
+ */
+function pipeName(home, kind) {
+  const h = crypto.createHash('sha256').update(home, 'utf8').digest('hex').slice(0, 16);
+  return `\\\\.\\pipe\\authbridge-${h}-${kind}`;
+}
+
 function defaultHome(env, platform) {
+  const p = platform === 'win32' ? path.win32 : path;
   if (platform === 'win32') {
-    if (env.LOCALAPPDATA) return path.join(env.LOCALAPPDATA, 'authbridge');
+    if (env.LOCALAPPDATA) return p.join(env.LOCALAPPDATA, 'authbridge');
   } else if (platform === 'darwin') {
     if (env.HOME) return path.join(env.HOME, 'Library', 'Application Support', 'authbridge');
   } else {
     if (env.XDG_STATE_HOME) return path.join(env.XDG_STATE_HOME, 'authbridge');
     if (env.HOME) return path.join(env.HOME, '.local', 'state', 'authbridge');
   }
-  return path.join(os.homedir(), '.authbridge');
+  return p.join(os.homedir(), '.authbridge');
 }
 
 function runtimeDir(home, explicit, env, platform, uid) {
@@ -42,18 +55,25 @@ function runtimeDir(home, explicit, env, platform, uid) {
 
 /**
  * resolvePaths returns the home and API socket an authbridge command would
- * use with this environment. An explicit socket (opts.socket, then
- * AUTHBRIDGE_SOCKET) wins over the one computed from the home.
+ * use with this environment: on Windows the socket is a named pipe
+ * (pipeName). An explicit socket (opts.socket, then AUTHBRIDGE_SOCKET) wins
+ * over the one computed from the home.
  */
 function resolvePaths({ env = process.env, home, socket, platform = process.platform, uid } = {}) {
   let h = home || env.AUTHBRIDGE_HOME || '';
   const explicit = h !== '';
   if (!explicit) h = defaultHome(env, platform);
-  h = path.resolve(h);
+  if (platform === 'win32') {
+    h = path.win32.resolve(h);
+  } else {
+    h = path.resolve(h);
+  }
   if (uid === undefined) uid = typeof process.getuid === 'function' ? process.getuid() : -1;
-  const computed = path.join(runtimeDir(h, explicit, env, platform, uid), 'api.sock');
+  const computed = platform === 'win32'
+    ? pipeName(h, 'api')
+    : path.join(runtimeDir(h, explicit, env, platform, uid), 'api.sock');
   const sock = socket || env.AUTHBRIDGE_SOCKET || computed;
   return { home: h, explicitHome: explicit, socket: sock, explicitSocket: sock !== computed };
 }
 
-module.exports = { resolvePaths };
+module.exports = { resolvePaths, pipeName };

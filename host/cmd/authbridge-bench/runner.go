@@ -14,9 +14,8 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the database/sql driver
-
 	"github.com/authbridge/authbridge/host/chromium"
+	"github.com/authbridge/authbridge/host/internal/sqlitedb"
 )
 
 var (
@@ -176,7 +175,7 @@ func (b *bench) snapshotSource() (string, int, error) {
 	if err := copyFile(filepath.Join(udd, "Default", "Cookies"), src); err != nil {
 		return "", 0, fmt.Errorf("copy the source cookie store: %w", err)
 	}
-	db, err := sql.Open("sqlite3", "file:"+src+"?mode=ro")
+	db, err := sql.Open(sqlitedb.Driver, "file:"+src+"?mode=ro")
 	if err != nil {
 		return "", 0, err
 	}

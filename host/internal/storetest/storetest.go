@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the database/sql driver
+	"github.com/authbridge/authbridge/host/internal/sqlitedb"
 )
 
 const metaTable = "CREATE TABLE meta(key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, value LONGVARCHAR)"
@@ -161,7 +161,7 @@ func Create(path string, version int, cs []Cookie) error {
 	if !ok {
 		return fmt.Errorf("unknown cookie store schema version %d", version)
 	}
-	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=TRUNCATE")
+	db, err := sql.Open(sqlitedb.Driver, "file:"+path+"?_journal_mode=TRUNCATE")
 	if err != nil {
 		return err
 	}
