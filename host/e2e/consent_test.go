@@ -10,8 +10,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -202,6 +204,7 @@ func TestConsentInChromium(t *testing.T) {
 	if got := w.nodeCookies(t, "demo"); got != "err access_not_granted 403 allow_access" {
 		t.Errorf("Node client before the grant: %q, want err access_not_granted 403 allow_access", got)
 	}
+	runnerRefusedBeforeGrant(t, w, strings.Replace(base, "127.0.0.1", "demo.test", 1), sid)
 	row := w.rowOf(t, "demo")
 	if row.Access != apitype.AccessNotGranted || row.HealthKey != "needs_attention" || row.Prompt.Action.ID != "allow_access" {
 		t.Errorf("row before the grant: access %q, health %q, action %q; want not_granted, needs_attention, allow_access", row.Access, row.HealthKey, row.Prompt.Action.ID)
@@ -313,6 +316,42 @@ func TestConsentInChromium(t *testing.T) {
 	assertNoLeaks(t, w, []string{sid})
 	if strings.Contains(w.stderr.String(), sid) {
 		t.Error("a cookie value appears in what the browser and host printed")
+	}
+}
+
+// runnerRefusedBeforeGrant runs the drop-in runner on the demo connector
+// (a script named after it) while the browser does not grant demo.test:
+// the run ends as a precise auth failure naming access_not_granted and its
+// allow_access action, and no cookie value reaches its output.
+func runnerRefusedBeforeGrant(t *testing.T, w *world, site, sid string) {
+	t.Helper()
+	exe := needChromium(t)
+	dir := t.TempDir()
+	// A script that asks for a sign-in when signed out, as real connectors do.
+	src, err := os.ReadFile(filepath.Join(repoRoot, "runner", "testdata", "connectors", "account-escalate.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(dir, "demo.js")
+	if err := os.WriteFile(script, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args, _ := json.Marshal([]string{"--host-resolver-rules=MAP demo.test 127.0.0.1"})
+	env := append(w.env(), "AUTHBRIDGE_BIN="+binPath, "AUTHBRIDGE_CHROMIUM="+exe,
+		"AUTHBRIDGE_PROFILES_DIR="+filepath.Join(dir, "profiles"), "AUTHBRIDGE_BROWSER_ARGS="+string(args))
+	r := startAppRunner(t, env)
+	defer r.close()
+	id := "consent-" + strconv.FormatInt(time.Now().UnixMilli(), 10)
+	r.send(map[string]any{"type": "run", "runId": id, "connectorPath": script, "url": site + "/account", "headless": true, "allowHeaded": false})
+	c := classificationOf(r.result(id, 3*time.Minute))
+	debug, _ := c["debug"].(map[string]any)
+	prompt, _ := debug["prompt"].(map[string]any)
+	action, _ := prompt["action"].(map[string]any)
+	if c["errorClass"] != "auth_failed" || debug["code"] != "access_not_granted" || action["id"] != "allow_access" {
+		t.Errorf("the runner before the grant: classification %v; want auth_failed, access_not_granted and the allow_access action\n%s", c, r.dump())
+	}
+	if strings.Contains(r.dump(), sid) {
+		t.Errorf("a cookie value appears in the runner's output")
 	}
 }
 
