@@ -79,7 +79,7 @@ func startBigPeer(t *testing.T, sock string, tag func() string) *fakePeer {
 func rssKB(t *testing.T) int {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		t.Skip("no /proc/self/status")
+		t.Fatalf("read this process's resident set: %v", err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
