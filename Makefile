@@ -96,7 +96,7 @@ test-runner: ## the drop-in runner's tests (node --test, real Chromium)
 	cd $(RUNNER_DIR) && node --test test/
 
 test-e2e: ## end-to-end tests in real headless Chromium and Firefox ESR with the real extension
-	$(GO) test -count=1 -timeout 15m ./host/e2e/
+	$(GO) test -count=1 -timeout 30m ./host/e2e/
 
 soak-popup: chromium ## run the popup end-to-end flow 50 times in a row (not part of make test)
 	CI=1 $(GO) test -count=50 -timeout 60m -run 'TestPopupControlSurface$$' ./host/e2e/
