@@ -490,7 +490,8 @@ func TestFirefoxPopupShowsConnectorRows(t *testing.T) {
 	ffWaitHealth(t, popup, "demo", "healthy")
 	popup.screenshot(t, shots, "2-repaired-healthy")
 	var text string
-	popup.eval(t, `document.querySelector('[data-connector-id="demo"]').innerText`, &text)
+	// textContent: the repair button sits in the row's closed "More actions" menu.
+	popup.eval(t, `document.querySelector('[data-connector-id="demo"]').textContent`, &text)
 	if !strings.Contains(text, "Demo Site") || !strings.Contains(text, "Use your Firefox sign-in") || strings.Contains(text, "Chrome") {
 		t.Errorf("the popup row in Firefox should name the connector and repair from the Firefox session: %q", text)
 	}
