@@ -312,7 +312,9 @@ export function lastReleaseView(r, opts) {
   if (!r || typeof r !== 'object' || !r.at) return null;
   const c = r.caller ?? {};
   const exe = typeof c.executable === 'string' ? c.executable : '';
-  const program = exe ? exe.split(/[\\/]/).pop() : c.pid ? `process ${c.pid}` : String(c.via || 'authbridge');
+  // A repair copies the cookies into the connector's own session.
+  const byRepair = typeof c.via === 'string' && c.via.startsWith('repair:');
+  const program = exe ? exe.split(/[\\/]/).pop() : byRepair ? 'a repair' : c.pid ? `process ${c.pid}` : String(c.via || 'authbridge');
   const detail = [exe, typeof c.cmdline === 'string' ? c.cmdline : ''].filter(Boolean).join('\n');
   return { program, detail, format: typeof r.format === 'string' ? r.format : '', ...timeField(r.at, opts) };
 }

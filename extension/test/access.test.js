@@ -133,4 +133,7 @@ test('a row names who last took its cookies', () => {
   assert.match(lr.detail, /\/usr\/bin\/node\nnode runner\/index\.cjs/);
   const never = buildView({ connection: { state: 'connected' }, rows: [{ id: 'b', name: 'b', domains: ['b.test'] }], rowsComplete: true }, { now: NOW });
   assert.equal(never.rows[0].lastRelease, null);
+  const repaired = buildView({ connection: { state: 'connected' }, rows: [{ id: 'c', name: 'c', domains: ['c.test'],
+    last_release: { at: new Date(NOW).toISOString(), format: 'session-state', caller: { pid: 0, uid: 1000, via: 'repair:api' } } }], rowsComplete: true }, { now: NOW });
+  assert.equal(repaired.rows[0].lastRelease.program, 'a repair', 'a repair is named in words, not by its channel');
 });
