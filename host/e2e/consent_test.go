@@ -263,11 +263,36 @@ func TestConsentInChromium(t *testing.T) {
 
 	// An open stream, then remove_access: the next call is refused and the
 	// stream ends.
+	events := openDemoStream(t, w)
+	click(t, ctx, "demo", "remove_access")
+	removed := time.Now()
+	var refusedAfter time.Duration
+	eventually(t, 10*time.Second, "the next call is refused after remove_access", func() bool {
+		_, errOut, code := w.run("", "cookies", "demo")
+		if code != 0 && strings.Contains(errOut, "Allow in the authbridge popup") {
+			refusedAfter = time.Since(removed)
+			return true
+		}
+		return false
+	})
+	waitStreamEnds(t, events)
+	t.Logf("remove_access: the next call was refused %v after the click (a CLI run included)", refusedAfter.Round(time.Millisecond))
+	waitHealth(t, ctx, "demo", "needs_attention")
+	assertNoLeaks(t, w, []string{sid})
+	if strings.Contains(w.stderr.String(), sid) {
+		t.Error("a cookie value appears in what the browser and host printed")
+	}
+}
+
+// openDemoStream opens the demo connector's cookie stream and returns its
+// event names; the first, read here, must be cookies.
+func openDemoStream(t *testing.T, w *world) <-chan string {
+	t.Helper()
 	res, err := w.apiClient().Do(mustRequest(t, "GET", "/v1/connectors/demo/cookies/stream"))
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("open the stream after the grant: %v %v", err, res)
 	}
-	defer res.Body.Close()
+	t.Cleanup(func() { res.Body.Close() })
 	events := make(chan string, 64)
 	go func() {
 		defer close(events)
@@ -282,40 +307,28 @@ func TestConsentInChromium(t *testing.T) {
 	if ev := <-events; ev != "cookies" {
 		t.Fatalf("the stream's first event is %q, want cookies", ev)
 	}
-	click(t, ctx, "demo", "remove_access")
-	removed := time.Now()
-	var refusedAfter time.Duration
-	eventually(t, 10*time.Second, "the next call is refused after remove_access", func() bool {
-		_, errOut, code := w.run("", "cookies", "demo")
-		if code != 0 && strings.Contains(errOut, "Allow in the authbridge popup") {
-			refusedAfter = time.Since(removed)
-			return true
-		}
-		return false
-	})
+	return events
+}
+
+// waitStreamEnds waits for a stream whose grant was removed to end, its
+// last event an error (access_not_granted).
+func waitStreamEnds(t *testing.T, events <-chan string) {
+	t.Helper()
 	var last string
-	ended := false
 	timeout := time.After(30 * time.Second)
-	for !ended {
+	for {
 		select {
 		case ev, ok := <-events:
 			if !ok {
-				ended = true
-				break
+				if last != "error" {
+					t.Errorf("the stream's last event is %q, want error (access_not_granted)", last)
+				}
+				return
 			}
 			last = ev
 		case <-timeout:
-			t.Fatal("the open stream did not end within 30 s of remove_access")
+			t.Fatal("the open stream did not end within 30 s of the grant's removal")
 		}
-	}
-	if last != "error" {
-		t.Errorf("the stream's last event is %q, want error (access_not_granted)", last)
-	}
-	t.Logf("remove_access: the next call was refused %v after the click (a CLI run included)", refusedAfter.Round(time.Millisecond))
-	waitHealth(t, ctx, "demo", "needs_attention")
-	assertNoLeaks(t, w, []string{sid})
-	if strings.Contains(w.stderr.String(), sid) {
-		t.Error("a cookie value appears in what the browser and host printed")
 	}
 }
 
@@ -410,6 +423,7 @@ func TestConsentInFirefox(t *testing.T) {
 		t.Errorf("row after the grant: access %q, want granted", r.Access)
 	}
 
+	events := openDemoStream(t, w.world)
 	popup.eval(t, `(document.querySelector('[data-connector-id="demo"] [data-action="remove_access"]').click(), true)`, nil)
 	removed := time.Now()
 	eventually(t, 10*time.Second, "the next call is refused after remove_access", func() bool {
@@ -417,6 +431,7 @@ func TestConsentInFirefox(t *testing.T) {
 		return code != 0 && strings.Contains(errOut, "Allow in the authbridge popup")
 	})
 	t.Logf("Firefox remove_access: refused %v after the click (a CLI run included)", time.Since(removed).Round(time.Millisecond))
+	waitStreamEnds(t, events)
 	ffWaitHealth(t, popup, "demo", "needs_attention")
 	assertNoLeaks(t, w.world, []string{sid})
 }
