@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/authbridge/authbridge/host/chromium"
+	"github.com/authbridge/authbridge/host/internal/devext"
 	"github.com/authbridge/authbridge/host/internal/sqlitedb"
 )
 
@@ -172,7 +173,7 @@ func (b *bench) snapshotSource() (string, int, error) {
 	if err := os.MkdirAll(filepath.Dir(src), 0o700); err != nil {
 		return "", 0, err
 	}
-	if err := copyFile(filepath.Join(udd, "Default", "Cookies"), src); err != nil {
+	if err := devext.CopyFile(filepath.Join(udd, "Default", "Cookies"), src, 0o600); err != nil {
 		return "", 0, fmt.Errorf("copy the source cookie store: %w", err)
 	}
 	db, err := sql.Open(sqlitedb.Driver, "file:"+src+"?mode=ro")
@@ -205,23 +206,6 @@ func (b *bench) snapshotSource() (string, int, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return "", 0, fmt.Errorf("the extension did not reconnect after the restart")
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // appMethod is the app's method, driven through runner/bench/app-method.cjs

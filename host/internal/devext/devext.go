@@ -43,7 +43,7 @@ func Copy(src, dst string, sites []string) error {
 		if rel == "manifest.json" || strings.HasSuffix(rel, ".md") || rel == "package.json" || rel == "package-lock.json" {
 			return nil
 		}
-		return copyFile(path, filepath.Join(dst, rel))
+		return CopyFile(path, filepath.Join(dst, rel), 0o644)
 	})
 	if err != nil {
 		return fmt.Errorf("development copy of %s: %w", src, err)
@@ -75,13 +75,14 @@ func Manifest(b []byte, sites []string) ([]byte, error) {
 	return append(out, '\n'), nil
 }
 
-func copyFile(from, to string) error {
+// CopyFile copies the file from into to, created (or truncated) with mode.
+func CopyFile(from, to string, mode os.FileMode) error {
 	in, err := os.Open(from)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
 	if err != nil {
 		return err
 	}
