@@ -213,3 +213,23 @@ func TestDoctorUserDataDir(t *testing.T) {
 		t.Errorf("after install: %+v", rep.Problems())
 	}
 }
+
+// TestDoctorIgnoresHostsFoldersAlone checks that a hosts folder install
+// wrote (for a browser named with --browser) does not make doctor report a
+// browser that is not installed.
+func TestDoctorIgnoresHostsFoldersAlone(t *testing.T) {
+	m, o := chromiumMachine(t, true)
+	for _, b := range []string{"firefox", "librewolf"} {
+		if _, err := Install(Options{OS: o.OS, Home: o.Home, Root: o.Root, Binary: o.Binary, Browsers: []string{b}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := Doctor(m.opts(), Hooks{})
+	var names []string
+	for _, b := range rep.Browsers {
+		names = append(names, b.Browser)
+	}
+	if strings.Join(names, ",") != "chromium" || !rep.OK {
+		t.Errorf("doctor on a machine with Chromium only reports %v (ok %v), want chromium alone", names, rep.OK)
+	}
+}
