@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -338,21 +337,8 @@ func waitStreamEnds(t *testing.T, events <-chan string) {
 // allow_access action, and no cookie value reaches its output.
 func runnerRefusedBeforeGrant(t *testing.T, w *world, site, sid string) {
 	t.Helper()
-	exe := needChromium(t)
-	dir := t.TempDir()
 	// A script that asks for a sign-in when signed out, as real connectors do.
-	src, err := os.ReadFile(filepath.Join(repoRoot, "runner", "testdata", "connectors", "account-escalate.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	script := filepath.Join(dir, "demo.js")
-	if err := os.WriteFile(script, src, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	args, _ := json.Marshal([]string{"--host-resolver-rules=MAP demo.test 127.0.0.1"})
-	env := append(w.env(), "AUTHBRIDGE_BIN="+binPath, "AUTHBRIDGE_CHROMIUM="+exe,
-		"AUTHBRIDGE_PROFILES_DIR="+filepath.Join(dir, "profiles"), "AUTHBRIDGE_BROWSER_ARGS="+string(args))
-	r := startAppRunner(t, env)
+	r, script := runnerOnTestScript(t, w, "account-escalate.js", "demo", "demo.test")
 	defer r.close()
 	id := "consent-" + strconv.FormatInt(time.Now().UnixMilli(), 10)
 	r.send(map[string]any{"type": "run", "runId": id, "connectorPath": script, "url": site + "/account", "headless": true, "allowHeaded": false})

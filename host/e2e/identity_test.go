@@ -123,7 +123,7 @@ func (w *world) startBrowserAs(userAgent, langs string, domains ...string) {
 // runs the drop-in runner on it: the run presents the user's browser's user
 // agent (reported in the extension's hello), so the session carries over.
 func TestRunnerPresentsTheUsersBrowser(t *testing.T) {
-	exe := needChromium(t)
+	needChromium(t)
 	site := newUASite(t)
 	w := newWorld(t)
 	base := "http://ua.test:" + site.port
@@ -150,19 +150,7 @@ func TestRunnerPresentsTheUsersBrowser(t *testing.T) {
 		t.Errorf("accept_language %q, want the browser's en-GB first", bridgeLang)
 	}
 
-	dir := t.TempDir()
-	script := filepath.Join(dir, "ua-bound.js")
-	src, err := os.ReadFile(filepath.Join(repoRoot, "runner", "testdata", "connectors", "account-probe.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(script, src, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	args, _ := json.Marshal([]string{"--host-resolver-rules=MAP ua.test 127.0.0.1"})
-	env := append(w.env(), "AUTHBRIDGE_BIN="+binPath, "AUTHBRIDGE_CHROMIUM="+exe,
-		"AUTHBRIDGE_PROFILES_DIR="+filepath.Join(dir, "profiles"), "AUTHBRIDGE_BROWSER_ARGS="+string(args))
-	r := startAppRunner(t, env)
+	r, script := runnerOnTestScript(t, w, "account-probe.js", "ua-bound", "ua.test")
 	defer r.close()
 	id := "ua-" + strconv.FormatInt(time.Now().UnixMilli(), 10)
 	r.send(map[string]any{"type": "run", "runId": id, "connectorPath": script, "url": base + "/account", "headless": true, "allowHeaded": false})
@@ -205,7 +193,7 @@ func TestUserAgentBoundNotTransferable(t *testing.T) {
 // and auto-repair declines the user's next sign-in.
 func notTransferableThroughRunner(t *testing.T, id, domain, port, base string, verify map[string]any, runnerEnv []string, secrets func() []string) {
 	t.Helper()
-	exe := needChromium(t)
+	needChromium(t)
 	w := newWorld(t)
 	w.writeConnector(map[string]any{"id": id, "name": id + " site", "domains": []string{domain},
 		"auth_cookies": []string{"sid"}, "login_url": base + "/login?user=ada", "verify": verify})
@@ -222,19 +210,7 @@ func notTransferableThroughRunner(t *testing.T, id, domain, port, base string, v
 	signIn("ada")
 	eventually(t, 20*time.Second, "the sign-in heals "+id, func() bool { h, _ := w.health(id); return h == "healthy" })
 
-	dir := t.TempDir()
-	script := filepath.Join(dir, id+".js")
-	src, err := os.ReadFile(filepath.Join(repoRoot, "runner", "testdata", "connectors", "account-escalate.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(script, src, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	args, _ := json.Marshal([]string{"--host-resolver-rules=MAP " + domain + " 127.0.0.1"})
-	env := append(w.env(), "AUTHBRIDGE_BIN="+binPath, "AUTHBRIDGE_CHROMIUM="+exe,
-		"AUTHBRIDGE_PROFILES_DIR="+filepath.Join(dir, "profiles"), "AUTHBRIDGE_BROWSER_ARGS="+string(args))
-	r := startAppRunner(t, append(env, runnerEnv...))
+	r, script := runnerOnTestScript(t, w, "account-escalate.js", id, domain, runnerEnv...)
 	defer r.close()
 	run := func(n int) {
 		t.Helper()
@@ -371,4 +347,26 @@ func TestStorageBoundNotTransferable(t *testing.T) {
 	site := newStorageSite(t)
 	base := "http://store.test:" + site.port
 	notTransferableThroughRunner(t, "store-bound", "store.test", site.port, base, map[string]any{"url": base + "/account", "logged_in_selector": "#account-shell"}, nil, site.values)
+}
+
+// runnerOnTestScript copies one of the runner's test connector scripts as
+// <id>.js (the runner takes the connector id from the script's name) and
+// starts the drop-in runner against w, its browser resolving domain to
+// loopback. It returns the runner and the copied script's path.
+func runnerOnTestScript(t *testing.T, w *world, testScript, id, domain string, extraEnv ...string) (*appRunner, string) {
+	t.Helper()
+	exe := needChromium(t)
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(repoRoot, "runner", "testdata", "connectors", testScript))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(dir, id+".js")
+	if err := os.WriteFile(script, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args, _ := json.Marshal([]string{"--host-resolver-rules=MAP " + domain + " 127.0.0.1"})
+	env := append(w.env(), "AUTHBRIDGE_BIN="+binPath, "AUTHBRIDGE_CHROMIUM="+exe,
+		"AUTHBRIDGE_PROFILES_DIR="+filepath.Join(dir, "profiles"), "AUTHBRIDGE_BROWSER_ARGS="+string(args))
+	return startAppRunner(t, append(env, extraEnv...)), script
 }
