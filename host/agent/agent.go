@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -19,19 +18,20 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
 	"github.com/authbridge/authbridge/host/access"
 	"github.com/authbridge/authbridge/host/apitype"
+	"github.com/authbridge/authbridge/host/bridge"
 	"github.com/authbridge/authbridge/host/catalog"
 	"github.com/authbridge/authbridge/host/connector"
 	"github.com/authbridge/authbridge/host/cookies"
 	"github.com/authbridge/authbridge/host/dbsc"
+	"github.com/authbridge/authbridge/host/held"
 	"github.com/authbridge/authbridge/host/localapi"
-	"github.com/authbridge/authbridge/host/nativemsg"
 	"github.com/authbridge/authbridge/host/paths"
+	"github.com/authbridge/authbridge/host/release"
 	"github.com/authbridge/authbridge/host/safesocket"
 	"github.com/authbridge/authbridge/host/session"
 	"github.com/authbridge/authbridge/host/store"
@@ -78,10 +78,10 @@ type Config struct {
 	// completes an interactive repair the user started.
 	NoAutoRepair bool
 	// MaxStreams caps the cookie streams open at once per user (0:
-	// DefaultMaxStreams); one more is refused with busy (HTTP 429).
+	// release.DefaultMaxStreams); one more is refused with busy (HTTP 429).
 	MaxStreams int
 	// StreamStall closes a cookie stream whose caller has not taken a
-	// write for this long (0: DefaultStreamStall).
+	// write for this long (0: release.DefaultStreamStall).
 	StreamStall time.Duration
 	// AuditRetention is how long cookie release audit rows are kept (0:
 	// DefaultAuditRetention).
@@ -100,7 +100,7 @@ type Agent struct {
 	api      *localapi.Server
 
 	mu             sync.Mutex
-	bridges        map[string]*bridge
+	bridges        map[string]*peer
 	bridgeEvent    chan struct{} // closed and replaced whenever bridges change
 	lastUse        time.Time
 	active         int
@@ -109,8 +109,8 @@ type Agent struct {
 	lastBridgeGone time.Time
 
 	bridgeHandlers map[string]bridgeHandler
-	streams        streamHub
-	cookieCalls    cookieCalls
+	release        *release.Routes
+	cookieCalls    held.Group
 
 	// bridgeConns counts the goroutines serving bridge connections: Run
 	// waits for them (each records its bridge's end in the state database)
@@ -118,7 +118,7 @@ type Agent struct {
 	bridgeConns sync.WaitGroup
 }
 
-type bridgeHandler func(ctx context.Context, b *bridge, raw json.RawMessage) (any, error)
+type bridgeHandler func(ctx context.Context, b *peer, raw json.RawMessage) (any, error)
 
 // New opens the state and prepares an agent; Run serves it.
 func New(ctx context.Context, cfg Config) (*Agent, error) {
@@ -145,7 +145,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	}
 	a := &Agent{
 		cfg: cfg, log: cfg.Log, store: st,
-		bridges: map[string]*bridge{}, bridgeEvent: make(chan struct{}),
+		bridges: map[string]*peer{}, bridgeEvent: make(chan struct{}),
 		lastUse: time.Now(), started: time.Now(),
 	}
 	// The agent's lifetime starts now, so that heals may run before Run;
@@ -158,9 +158,16 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		ProfileWriter: cfg.ProfileWriter, NoAutoRepair: cfg.NoAutoRepair, Log: cfg.Log,
 		BrowserProfiles: a.browserProfiles,
 	})
+	a.release = release.New(release.Config{
+		Catalog: a.catalog, Sessions: a.sessions, Refresh: a.fetchVerify, Callers: st.CallerSummaries, Access: a.Access,
+		MaxStreams: cfg.MaxStreams, StreamStall: cfg.StreamStall, Done: a.ctx.Done(),
+	})
+	extra := a.release.Handlers()
+	for k, v := range cfg.ExtraRoutes {
+		extra[k] = v
+	}
 	a.api = localapi.New(localapi.Config{
-		Agent: a.info, Catalog: a.catalog, Sessions: a.sessions, Bridges: a,
-		Extra: a.streamRoutes(cfg.ExtraRoutes), Busy: a.busy,
+		Agent: a.info, Catalog: a.catalog, Sessions: a.sessions, Bridges: a, Extra: extra, Busy: a.busy,
 	})
 	a.bridgeHandlers = map[string]bridgeHandler{
 		apitype.TypeHello:          a.handleHello,
@@ -294,50 +301,46 @@ func (a *Agent) acceptBridges(l net.Listener) {
 }
 
 func (a *Agent) startBridge(c net.Conn) {
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	raw, err := nativemsg.NewReader(c, 64<<10).ReadMessage()
-	c.SetReadDeadline(time.Time{})
+	h, err := bridge.Accept(c, a.cfg.AllowedOrigins)
 	if err != nil {
-		a.log.Warn("bridge without hello", "err", err)
-		c.Close()
+		a.log.Warn("bridge not accepted", "err", err)
 		return
 	}
-	var h apitype.BridgeHello
-	if err := json.Unmarshal(raw, &h); err != nil || h.Type != apitype.TypeBridgeHello {
-		a.log.Warn("bridge's first frame is not bridge.hello")
-		c.Close()
-		return
-	}
-	if !OriginAllowed(h.Origin, a.cfg.AllowedOrigins) {
-		a.log.Warn("bridge refused: origin not allowed", "origin", h.Origin)
-		nativemsg.NewWriter(c, 0).WriteMessage(map[string]any{"type": apitype.TypeError, "error": apitype.Error{Code: apitype.CodeOriginNotAllowed, Message: fmt.Sprintf("origin %q is not allowed", h.Origin)}})
-		c.Close()
-		return
-	}
-	b := &bridge{
-		id: uuid.NewString(), origin: h.Origin, relayPID: h.RelayPID, conn: c,
-		w: nativemsg.NewWriter(c, nativemsg.MaxOutbound), connected: time.Now(), lastActive: time.Now(),
-		pending: map[string]chan apitype.Envelope{}, closed: make(chan struct{}),
+	b := &peer{
+		id: uuid.NewString(), origin: h.Origin, relayPID: h.RelayPID, connected: time.Now(), lastActive: time.Now(),
 		userDataDirHint: h.UserDataDir, browser: h.Browser,
 	}
 	b.log = a.log.With("bridge", b.id[:8])
+	b.conn = bridge.New(c, b.log)
 	a.mu.Lock()
 	a.bridges[b.id] = b
 	a.signalBridgesLocked()
 	a.mu.Unlock()
 	a.saveBridge(b)
 	b.log.Info("bridge connected", "origin", h.Origin, "relay_pid", h.RelayPID)
-	a.serveBridge(b)
+	handlers := make(map[string]bridge.Handler, len(a.bridgeHandlers))
+	for typ, h := range a.bridgeHandlers {
+		handlers[typ] = func(ctx context.Context, raw json.RawMessage) (any, error) { return h(ctx, b, raw) }
+	}
+	b.conn.Serve(a.ctx, bridge.Routes{Seen: b.touch, Handlers: handlers, Inline: map[string]func([]byte){
+		// On the reader itself, before the next frame: see held.Answers.
+		apitype.TypeCookiesStale: func(raw []byte) {
+			if err := b.answers.Stale(raw); err != nil {
+				b.log.Warn("bad cookies.stale from extension; every held answer dropped", "err", err)
+			}
+		},
+	}})
+	a.removeBridge(b)
 }
 
 // saveBridge records a bridge as it is now in the state database.
-func (a *Agent) saveBridge(b *bridge) {
+func (a *Agent) saveBridge(b *peer) {
 	i := b.info()
 	a.store.UpsertBridge(a.ctx, store.Bridge{ID: b.id, Origin: b.origin, ExtensionVersion: i.ExtensionVersion, UserAgent: i.UserAgent,
 		RelayPID: b.relayPID, ProfileDir: i.ProfileDir, BindingMethod: i.Binding, ConnectedAt: b.connected, LastSeenAt: time.Now()})
 }
 
-func (a *Agent) removeBridge(b *bridge) {
+func (a *Agent) removeBridge(b *peer) {
 	a.mu.Lock()
 	delete(a.bridges, b.id)
 	a.lastUse = time.Now()
@@ -360,22 +363,11 @@ func (a *Agent) signalBridges() {
 	a.mu.Unlock()
 }
 
-// OriginAllowed reports whether origin is one of the allowed extension
-// origins (exact match, trailing slash included).
-func OriginAllowed(origin string, allowed []string) bool {
-	for _, o := range allowed {
-		if o == origin {
-			return true
-		}
-	}
-	return false
-}
-
 // bridgeList is a snapshot of the connected bridges.
-func (a *Agent) bridgeList() []*bridge {
+func (a *Agent) bridgeList() []*peer {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	bs := make([]*bridge, 0, len(a.bridges))
+	bs := make([]*peer, 0, len(a.bridges))
 	for _, b := range a.bridges {
 		bs = append(bs, b)
 	}
@@ -402,7 +394,7 @@ func (a *Agent) LastBridgeSeen(ctx context.Context) (time.Time, error) {
 // source profile, else the most recently active one. It waits up to
 // BridgeGrace when none is connected yet, since relays reconnect right after
 // the agent (re)starts.
-func (a *Agent) pickBridge(ctx context.Context, def connector.Definition) (*bridge, error) {
+func (a *Agent) pickBridge(ctx context.Context, def connector.Definition) (*peer, error) {
 	// Wait only when a browser is likely on its way: right after the agent
 	// started, or right after a bridge went away (a relay reconnecting).
 	a.mu.Lock()
@@ -415,7 +407,7 @@ func (a *Agent) pickBridge(ctx context.Context, def connector.Definition) (*brid
 	defer deadline.Stop()
 	for {
 		a.mu.Lock()
-		var best *bridge
+		var best *peer
 		for _, b := range a.bridges {
 			if best == nil || b.info().LastActiveAt.After(best.info().LastActiveAt) {
 				best = b
@@ -476,17 +468,21 @@ func (a *Agent) LiveCookies(ctx context.Context, def connector.Definition) (sess
 		return session.Live{}, access.NotGranted(def.ID, def.Name, miss)
 	}
 	req := apitype.CookiesGet{Domains: def.Domains, Store: def.SourceStore}
-	if cs, ok := b.held(req); ok {
+	if cs, ok := b.answers.Held(req); ok {
 		return session.Live{Cookies: cookies.FilterLive(cs, def.Domains, time.Now()), UserAgent: b.info().UserAgent}, nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	res, err := a.cookieCalls.do(cctx, a.ctx, cookieCallKey(b.id, def.SourceStore, def.Domains), func(sctx context.Context) (apitype.CookiesResult, error) {
+	res, err := a.cookieCalls.Do(cctx, a.ctx, held.CallKey(b.id, def.SourceStore, def.Domains), func(sctx context.Context) (apitype.CookiesResult, error) {
 		// The shared request has its own timeout: callers that joined it
 		// wait on it too, past the first caller's context.
 		sctx, scancel := context.WithTimeout(sctx, 10*time.Second)
 		defer scancel()
-		return b.getCookies(sctx, req)
+		return b.answers.Get(sctx, req, func(ctx context.Context, req apitype.CookiesGet) (apitype.CookiesResult, error) {
+			var res apitype.CookiesResult
+			err := b.conn.Call(ctx, req, &res)
+			return res, err
+		})
 	})
 	if err != nil {
 		return session.Live{}, notGrantedOf(def, err)
@@ -504,7 +500,7 @@ func (a *Agent) OpenTab(ctx context.Context, def connector.Definition, url strin
 		return 0, err
 	}
 	var res apitype.TabsOpenResult
-	if err := b.call(ctx, apitype.TabsOpen{URL: url}, &res); err != nil {
+	if err := b.conn.Call(ctx, apitype.TabsOpen{URL: url}, &res); err != nil {
 		return 0, err
 	}
 	return res.TabID, nil
@@ -532,7 +528,7 @@ func (a *Agent) DeviceBound(ctx context.Context, def connector.Definition) ([]st
 // upserts them by id (session.Notifier).
 func (a *Agent) StatusChanged(rows []apitype.StatusRow) {
 	for _, b := range a.bridgeList() {
-		if err := b.notify(apitype.StatusChanged{Connectors: rows}); err != nil {
+		if err := b.conn.Notify(apitype.StatusChanged{Connectors: rows}); err != nil {
 			b.log.Warn("status.changed not sent", "err", err)
 		}
 	}
@@ -551,7 +547,7 @@ func (a *Agent) connectorsChanged() {
 		return
 	}
 	for _, b := range a.bridgeList() {
-		if err := b.notify(apitype.StatusChanged{Connectors: rows, Complete: true}); err != nil {
+		if err := b.conn.Notify(apitype.StatusChanged{Connectors: rows, Complete: true}); err != nil {
 			b.log.Warn("status.changed not sent", "err", err)
 		}
 	}
@@ -559,7 +555,7 @@ func (a *Agent) connectorsChanged() {
 
 // watchedFor is the connectors of watched() whose every domain b's browser
 // grants: the disk watcher of b's profile reads nothing of the others.
-func (a *Agent) watchedFor(b *bridge) []apitype.WatchedConnector {
+func (a *Agent) watchedFor(b *peer) []apitype.WatchedConnector {
 	all := a.watched()
 	out := all[:0:0]
 	for _, w := range all {
@@ -580,11 +576,11 @@ func (a *Agent) watched() []apitype.WatchedConnector {
 	return ws
 }
 
-func (a *Agent) sendWatchSet(b *bridge) {
+func (a *Agent) sendWatchSet(b *peer) {
 	ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
 	defer cancel()
 	var res apitype.WatchSetResult
-	if err := b.call(ctx, apitype.WatchSet{Connectors: a.watched()}, &res); err != nil {
+	if err := b.conn.Call(ctx, apitype.WatchSet{Connectors: a.watched()}, &res); err != nil {
 		b.log.Warn("watch.set failed", "err", err)
 		return
 	}
@@ -594,17 +590,17 @@ func (a *Agent) sendWatchSet(b *bridge) {
 	b.log.Info("cookie index primed", "primed_ms", res.PrimedMS, "indexed", res.Indexed)
 }
 
-func (a *Agent) handleHello(ctx context.Context, b *bridge, raw json.RawMessage) (any, error) {
+func (a *Agent) handleHello(ctx context.Context, b *peer, raw json.RawMessage) (any, error) {
 	var h apitype.Hello
 	if err := json.Unmarshal(raw, &h); err != nil {
 		return nil, &apitype.Error{Code: apitype.CodeBadRequest, Message: "hello: " + err.Error()}
 	}
 	b.mu.Lock()
-	b.extID, b.extVersion, b.userAgent = capField(h.ExtensionID, 64), capField(h.Version, 64), capField(h.UserAgent, MaxUserAgent)
+	b.extID, b.extVersion, b.userAgent = bridge.CapField(h.ExtensionID, 64), bridge.CapField(h.Version, 64), bridge.CapField(h.UserAgent, bridge.MaxUserAgent)
 	if h.Origins != nil {
-		b.origins, b.originsKnown = capOrigins(h.Origins), true
+		b.origins, b.originsKnown = bridge.CapOrigins(h.Origins), true
 	}
-	b.acceptLang = capField(h.AcceptLanguage, MaxUserAgent)
+	b.acceptLang = bridge.CapField(h.AcceptLanguage, bridge.MaxUserAgent)
 	b.mu.Unlock()
 	a.saveBridge(b)
 	go func() {
@@ -629,31 +625,16 @@ func notGrantedOf(def connector.Definition, err error) error {
 	return err
 }
 
-// MaxOrigins is the most granted origins the agent keeps of one bridge.
-const MaxOrigins = 4096
-
-// capOrigins keeps at most MaxOrigins origins, each at most 512 bytes.
-func capOrigins(in []string) []string {
-	out := make([]string, 0, min(len(in), MaxOrigins))
-	for _, o := range in {
-		if len(out) == MaxOrigins {
-			break
-		}
-		out = append(out, capField(o, 512))
-	}
-	return out
-}
-
 // handleAccessChanged follows a grant made or removed in the browser:
 // streams of connectors no longer granted end (they read again and are
 // refused), the disk watcher follows only granted connectors, the rows
 // show the new access, and a new grant binds the profile again.
-func (a *Agent) handleAccessChanged(ctx context.Context, b *bridge, raw json.RawMessage) (any, error) {
+func (a *Agent) handleAccessChanged(ctx context.Context, b *peer, raw json.RawMessage) (any, error) {
 	var m apitype.AccessChanged
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, &apitype.Error{Code: apitype.CodeBadRequest, Message: "access.changed: " + err.Error()}
 	}
-	origins := capOrigins(m.Origins)
+	origins := bridge.CapOrigins(m.Origins)
 	b.mu.Lock()
 	before := map[string]bool{}
 	for _, o := range b.origins {
@@ -673,7 +654,7 @@ func (a *Agent) handleAccessChanged(ctx context.Context, b *bridge, raw json.Raw
 	for _, d := range defs {
 		ids = append(ids, d.ID)
 	}
-	a.streams.publish(ids...)
+	a.release.Publish(ids...)
 	if added {
 		go a.bindBridge(b)
 	} else {
@@ -692,7 +673,7 @@ func (a *Agent) pushAllRows() {
 		return
 	}
 	for _, b := range a.bridgeList() {
-		if err := b.notify(apitype.StatusChanged{Connectors: rows, Complete: true}); err != nil {
+		if err := b.conn.Notify(apitype.StatusChanged{Connectors: rows, Complete: true}); err != nil {
 			b.log.Warn("status.changed not sent", "err", err)
 		}
 	}
@@ -714,33 +695,9 @@ func (a *Agent) Access(def connector.Definition) (string, []string) {
 	return apitype.AccessGranted, nil
 }
 
-// MaxUserAgent is the most of a hello's user_agent the agent keeps and
-// echoes in status answers; the rest is cut.
-const MaxUserAgent = 512
-
-// capField cuts s to at most n bytes without splitting a UTF-8 sequence and
-// drops control characters, so that a hostile hello cannot inflate every
-// status answer or a terminal.
-func capField(s string, n int) string {
-	var out []rune
-	size := 0
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			continue
-		}
-		l := utf8.RuneLen(r)
-		if l < 0 || size+l > n {
-			break
-		}
-		size += l
-		out = append(out, r)
-	}
-	return string(out)
-}
-
 // handleAPI answers an `api` message from the extension with the local
 // API's routes.
-func (a *Agent) handleAPI(ctx context.Context, b *bridge, raw json.RawMessage) (any, error) {
+func (a *Agent) handleAPI(ctx context.Context, b *peer, raw json.RawMessage) (any, error) {
 	var m apitype.APIRequest
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, &apitype.Error{Code: apitype.CodeBadRequest, Message: "api: " + err.Error()}
@@ -748,7 +705,7 @@ func (a *Agent) handleAPI(ctx context.Context, b *bridge, raw json.RawMessage) (
 	return a.api.Call(ctx, b.id[:8], m)
 }
 
-func (a *Agent) handleCookiesChanged(ctx context.Context, b *bridge, raw json.RawMessage) (any, error) {
+func (a *Agent) handleCookiesChanged(ctx context.Context, b *peer, raw json.RawMessage) (any, error) {
 	var m apitype.CookiesChanged
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, &apitype.Error{Code: apitype.CodeBadRequest, Message: "cookies.changed: " + err.Error()}
@@ -763,6 +720,29 @@ func (a *Agent) handleCookiesChanged(ctx context.Context, b *bridge, raw json.Ra
 			a.sessions.AuthCookiesChanged(d.ID, "live")
 		}
 	}
+	return nil, nil
+}
+
+// publishChanges wakes the streams of every connector a cookies.changed
+// touches (auth cookies: the extension forwards those).
+func (a *Agent) publishChanges(defs []connector.Definition, changes []apitype.CookieChange) {
+	for _, d := range defs {
+		for _, c := range changes {
+			if cookies.InScope(c.Cookie.Domain, d.Domains) {
+				a.release.Publish(d.ID)
+				break
+			}
+		}
+	}
+}
+
+// handleCookiesTouched takes the extension's cookies.touched notification.
+func (a *Agent) handleCookiesTouched(ctx context.Context, b *peer, raw json.RawMessage) (any, error) {
+	var m apitype.CookiesTouched
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, &apitype.Error{Code: apitype.CodeBadRequest, Message: "cookies.touched: " + err.Error()}
+	}
+	a.release.Publish(m.Connectors...)
 	return nil, nil
 }
 

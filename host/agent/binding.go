@@ -42,14 +42,14 @@ type profileWatch struct {
 
 // bindBridge binds a bridge to its profile from evidence (the extension's
 // live persistent cookies against each candidate store), then watches it.
-func (a *Agent) bindBridge(b *bridge) {
+func (a *Agent) bindBridge(b *peer) {
 	if a.cfg.Profiles == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
 	defer cancel()
 	var res apitype.CookiesMetaResult
-	if err := b.call(ctx, apitype.CookiesMetaRequest{Limit: 1000}, &res); err != nil {
+	if err := b.conn.Call(ctx, apitype.CookiesMetaRequest{Limit: 1000}, &res); err != nil {
 		b.log.Warn("cookies.meta failed; binding without cookie evidence", "err", err)
 	}
 	var bind apitype.Binding
@@ -72,7 +72,7 @@ func (a *Agent) bindBridge(b *bridge) {
 	a.signalBridges()
 }
 
-func (a *Agent) startWatch(b *bridge, bind apitype.Binding) {
+func (a *Agent) startWatch(b *peer, bind apitype.Binding) {
 	if bind.CookieStore == "" {
 		return
 	}
@@ -104,7 +104,7 @@ func (a *Agent) startWatch(b *bridge, bind apitype.Binding) {
 }
 
 // stopWatch drops a bridge from its watcher, stopping it with the last one.
-func (a *Agent) stopWatch(b *bridge) {
+func (a *Agent) stopWatch(b *peer) {
 	a.watches.mu.Lock()
 	defer a.watches.mu.Unlock()
 	for dir, w := range a.watches.byDir {

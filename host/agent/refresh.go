@@ -1,81 +1,50 @@
 package agent
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/authbridge/authbridge/host/access"
 	"github.com/authbridge/authbridge/host/apitype"
-	"github.com/authbridge/authbridge/host/cookies"
-	"github.com/authbridge/authbridge/host/localapi"
+	"github.com/authbridge/authbridge/host/connector"
 )
 
-// RefreshResult is the answer of POST /v1/connectors/{id}/refresh: a
-// Playwright storage state of the fresh cookies, with the verify URL's
-// HTTP status as the user's browser got it (0 when the request failed,
-// fetch_error then says why).
-type RefreshResult struct {
-	Cookies    []json.RawMessage `json:"cookies"`
-	Origins    []json.RawMessage `json:"origins"`
-	HTTPStatus int               `json:"http_status"`
-	// Redirected says the verify URL answered a redirect: the user's
-	// browser follows none, so HTTPStatus is the hop's (0: opaque to the
-	// extension) and no host the redirect names was sent anything.
-	Redirected bool   `json:"redirected,omitempty"`
-	FetchError string `json:"fetch_error,omitempty"`
-	URL        string `json:"url"`
-}
-
-// refresh answers POST /v1/connectors/{id}/refresh: the extension sends one
-// credentialed request from the user's browser to the connector's verify
-// URL (no tab), so the browser renews what only it can, and answers the
-// fresh cookies; a cookie release, audited as GET .../cookies is.
-func (a *Agent) refresh(ctx context.Context, r *http.Request) (any, error) {
-	def, err := a.catalog.Connector(r.PathValue("id"))
-	if err != nil {
-		return nil, err
-	}
-	if def.Verify.URL == "" {
-		return nil, localapi.BadRequest("connector %s has no verify URL to refresh through", def.ID)
-	}
-	if def.SourceStore != "" {
-		return nil, localapi.BadRequest("refresh reads the default cookie store; connector %s takes its cookies from %q", def.ID, def.SourceStore)
-	}
+// fetchVerify has the browser that serves def send one credentialed
+// request to def's verify URL (no tab, no redirect followed), and answers
+// the cookies of def's domains after it with the request's outcome.
+func (a *Agent) fetchVerify(ctx context.Context, def connector.Definition) (apitype.CookiesRefreshResult, error) {
 	b, err := a.pickBridge(ctx, def)
 	if err != nil {
-		return nil, err
+		return apitype.CookiesRefreshResult{}, err
 	}
 	if miss := b.missing(def.Domains); len(miss) > 0 {
-		return nil, access.NotGranted(def.ID, def.Name, miss)
+		return apitype.CookiesRefreshResult{}, access.NotGranted(def.ID, def.Name, miss)
 	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	var res apitype.CookiesRefreshResult
-	if err := b.call(cctx, apitype.CookiesRefresh{URL: def.Verify.URL, Domains: def.Domains}, &res); err != nil {
-		return nil, notGrantedOf(def, err)
+	if err := b.conn.Call(cctx, apitype.CookiesRefresh{URL: def.Verify.URL, Domains: def.Domains}, &res); err != nil {
+		return apitype.CookiesRefreshResult{}, notGrantedOf(def, err)
 	}
-	live := cookies.FilterLive(res.Cookies, def.Domains, time.Now())
-	var buf bytes.Buffer
-	if err := cookies.Encode(&buf, cookies.FormatPlaywright, live, cookies.Options{Now: time.Now()}); err != nil {
-		return nil, err
+	return res, nil
+}
+
+// Refresh has the user's browser fetch def's verify URL, so that it renews
+// what only it can, and answers the HTTP status it got (0: opaque, or the
+// request failed) and whether the URL answered a redirect (not followed).
+// A request the browser could not send is an error. No cookie leaves the
+// agent.
+func (a *Agent) Refresh(ctx context.Context, def connector.Definition) (status int, redirected bool, err error) {
+	if def.Verify.URL == "" {
+		return 0, false, fmt.Errorf("connector %s has no verify URL to refresh through", def.ID)
 	}
-	var st struct {
-		Cookies []json.RawMessage `json:"cookies"`
-		Origins []json.RawMessage `json:"origins"`
+	res, err := a.fetchVerify(ctx, def)
+	if err != nil {
+		return 0, false, err
 	}
-	if err := json.Unmarshal(buf.Bytes(), &st); err != nil {
-		return nil, fmt.Errorf("refresh: encode: %w", err)
+	if res.FetchError != "" {
+		return 0, res.Redirected, fmt.Errorf("the browser's request to %s failed: %s", def.Verify.URL, res.FetchError)
 	}
-	if st.Origins == nil {
-		st.Origins = []json.RawMessage{}
-	}
-	if err := a.sessions.RecordFetchRelease(ctx, def, len(live), "playwright-refresh", def.Verify.URL); err != nil {
-		return nil, fmt.Errorf("record cookie release: %w", err)
-	}
-	a.streams.publish(def.ID)
-	return RefreshResult{Cookies: st.Cookies, Origins: st.Origins, HTTPStatus: res.Status, Redirected: res.Redirected, FetchError: res.FetchError, URL: def.Verify.URL}, nil
+	return res.Status, res.Redirected, nil
 }

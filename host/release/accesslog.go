@@ -1,4 +1,4 @@
-package agent
+package release
 
 import (
 	"context"
@@ -15,20 +15,20 @@ const maxCallers = 20
 // programs that received its cookies (executable and command line, as the
 // OS named them), when, how many times and in which format. Without a
 // connector, every connector whose cookies were ever released.
-func (a *Agent) accessLog(ctx context.Context, r *http.Request) (any, error) {
+func (r *Routes) accessLog(ctx context.Context, req *http.Request) (any, error) {
 	var defs []connector.Definition
-	if id := r.URL.Query().Get("connector"); id != "" {
-		def, err := a.catalog.Connector(id)
+	if id := req.URL.Query().Get("connector"); id != "" {
+		def, err := r.cfg.Catalog.Connector(id)
 		if err != nil {
 			return nil, err
 		}
 		defs = []connector.Definition{def}
 	} else {
-		defs, _ = a.catalog.Connectors()
+		defs, _ = r.cfg.Catalog.Connectors()
 	}
 	out := apitype.AccessLog{Connectors: []apitype.ConnectorAccess{}}
 	for _, d := range defs {
-		sums, total, err := a.store.CallerSummaries(ctx, d.ID, maxCallers)
+		sums, total, err := r.cfg.Callers(ctx, d.ID, maxCallers)
 		if err != nil {
 			return nil, err
 		}
@@ -40,7 +40,7 @@ func (a *Agent) accessLog(ctx context.Context, r *http.Request) (any, error) {
 			name = d.ID
 		}
 		ca := apitype.ConnectorAccess{ID: d.ID, Name: name, Releases: total, Callers: []apitype.CallerReleases{}}
-		ca.Access, _ = a.Access(d)
+		ca.Access, _ = r.cfg.Access(d)
 		for _, s := range sums {
 			ca.Callers = append(ca.Callers, apitype.CallerReleases{
 				Caller: apitype.Caller{PID: s.CallerPID, UID: s.CallerUID, Executable: s.CallerExe, Cmdline: s.CallerCmdline, Via: s.Via},

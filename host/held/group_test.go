@@ -1,4 +1,4 @@
-package agent
+package held
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/authbridge/authbridge/host/apitype"
 )
 
-func TestCookieCallsJoinsInFlightRequestsOnly(t *testing.T) {
-	var g cookieCalls
+func TestGroupJoinsInFlightRequestsOnly(t *testing.T) {
+	var g Group
 	var calls atomic.Int32
 	release := make(chan struct{})
 	started := make(chan struct{})
@@ -29,7 +29,7 @@ func TestCookieCallsJoinsInFlightRequestsOnly(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		r, _ := g.do(context.Background(), context.Background(), "k", get)
+		r, _ := g.Do(context.Background(), context.Background(), "k", get)
 		results[0] = len(r.Cookies)
 	}()
 	<-started
@@ -37,7 +37,7 @@ func TestCookieCallsJoinsInFlightRequestsOnly(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			r, _ := g.do(context.Background(), context.Background(), "k", get)
+			r, _ := g.Do(context.Background(), context.Background(), "k", get)
 			results[i] = len(r.Cookies)
 		}(i)
 	}
@@ -50,7 +50,7 @@ func TestCookieCallsJoinsInFlightRequestsOnly(t *testing.T) {
 	// A caller that gives up stops waiting; the shared request goes on.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := g.do(ctx, context.Background(), "k", get); !errors.Is(err, context.Canceled) {
+	if _, err := g.Do(ctx, context.Background(), "k", get); !errors.Is(err, context.Canceled) {
 		t.Errorf("a cancelled joiner got %v, want context.Canceled", err)
 	}
 	close(release)
@@ -64,19 +64,19 @@ func TestCookieCallsJoinsInFlightRequestsOnly(t *testing.T) {
 		t.Fatalf("get ran %d times for 11 concurrent callers, want 1", n)
 	}
 	before := calls.Load()
-	if _, err := g.do(context.Background(), context.Background(), "k", get); err != nil {
+	if _, err := g.Do(context.Background(), context.Background(), "k", get); err != nil {
 		t.Fatal(err)
 	}
 	if calls.Load() != before+1 {
 		t.Error("an answered request was reused: the group must not cache")
 	}
-	if _, err := g.do(context.Background(), context.Background(), "other", get); err != nil || calls.Load() != before+2 {
+	if _, err := g.Do(context.Background(), context.Background(), "other", get); err != nil || calls.Load() != before+2 {
 		t.Error("another key must run its own request")
 	}
 }
 
-func TestCookieCallsCancelsARequestEveryCallerLeft(t *testing.T) {
-	var g cookieCalls
+func TestGroupCancelsARequestEveryCallerLeft(t *testing.T) {
+	var g Group
 	var calls atomic.Int32
 	cancelled := make(chan struct{})
 	hang := func(ctx context.Context) (apitype.CookiesResult, error) {
@@ -87,7 +87,7 @@ func TestCookieCallsCancelsARequestEveryCallerLeft(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go cancel()
-	if _, err := g.do(ctx, context.Background(), "k", hang); !errors.Is(err, context.Canceled) {
+	if _, err := g.Do(ctx, context.Background(), "k", hang); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
 	<-cancelled // the extension request is cancelled with its last caller
@@ -95,14 +95,14 @@ func TestCookieCallsCancelsARequestEveryCallerLeft(t *testing.T) {
 		calls.Add(1)
 		return apitype.CookiesResult{Cookies: []apitype.Cookie{{Name: "sid"}}}, nil
 	}
-	r, err := g.do(context.Background(), context.Background(), "k", ok)
+	r, err := g.Do(context.Background(), context.Background(), "k", ok)
 	if err != nil || len(r.Cookies) != 1 || calls.Load() != 2 {
 		t.Fatalf("the next caller got %v, %v after %d calls: want its own request", r, err, calls.Load())
 	}
 }
 
-func TestCookieCallsDoesNotJoinAnOldRequest(t *testing.T) {
-	var g cookieCalls
+func TestGroupDoesNotJoinAnOldRequest(t *testing.T) {
+	var g Group
 	var calls atomic.Int32
 	release := make(chan struct{})
 	get := func(context.Context) (apitype.CookiesResult, error) {
@@ -112,16 +112,16 @@ func TestCookieCallsDoesNotJoinAnOldRequest(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() {
-		g.do(context.Background(), context.Background(), "k", get)
+		g.Do(context.Background(), context.Background(), "k", get)
 		close(done)
 	}()
 	for calls.Load() == 0 {
 		runtime.Gosched()
 	}
 	g.mu.Lock()
-	g.inflight["k"].started = time.Now().Add(-joinWindow) // as if sent long ago
+	g.inflight["k"].started = time.Now().Add(-JoinWindow) // as if sent long ago
 	g.mu.Unlock()
-	go g.do(context.Background(), context.Background(), "k", get)
+	go g.Do(context.Background(), context.Background(), "k", get)
 	for calls.Load() < 2 {
 		runtime.Gosched()
 	}
