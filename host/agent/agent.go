@@ -3,7 +3,10 @@
 // bridges' binding to on-disk profiles, and the routing of connector
 // requests to the browser profile that serves them. Connector sessions are
 // the session package's, definitions the catalog's, the local API the
-// localapi package's; the agent wires them and is their Browser.
+// localapi package's, the cookie stream, refresh and access-log routes the
+// release package's; one relay connection's framing is the bridge
+// package's, its held cookie answers the held package's. The agent wires
+// them and is their Browser.
 package agent
 
 import (
@@ -541,16 +544,7 @@ func (a *Agent) connectorsChanged() {
 		go a.sendWatchSet(b)
 	}
 	a.restartWatches()
-	rows, err := a.sessions.Rows(a.ctx, false)
-	if err != nil {
-		a.log.Warn("status rows", "err", err)
-		return
-	}
-	for _, b := range a.bridgeList() {
-		if err := b.conn.Notify(apitype.StatusChanged{Connectors: rows, Complete: true}); err != nil {
-			b.log.Warn("status.changed not sent", "err", err)
-		}
-	}
+	a.pushAllRows()
 }
 
 // watchedFor is the connectors of watched() whose every domain b's browser
