@@ -13,6 +13,7 @@
 // stops; the host sends watch.set after every hello, which primes it again.
 
 import { cookieQuery, normalizeCookie } from './browsercompat.js';
+import { isPublicSuffix } from './publicsuffix.js';
 
 /** normalizeDomain lowercases a domain and strips one leading dot. */
 export function normalizeDomain(d) {
@@ -23,15 +24,18 @@ export function normalizeDomain(d) {
 /**
  * domainInScope reports whether cookie domain `cookieDomain` (with or without
  * its leading dot) is `scope` or one of its subdomains, on a label boundary:
- * "a.demo.test" is in "demo.test", "evildemo.test" is not.
+ * "a.demo.test" is in "demo.test", "evildemo.test" is not. As in the host's
+ * cookies.InScope, a scope that is a public suffix ("com", "co.uk",
+ * "github.io": publicsuffix.js) covers nothing, and an IP address covers only
+ * itself. Both are tested against host/cookies/testdata/auth_cookies.json.
  */
 export function domainInScope(cookieDomain, scope) {
   const d = normalizeDomain(cookieDomain);
   const s = normalizeDomain(scope);
   if (!s) return false;
-  // An IP address covers only itself, as in the host's cookies.InScope.
   if (isIP(s) || isIP(d)) return d === s;
-  return d === s || d.endsWith('.' + s);
+  if (d !== s && !d.endsWith('.' + s)) return false;
+  return !isPublicSuffix(s);
 }
 
 /** isIP reports whether a normalized host is an IPv4 or IPv6 address. */
@@ -132,12 +136,12 @@ export async function readStore(cookiesApi, info, storeId) {
  */
 export function scopeOf(cookieDomain, scopes) {
   const d = normalizeDomain(cookieDomain);
-  if (scopes.has(d)) return d;
+  if (scopes.has(d) && (isIP(d) || !isPublicSuffix(d))) return d;
   if (isIP(d)) return undefined;
   for (let i = d.indexOf('.'); i >= 0; i = d.indexOf('.', i + 1)) {
     const parent = d.slice(i + 1);
-    // An IP scope covers only itself (domainInScope).
-    if (scopes.has(parent) && !isIP(parent)) return parent;
+    // An IP scope covers only itself, a public suffix nothing (domainInScope).
+    if (scopes.has(parent) && !isIP(parent) && !isPublicSuffix(parent)) return parent;
   }
   return undefined;
 }
