@@ -45,9 +45,14 @@ async function open(client, path, signal, what) {
   }
 }
 
-// events yields the parsed events of res, a text/event-stream answer.
-async function* events(res) {
-  res.setEncoding('utf8');
+// MAX_EVENT_CHARS bounds one event of the stream: a connector's cookie set
+// is far smaller, so a longer one is a broken stream, not a bigger buffer.
+const MAX_EVENT_CHARS = 16 << 20;
+
+// events yields the parsed events of res, a text/event-stream answer (an
+// async iterable of strings), and throws when one event passes max chars.
+async function* events(res, max = MAX_EVENT_CHARS) {
+  if (typeof res.setEncoding === 'function') res.setEncoding('utf8');
   let buf = '';
   for await (const chunk of res) {
     buf += chunk;
@@ -57,6 +62,7 @@ async function* events(res) {
       const e = parseEvent(block);
       if (e.data !== null) yield e;
     }
+    if (buf.length > max) throw new Error(`an event of more than ${max} characters`);
   }
 }
 
@@ -101,4 +107,4 @@ async function* cookieStream(client, path, opts) {
   }
 }
 
-module.exports = { cookieStream, parseEvent };
+module.exports = { cookieStream, parseEvent, events };
