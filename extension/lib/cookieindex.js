@@ -13,6 +13,7 @@
 // stops; the host sends watch.set after every hello, which primes it again.
 
 import { cookieQuery, normalizeCookie } from './browsercompat.js';
+import { isPublicSuffix } from './publicsuffix.js';
 
 /** normalizeDomain lowercases a domain and strips one leading dot. */
 export function normalizeDomain(d) {
@@ -23,15 +24,18 @@ export function normalizeDomain(d) {
 /**
  * domainInScope reports whether cookie domain `cookieDomain` (with or without
  * its leading dot) is `scope` or one of its subdomains, on a label boundary:
- * "a.demo.test" is in "demo.test", "evildemo.test" is not.
+ * "a.demo.test" is in "demo.test", "evildemo.test" is not. As in the host's
+ * cookies.InScope, a scope that is a public suffix ("com", "co.uk",
+ * "github.io": publicsuffix.js) covers nothing, and an IP address covers only
+ * itself. Both are tested against host/cookies/testdata/auth_cookies.json.
  */
 export function domainInScope(cookieDomain, scope) {
   const d = normalizeDomain(cookieDomain);
   const s = normalizeDomain(scope);
   if (!s) return false;
-  // An IP address covers only itself, as in the host's cookies.InScope.
   if (isIP(s) || isIP(d)) return d === s;
-  return d === s || d.endsWith('.' + s);
+  if (d !== s && !d.endsWith('.' + s)) return false;
+  return !isPublicSuffix(s);
 }
 
 /** isIP reports whether a normalized host is an IPv4 or IPv6 address. */
@@ -132,12 +136,12 @@ export async function readStore(cookiesApi, info, storeId) {
  */
 export function scopeOf(cookieDomain, scopes) {
   const d = normalizeDomain(cookieDomain);
-  if (scopes.has(d)) return d;
+  if (scopes.has(d) && (isIP(d) || !isPublicSuffix(d))) return d;
   if (isIP(d)) return undefined;
   for (let i = d.indexOf('.'); i >= 0; i = d.indexOf('.', i + 1)) {
     const parent = d.slice(i + 1);
-    // An IP scope covers only itself (domainInScope).
-    if (scopes.has(parent) && !isIP(parent)) return parent;
+    // An IP scope covers only itself, a public suffix nothing (domainInScope).
+    if (scopes.has(parent) && !isIP(parent) && !isPublicSuffix(parent)) return parent;
   }
   return undefined;
 }
@@ -150,39 +154,16 @@ function newEpoch() {
 }
 
 /**
- * CookieIndex holds the cookies of its primed scopes.
- *
- * options:
- *   read(domain)  async, returns every cookie of that scope (readScope in the worker)
- *   readAll()     async, returns every cookie of the store (readStore); when
- *                 given, primeMany reads the store once for many scopes
- *   now()         milliseconds since the epoch
+ * CookieSet stores cookies by key, with the keys of each cookie domain, so
+ * that a lookup walks the domains of the asked scopes only.
  */
-export class CookieIndex {
-  constructor({ read, readAll, now = Date.now, epoch = newEpoch() }) {
-    this.read = read;
-    this.readAll = readAll;
+export class CookieSet {
+  constructor({ now = Date.now } = {}) {
     this.now = now;
-    /** names this index: versions of another index (a restarted worker) never match */
-    this.epoch = epoch;
-    /** last version handed out; every change of a primed scope takes the next */
-    this.counter = 0;
-    /** primed scope -> version of its last change (or of its priming) */
-    this.scopeVersion = new Map();
     /** key -> cookie */
     this.cookies = new Map();
     /** normalized cookie domain -> Set of keys */
     this.byDomain = new Map();
-    /** scope -> true once primed */
-    this.scopes = new Set();
-    /** scope -> {promise, buffer: events[]} while priming */
-    this.priming = new Map();
-  }
-
-  /** covers returns the primed scope containing `domain`, if any. */
-  covers(domain) {
-    for (const s of this.scopes) if (domainInScope(domain, s)) return s;
-    return undefined;
   }
 
   put(c) {
@@ -203,6 +184,78 @@ export class CookieIndex {
       keys.delete(key);
       if (keys.size === 0) this.byDomain.delete(d);
     }
+  }
+
+  /** replay folds buffered chrome.cookies.onChanged events in, in order. */
+  replay(changes) {
+    for (const change of changes) {
+      if (change.removed) this.delete(change.cookie);
+      else this.put(change.cookie);
+    }
+  }
+
+  /** dropUnless removes the cookies of every domain for which keep(domain) is false. */
+  dropUnless(keep) {
+    for (const [d, keys] of [...this.byDomain]) {
+      if (keep(d)) continue;
+      for (const k of keys) this.cookies.delete(k);
+      this.byDomain.delete(d);
+    }
+  }
+
+  /**
+   * lookup returns the unexpired cookies of the given scopes.
+   * Every scope must be covered (see ensure).
+   */
+  lookup(domains) {
+    const now = this.now();
+    const scopes = domains.map(normalizeDomain).filter(Boolean);
+    const out = new Map();
+    for (const [d, keys] of this.byDomain) {
+      if (!scopes.some((s) => domainInScope(d, s))) continue;
+      for (const k of keys) {
+        const c = this.cookies.get(k);
+        if (c && !isExpired(c, now)) out.set(k, c);
+      }
+    }
+    return [...out.values()];
+  }
+
+  get size() {
+    return this.cookies.size;
+  }
+}
+
+/**
+ * CookieIndex holds the cookies of its primed scopes.
+ *
+ * options:
+ *   read(domain)  async, returns every cookie of that scope (readScope in the worker)
+ *   readAll()     async, returns every cookie of the store (readStore); when
+ *                 given, primeMany reads the store once for many scopes
+ *   now()         milliseconds since the epoch
+ */
+export class CookieIndex extends CookieSet {
+  constructor({ read, readAll, now = Date.now, epoch = newEpoch() }) {
+    super({ now });
+    this.read = read;
+    this.readAll = readAll;
+    /** names this index: versions of another index (a restarted worker) never match */
+    this.epoch = epoch;
+    /** last version handed out; every change of a primed scope takes the next */
+    this.counter = 0;
+    /** primed scope -> version of its last change (or of its priming) */
+    this.scopeVersion = new Map();
+    /** scope -> true once primed */
+    this.scopes = new Set();
+    /** scope -> {promise, buffer: events[]} while priming */
+    this.priming = new Map();
+  }
+
+  /** covers returns the primed scope containing `domain`, if any. */
+  covers(domain) {
+    for (const s of this.scopes) if (domainInScope(domain, s)) return s;
+    return undefined;
   }
 
   /** apply folds one chrome.cookies.onChanged event into the index. */
@@ -258,15 +311,7 @@ export class CookieIndex {
     entry.promise = (async () => {
       try {
         const snapshot = await this.read(scope);
-        for (const c of snapshot) if (domainInScope(c.domain, scope)) this.put(c);
-        for (const change of entry.buffer) {
-          if (change.removed) this.delete(change.cookie);
-          else this.put(change.cookie);
-        }
-        // Narrower scopes are now covered by this one.
-        for (const s of [...this.scopes]) if (domainInScope(s, scope)) this.forgetScope(s);
-        this.scopes.add(scope);
-        this.scopeVersion.set(scope, ++this.counter);
+        this.install(snapshot.filter((c) => domainInScope(c.domain, scope)), entry.buffer, [scope]);
       } finally {
         this.priming.delete(scope);
       }
@@ -305,22 +350,28 @@ export class CookieIndex {
     entry.promise = (async () => {
       try {
         const snapshot = await this.readAll();
-        for (const c of snapshot) if (scopeOf(c.domain, scopes) !== undefined) this.put(c);
-        for (const change of buffer) {
-          if (change.removed) this.delete(change.cookie);
-          else this.put(change.cookie);
-        }
-        for (const s of [...this.scopes]) if (fresh.some((f) => domainInScope(s, f))) this.forgetScope(s);
-        for (const f of fresh) {
-          this.scopes.add(f);
-          this.scopeVersion.set(f, ++this.counter);
-        }
+        this.install(snapshot.filter((c) => scopeOf(c.domain, scopes) !== undefined), buffer, fresh);
       } finally {
         for (const f of fresh) if (this.priming.get(f) === entry) this.priming.delete(f);
       }
     })();
     for (const f of fresh) this.priming.set(f, entry);
     return Promise.all([...waits, entry.promise]).then(() => {});
+  }
+
+  /**
+   * install ends a priming: it indexes the snapshot's cookies, replays the
+   * events buffered meanwhile on top, and makes `fresh` primed scopes (each
+   * with a new version) in place of the narrower ones they cover.
+   */
+  install(cookies, buffer, fresh) {
+    for (const c of cookies) this.put(c);
+    this.replay(buffer);
+    for (const s of [...this.scopes]) if (fresh.some((f) => domainInScope(s, f))) this.forgetScope(s);
+    for (const f of fresh) {
+      this.scopes.add(f);
+      this.scopeVersion.set(f, ++this.counter);
+    }
   }
 
   forgetScope(s) {
@@ -333,29 +384,7 @@ export class CookieIndex {
     const kept = keep.map(normalizeDomain).filter(Boolean);
     const inKept = (d) => kept.some((k) => domainInScope(d, k));
     for (const s of [...this.scopes]) if (!inKept(s)) this.forgetScope(s);
-    for (const [d, keys] of [...this.byDomain]) {
-      if (this.covers(d)) continue;
-      for (const k of keys) this.cookies.delete(k);
-      this.byDomain.delete(d);
-    }
-  }
-
-  /**
-   * lookup returns the unexpired cookies of the given scopes from the index.
-   * Every scope must be covered (see ensure).
-   */
-  lookup(domains) {
-    const now = this.now();
-    const scopes = domains.map(normalizeDomain).filter(Boolean);
-    const out = new Map();
-    for (const [d, keys] of this.byDomain) {
-      if (!scopes.some((s) => domainInScope(d, s))) continue;
-      for (const k of keys) {
-        const c = this.cookies.get(k);
-        if (c && !isExpired(c, now)) out.set(k, c);
-      }
-    }
-    return [...out.values()];
+    this.dropUnless((d) => this.covers(d) !== undefined);
   }
 
   /**
@@ -365,9 +394,5 @@ export class CookieIndex {
   async get(domains) {
     await this.primeMany(domains);
     return this.lookup(domains);
-  }
-
-  get size() {
-    return this.cookies.size;
   }
 }

@@ -62,11 +62,23 @@ func WithHome(home string, getenv Env) Env {
 
 // Resolve computes the paths from the environment. It creates nothing.
 func Resolve(getenv Env) (Paths, error) {
+	return resolve(getenv, platform{goos: runtime.GOOS, uid: os.Getuid()})
+}
+
+// platform is what the paths depend on besides the environment: the
+// operating system (runtime.GOOS) and the user's id. Tests resolve the
+// shared table's Linux and macOS cases on any Unix through it.
+type platform struct {
+	goos string
+	uid  int
+}
+
+func resolve(getenv Env, pf platform) (Paths, error) {
 	home := getenv("AUTHBRIDGE_HOME")
 	explicit := home != ""
 	if !explicit {
 		var err error
-		home, err = defaultHome(getenv)
+		home, err = defaultHome(getenv, pf.goos)
 		if err != nil {
 			return Paths{}, err
 		}
@@ -85,23 +97,23 @@ func Resolve(getenv Env) (Paths, error) {
 		SessionsDir:   filepath.Join(home, "sessions"),
 		ConfigFile:    filepath.Join(home, "config.json"),
 	}
-	p.RuntimeDir = runtimeDir(home, explicit, getenv)
+	p.RuntimeDir = runtimeDir(home, explicit, getenv, pf)
 	p.APISocket = filepath.Join(p.RuntimeDir, "api.sock")
 	p.BridgeSocket = filepath.Join(p.RuntimeDir, "bridge.sock")
-	if runtime.GOOS == "windows" {
+	if pf.goos == "windows" {
 		p.APISocket = PipeName(home, "api")
 		p.BridgeSocket = PipeName(home, "bridge")
 	}
 	p.LockFile = filepath.Join(p.RuntimeDir, "agent.lock")
 	p.StartLock = filepath.Join(p.RuntimeDir, "start.lock")
-	p.AppHomes = appHomes(getenv)
+	p.AppHomes = appHomes(getenv, pf.goos)
 	return p, nil
 }
 
 // appHomes lists the data-export app's homes: AUTHBRIDGE_APP_HOMES (a path
 // list, os.PathListSeparator between entries), then the app's defaults under
 // the user's home, without duplicates.
-func appHomes(getenv Env) []string {
+func appHomes(getenv Env, goos string) []string {
 	var out []string
 	add := func(d string) {
 		if d == "" {
@@ -122,7 +134,7 @@ func appHomes(getenv Env) []string {
 		add(d)
 	}
 	home := getenv("HOME")
-	if home == "" && runtime.GOOS == "windows" {
+	if home == "" && goos == "windows" {
 		home = getenv("USERPROFILE")
 	}
 	if home != "" {
@@ -140,8 +152,8 @@ func AppConnectorsDir(appHome string) string { return filepath.Join(appHome, "co
 // AppProfilesDir is the app home's folder of per-connector browser profiles.
 func AppProfilesDir(appHome string) string { return filepath.Join(appHome, "browser-profiles") }
 
-func defaultHome(getenv Env) (string, error) {
-	switch runtime.GOOS {
+func defaultHome(getenv Env, goos string) (string, error) {
+	switch goos {
 	case "windows":
 		if d := getenv("LOCALAPPDATA"); d != "" {
 			return filepath.Join(d, "authbridge"), nil
@@ -166,8 +178,8 @@ func defaultHome(getenv Env) (string, error) {
 }
 
 // runtimeDir picks a directory for the sockets whose paths stay short.
-func runtimeDir(home string, explicit bool, getenv Env) string {
-	if !explicit && runtime.GOOS == "linux" {
+func runtimeDir(home string, explicit bool, getenv Env, pf platform) string {
+	if !explicit && pf.goos == "linux" {
 		if x := getenv("XDG_RUNTIME_DIR"); x != "" {
 			if d := filepath.Join(x, "authbridge"); fits(d) {
 				return d
@@ -181,10 +193,10 @@ func runtimeDir(home string, explicit bool, getenv Env) string {
 	// temporary directory. EnsureRuntimeDir checks its owner and mode.
 	sum := sha256.Sum256([]byte(home))
 	tmp := "/tmp"
-	if runtime.GOOS == "windows" {
+	if pf.goos == "windows" {
 		tmp = os.TempDir()
 	}
-	return filepath.Join(tmp, fmt.Sprintf("authbridge-%d-%s", os.Getuid(), hex.EncodeToString(sum[:6])))
+	return filepath.Join(tmp, fmt.Sprintf("authbridge-%d-%s", pf.uid, hex.EncodeToString(sum[:6])))
 }
 
 // PipeName is the Windows named pipe that stands in for the kind ("api" or
@@ -193,7 +205,7 @@ func runtimeDir(home string, explicit bool, getenv Env) string {
 // of home's UTF-8 bytes. Each home (and so each user, whose default home is
 // their own) has its own pipes; the pipes' DACL admits the current user only.
 // The Node client (clients/node/lib/paths.js) computes the same name; both
-// are tested against testdata/pipenames.json.
+// are tested against testdata/sockets.json.
 func PipeName(home, kind string) string {
 	sum := sha256.Sum256([]byte(home))
 	return `\\.\pipe\authbridge-` + hex.EncodeToString(sum[:8]) + "-" + kind

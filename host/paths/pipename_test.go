@@ -6,33 +6,49 @@ import (
 	"testing"
 )
 
-// pipeCase is one row of testdata/pipenames.json, the table the Node
-// client's test reads too.
-type pipeCase struct {
+// socketCase is one row of testdata/sockets.json, the table the Node
+// client's test reads too: where the agent's sockets (Windows: named pipes)
+// are for an environment on an operating system.
+type socketCase struct {
 	Name   string            `json:"name"`
+	OS     string            `json:"os"`
+	UID    int               `json:"uid"`
 	Env    map[string]string `json:"env"`
 	Home   string            `json:"home"`
 	API    string            `json:"api"`
 	Bridge string            `json:"bridge"`
 }
 
-func loadPipeCases(t *testing.T) []pipeCase {
+// loadSocketCases returns the table's cases for the operating systems in
+// oses.
+func loadSocketCases(t *testing.T, oses ...string) []socketCase {
 	t.Helper()
-	b, err := os.ReadFile("testdata/pipenames.json")
+	b, err := os.ReadFile("testdata/sockets.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {
-		Cases []pipeCase `json:"cases"`
+		Cases []socketCase `json:"cases"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatalf("testdata/pipenames.json: %v", err)
+		t.Fatalf("testdata/sockets.json: %v", err)
 	}
-	if len(doc.Cases) == 0 {
-		t.Fatal("testdata/pipenames.json has no cases")
+	var out []socketCase
+	for _, c := range doc.Cases {
+		for _, o := range oses {
+			if c.OS == o {
+				out = append(out, c)
+			}
+		}
 	}
-	return doc.Cases
+	if len(out) == 0 {
+		t.Fatalf("testdata/sockets.json has no cases for %q", oses)
+	}
+	return out
 }
+
+// loadPipeCases returns the table's Windows cases.
+func loadPipeCases(t *testing.T) []socketCase { return loadSocketCases(t, "windows") }
 
 func TestPipeName(t *testing.T) {
 	for _, c := range loadPipeCases(t) {

@@ -1,9 +1,10 @@
 'use strict';
 
 const http = require('node:http');
-const { spawn } = require('node:child_process');
 const { resolvePaths } = require('./paths');
-const { AuthbridgeError, ClientCodes, apiError } = require('./errors');
+const { AuthbridgeError, ClientCodes } = require('./errors');
+const { deadline, stopped, sleep, request, startAgent } = require('./transport');
+const { cookieStream } = require('./stream');
 
 // Default bounds, in milliseconds. verify and repair may drive a headless
 // browser, so they get as long as the extension gives the popup's calls.
@@ -15,80 +16,6 @@ const DEFAULTS = Object.freeze({
   startTimeoutMs: 15_000,
   pollMs: 250,
 });
-
-// deadline joins the caller's signal and a timer into one signal, and
-// remembers which of them fired.
-function deadline(signal, ms) {
-  const ctl = new AbortController();
-  let why = '';
-  const onAbort = () => {
-    if (!why) why = 'aborted';
-    ctl.abort(signal.reason);
-  };
-  if (signal) {
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  }
-  let timer;
-  if (Number.isFinite(ms) && ms > 0 && !ctl.signal.aborted) {
-    timer = setTimeout(() => {
-      if (!why) why = 'timeout';
-      ctl.abort(new Error('timeout'));
-    }, ms);
-  }
-  return {
-    signal: ctl.signal,
-    ms,
-    why: () => why,
-    done() {
-      clearTimeout(timer);
-      if (signal) signal.removeEventListener('abort', onAbort);
-    },
-  };
-}
-
-function stopped(dl, what, cause) {
-  if (dl.why() === 'timeout') {
-    return new AuthbridgeError(`${what}: no answer within ${dl.ms} ms`, { code: ClientCodes.TIMEOUT, cause });
-  }
-  return new AuthbridgeError(`${what}: aborted`, { code: ClientCodes.ABORTED, cause: dl.signal.reason ?? cause });
-}
-
-// sleep waits ms, or until signal aborts (then it resolves early; the caller
-// looks at the signal).
-function sleep(ms, signal) {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-// raceSignal settles with p, or rejects as soon as signal aborts.
-function raceSignal(p, signal) {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
-const isDown = (err) => err && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED');
-const isReset = (err) => err && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
 
 function checkID(id, what) {
   if (typeof id !== 'string' || id === '') {
@@ -231,37 +158,7 @@ class Client {
       const path = `/v1/connectors/${checkID(id, 'interactive')}/interactive`;
       const body = opts.runId ? { run_id: opts.runId } : undefined;
       if (!opts.wait) return this._call('POST', path, { ...opts, body });
-      const what = `interactive ${id}`;
-      const dl = deadline(opts.signal, opts.timeoutMs ?? DEFAULTS.interactiveWaitMs);
-      let row;
-      try {
-        const opened = await this._request('POST', path, { body }, dl, what);
-        row = opened.row;
-        for (;;) {
-          if (row && row.health_key === 'healthy' && !row.awaiting_interactive) return { ...opened, row };
-          if (row && !row.awaiting_interactive && row !== opened.row) {
-            throw new AuthbridgeError(`${what}: the agent stopped waiting for the sign-in and ${id} is not Healthy`, {
-              code: ClientCodes.INTERACTIVE_CANCELLED, detail: row.detail, reason: row.reason, prompt: row.prompt,
-            });
-          }
-          await sleep(opts.pollMs ?? DEFAULTS.pollMs, dl.signal);
-          if (dl.signal.aborted) throw stopped(dl, what);
-          const st = await this._request('GET', '/v1/status?all=1', {}, dl, what);
-          row = (st.connectors || []).find((r) => r.id === id);
-          if (!row) throw new AuthbridgeError(`${what}: connector ${id} is gone`, { code: 'not_found' });
-        }
-      } catch (err) {
-        if (dl.signal.aborted) {
-          const e = stopped(dl, what, err);
-          e.message = dl.why() === 'timeout' ? `${what}: the sign-in did not complete within ${dl.ms} ms` : e.message;
-          if (row && row.reason) e.reason = row.reason;
-          if (row && row.prompt) e.prompt = row.prompt;
-          throw e;
-        }
-        throw err;
-      } finally {
-        dl.done();
-      }
+      return waitInteractive(this, id, path, body, opts);
     });
   }
 
@@ -270,11 +167,8 @@ class Client {
    * lines as a string) and answers {accepted, duplicates} once all are stored.
    */
   events(list, opts = {}) {
-    let text;
-    if (typeof list === 'string') text = list;
-    else if (Array.isArray(list)) text = list.map((e) => JSON.stringify(e)).join('\n') + (list.length ? '\n' : '');
-    else if (list && typeof list === 'object') text = JSON.stringify(list) + '\n';
-    else return Promise.reject(new AuthbridgeError('events: give an event object, an array of them or JSON lines', { code: 'bad_request' }));
+    const text = eventLines(list);
+    if (text === null) return Promise.reject(new AuthbridgeError('events: give an event object, an array of them or JSON lines', { code: 'bad_request' }));
     return this._call('POST', '/v1/events', {
       timeoutMs: DEFAULTS.eventsTimeoutMs, ...opts, raw: Buffer.from(text, 'utf8'), contentType: 'application/x-ndjson',
     });
@@ -310,96 +204,8 @@ class Client {
     }
   }
 
-  async _request(method, path, opts, dl, what) {
-    let data = opts.raw;
-    let contentType = opts.contentType;
-    if (!data && opts.body !== undefined) {
-      data = Buffer.from(JSON.stringify(opts.body), 'utf8');
-      contentType = 'application/json';
-    }
-    let started = false;
-    let retried = false;
-    let res;
-    for (;;) {
-      if (dl.signal.aborted) throw stopped(dl, what);
-      try {
-        res = await this._send(method, path, data, contentType, dl.signal);
-        break;
-      } catch (err) {
-        if (dl.signal.aborted) throw stopped(dl, what, err);
-        if (isDown(err)) {
-          if (!this._autoStart || started) {
-            throw new AuthbridgeError(`${what}: the authbridge agent does not answer on ${this.socket}`, {
-              code: ClientCodes.AGENT_UNREACHABLE, detail: 'not_running', cause: err,
-            });
-          }
-          started = true;
-          try {
-            await raceSignal(this._ensureAgent(), dl.signal);
-          } catch (serr) {
-            if (dl.signal.aborted) throw stopped(dl, what, serr);
-            throw serr;
-          }
-          continue;
-        }
-        // A kept-alive connection the agent had closed, or an agent killed
-        // with connections in its backlog: safe to send again when nothing
-        // was processed (a reused socket) or the request only reads.
-        if (isReset(err) && !retried && (method === 'GET' || err.reusedSocket)) {
-          retried = true;
-          continue;
-        }
-        if (isReset(err)) {
-          throw new AuthbridgeError(`${what}: the connection to the agent broke before its answer`, {
-            code: ClientCodes.CONNECTION_LOST, detail: err.code, cause: err,
-          });
-        }
-        throw new AuthbridgeError(`${what}: cannot reach the agent on ${this.socket}: ${err.message}`, {
-          code: ClientCodes.AGENT_UNREACHABLE, detail: err.code || 'unreachable', cause: err,
-        });
-      }
-    }
-    if (res.status >= 400) throw apiError(res.status, res.body, what);
-    if (/json/i.test(res.type)) {
-      let v;
-      try {
-        v = JSON.parse(res.body.toString('utf8'));
-      } catch (err) {
-        throw new AuthbridgeError(`${what}: the agent's answer is not JSON`, { code: ClientCodes.BAD_ANSWER, status: res.status, cause: err });
-      }
-      // A correct answer that is probably not what was hoped for (no auth
-      // cookie in the browser) says why in a field, not an exception. It is
-      // not enumerable, so JSON.stringify and Playwright see the answer as is.
-      if (res.notice && v && typeof v === 'object') Object.defineProperty(v, 'notice', { value: res.notice, enumerable: false });
-      return v;
-    }
-    if (opts.onNotice && res.notice) opts.onNotice(res.notice);
-    return res.body.toString('utf8');
-  }
-
-  _send(method, path, data, contentType, signal) {
-    return new Promise((resolve, reject) => {
-      const headers = { Host: 'authbridge' };
-      if (data) {
-        headers['Content-Type'] = contentType;
-        headers['Content-Length'] = data.length;
-      }
-      const req = http.request({ socketPath: this.socket, method, path, headers, agent: this._agent, signal }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({
-          status: res.statusCode, type: res.headers['content-type'] || '', body: Buffer.concat(chunks),
-          notice: res.headers['authbridge-notice'] ? { code: res.headers['authbridge-notice-code'] || '', message: res.headers['authbridge-notice'] } : null,
-        }));
-        res.on('error', (err) => reject(err));
-        res.on('aborted', () => reject(Object.assign(new Error('the answer was cut short'), { code: 'ECONNRESET' })));
-      });
-      req.on('error', (err) => {
-        err.reusedSocket = req.reusedSocket;
-        reject(err);
-      });
-      req.end(data);
-    });
+  _request(method, path, opts, dl, what) {
+    return request(this, method, path, opts, dl, what);
   }
 
   // _ensureAgent runs `authbridge serve`, which starts the agent in the
@@ -415,120 +221,49 @@ class Client {
   }
 }
 
-function startAgent(bin, env, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    let child;
-    try {
-      child = spawn(bin, ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'], windowsHide: true });
-    } catch (err) {
-      reject(startError(bin, err));
-      return;
-    }
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (s) => {
-      if (stderr.length < 4096) stderr += s;
-    });
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    let failed = null;
-    child.on('error', (err) => {
-      failed = err;
-    });
-    child.on('close', (code, sig) => {
-      clearTimeout(timer);
-      if (failed) return reject(startError(bin, failed));
-      if (code === 0) return resolve();
-      const why = sig ? `did not start within ${timeoutMs} ms` : `exited with status ${code}`;
-      const said = stderr.trim().split('\n').pop();
-      reject(new AuthbridgeError(`\`${bin} serve\` ${why}${said ? `: ${said}` : ''}`, {
-        code: ClientCodes.AGENT_UNREACHABLE, detail: 'start_failed',
-      }));
-    });
-  });
+// eventLines is events' argument as JSON lines: a string as it is, an
+// array or one object one line each; null for anything else.
+function eventLines(list) {
+  if (typeof list === 'string') return list;
+  if (Array.isArray(list)) return list.map((e) => JSON.stringify(e)).join('\n') + (list.length ? '\n' : '');
+  if (list && typeof list === 'object') return JSON.stringify(list) + '\n';
+  return null;
 }
 
-function startError(bin, err) {
-  if (err.code === 'ENOENT') {
-    return new AuthbridgeError(`cannot start the agent: ${bin} was not found (set AUTHBRIDGE_BIN or the bin option, or put authbridge on PATH)`, {
-      code: ClientCodes.AGENT_UNREACHABLE, detail: 'binary_not_found', cause: err,
-    });
-  }
-  return new AuthbridgeError(`cannot start the agent with ${bin}: ${err.message}`, {
-    code: ClientCodes.AGENT_UNREACHABLE, detail: 'start_failed', cause: err,
-  });
-}
-
-// cookieStream is Client#cookieStream: one dedicated connection (not the
-// kept-alive pool), read as server-sent events.
-async function* cookieStream(client, path, opts) {
-  const signal = opts.signal;
-  const what = `GET ${path}`;
-  if (signal && signal.aborted) return;
+// waitInteractive is Client#interactive with wait: it opens the sign-in,
+// then polls the status until the connector is Healthy, the agent stops
+// waiting, or the deadline fires.
+async function waitInteractive(client, id, path, body, opts) {
+  const what = `interactive ${id}`;
+  const dl = deadline(opts.signal, opts.timeoutMs ?? DEFAULTS.interactiveWaitMs);
+  let row;
   try {
-    await client._call('GET', '/v1/ping', { signal }); // starts the agent when needed
-  } catch (err) {
-    if (signal && signal.aborted) return;
-    throw err;
-  }
-  let res;
-  try {
-    res = await new Promise((resolve, reject) => {
-      const req = http.request({
-        socketPath: client.socket, method: 'GET', path, signal, agent: false,
-        headers: { Host: 'authbridge', Accept: 'text/event-stream' },
-      }, resolve);
-      req.on('error', reject);
-      req.end();
-    });
-  } catch (err) {
-    if (signal && signal.aborted) return;
-    throw new AuthbridgeError(`${what}: cannot reach the agent on ${client.socket}: ${err.message}`, {
-      code: ClientCodes.AGENT_UNREACHABLE, detail: err.code || 'unreachable', cause: err,
-    });
-  }
-  try {
-    if (res.statusCode >= 400) {
-      const chunks = [];
-      for await (const c of res) chunks.push(c);
-      throw apiError(res.statusCode, Buffer.concat(chunks), what);
-    }
-    res.setEncoding('utf8');
-    let buf = '';
-    try {
-      for await (const chunk of res) {
-        buf += chunk;
-        for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          let event = 'message';
-          const data = [];
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) continue;
-            const c = line.indexOf(':');
-            const field = c < 0 ? line : line.slice(0, c);
-            const value = c < 0 ? '' : line.slice(c + 1).replace(/^ /, '');
-            if (field === 'event') event = value;
-            else if (field === 'data') data.push(value);
-          }
-          if (data.length === 0) continue;
-          const body = JSON.parse(data.join('\n'));
-          if (event === 'cookies') yield body;
-          else if (event === 'error' && body && body.code === 'access_not_granted') {
-            // The grant was removed in the browser: the agent ends the
-            // stream, and so does the iteration, with that error.
-            throw apiError(403, Buffer.from(JSON.stringify({ error: body })), what);
-          } else if (event === 'error' && typeof opts.onError === 'function') opts.onError(apiError(500, Buffer.from(JSON.stringify({ error: body })), what));
-        }
+    const opened = await client._request('POST', path, { body }, dl, what);
+    row = opened.row;
+    for (;;) {
+      if (row && row.health_key === 'healthy' && !row.awaiting_interactive) return { ...opened, row };
+      if (row && !row.awaiting_interactive && row !== opened.row) {
+        throw new AuthbridgeError(`${what}: the agent stopped waiting for the sign-in and ${id} is not Healthy`, {
+          code: ClientCodes.INTERACTIVE_CANCELLED, detail: row.detail, reason: row.reason, prompt: row.prompt,
+        });
       }
-    } catch (err) {
-      if (signal && signal.aborted) return;
-      if (err instanceof AuthbridgeError) throw err;
-      throw new AuthbridgeError(`${what}: the stream broke: ${err.message}`, { code: ClientCodes.CONNECTION_LOST, cause: err });
+      await sleep(opts.pollMs ?? DEFAULTS.pollMs, dl.signal);
+      if (dl.signal.aborted) throw stopped(dl, what);
+      const st = await client._request('GET', '/v1/status?all=1', {}, dl, what);
+      row = (st.connectors || []).find((r) => r.id === id);
+      if (!row) throw new AuthbridgeError(`${what}: connector ${id} is gone`, { code: 'not_found' });
     }
-    if (signal && signal.aborted) return;
-    throw new AuthbridgeError(`${what}: the agent closed the stream`, { code: ClientCodes.CONNECTION_LOST });
+  } catch (err) {
+    if (dl.signal.aborted) {
+      const e = stopped(dl, what, err);
+      e.message = dl.why() === 'timeout' ? `${what}: the sign-in did not complete within ${dl.ms} ms` : e.message;
+      if (row && row.reason) e.reason = row.reason;
+      if (row && row.prompt) e.prompt = row.prompt;
+      throw e;
+    }
+    throw err;
   } finally {
-    res.destroy();
+    dl.done();
   }
 }
 

@@ -1,7 +1,8 @@
 'use strict';
 // Where the agent's API socket is, decided exactly as the Go code does
 // (host/paths): AUTHBRIDGE_HOME or the OS convention for the home, and a short
-// user-only runtime directory for the sockets.
+// user-only runtime directory for the sockets. Both rules are tested against
+// one table of cases, host/paths/testdata/sockets.json.
 
 const crypto = require('node:crypto');
 const os = require('node:os');
@@ -20,7 +21,7 @@ function fits(dir) {
  * or 'bridge') socket of home, an absolute path: \\.\pipe\authbridge-<h>-<kind>,
  * h the first 16 hex digits of the SHA-256 of home's UTF-8 bytes. The Go rule
  * (host/paths.PipeName) is the same; both are tested against
- * host/paths/testdata/pipenames.json.
+ * host/paths/testdata/sockets.json.
  */
 function pipeName(home, kind) {
   const h = crypto.createHash('sha256').update(home, 'utf8').digest('hex').slice(0, 16);
