@@ -159,7 +159,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		Browser: a, Store: st, Catalog: a.catalog, Notifier: a,
 		VerifyTimeout: cfg.VerifyTimeout, VerifyProfileRoot: profiles, OnOutcome: cfg.OnOutcome,
 		ProfileWriter: cfg.ProfileWriter, NoAutoRepair: cfg.NoAutoRepair, Log: cfg.Log,
-		BrowserProfiles: a.browserProfiles,
+		BrowserProfiles: a.browserProfiles, BrowserCheck: a.browserCheck,
 	})
 	a.release = release.New(release.Config{
 		Catalog: a.catalog, Sessions: a.sessions, Refresh: a.fetchVerify, Callers: st.CallerSummaries, Access: a.Access,

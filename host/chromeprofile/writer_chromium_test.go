@@ -148,3 +148,27 @@ func TestProfileWriterRealChromium(t *testing.T) {
 		t.Errorf("after clear the store holds %v, want %v", got, want)
 	}
 }
+
+// TestProfileWriterSkipsAnExpiredCookie writes a session one of whose
+// cookies expired before the write (a short-lived bound cookie read near its
+// expiry): the write succeeds with the live cookies, and the profile holds
+// no expired one.
+func TestProfileWriterSkipsAnExpiredCookie(t *testing.T) {
+	exe := chromiumPath(t)
+	dir := filepath.Join(testtmp.Dir(t), "browser-profiles", "bound")
+	w := &ProfileWriter{ExecPath: exe, Timeout: 90 * time.Second}
+	cs := []apitype.Cookie{
+		{Name: "sid", Value: "live", Domain: "demo.test", Path: "/", HostOnly: true, SameSite: "lax", ExpirationDate: float64(time.Now().Add(48 * time.Hour).Unix())},
+		{Name: "bound", Value: "gone", Domain: ".demo.test", Path: "/", SameSite: "lax", ExpirationDate: float64(time.Now().Add(-time.Second).Unix())},
+	}
+	if err := w.Replace(t.Context(), dir, []string{"demo.test"}, cs); err != nil {
+		t.Fatalf("Replace with an expired cookie: %v", err)
+	}
+	stored, err := ReadCookieMeta(CookieStorePath(filepath.Join(dir, "Default")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(stored), []string{"demo.test sid"}; !slices.Equal(got, want) {
+		t.Errorf("store holds %v, want %v", got, want)
+	}
+}

@@ -141,7 +141,7 @@ func TestDeviceBoundSession(t *testing.T) {
 		t.Skip("real Chromium with DBSC; skipped with testing.Short")
 	}
 	needChromium(t)
-	const lifetime = 20 * time.Second
+	lifetime := 20 * time.Second
 	w := newDBSCWorld(t, lifetime)
 	userUDD, connUDD := filepath.Join(t.TempDir(), "user"), filepath.Join(t.TempDir(), "connector")
 	domains := []string{"dbsc.test"}
@@ -163,31 +163,62 @@ func TestDeviceBoundSession(t *testing.T) {
 	}
 
 	// A repair copies the user's cookies into the connector's profile.
-	cs := siteCookies(t, user)
-	var names []string
-	var boundExpires time.Time
-	for _, c := range cs {
-		names = append(names, c.Name)
-		if c.Name == dbscsite.BoundCookie {
-			boundExpires = time.Unix(int64(c.ExpirationDate), 0)
-		}
-	}
-	slices.Sort(names)
-	if want := []string{dbscsite.BoundCookie, dbscsite.SessionCookie}; !slices.Equal(names, want) {
-		t.Fatalf("the user's browser holds cookies %v, want %v", names, want)
-	}
-	rctx, rcancel := context.WithTimeout(context.Background(), time.Minute)
-	err = (&chromeprofile.ProfileWriter{}).Replace(rctx, connUDD, domains, cs)
-	rcancel()
-	if err != nil {
-		t.Fatalf("copy the cookies into the connector's profile: %v", err)
-	}
-
 	// (2) The copy works while the bound cookie lives, then fails: nothing
-	// in the connector's browser can renew it.
-	conn := w.launch(connUDD, false)
-	if !w.signedIn(conn) {
-		t.Fatalf("the copy is signed out before its bound cookie expired (it expires %s, now %s)", boundExpires.Format(time.TimeOnly), time.Now().Format(time.TimeOnly))
+	// in the connector's browser can renew it. A copy checked only after
+	// its bound cookie ran out (the copy and the browser's start outlasted
+	// the lifetime on a loaded machine) says nothing: the user's browser
+	// renews its cookie with a longer lifetime and it is copied again.
+	var conn *chromium.Browser
+	for attempt := 1; ; attempt++ {
+		cs := siteCookies(t, user)
+		var names []string
+		var boundExpires time.Time
+		for _, c := range cs {
+			names = append(names, c.Name)
+			if c.Name == dbscsite.BoundCookie {
+				boundExpires = time.Unix(int64(c.ExpirationDate), 0)
+			}
+		}
+		slices.Sort(names)
+		if want := []string{dbscsite.BoundCookie, dbscsite.SessionCookie}; !slices.Equal(names, want) {
+			t.Fatalf("the user's browser holds cookies %v, want %v", names, want)
+		}
+		// The expiry read is whole seconds, and the site's own is a few
+		// milliseconds earlier than the browser's: a second of margin.
+		expired := func() bool { return !time.Now().Add(time.Second).Before(boundExpires) }
+		rctx, rcancel := context.WithTimeout(context.Background(), time.Minute)
+		err = (&chromeprofile.ProfileWriter{}).Replace(rctx, connUDD, domains, cs)
+		rcancel()
+		if err == nil {
+			conn = w.launch(connUDD, false)
+			if w.signedIn(conn) {
+				break
+			}
+			if !expired() {
+				t.Fatalf("the copy is signed out before its bound cookie expired (it expires %s, now %s)", boundExpires.Format(time.TimeOnly), time.Now().Format(time.TimeOnly))
+			}
+			conn.Close()
+		} else if !expired() {
+			// (A bound cookie that expired before the write is not set.)
+			t.Fatalf("copy the cookies into the connector's profile: %v", err)
+		}
+		if attempt == 4 {
+			t.Fatalf("the copy was checked after its bound cookie expired in %d attempts (the last lifetime %v)", attempt, lifetime)
+		}
+		lifetime *= 2
+		w.site.SetBoundLifetime(lifetime)
+		t.Logf("the copy was checked after its bound cookie expired (%s); copying again with a bound cookie of %v", boundExpires.Format(time.TimeOnly), lifetime)
+		eventually(t, time.Minute, "the user's browser renews its bound cookie", func() bool {
+			if !w.signedIn(user) {
+				t.Fatal("the user's browser is signed out after its bound cookie expired")
+			}
+			for _, c := range siteCookies(t, user) {
+				if c.Name == dbscsite.BoundCookie && time.Unix(int64(c.ExpirationDate), 0).After(boundExpires) {
+					return true
+				}
+			}
+			return false
+		})
 	}
 	eventually(t, lifetime+15*time.Second, "the copied bound cookie expires in the connector's browser", func() bool {
 		for _, c := range browserCookies(t, conn.Ctx) {
@@ -233,7 +264,7 @@ func TestDeviceBoundSession(t *testing.T) {
 			t.Fatalf("%s: BoundSessions = %+v, want the site's session %v binding %s", what, got, ids, dbscsite.BoundCookie)
 		}
 	}
-	rctx, rcancel = context.WithTimeout(context.Background(), time.Minute)
+	rctx, rcancel := context.WithTimeout(context.Background(), time.Minute)
 	defer rcancel()
 	start := time.Now()
 	got, err := r.BoundSessions(rctx, userUDD, domains)

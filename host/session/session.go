@@ -153,7 +153,14 @@ type Config struct {
 	// failure of the connector's own session counts as evidence that the
 	// session does not carry over (0: DefaultCarryOverWindow).
 	CarryOverWindow time.Duration
-	Log             *slog.Logger
+	// BrowserCheck sends one credentialed request from the user's browser
+	// to def's verify URL (the refresh path) and answers its HTTP status
+	// and whether it was a redirect (which the browser does not follow).
+	// A run's failed copy of a session counts against carrying it over
+	// only when this check succeeds there (runcarry.go); nil: it never
+	// does, so no session is named not transferable by the runs' evidence.
+	BrowserCheck func(ctx context.Context, def connector.Definition) (httpStatus int, redirected bool, err error)
+	Log          *slog.Logger
 }
 
 // Manager holds every connector's session state.

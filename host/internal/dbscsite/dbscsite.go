@@ -89,6 +89,14 @@ func New(host string, boundLifetime time.Duration, now func() time.Time) *Site {
 	}
 }
 
+// SetBoundLifetime makes the bound cookies issued from now on live d; those
+// issued before keep their expiry.
+func (s *Site) SetBoundLifetime(d time.Duration) {
+	s.mu.Lock()
+	s.boundLifetime = d
+	s.mu.Unlock()
+}
+
 // Stats returns the counts so far.
 func (s *Site) Stats() Stats {
 	s.mu.Lock()
