@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -172,6 +173,11 @@ func commandNames() []string {
 // usage is the general help: what authbridge is, each command with its one
 // line, and the exit statuses.
 func usage(w io.Writer) {
+	// The help is assembled in memory and written once: one write instead of
+	// one per line and cell.
+	var b bytes.Buffer
+	defer func(out io.Writer) { out.Write(b.Bytes()) }(w)
+	w = &b
 	fmt.Fprintln(w, "authbridge keeps data-export connectors signed in with your browser's own session.")
 	fmt.Fprintln(w, "\nusage: authbridge COMMAND [flags]\n\ncommands:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
