@@ -13,9 +13,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -110,6 +112,35 @@ func init() {
 		"version":    {"version", cmdVersion},
 		"help":       {"help [COMMAND]", cmdHelp},
 	}
+}
+
+// Main runs authbridge as the process with args (args[0] is the program
+// name) and the standard streams, and returns the exit status. An interrupt
+// or SIGTERM cancels the running command's context, so it stops cleanly.
+// What only prints (help, version, the usage with no command) runs without
+// that watch: it has nothing to stop, and watching for signals costs a
+// thread at start.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx := context.Background()
+	if !printsOnly(args) {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+	}
+	return Run(ctx, args, stdin, stdout, stderr)
+}
+
+// printsOnly reports whether args ask for what only prints: no command,
+// help or version.
+func printsOnly(args []string) bool {
+	if len(args) < 2 {
+		return true
+	}
+	switch args[1] {
+	case "help", "-h", "-help", "--help", "version", "-version", "--version":
+		return true
+	}
+	return false
 }
 
 // Run runs authbridge with args (args[0] is the program name) and returns
