@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,9 +13,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -111,6 +114,35 @@ func init() {
 	}
 }
 
+// Main runs authbridge as the process with args (args[0] is the program
+// name) and the standard streams, and returns the exit status. An interrupt
+// or SIGTERM cancels the running command's context, so it stops cleanly.
+// What only prints (help, version, the usage with no command) runs without
+// that watch: it has nothing to stop, and watching for signals costs a
+// thread at start.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx := context.Background()
+	if !printsOnly(args) {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+	}
+	return Run(ctx, args, stdin, stdout, stderr)
+}
+
+// printsOnly reports whether args ask for what only prints: no command,
+// help or version.
+func printsOnly(args []string) bool {
+	if len(args) < 2 {
+		return true
+	}
+	switch args[1] {
+	case "help", "-h", "-help", "--help", "version", "-version", "--version":
+		return true
+	}
+	return false
+}
+
 // Run runs authbridge with args (args[0] is the program name) and returns
 // the exit status.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -172,6 +204,11 @@ func commandNames() []string {
 // usage is the general help: what authbridge is, each command with its one
 // line, and the exit statuses.
 func usage(w io.Writer) {
+	// The help is assembled in memory and written once: one write instead of
+	// one per line and cell.
+	var b bytes.Buffer
+	defer func(out io.Writer) { out.Write(b.Bytes()) }(w)
+	w = &b
 	fmt.Fprintln(w, "authbridge keeps data-export connectors signed in with your browser's own session.")
 	fmt.Fprintln(w, "\nusage: authbridge COMMAND [flags]\n\ncommands:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -159,3 +159,30 @@ func TestNearest(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintsOnly checks which command lines run without the signal watch:
+// only what prints and stops (no command, help, version); every other
+// command, the relay and unknown words keep it.
+func TestPrintsOnly(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"authbridge"}, true},
+		{[]string{"authbridge", "help"}, true},
+		{[]string{"authbridge", "help", "cookies"}, true},
+		{[]string{"authbridge", "--help"}, true},
+		{[]string{"authbridge", "-h"}, true},
+		{[]string{"authbridge", "version"}, true},
+		{[]string{"authbridge", "--version"}, true},
+		{[]string{"authbridge", "serve"}, false},
+		{[]string{"authbridge", "cookies", "--help"}, false},
+		{[]string{"authbridge", "demo"}, false},
+		{[]string{"authbridge", "chrome-extension://" + ExtensionID + "/"}, false},
+		{[]string{"authbridge", "helpme"}, false},
+	} {
+		if got := printsOnly(tc.args); got != tc.want {
+			t.Errorf("printsOnly(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}
