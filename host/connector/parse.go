@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -229,21 +230,24 @@ func normalize(d *Definition) {
 // The camelCase fields are the app's legacy duplicates, read when the
 // snake_case ones are missing.
 type manifest struct {
-	ConnectorID      string `json:"connector_id"`
-	LegacyID         string `json:"id"`
-	Name             string `json:"name"`
-	Runtime          string `json:"runtime"`
-	ConnectURL       string `json:"connect_url"`
-	LegacyConnectURL string `json:"connectURL"`
-	ConnectSelector  string `json:"connect_selector"`
-	LegacySelector   string `json:"connectSelector"`
-	Icon             string `json:"icon"`
-	LegacyIconURL    string `json:"iconURL"`
-	ConsumerMetadata *struct {
-		DisplayName string `json:"display_name"`
-		BrandDomain string `json:"brand_domain"`
-	} `json:"consumer_metadata"`
-	Auth json.RawMessage `json:"auth"`
+	ConnectorID      string            `json:"connector_id"`
+	LegacyID         string            `json:"id"`
+	Name             string            `json:"name"`
+	Runtime          string            `json:"runtime"`
+	ConnectURL       string            `json:"connect_url"`
+	LegacyConnectURL string            `json:"connectURL"`
+	ConnectSelector  string            `json:"connect_selector"`
+	LegacySelector   string            `json:"connectSelector"`
+	Icon             string            `json:"icon"`
+	LegacyIconURL    string            `json:"iconURL"`
+	ConsumerMetadata *consumerMetadata `json:"consumer_metadata"`
+	Auth             json.RawMessage   `json:"auth"`
+}
+
+// consumerMetadata is the app's description of the brand a manifest serves.
+type consumerMetadata struct {
+	DisplayName string `json:"display_name"`
+	BrandDomain string `json:"brand_domain"`
 }
 
 // authBlock is a manifest's optional "auth" block, in the native field names.
@@ -269,166 +273,209 @@ type authVerify struct {
 	Browser            *bool    `json:"browser"`
 }
 
+// parseManifest reads a data-export app manifest as a definition, in steps:
+// decode, resolve the legacy field names, find the built-in it inherits
+// from, apply the auth block over it, validate, and name each problem by
+// the manifest field the user can fix.
 func parseManifest(data []byte, bases []Definition) (Definition, error) {
+	m, auth, err := decodeManifest(data)
+	if err != nil {
+		return Definition{}, err
+	}
+	f, err := resolveLegacy(m)
+	if err != nil {
+		return Definition{}, err
+	}
+	cu, err := checkURL(f.connectURL)
+	if err != nil {
+		return Definition{}, fieldErr(f.urlField, "%q %v", f.connectURL, err)
+	}
+	o := &origins{fields: map[string]string{
+		"name":                      "name",
+		"id":                        f.idField,
+		"login_url":                 f.urlField,
+		"verify.url":                f.urlField,
+		"verify.logged_in_selector": f.selectorField,
+		"session":                   "auth.session",
+	}}
+	d := Definition{
+		ID:       f.id,
+		Name:     f.name,
+		LoginURL: f.connectURL,
+		Icon:     f.icon,
+		Verify: Verify{
+			URL:              f.connectURL,
+			LoggedInSelector: f.selector,
+			Browser:          true,
+		},
+		Session: auth.Session,
+	}
+	// The site a manifest signs in on decides what it inherits: connect_url's
+	// host first (a shop branded shop.example that signs in on amazon.com
+	// needs Amazon's cookies), then the brand domain.
+	o.addDomain(registrableDomain(cu.Hostname()), f.urlField)
+	keys := []string{cu.Hostname()}
+	if brand := brandHost(m.ConsumerMetadata); brand != "" {
+		keys = append(keys, brand)
+		o.addDomain(registrableDomain(brand), "consumer_metadata.brand_domain")
+	}
+	base := findBase(keys, bases)
+	if base != nil {
+		d.InheritsFrom = base.ID
+	}
+	inheritDomains(o, auth.Domains, base)
+	d.Domains = o.domains
+	applyAuth(&d, auth, o)
+	inheritLists(&d, auth, base, o)
+	if err := Validate(d); err != nil {
+		return Definition{}, renameFields(err, o.rename)
+	}
+	normalize(&d)
+	return d, nil
+}
+
+// decodeManifest decodes a manifest and its auth block; unknown fields are
+// refused in the auth block only (the app's manifests carry many fields the
+// host does not read).
+func decodeManifest(data []byte) (manifest, authBlock, error) {
 	var m manifest
 	if err := json.Unmarshal(data, &m); err != nil {
-		return Definition{}, jsonError(data, err, nil, "")
+		return manifest{}, authBlock{}, jsonError(data, err, nil, "")
 	}
 	var auth authBlock
 	if len(m.Auth) > 0 && string(m.Auth) != "null" {
 		dec := json.NewDecoder(bytes.NewReader(m.Auth))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&auth); err != nil {
-			return Definition{}, jsonError(m.Auth, err, reflect.TypeFor[authBlock](), "auth")
+			return manifest{}, authBlock{}, jsonError(m.Auth, err, reflect.TypeFor[authBlock](), "auth")
 		}
 	}
-	av := auth.Verify
-	if av == nil {
-		av = &authVerify{}
+	if auth.Verify == nil {
+		auth.Verify = &authVerify{}
 	}
+	return m, auth, nil
+}
 
-	// fields maps a native field name to the manifest field it came from,
-	// so that Validate's errors name what the user can fix.
-	fields := map[string]string{"name": "name"}
-	id, idField := m.ConnectorID, "connector_id"
-	if id == "" && m.LegacyID != "" {
-		id, idField = m.LegacyID, "id"
-	}
-	if id == "" {
-		return Definition{}, fieldErr("connector_id", "is missing")
-	}
-	fields["id"] = idField
+// manifestFields are a manifest's identity fields once the legacy camelCase
+// duplicates are resolved, each with the name of the field it came from.
+type manifestFields struct {
+	id, idField             string
+	connectURL, urlField    string
+	selector, selectorField string
+	name, icon              string
+}
 
-	connectURL, urlField := m.ConnectURL, "connect_url"
-	if connectURL == "" && m.LegacyConnectURL != "" {
-		connectURL, urlField = m.LegacyConnectURL, "connectURL"
-	}
-	if connectURL == "" {
-		return Definition{}, fieldErr("connect_url", "is missing")
-	}
-	cu, err := checkURL(connectURL)
-	if err != nil {
-		return Definition{}, fieldErr(urlField, "%q %v", connectURL, err)
-	}
-	selector, selectorField := m.ConnectSelector, "connect_selector"
-	if selector == "" && m.LegacySelector != "" {
-		selector, selectorField = m.LegacySelector, "connectSelector"
-	}
-
-	var domains, domainFrom []string
-	addDomain := func(dom, from string) {
-		for _, have := range domains {
-			if have == dom {
-				return
-			}
+// resolveLegacy takes each snake_case field, or its legacy duplicate when it
+// is missing, and fills the name from the consumer metadata or the id.
+func resolveLegacy(m manifest) (manifestFields, error) {
+	pick := func(v, field, legacy, legacyField string) (string, string) {
+		if v == "" && legacy != "" {
+			return legacy, legacyField
 		}
-		domains = append(domains, dom)
-		domainFrom = append(domainFrom, from)
+		return v, field
 	}
-	addDomain(registrableDomain(cu.Hostname()), urlField)
-	// The site a manifest signs in on decides what it inherits: connect_url's
-	// host first (a shop branded shop.example that signs in on amazon.com
-	// needs Amazon's cookies), then the brand domain.
-	keys := []string{cu.Hostname()}
-	if cm := m.ConsumerMetadata; cm != nil && cm.BrandDomain != "" {
-		brand := cm.BrandDomain
-		if u, err := url.Parse(brand); err == nil && u.Hostname() != "" && strings.Contains(brand, "://") {
-			brand = u.Hostname()
-		}
-		keys = append(keys, brand)
-		addDomain(registrableDomain(brand), "consumer_metadata.brand_domain")
+	var f manifestFields
+	f.id, f.idField = pick(m.ConnectorID, "connector_id", m.LegacyID, "id")
+	if f.id == "" {
+		return f, fieldErr("connector_id", "is missing")
 	}
+	f.connectURL, f.urlField = pick(m.ConnectURL, "connect_url", m.LegacyConnectURL, "connectURL")
+	if f.connectURL == "" {
+		return f, fieldErr("connect_url", "is missing")
+	}
+	f.selector, f.selectorField = pick(m.ConnectSelector, "connect_selector", m.LegacySelector, "connectSelector")
+	f.name = m.Name
+	if f.name == "" && m.ConsumerMetadata != nil {
+		f.name = m.ConsumerMetadata.DisplayName
+	}
+	if f.name == "" {
+		f.name = f.id
+	}
+	f.icon, _ = pick(m.Icon, "icon", m.LegacyIconURL, "iconURL")
+	return f, nil
+}
 
-	var base *Definition
+// brandHost is the host of the consumer metadata's brand domain, which may
+// be written as a URL; empty when there is none.
+func brandHost(cm *consumerMetadata) string {
+	if cm == nil || cm.BrandDomain == "" {
+		return ""
+	}
+	brand := cm.BrandDomain
+	if u, err := url.Parse(brand); err == nil && u.Hostname() != "" && strings.Contains(brand, "://") {
+		brand = u.Hostname()
+	}
+	return brand
+}
+
+// findBase is the first of bases that covers a key, trying the keys in
+// order; nil when none does.
+func findBase(keys []string, bases []Definition) *Definition {
 	for _, key := range keys {
 		for i := range bases {
 			if bases[i].Covers(normalizeDomain(key)) {
-				base = &bases[i]
-				break
+				return &bases[i]
 			}
 		}
-		if base != nil {
-			break
-		}
 	}
-	inherited := func(field string) string {
-		return field + " (inherited from " + base.ID + ")"
-	}
+	return nil
+}
 
-	if auth.Domains != nil {
-		for i, dom := range auth.Domains {
-			addDomain(normalizeDomain(dom), fmt.Sprintf("auth.domains[%d]", i))
+// inheritDomains adds the auth block's domains, or else the base's.
+func inheritDomains(o *origins, own []string, base *Definition) {
+	if own != nil {
+		for i, dom := range own {
+			o.addDomain(normalizeDomain(dom), fmt.Sprintf("auth.domains[%d]", i))
 		}
-	} else if base != nil {
-		for i, dom := range base.Domains {
-			addDomain(normalizeDomain(dom), inherited(fmt.Sprintf("domains[%d]", i)))
-		}
-	}
-
-	name := m.Name
-	if name == "" && m.ConsumerMetadata != nil {
-		name = m.ConsumerMetadata.DisplayName
-	}
-	if name == "" {
-		name = id
-	}
-	icon := m.Icon
-	if icon == "" {
-		icon = m.LegacyIconURL
-	}
-
-	d := Definition{
-		ID:       id,
-		Name:     name,
-		Domains:  domains,
-		LoginURL: connectURL,
-		Icon:     icon,
-		Verify: Verify{
-			URL:              connectURL,
-			LoggedInSelector: selector,
-			Browser:          true,
-		},
-		Session: auth.Session,
+		return
 	}
 	if base != nil {
-		d.InheritsFrom = base.ID
+		for i, dom := range base.Domains {
+			o.addDomain(normalizeDomain(dom), inherited(base, fmt.Sprintf("domains[%d]", i)))
+		}
 	}
-	fields["login_url"] = urlField
-	fields["verify.url"] = urlField
-	fields["verify.logged_in_selector"] = selectorField
+}
+
+// applyAuth sets the fields the auth block gives over those the manifest's
+// own fields filled.
+func applyAuth(d *Definition, auth authBlock, o *origins) {
+	av := auth.Verify
 	if auth.SignInDomains != nil {
 		d.SignInDomains = append([]string{}, auth.SignInDomains...)
-		fields["sign_in_domains"] = "auth.sign_in_domains"
+		o.fields["sign_in_domains"] = "auth.sign_in_domains"
 	}
 	if auth.LoginURL != "" {
 		d.LoginURL = auth.LoginURL
-		fields["login_url"] = "auth.login_url"
+		o.fields["login_url"] = "auth.login_url"
 	}
 	if av.URL != nil {
 		d.Verify.URL = *av.URL
-		fields["verify.url"] = "auth.verify.url"
+		o.fields["verify.url"] = "auth.verify.url"
 	}
 	if av.LoggedInSelector != nil {
 		d.Verify.LoggedInSelector = *av.LoggedInSelector
-		fields["verify.logged_in_selector"] = "auth.verify.logged_in_selector"
+		o.fields["verify.logged_in_selector"] = "auth.verify.logged_in_selector"
 	}
 	if av.Browser != nil {
 		d.Verify.Browser = *av.Browser
 	}
-	fields["session"] = "auth.session"
+}
 
-	// Inheritable lists: the auth block's value, else the base's.
+// inheritLists sets the inheritable lists and the sign-in selector: the
+// auth block's value, else the base's.
+func inheritLists(d *Definition, auth authBlock, base *Definition, o *origins) {
 	pick := func(own []string, field string, baseList func(Definition) []string) []string {
 		if own != nil {
-			fields[field] = "auth." + field
+			o.fields[field] = "auth." + field
 			return append([]string{}, own...)
 		}
 		if base != nil {
-			fields[field] = inherited(field)
+			o.fields[field] = inherited(base, field)
 			return append([]string(nil), baseList(*base)...)
 		}
 		return nil
 	}
+	av := auth.Verify
 	d.AuthCookies = pick(auth.AuthCookies, "auth_cookies", func(b Definition) []string { return b.AuthCookies })
 	d.Verify.LoginPatterns = pick(av.LoginPatterns, "verify.login_patterns", func(b Definition) []string { return b.Verify.LoginPatterns })
 	d.Verify.MFAPatterns = pick(av.MFAPatterns, "verify.mfa_patterns", func(b Definition) []string { return b.Verify.MFAPatterns })
@@ -439,31 +486,54 @@ func parseManifest(data []byte, bases []Definition) (Definition, error) {
 	case base != nil:
 		d.Verify.LoginSelector = base.Verify.LoginSelector
 	}
+}
 
-	if err := Validate(d); err != nil {
-		return Definition{}, renameFields(err, func(field string) string {
-			if rest, ok := strings.CutPrefix(field, "domains["); ok {
-				if i, err := strconv.Atoi(strings.TrimSuffix(rest, "]")); err == nil && i < len(domainFrom) {
-					return domainFrom[i]
-				}
-			}
-			head, tail, _ := strings.Cut(field, "[")
-			if tail != "" {
-				tail = "[" + tail
-			}
-			if from, ok := fields[head]; ok {
-				return from + tail
-			}
-			if top, sub, ok := strings.Cut(head, "."); ok {
-				if from, ok := fields[top]; ok {
-					return from + "." + sub + tail
-				}
-			}
-			return field
-		})
+// inherited names a field taken from base.
+func inherited(base *Definition, field string) string {
+	return field + " (inherited from " + base.ID + ")"
+}
+
+// origins maps the fields of the definition built from a manifest to the
+// manifest fields they came from, so that Validate's errors name what the
+// user can fix.
+type origins struct {
+	// fields maps a native field name ("verify.url") to its manifest field.
+	fields map[string]string
+	// domains are the definition's domains, domainFrom the field of each.
+	domains, domainFrom []string
+}
+
+// addDomain adds dom, taken from the manifest field from, unless it is
+// there already.
+func (o *origins) addDomain(dom, from string) {
+	if slices.Contains(o.domains, dom) {
+		return
 	}
-	normalize(&d)
-	return d, nil
+	o.domains = append(o.domains, dom)
+	o.domainFrom = append(o.domainFrom, from)
+}
+
+// rename turns a native field path of a Validate error into the manifest
+// field it came from.
+func (o *origins) rename(field string) string {
+	if rest, ok := strings.CutPrefix(field, "domains["); ok {
+		if i, err := strconv.Atoi(strings.TrimSuffix(rest, "]")); err == nil && i < len(o.domainFrom) {
+			return o.domainFrom[i]
+		}
+	}
+	head, tail, _ := strings.Cut(field, "[")
+	if tail != "" {
+		tail = "[" + tail
+	}
+	if from, ok := o.fields[head]; ok {
+		return from + tail
+	}
+	if top, sub, ok := strings.Cut(head, "."); ok {
+		if from, ok := o.fields[top]; ok {
+			return from + "." + sub + tail
+		}
+	}
+	return field
 }
 
 // renameFields rewrites the Field of every *FieldError in err.
