@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -55,32 +54,6 @@ func (e *FileError) Error() string {
 }
 
 func (e *FileError) Unwrap() error { return e.Err }
-
-// ParseFile reads one definition file, native or manifest, and validates it.
-// Manifests inherit from the built-in definitions (see the package
-// documentation). The definition's Source is the file's absolute path. Errors
-// are *FileError.
-func ParseFile(path string) (Definition, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return Definition{}, &FileError{Path: path, Err: err}
-	}
-	data, err := readFile(abs)
-	if err != nil {
-		return Definition{}, err
-	}
-	return Parse(data, abs)
-}
-
-// Parse is ParseFile for data already read; source names the file in errors
-// and becomes the definition's Source.
-func Parse(data []byte, source string) (Definition, error) {
-	kind, err := detect(data)
-	if err != nil {
-		return Definition{}, &FileError{Path: source, Err: err}
-	}
-	return parseKind(data, source, kind, Builtins())
-}
 
 // readFile reads a definition file of at most maxFileSize bytes. It is the
 // one place a definition file is opened. Only regular files are read: a
