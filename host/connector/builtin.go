@@ -1,13 +1,13 @@
 package connector
 
 import (
-	"bytes"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // builtinJSON holds the built-in definitions: a list of entries, each a
@@ -22,7 +22,7 @@ type builtinEntry struct {
 	// Notes explain a field's value, by the field's dotted name
 	// ("verify.login_patterns"); the host does not read them.
 	Notes      map[string]string `json:"notes"`
-	Definition json.RawMessage   `json:"definition"`
+	Definition jsontext.Value    `json:"definition"`
 }
 
 // loadBuiltins parses builtinJSON once, on first use, through the parser of
@@ -35,10 +35,8 @@ var loadBuiltins = sync.OnceValues(func() ([]Definition, error) {
 // native file is parsed, and sorts them by id.
 func parseBuiltins(data []byte) ([]Definition, error) {
 	var entries []builtinEntry
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&entries); err != nil {
-		return nil, fmt.Errorf("built-in definitions: %w", jsonError(data, err, nil, ""))
+	if err := decode(data, &entries, true, ""); err != nil {
+		return nil, fmt.Errorf("built-in definitions: %w", err)
 	}
 	defs := make([]Definition, 0, len(entries))
 	for i, e := range entries {

@@ -78,7 +78,8 @@ func TestParseBuiltinsRefuses(t *testing.T) {
 		{`[{"definition": {"id": "a", "name": "A", "domains": ["a.test"], "verify": {"url": "https://a.test/", "logged_in_selector": "x"}, "colour": 1}}]`, "colour is not a known field"},
 		{`[{"definition": {"id": "a", "name": "A", "domains": ["com"], "verify": {"url": "https://a.test/", "logged_in_selector": "x"}}}]`, "public suffix"},
 		{`[{"definition": {}, "comment": ""}]`, "comment is not a known field"},
-		{`{`, "invalid JSON"},
+		{`{`, "must hold a list of objects, not object"},
+		{`[{"definition": {"id": }}]`, "invalid JSON at line 1, column 24: unexpected character looking for beginning of value"},
 	}
 	for _, tt := range tests {
 		if _, err := parseBuiltins([]byte(tt.data)); err == nil || !strings.Contains(err.Error(), tt.want) {

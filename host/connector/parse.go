@@ -2,7 +2,6 @@ package connector
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // The kinds of definition, as recorded in Definition.Kind.
@@ -140,9 +143,9 @@ func fileKind(m fs.FileMode) string {
 // detect tells a manifest (a top-level "connector_id" or "runtime") from a
 // native definition, and refuses what is not a single JSON object.
 func detect(data []byte) (string, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
-		return "", jsonError(data, err, nil, "")
+	var top map[string]jsontext.Value
+	if err := decode(data, &top, false, ""); err != nil {
+		return "", err
 	}
 	if top == nil {
 		return "", &FieldError{Problem: "must hold a JSON object"}
@@ -177,10 +180,8 @@ func parseKind(data []byte, source, kind string, bases []Definition) (Definition
 
 func parseNative(data []byte) (Definition, error) {
 	var d Definition
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
-		return Definition{}, jsonError(data, err, reflect.TypeFor[Definition](), "")
+	if err := decode(data, &d, true, ""); err != nil {
+		return Definition{}, err
 	}
 	if err := Validate(d); err != nil {
 		return Definition{}, err
@@ -214,7 +215,7 @@ type manifest struct {
 	Icon             string            `json:"icon"`
 	LegacyIconURL    string            `json:"iconURL"`
 	ConsumerMetadata *consumerMetadata `json:"consumer_metadata"`
-	Auth             json.RawMessage   `json:"auth"`
+	Auth             jsontext.Value    `json:"auth"`
 }
 
 // consumerMetadata is the app's description of the brand a manifest serves.
@@ -312,15 +313,13 @@ func parseManifest(data []byte, bases []Definition) (Definition, error) {
 // host does not read).
 func decodeManifest(data []byte) (manifest, authBlock, error) {
 	var m manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return manifest{}, authBlock{}, jsonError(data, err, nil, "")
+	if err := decode(data, &m, false, ""); err != nil {
+		return manifest{}, authBlock{}, err
 	}
 	var auth authBlock
 	if len(m.Auth) > 0 && string(m.Auth) != "null" {
-		dec := json.NewDecoder(bytes.NewReader(m.Auth))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&auth); err != nil {
-			return manifest{}, authBlock{}, jsonError(m.Auth, err, reflect.TypeFor[authBlock](), "auth")
+		if err := decode(m.Auth, &auth, true, "auth"); err != nil {
+			return manifest{}, authBlock{}, err
 		}
 	}
 	if auth.Verify == nil {
@@ -527,73 +526,128 @@ func renameFields(err error, rename func(string) string) error {
 	return errors.Join(out...)
 }
 
-// jsonError turns a decoding error into a *FieldError that names the field,
-// or the line and column for a syntax error. t is the type decoded with
-// unknown fields disallowed (nil otherwise) and prefix the path of the
-// decoded object inside the file ("auth" for a manifest's auth block).
-func jsonError(data []byte, err error, t reflect.Type, prefix string) error {
-	join := func(field string) string {
-		if prefix == "" {
-			return field
-		}
-		if field == "" {
-			return prefix
-		}
-		return prefix + "." + field
+// decodeOptions read a file as encoding/json would: names match ignoring
+// case (but not '_' or '-'), a repeated name's last value wins, and the
+// encoding was checked before (readFile).
+var decodeOptions = json.JoinOptions(
+	json.MatchCaseInsensitiveNames(true),
+	jsonv1.MatchCaseSensitiveDelimiter(true),
+	jsontext.AllowDuplicateNames(true),
+	jsontext.AllowInvalidUTF8(true),
+)
+
+// strictOptions refuse the object members the Go type does not know.
+var strictOptions = json.JoinOptions(decodeOptions, json.RejectUnknownMembers(true))
+
+// decode unmarshals data, one JSON value, into v, refusing unknown fields
+// when strict. prefix is the path of data inside the file ("auth" for a
+// manifest's auth block). Errors are *FieldError.
+func decode(data []byte, v any, strict bool, prefix string) error {
+	opts := decodeOptions
+	if strict {
+		opts = strictOptions
 	}
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
+	if err := json.Unmarshal(data, v, opts); err != nil {
+		return jsonError(data, err, prefix)
+	}
+	return nil
+}
+
+// jsonError turns a decoding error into a *FieldError that names the field,
+// or the line and column for a syntax error, from the json package's typed
+// errors. It never quotes the file's content.
+func jsonError(data []byte, err error, prefix string) error {
+	var syntax *jsontext.SyntacticError
+	var semantic *json.SemanticError
 	switch {
 	case errors.As(err, &syntax):
-		line, col := position(data, syntax.Offset)
+		// ByteOffset is where the offending byte starts; at the end of
+		// the input, it is the input's length.
+		offset := syntax.ByteOffset + 1
+		if errors.Is(syntax.Err, io.ErrUnexpectedEOF) {
+			offset = syntax.ByteOffset
+		}
+		line, col := position(data, offset)
 		where := ""
 		if prefix != "" {
 			where = " in " + prefix
 		}
-		return &FieldError{Problem: fmt.Sprintf("invalid JSON%s at line %d, column %d: %s", where, line, col, syntaxProblem(syntax))}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return &FieldError{Field: prefix, Problem: "invalid JSON: unexpected end of input"}
-	case errors.As(err, &typ):
-		field := typ.Field
+		return &FieldError{Problem: fmt.Sprintf("invalid JSON%s at line %d, column %d: %s", where, line, col, syntaxProblem(data, syntax))}
+	case errors.As(err, &semantic) && errors.Is(semantic.Err, json.ErrUnknownName):
+		return &FieldError{Field: fieldPath(prefix, semantic.JSONPointer), Problem: "is not a known field"}
+	case errors.As(err, &semantic) && semantic.GoType != nil:
+		field := fieldPath(prefix, semantic.JSONPointer)
+		got := kindName(semantic.JSONKind)
 		if field == "" {
-			field = prefix
-			if field == "" {
-				return &FieldError{Problem: fmt.Sprintf("must hold a JSON object, not %s", typ.Value)}
+			want := jsonTypeName(semantic.GoType)
+			if want == "an object" {
+				want = "a JSON object"
 			}
-		} else {
-			field = join(field)
+			return &FieldError{Problem: "must hold " + want + ", not " + got}
 		}
-		return &FieldError{Field: field, Problem: fmt.Sprintf("must be %s, not %s", jsonTypeName(typ.Type), typ.Value)}
+		return &FieldError{Field: field, Problem: fmt.Sprintf("must be %s, not %s", jsonTypeName(semantic.GoType), got)}
 	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name, _ = strconv.Unquote(name)
-		field := name
-		if t != nil {
-			if p := unknownFieldPath(data, name, t); p != "" {
-				field = p
-			}
-		}
-		return &FieldError{Field: join(field), Problem: "is not a known field"}
-	}
-	return &FieldError{Field: prefix, Problem: strings.TrimPrefix(err.Error(), "json: ")}
+	return &FieldError{Field: prefix, Problem: "invalid JSON"}
 }
 
-// syntaxProblem is encoding/json's description of a syntax error without
-// the character it quotes: an error never repeats a file's content.
-func syntaxProblem(e *json.SyntaxError) string {
-	msg := e.Error()
-	if rest, ok := strings.CutPrefix(msg, "invalid character "); ok {
-		// "invalid character 'x' looking for ..." -> "unexpected character looking for ..."
-		if i := strings.Index(rest, "' "); i >= 0 {
-			return "unexpected character " + rest[i+2:]
-		}
-		return "unexpected character"
+// syntaxProblem says what was wrong where a syntax error stopped the
+// parser, from the error's offset and the byte before it, without quoting
+// the offending character.
+func syntaxProblem(data []byte, e *jsontext.SyntacticError) string {
+	if errors.Is(e.Err, io.ErrUnexpectedEOF) {
+		return "unexpected end of JSON input"
 	}
-	return msg
+	before := bytes.TrimRight(data[:min(max(e.ByteOffset, 0), int64(len(data)))], " \t\r\n")
+	switch {
+	case len(before) == 0 || bytes.HasSuffix(before, []byte(":")) || bytes.HasSuffix(before, []byte("[")):
+		return "unexpected character looking for beginning of value"
+	case bytes.HasSuffix(before, []byte("{")):
+		return "unexpected character looking for beginning of object key string"
+	case bytes.ContainsAny(before[len(before)-1:], `"}]0123456789el`):
+		return "unexpected character after a value"
+	}
+	return "unexpected character"
 }
 
-// position turns the offset of a json.SyntaxError (the number of bytes read,
-// the offending one included) into the 1-based line and column of that byte.
+// fieldPath turns a JSON pointer inside the object at prefix into the
+// field names of errors: "/verify/login_patterns/0" is
+// "verify.login_patterns[0]".
+func fieldPath(prefix string, p jsontext.Pointer) string {
+	path := prefix
+	for tok := range p.Tokens() {
+		switch {
+		case tok != "" && strings.Trim(tok, "0123456789") == "":
+			path += "[" + tok + "]"
+		case path == "":
+			path = tok
+		default:
+			path += "." + tok
+		}
+	}
+	return path
+}
+
+// kindName names the kind of a JSON value as errors do.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return "another value"
+}
+
+// position turns offset, the number of bytes read with the offending one
+// included, into the 1-based line and column of that byte.
 func position(data []byte, offset int64) (line, col int) {
 	if offset > 0 {
 		offset--
@@ -626,67 +680,4 @@ func jsonTypeName(t reflect.Type) string {
 		return "a number"
 	}
 	return t.String()
-}
-
-// unknownFieldPath finds the dotted path of the first key called name that
-// the struct type t does not know, walking nested objects whose field types
-// are structs. encoding/json only reports the key's own name.
-func unknownFieldPath(data []byte, name string, t reflect.Type) string {
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(data, &obj) != nil {
-		return ""
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t.Kind() != reflect.Struct {
-		return ""
-	}
-	for key, raw := range obj {
-		f, ok := jsonField(t, key)
-		if !ok {
-			if key == name {
-				return key
-			}
-			continue
-		}
-		ft := f.Type
-		for ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-		}
-		if ft.Kind() == reflect.Struct {
-			if p := unknownFieldPath(raw, name, ft); p != "" {
-				return key + "." + p
-			}
-		}
-	}
-	return ""
-}
-
-// jsonField finds the field of struct type t that encoding/json fills from
-// key, matching names the way it does (exactly, else ignoring case).
-func jsonField(t reflect.Type, key string) (reflect.StructField, bool) {
-	var fold reflect.StructField
-	found := false
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if name == "" {
-			name = f.Name
-		}
-		if name == key {
-			return f, true
-		}
-		if !found && strings.EqualFold(name, key) {
-			fold, found = f, true
-		}
-	}
-	return fold, found
 }
