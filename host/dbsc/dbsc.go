@@ -99,32 +99,26 @@ func ProfileStoredSites(profileDir string, domains []string) ([]string, error) {
 		}
 		return nil, fmt.Errorf("device-bound session store: %w", err)
 	}
-	return storedSites([]string{p}, domains)
-}
-
-func storedSites(paths []string, domains []string) ([]string, error) {
 	var out []string
-	for _, p := range paths {
-		err := chromeprofile.QuerySnapshot(p, func(ctx context.Context, conn *sql.Conn) error {
-			rows, err := conn.QueryContext(ctx, "SELECT key FROM dbsc_session_tbl")
-			if err != nil {
-				return fmt.Errorf("not a DBSC store: %w", err)
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var site string
-				if err := rows.Scan(&site); err != nil {
-					return err
-				}
-				if (BoundSession{Site: site}).Covers(domains) && !slices.Contains(out, site) {
-					out = append(out, site)
-				}
-			}
-			return rows.Err()
-		})
+	err := chromeprofile.QuerySnapshot(p, func(ctx context.Context, conn *sql.Conn) error {
+		rows, err := conn.QueryContext(ctx, "SELECT key FROM dbsc_session_tbl")
 		if err != nil {
-			return nil, fmt.Errorf("device-bound session store: %w", err)
+			return fmt.Errorf("not a DBSC store: %w", err)
 		}
+		defer rows.Close()
+		for rows.Next() {
+			var site string
+			if err := rows.Scan(&site); err != nil {
+				return err
+			}
+			if (BoundSession{Site: site}).Covers(domains) && !slices.Contains(out, site) {
+				out = append(out, site)
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("device-bound session store: %w", err)
 	}
 	return out, nil
 }
