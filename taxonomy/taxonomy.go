@@ -121,26 +121,6 @@ var actionByDetail = map[string]Action{
 	DetailAccessNotGranted:       actionAllowAccess,
 }
 
-// Actions returns every action a prompt can offer, the codes' and the
-// details' own, each once.
-func Actions() []Action {
-	seen := map[ActionID]bool{}
-	var out []Action
-	add := func(a Action) {
-		if !seen[a.ID] {
-			seen[a.ID] = true
-			out = append(out, a)
-		}
-	}
-	for _, r := range reasons {
-		add(r.Action)
-	}
-	for _, a := range actionByDetail {
-		add(a)
-	}
-	return out
-}
-
 // ActionFor is the one next action of a code and detail: the detail's own
 // when it has one, else the code's.
 func ActionFor(c Code, detail string) Action {

@@ -5,8 +5,6 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
-
-	"github.com/authbridge/authbridge/taxonomy"
 )
 
 // jsTable reads the entries of `export const NAME = Object.freeze({...})`
@@ -61,34 +59,6 @@ func TestExtensionProtocol(t *testing.T) {
 	for typ := range types {
 		if !goTypes[typ] {
 			t.Errorf("protocol.js TYPES has %q, which apitype does not", typ)
-		}
-	}
-}
-
-// TestPopupKnowsEveryAction fails when a prompt can offer an action the
-// popup's view model (extension/lib/viewmodel.js, ACTION_ALIASES) does not
-// map to one of its buttons.
-func TestPopupKnowsEveryAction(t *testing.T) {
-	b, err := os.ReadFile("../../extension/lib/viewmodel.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	block := regexp.MustCompile(`(?s)const ACTION_ALIASES = \{(.*?)\};`).FindSubmatch(b)
-	if block == nil {
-		t.Fatal("extension/lib/viewmodel.js has no ACTION_ALIASES table")
-	}
-	known := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^\s*([a-z_]+):`).FindAllSubmatch(block[1], -1) {
-		known[string(m[1])] = true
-	}
-	for _, a := range taxonomy.Actions() {
-		// A new definition comes with the app: the popup has no button for
-		// it and offers Verify instead.
-		if a.ID == taxonomy.ActionUpdateConnector {
-			continue
-		}
-		if !known[string(a.ID)] {
-			t.Errorf("the popup has no button for the action %q (%s)", a.ID, a.Label)
 		}
 	}
 }

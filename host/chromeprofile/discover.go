@@ -123,12 +123,6 @@ type Profile struct {
 	LastUsed bool
 }
 
-// HasCookieStore reports whether the profile's cookie store exists.
-func (p Profile) HasCookieStore() bool {
-	fi, err := os.Stat(p.CookieStore)
-	return err == nil && fi.Mode().IsRegular()
-}
-
 var profileDirName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(Default|Profile [0-9]+)$`) })
 
 // Profiles lists the profiles of a user-data-dir: the folders named in

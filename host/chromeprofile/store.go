@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/cookies"
 	"github.com/authbridge/authbridge/host/internal/sqlitedb"
 )
@@ -58,30 +57,9 @@ type StoredCookie struct {
 	HasCrossSiteAncestor bool
 }
 
-// Session reports whether the cookie has no expiry.
-func (c StoredCookie) Session() bool { return c.Expires.IsZero() }
-
 // Expired reports whether a persistent cookie expired at or before now.
 func (c StoredCookie) Expired(now time.Time) bool {
 	return !c.Expires.IsZero() && !c.Expires.After(now)
-}
-
-// Meta returns the cookie as the host's value-free model.
-func (c StoredCookie) Meta() apitype.CookieMeta {
-	m := apitype.CookieMeta{
-		Name: c.Name, Domain: c.HostKey, Path: c.Path,
-		HostOnly: !strings.HasPrefix(c.HostKey, "."),
-		Secure:   c.Secure, HttpOnly: c.HTTPOnly, SameSite: c.SameSite,
-		Session: c.Expires.IsZero(),
-	}
-	if !m.Session {
-		m.ExpirationDate = float64(c.Expires.UnixMicro()) / 1e6
-	}
-	if c.TopFrameSiteKey != "" {
-		anc := c.HasCrossSiteAncestor
-		m.PartitionKey = &apitype.PartitionKey{TopLevelSite: c.TopFrameSiteKey, HasCrossSiteAncestor: &anc}
-	}
-	return m
 }
 
 // windowsEpochOffset is the number of seconds from 1601-01-01 to 1970-01-01.

@@ -5,23 +5,23 @@
 //
 // # Loading
 //
-// Load starts from the built-in definitions and reads every *.json file
-// (dot files excepted, not recursively) of the directories it is given, in
-// order, each directory's files by name. LoadPlaces reads places of
-// different precedence instead (the agent's: $AUTHBRIDGE_HOME/connectors,
-// then the data-export app's homes): a recursive place also reads its
-// subfolders (the app's company subfolders; dot folders skipped, at most
-// four levels) and ignores its JSON files that are not manifests; a place
-// with a Profiles folder gives a manifest the profile folder named after
-// its file, when that exists, as its session.profile_dir. When places of
-// different precedence define one id, the first wins and lists the others
+// LoadPlaces starts from the built-in definitions and reads every *.json
+// file (dot files excepted) of the places it is given, in order, each
+// folder's files by name; each place has its own precedence (the agent's:
+// $AUTHBRIDGE_HOME/connectors, then the data-export app's homes). A
+// recursive place also reads its subfolders (the app's company subfolders;
+// dot folders skipped, at most four levels) and ignores its JSON files that
+// are not manifests; a place with a Profiles folder gives a manifest the
+// profile folder named after its file, when that exists, as its
+// session.profile_dir. When places of different precedence define one id,
+// the first wins and lists the others
 // in Definition.Shadows. A file is a data-export manifest when
 // its top-level object has a "connector_id" or a "runtime" field, and a native
 // definition otherwise. Native files are read before manifests, so that a
 // manifest inherits from a native file that redefines a built-in (see below).
 //
-// A file overrides the built-in definition of the same id. Two files with the
-// same id are a problem: the first in load order (native files first) is kept
+// A file overrides the built-in definition of the same id. Two files of one
+// place with the same id are a problem: the first in load order (native files first) is kept
 // and the other refused. A refused file never stops the others from loading;
 // Set.Problems lists every refusal as a *FileError, whose message names the
 // file and the field, for example

@@ -2,18 +2,21 @@ package connector
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"net/url"
 	"os"
-	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // The kinds of definition, as recorded in Definition.Kind.
@@ -54,32 +57,6 @@ func (e *FileError) Error() string {
 }
 
 func (e *FileError) Unwrap() error { return e.Err }
-
-// ParseFile reads one definition file, native or manifest, and validates it.
-// Manifests inherit from the built-in definitions (see the package
-// documentation). The definition's Source is the file's absolute path. Errors
-// are *FileError.
-func ParseFile(path string) (Definition, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return Definition{}, &FileError{Path: path, Err: err}
-	}
-	data, err := readFile(abs)
-	if err != nil {
-		return Definition{}, err
-	}
-	return Parse(data, abs)
-}
-
-// Parse is ParseFile for data already read; source names the file in errors
-// and becomes the definition's Source.
-func Parse(data []byte, source string) (Definition, error) {
-	kind, err := detect(data)
-	if err != nil {
-		return Definition{}, &FileError{Path: source, Err: err}
-	}
-	return parseKind(data, source, kind, Builtins())
-}
 
 // readFile reads a definition file of at most maxFileSize bytes. It is the
 // one place a definition file is opened. Only regular files are read: a
@@ -166,9 +143,9 @@ func fileKind(m fs.FileMode) string {
 // detect tells a manifest (a top-level "connector_id" or "runtime") from a
 // native definition, and refuses what is not a single JSON object.
 func detect(data []byte) (string, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
-		return "", jsonError(data, err, nil, "")
+	var top map[string]jsontext.Value
+	if err := decode(data, &top, false, ""); err != nil {
+		return "", err
 	}
 	if top == nil {
 		return "", &FieldError{Problem: "must hold a JSON object"}
@@ -203,10 +180,8 @@ func parseKind(data []byte, source, kind string, bases []Definition) (Definition
 
 func parseNative(data []byte) (Definition, error) {
 	var d Definition
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
-		return Definition{}, jsonError(data, err, reflect.TypeFor[Definition](), "")
+	if err := decode(data, &d, true, ""); err != nil {
+		return Definition{}, err
 	}
 	if err := Validate(d); err != nil {
 		return Definition{}, err
@@ -229,21 +204,24 @@ func normalize(d *Definition) {
 // The camelCase fields are the app's legacy duplicates, read when the
 // snake_case ones are missing.
 type manifest struct {
-	ConnectorID      string `json:"connector_id"`
-	LegacyID         string `json:"id"`
-	Name             string `json:"name"`
-	Runtime          string `json:"runtime"`
-	ConnectURL       string `json:"connect_url"`
-	LegacyConnectURL string `json:"connectURL"`
-	ConnectSelector  string `json:"connect_selector"`
-	LegacySelector   string `json:"connectSelector"`
-	Icon             string `json:"icon"`
-	LegacyIconURL    string `json:"iconURL"`
-	ConsumerMetadata *struct {
-		DisplayName string `json:"display_name"`
-		BrandDomain string `json:"brand_domain"`
-	} `json:"consumer_metadata"`
-	Auth json.RawMessage `json:"auth"`
+	ConnectorID      string            `json:"connector_id"`
+	LegacyID         string            `json:"id"`
+	Name             string            `json:"name"`
+	Runtime          string            `json:"runtime"`
+	ConnectURL       string            `json:"connect_url"`
+	LegacyConnectURL string            `json:"connectURL"`
+	ConnectSelector  string            `json:"connect_selector"`
+	LegacySelector   string            `json:"connectSelector"`
+	Icon             string            `json:"icon"`
+	LegacyIconURL    string            `json:"iconURL"`
+	ConsumerMetadata *consumerMetadata `json:"consumer_metadata"`
+	Auth             jsontext.Value    `json:"auth"`
+}
+
+// consumerMetadata is the app's description of the brand a manifest serves.
+type consumerMetadata struct {
+	DisplayName string `json:"display_name"`
+	BrandDomain string `json:"brand_domain"`
 }
 
 // authBlock is a manifest's optional "auth" block, in the native field names.
@@ -269,166 +247,207 @@ type authVerify struct {
 	Browser            *bool    `json:"browser"`
 }
 
+// parseManifest reads a data-export app manifest as a definition, in steps:
+// decode, resolve the legacy field names, find the built-in it inherits
+// from, apply the auth block over it, validate, and name each problem by
+// the manifest field the user can fix.
 func parseManifest(data []byte, bases []Definition) (Definition, error) {
-	var m manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return Definition{}, jsonError(data, err, nil, "")
-	}
-	var auth authBlock
-	if len(m.Auth) > 0 && string(m.Auth) != "null" {
-		dec := json.NewDecoder(bytes.NewReader(m.Auth))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&auth); err != nil {
-			return Definition{}, jsonError(m.Auth, err, reflect.TypeFor[authBlock](), "auth")
-		}
-	}
-	av := auth.Verify
-	if av == nil {
-		av = &authVerify{}
-	}
-
-	// fields maps a native field name to the manifest field it came from,
-	// so that Validate's errors name what the user can fix.
-	fields := map[string]string{"name": "name"}
-	id, idField := m.ConnectorID, "connector_id"
-	if id == "" && m.LegacyID != "" {
-		id, idField = m.LegacyID, "id"
-	}
-	if id == "" {
-		return Definition{}, fieldErr("connector_id", "is missing")
-	}
-	fields["id"] = idField
-
-	connectURL, urlField := m.ConnectURL, "connect_url"
-	if connectURL == "" && m.LegacyConnectURL != "" {
-		connectURL, urlField = m.LegacyConnectURL, "connectURL"
-	}
-	if connectURL == "" {
-		return Definition{}, fieldErr("connect_url", "is missing")
-	}
-	cu, err := checkURL(connectURL)
+	m, auth, err := decodeManifest(data)
 	if err != nil {
-		return Definition{}, fieldErr(urlField, "%q %v", connectURL, err)
+		return Definition{}, err
 	}
-	selector, selectorField := m.ConnectSelector, "connect_selector"
-	if selector == "" && m.LegacySelector != "" {
-		selector, selectorField = m.LegacySelector, "connectSelector"
+	f, err := resolveLegacy(m)
+	if err != nil {
+		return Definition{}, err
 	}
-
-	var domains, domainFrom []string
-	addDomain := func(dom, from string) {
-		for _, have := range domains {
-			if have == dom {
-				return
-			}
-		}
-		domains = append(domains, dom)
-		domainFrom = append(domainFrom, from)
+	cu, err := checkURL(f.connectURL)
+	if err != nil {
+		return Definition{}, fieldErr(f.urlField, "%q %v", f.connectURL, err)
 	}
-	addDomain(registrableDomain(cu.Hostname()), urlField)
-	// The site a manifest signs in on decides what it inherits: connect_url's
-	// host first (a shop branded shop.example that signs in on amazon.com
-	// needs Amazon's cookies), then the brand domain.
-	keys := []string{cu.Hostname()}
-	if cm := m.ConsumerMetadata; cm != nil && cm.BrandDomain != "" {
-		brand := cm.BrandDomain
-		if u, err := url.Parse(brand); err == nil && u.Hostname() != "" && strings.Contains(brand, "://") {
-			brand = u.Hostname()
-		}
-		keys = append(keys, brand)
-		addDomain(registrableDomain(brand), "consumer_metadata.brand_domain")
-	}
-
-	var base *Definition
-	for _, key := range keys {
-		for i := range bases {
-			if bases[i].Covers(normalizeDomain(key)) {
-				base = &bases[i]
-				break
-			}
-		}
-		if base != nil {
-			break
-		}
-	}
-	inherited := func(field string) string {
-		return field + " (inherited from " + base.ID + ")"
-	}
-
-	if auth.Domains != nil {
-		for i, dom := range auth.Domains {
-			addDomain(normalizeDomain(dom), fmt.Sprintf("auth.domains[%d]", i))
-		}
-	} else if base != nil {
-		for i, dom := range base.Domains {
-			addDomain(normalizeDomain(dom), inherited(fmt.Sprintf("domains[%d]", i)))
-		}
-	}
-
-	name := m.Name
-	if name == "" && m.ConsumerMetadata != nil {
-		name = m.ConsumerMetadata.DisplayName
-	}
-	if name == "" {
-		name = id
-	}
-	icon := m.Icon
-	if icon == "" {
-		icon = m.LegacyIconURL
-	}
-
+	o := &origins{fields: map[string]string{
+		"name":                      "name",
+		"id":                        f.idField,
+		"login_url":                 f.urlField,
+		"verify.url":                f.urlField,
+		"verify.logged_in_selector": f.selectorField,
+		"session":                   "auth.session",
+	}}
 	d := Definition{
-		ID:       id,
-		Name:     name,
-		Domains:  domains,
-		LoginURL: connectURL,
-		Icon:     icon,
+		ID:       f.id,
+		Name:     f.name,
+		LoginURL: f.connectURL,
+		Icon:     f.icon,
 		Verify: Verify{
-			URL:              connectURL,
-			LoggedInSelector: selector,
+			URL:              f.connectURL,
+			LoggedInSelector: f.selector,
 			Browser:          true,
 		},
 		Session: auth.Session,
 	}
+	// The site a manifest signs in on decides what it inherits: connect_url's
+	// host first (a shop branded shop.example that signs in on amazon.com
+	// needs Amazon's cookies), then the brand domain.
+	o.addDomain(registrableDomain(cu.Hostname()), f.urlField)
+	keys := []string{cu.Hostname()}
+	if brand := brandHost(m.ConsumerMetadata); brand != "" {
+		keys = append(keys, brand)
+		o.addDomain(registrableDomain(brand), "consumer_metadata.brand_domain")
+	}
+	base := findBase(keys, bases)
 	if base != nil {
 		d.InheritsFrom = base.ID
 	}
-	fields["login_url"] = urlField
-	fields["verify.url"] = urlField
-	fields["verify.logged_in_selector"] = selectorField
+	inheritDomains(o, auth.Domains, base)
+	d.Domains = o.domains
+	applyAuth(&d, auth, o)
+	inheritLists(&d, auth, base, o)
+	if err := Validate(d); err != nil {
+		return Definition{}, renameFields(err, o.rename)
+	}
+	normalize(&d)
+	return d, nil
+}
+
+// decodeManifest decodes a manifest and its auth block; unknown fields are
+// refused in the auth block only (the app's manifests carry many fields the
+// host does not read).
+func decodeManifest(data []byte) (manifest, authBlock, error) {
+	var m manifest
+	if err := decode(data, &m, false, ""); err != nil {
+		return manifest{}, authBlock{}, err
+	}
+	var auth authBlock
+	if len(m.Auth) > 0 && string(m.Auth) != "null" {
+		if err := decode(m.Auth, &auth, true, "auth"); err != nil {
+			return manifest{}, authBlock{}, err
+		}
+	}
+	if auth.Verify == nil {
+		auth.Verify = &authVerify{}
+	}
+	return m, auth, nil
+}
+
+// manifestFields are a manifest's identity fields once the legacy camelCase
+// duplicates are resolved, each with the name of the field it came from.
+type manifestFields struct {
+	id, idField             string
+	connectURL, urlField    string
+	selector, selectorField string
+	name, icon              string
+}
+
+// resolveLegacy takes each snake_case field, or its legacy duplicate when it
+// is missing, and fills the name from the consumer metadata or the id.
+func resolveLegacy(m manifest) (manifestFields, error) {
+	pick := func(v, field, legacy, legacyField string) (string, string) {
+		if v == "" && legacy != "" {
+			return legacy, legacyField
+		}
+		return v, field
+	}
+	var f manifestFields
+	f.id, f.idField = pick(m.ConnectorID, "connector_id", m.LegacyID, "id")
+	if f.id == "" {
+		return f, fieldErr("connector_id", "is missing")
+	}
+	f.connectURL, f.urlField = pick(m.ConnectURL, "connect_url", m.LegacyConnectURL, "connectURL")
+	if f.connectURL == "" {
+		return f, fieldErr("connect_url", "is missing")
+	}
+	f.selector, f.selectorField = pick(m.ConnectSelector, "connect_selector", m.LegacySelector, "connectSelector")
+	f.name = m.Name
+	if f.name == "" && m.ConsumerMetadata != nil {
+		f.name = m.ConsumerMetadata.DisplayName
+	}
+	if f.name == "" {
+		f.name = f.id
+	}
+	f.icon, _ = pick(m.Icon, "icon", m.LegacyIconURL, "iconURL")
+	return f, nil
+}
+
+// brandHost is the host of the consumer metadata's brand domain, which may
+// be written as a URL; empty when there is none.
+func brandHost(cm *consumerMetadata) string {
+	if cm == nil || cm.BrandDomain == "" {
+		return ""
+	}
+	brand := cm.BrandDomain
+	if u, err := url.Parse(brand); err == nil && u.Hostname() != "" && strings.Contains(brand, "://") {
+		brand = u.Hostname()
+	}
+	return brand
+}
+
+// findBase is the first of bases that covers a key, trying the keys in
+// order; nil when none does.
+func findBase(keys []string, bases []Definition) *Definition {
+	for _, key := range keys {
+		for i := range bases {
+			if bases[i].Covers(normalizeDomain(key)) {
+				return &bases[i]
+			}
+		}
+	}
+	return nil
+}
+
+// inheritDomains adds the auth block's domains, or else the base's.
+func inheritDomains(o *origins, own []string, base *Definition) {
+	if own != nil {
+		for i, dom := range own {
+			o.addDomain(normalizeDomain(dom), fmt.Sprintf("auth.domains[%d]", i))
+		}
+		return
+	}
+	if base != nil {
+		for i, dom := range base.Domains {
+			o.addDomain(normalizeDomain(dom), inherited(base, fmt.Sprintf("domains[%d]", i)))
+		}
+	}
+}
+
+// applyAuth sets the fields the auth block gives over those the manifest's
+// own fields filled.
+func applyAuth(d *Definition, auth authBlock, o *origins) {
+	av := auth.Verify
 	if auth.SignInDomains != nil {
 		d.SignInDomains = append([]string{}, auth.SignInDomains...)
-		fields["sign_in_domains"] = "auth.sign_in_domains"
+		o.fields["sign_in_domains"] = "auth.sign_in_domains"
 	}
 	if auth.LoginURL != "" {
 		d.LoginURL = auth.LoginURL
-		fields["login_url"] = "auth.login_url"
+		o.fields["login_url"] = "auth.login_url"
 	}
 	if av.URL != nil {
 		d.Verify.URL = *av.URL
-		fields["verify.url"] = "auth.verify.url"
+		o.fields["verify.url"] = "auth.verify.url"
 	}
 	if av.LoggedInSelector != nil {
 		d.Verify.LoggedInSelector = *av.LoggedInSelector
-		fields["verify.logged_in_selector"] = "auth.verify.logged_in_selector"
+		o.fields["verify.logged_in_selector"] = "auth.verify.logged_in_selector"
 	}
 	if av.Browser != nil {
 		d.Verify.Browser = *av.Browser
 	}
-	fields["session"] = "auth.session"
+}
 
-	// Inheritable lists: the auth block's value, else the base's.
+// inheritLists sets the inheritable lists and the sign-in selector: the
+// auth block's value, else the base's.
+func inheritLists(d *Definition, auth authBlock, base *Definition, o *origins) {
 	pick := func(own []string, field string, baseList func(Definition) []string) []string {
 		if own != nil {
-			fields[field] = "auth." + field
+			o.fields[field] = "auth." + field
 			return append([]string{}, own...)
 		}
 		if base != nil {
-			fields[field] = inherited(field)
+			o.fields[field] = inherited(base, field)
 			return append([]string(nil), baseList(*base)...)
 		}
 		return nil
 	}
+	av := auth.Verify
 	d.AuthCookies = pick(auth.AuthCookies, "auth_cookies", func(b Definition) []string { return b.AuthCookies })
 	d.Verify.LoginPatterns = pick(av.LoginPatterns, "verify.login_patterns", func(b Definition) []string { return b.Verify.LoginPatterns })
 	d.Verify.MFAPatterns = pick(av.MFAPatterns, "verify.mfa_patterns", func(b Definition) []string { return b.Verify.MFAPatterns })
@@ -439,31 +458,54 @@ func parseManifest(data []byte, bases []Definition) (Definition, error) {
 	case base != nil:
 		d.Verify.LoginSelector = base.Verify.LoginSelector
 	}
+}
 
-	if err := Validate(d); err != nil {
-		return Definition{}, renameFields(err, func(field string) string {
-			if rest, ok := strings.CutPrefix(field, "domains["); ok {
-				if i, err := strconv.Atoi(strings.TrimSuffix(rest, "]")); err == nil && i < len(domainFrom) {
-					return domainFrom[i]
-				}
-			}
-			head, tail, _ := strings.Cut(field, "[")
-			if tail != "" {
-				tail = "[" + tail
-			}
-			if from, ok := fields[head]; ok {
-				return from + tail
-			}
-			if top, sub, ok := strings.Cut(head, "."); ok {
-				if from, ok := fields[top]; ok {
-					return from + "." + sub + tail
-				}
-			}
-			return field
-		})
+// inherited names a field taken from base.
+func inherited(base *Definition, field string) string {
+	return field + " (inherited from " + base.ID + ")"
+}
+
+// origins maps the fields of the definition built from a manifest to the
+// manifest fields they came from, so that Validate's errors name what the
+// user can fix.
+type origins struct {
+	// fields maps a native field name ("verify.url") to its manifest field.
+	fields map[string]string
+	// domains are the definition's domains, domainFrom the field of each.
+	domains, domainFrom []string
+}
+
+// addDomain adds dom, taken from the manifest field from, unless it is
+// there already.
+func (o *origins) addDomain(dom, from string) {
+	if slices.Contains(o.domains, dom) {
+		return
 	}
-	normalize(&d)
-	return d, nil
+	o.domains = append(o.domains, dom)
+	o.domainFrom = append(o.domainFrom, from)
+}
+
+// rename turns a native field path of a Validate error into the manifest
+// field it came from.
+func (o *origins) rename(field string) string {
+	if rest, ok := strings.CutPrefix(field, "domains["); ok {
+		if i, err := strconv.Atoi(strings.TrimSuffix(rest, "]")); err == nil && i < len(o.domainFrom) {
+			return o.domainFrom[i]
+		}
+	}
+	head, tail, _ := strings.Cut(field, "[")
+	if tail != "" {
+		tail = "[" + tail
+	}
+	if from, ok := o.fields[head]; ok {
+		return from + tail
+	}
+	if top, sub, ok := strings.Cut(head, "."); ok {
+		if from, ok := o.fields[top]; ok {
+			return from + "." + sub + tail
+		}
+	}
+	return field
 }
 
 // renameFields rewrites the Field of every *FieldError in err.
@@ -484,73 +526,128 @@ func renameFields(err error, rename func(string) string) error {
 	return errors.Join(out...)
 }
 
-// jsonError turns a decoding error into a *FieldError that names the field,
-// or the line and column for a syntax error. t is the type decoded with
-// unknown fields disallowed (nil otherwise) and prefix the path of the
-// decoded object inside the file ("auth" for a manifest's auth block).
-func jsonError(data []byte, err error, t reflect.Type, prefix string) error {
-	join := func(field string) string {
-		if prefix == "" {
-			return field
-		}
-		if field == "" {
-			return prefix
-		}
-		return prefix + "." + field
+// decodeOptions read a file as encoding/json would: names match ignoring
+// case (but not '_' or '-'), a repeated name's last value wins, and the
+// encoding was checked before (readFile).
+var decodeOptions = json.JoinOptions(
+	json.MatchCaseInsensitiveNames(true),
+	jsonv1.MatchCaseSensitiveDelimiter(true),
+	jsontext.AllowDuplicateNames(true),
+	jsontext.AllowInvalidUTF8(true),
+)
+
+// strictOptions refuse the object members the Go type does not know.
+var strictOptions = json.JoinOptions(decodeOptions, json.RejectUnknownMembers(true))
+
+// decode unmarshals data, one JSON value, into v, refusing unknown fields
+// when strict. prefix is the path of data inside the file ("auth" for a
+// manifest's auth block). Errors are *FieldError.
+func decode(data []byte, v any, strict bool, prefix string) error {
+	opts := decodeOptions
+	if strict {
+		opts = strictOptions
 	}
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
+	if err := json.Unmarshal(data, v, opts); err != nil {
+		return jsonError(data, err, prefix)
+	}
+	return nil
+}
+
+// jsonError turns a decoding error into a *FieldError that names the field,
+// or the line and column for a syntax error, from the json package's typed
+// errors. It never quotes the file's content.
+func jsonError(data []byte, err error, prefix string) error {
+	var syntax *jsontext.SyntacticError
+	var semantic *json.SemanticError
 	switch {
 	case errors.As(err, &syntax):
-		line, col := position(data, syntax.Offset)
+		// ByteOffset is where the offending byte starts; at the end of
+		// the input, it is the input's length.
+		offset := syntax.ByteOffset + 1
+		if errors.Is(syntax.Err, io.ErrUnexpectedEOF) {
+			offset = syntax.ByteOffset
+		}
+		line, col := position(data, offset)
 		where := ""
 		if prefix != "" {
 			where = " in " + prefix
 		}
-		return &FieldError{Problem: fmt.Sprintf("invalid JSON%s at line %d, column %d: %s", where, line, col, syntaxProblem(syntax))}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return &FieldError{Field: prefix, Problem: "invalid JSON: unexpected end of input"}
-	case errors.As(err, &typ):
-		field := typ.Field
+		return &FieldError{Problem: fmt.Sprintf("invalid JSON%s at line %d, column %d: %s", where, line, col, syntaxProblem(data, syntax))}
+	case errors.As(err, &semantic) && errors.Is(semantic.Err, json.ErrUnknownName):
+		return &FieldError{Field: fieldPath(prefix, semantic.JSONPointer), Problem: "is not a known field"}
+	case errors.As(err, &semantic) && semantic.GoType != nil:
+		field := fieldPath(prefix, semantic.JSONPointer)
+		got := kindName(semantic.JSONKind)
 		if field == "" {
-			field = prefix
-			if field == "" {
-				return &FieldError{Problem: fmt.Sprintf("must hold a JSON object, not %s", typ.Value)}
+			want := jsonTypeName(semantic.GoType)
+			if want == "an object" {
+				want = "a JSON object"
 			}
-		} else {
-			field = join(field)
+			return &FieldError{Problem: "must hold " + want + ", not " + got}
 		}
-		return &FieldError{Field: field, Problem: fmt.Sprintf("must be %s, not %s", jsonTypeName(typ.Type), typ.Value)}
+		return &FieldError{Field: field, Problem: fmt.Sprintf("must be %s, not %s", jsonTypeName(semantic.GoType), got)}
 	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name, _ = strconv.Unquote(name)
-		field := name
-		if t != nil {
-			if p := unknownFieldPath(data, name, t); p != "" {
-				field = p
-			}
-		}
-		return &FieldError{Field: join(field), Problem: "is not a known field"}
-	}
-	return &FieldError{Field: prefix, Problem: strings.TrimPrefix(err.Error(), "json: ")}
+	return &FieldError{Field: prefix, Problem: "invalid JSON"}
 }
 
-// syntaxProblem is encoding/json's description of a syntax error without
-// the character it quotes: an error never repeats a file's content.
-func syntaxProblem(e *json.SyntaxError) string {
-	msg := e.Error()
-	if rest, ok := strings.CutPrefix(msg, "invalid character "); ok {
-		// "invalid character 'x' looking for ..." -> "unexpected character looking for ..."
-		if i := strings.Index(rest, "' "); i >= 0 {
-			return "unexpected character " + rest[i+2:]
-		}
-		return "unexpected character"
+// syntaxProblem says what was wrong where a syntax error stopped the
+// parser, from the error's offset and the byte before it, without quoting
+// the offending character.
+func syntaxProblem(data []byte, e *jsontext.SyntacticError) string {
+	if errors.Is(e.Err, io.ErrUnexpectedEOF) {
+		return "unexpected end of JSON input"
 	}
-	return msg
+	before := bytes.TrimRight(data[:min(max(e.ByteOffset, 0), int64(len(data)))], " \t\r\n")
+	switch {
+	case len(before) == 0 || bytes.HasSuffix(before, []byte(":")) || bytes.HasSuffix(before, []byte("[")):
+		return "unexpected character looking for beginning of value"
+	case bytes.HasSuffix(before, []byte("{")):
+		return "unexpected character looking for beginning of object key string"
+	case bytes.ContainsAny(before[len(before)-1:], `"}]0123456789el`):
+		return "unexpected character after a value"
+	}
+	return "unexpected character"
 }
 
-// position turns the offset of a json.SyntaxError (the number of bytes read,
-// the offending one included) into the 1-based line and column of that byte.
+// fieldPath turns a JSON pointer inside the object at prefix into the
+// field names of errors: "/verify/login_patterns/0" is
+// "verify.login_patterns[0]".
+func fieldPath(prefix string, p jsontext.Pointer) string {
+	path := prefix
+	for tok := range p.Tokens() {
+		switch {
+		case tok != "" && strings.Trim(tok, "0123456789") == "":
+			path += "[" + tok + "]"
+		case path == "":
+			path = tok
+		default:
+			path += "." + tok
+		}
+	}
+	return path
+}
+
+// kindName names the kind of a JSON value as errors do.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return "another value"
+}
+
+// position turns offset, the number of bytes read with the offending one
+// included, into the 1-based line and column of that byte.
 func position(data []byte, offset int64) (line, col int) {
 	if offset > 0 {
 		offset--
@@ -583,67 +680,4 @@ func jsonTypeName(t reflect.Type) string {
 		return "a number"
 	}
 	return t.String()
-}
-
-// unknownFieldPath finds the dotted path of the first key called name that
-// the struct type t does not know, walking nested objects whose field types
-// are structs. encoding/json only reports the key's own name.
-func unknownFieldPath(data []byte, name string, t reflect.Type) string {
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(data, &obj) != nil {
-		return ""
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t.Kind() != reflect.Struct {
-		return ""
-	}
-	for key, raw := range obj {
-		f, ok := jsonField(t, key)
-		if !ok {
-			if key == name {
-				return key
-			}
-			continue
-		}
-		ft := f.Type
-		for ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-		}
-		if ft.Kind() == reflect.Struct {
-			if p := unknownFieldPath(raw, name, ft); p != "" {
-				return key + "." + p
-			}
-		}
-	}
-	return ""
-}
-
-// jsonField finds the field of struct type t that encoding/json fills from
-// key, matching names the way it does (exactly, else ignoring case).
-func jsonField(t reflect.Type, key string) (reflect.StructField, bool) {
-	var fold reflect.StructField
-	found := false
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if name == "" {
-			name = f.Name
-		}
-		if name == key {
-			return f, true
-		}
-		if !found && strings.EqualFold(name, key) {
-			fold, found = f, true
-		}
-	}
-	return fold, found
 }

@@ -11,10 +11,6 @@ import (
 	"sync"
 )
 
-// ErrDuplicate is returned by Set.Add for an id the set already holds from a
-// source of the same precedence.
-var ErrDuplicate = errors.New("connector id already defined")
-
 // Set is the registry of loaded connector definitions, by id, with the
 // problems met while loading them. It is safe for concurrent use.
 type Set struct {
@@ -30,23 +26,6 @@ func NewSet() *Set {
 		s.defs[d.ID] = d
 	}
 	return s
-}
-
-// Load returns the built-in definitions overridden and completed by every
-// *.json file in dir and then in each of extraDirs (see the package
-// documentation for the order and the rules). dir is normally
-// $AUTHBRIDGE_HOME/connectors. A directory that does not exist is skipped;
-// a file that is refused is listed in Problems and the others still load.
-// The error is non-nil only when a directory exists but cannot be listed; the
-// set is usable (and never nil) even then, and lists that error in Problems
-// too. All the directories have the same precedence: two files of one id
-// are a problem.
-func Load(dir string, extraDirs ...string) (*Set, error) {
-	places := []Place{{Dir: dir}}
-	for _, d := range extraDirs {
-		places = append(places, Place{Dir: d})
-	}
-	return loadPlaces(places, false)
 }
 
 // Place is one folder definition files are read from. LoadPlaces gives each
@@ -80,10 +59,15 @@ const maxFolders = 5000
 // readDir lists a folder (a variable for tests that play a refusal).
 var readDir = os.ReadDir
 
-// LoadPlaces is Load over places of different precedence: when several
-// places define the same id, the first place's definition is kept and
-// lists the files it shadows in Shadows (no problem is reported); within
-// one place two files of one id are a problem, as with Load.
+// LoadPlaces returns the built-in definitions overridden and completed by
+// the definition files of places (see the package documentation for the
+// order and the rules). A folder that does not exist is skipped; a file
+// that is refused is listed in Problems and the others still load. The
+// error is non-nil only when a folder exists but cannot be listed; the set
+// is usable (and never nil) even then, and lists that error in Problems
+// too. When several places define the same id, the first place's
+// definition is kept and lists the files it shadows in Shadows (no problem
+// is reported); within one place two files of one id are a problem.
 func LoadPlaces(places ...Place) (*Set, error) {
 	return loadPlaces(places, true)
 }
@@ -431,41 +415,6 @@ func (s *Set) Problems() []error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return slices.Clone(s.problems)
-}
-
-// Add validates d and adds it to the set. A definition with no Kind is a
-// built-in one (Kind KindBuiltin, Source "builtin"): this is how packages
-// such as the demo site register theirs. Files take precedence over
-// built-ins whatever the order: adding a built-in whose id a file already
-// defines keeps the file's definition and returns nil, and adding a file's
-// definition over a built-in replaces it. Two definitions of the same id and
-// precedence are refused with ErrDuplicate.
-func (s *Set) Add(d Definition) error {
-	d = d.clone()
-	if d.Kind == "" {
-		d.Kind = KindBuiltin
-	}
-	if d.Source == "" && d.Kind == KindBuiltin {
-		d.Source = KindBuiltin
-	}
-	if err := Validate(d); err != nil {
-		return fmt.Errorf("connector %q: %w", d.ID, err)
-	}
-	normalize(&d)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	prev, ok := s.defs[d.ID]
-	if ok {
-		prevFile, newFile := prev.Kind != KindBuiltin, d.Kind != KindBuiltin
-		switch {
-		case prevFile && !newFile:
-			return nil
-		case prevFile == newFile:
-			return fmt.Errorf("connector %q from %s: %w by %s", d.ID, d.Source, ErrDuplicate, prev.Source)
-		}
-	}
-	s.defs[d.ID] = d
-	return nil
 }
 
 // clone returns a copy of d that shares no slice or pointer with it.

@@ -212,9 +212,6 @@ func New(opts Options) *Site {
 	return s
 }
 
-// Handler returns the site's HTTP handler.
-func (s *Site) Handler() http.Handler { return s.handler }
-
 // Start listens on addr (default "127.0.0.1:0", a random loopback port) and
 // serves the site in the background until ctx is done or Close is called. It
 // returns the base URL, http://demo.test:PORT.

@@ -29,6 +29,7 @@ import (
 	"github.com/authbridge/authbridge/host/chromeprofile"
 	"github.com/authbridge/authbridge/host/chromium"
 	"github.com/authbridge/authbridge/host/dbsc"
+	"github.com/authbridge/authbridge/host/internal/dbsccdp"
 	"github.com/authbridge/authbridge/host/internal/dbscsite"
 	"github.com/authbridge/authbridge/taxonomy"
 )
@@ -69,7 +70,7 @@ func newDBSCWorld(t *testing.T, boundLifetime time.Duration) *dbscWorld {
 	t.Cleanup(func() { srv.Close() })
 	w.port = fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 	w.base = "https://dbsc.test:" + w.port
-	w.flags = dbsc.ChromeFlags(true)
+	w.flags = dbsccdp.ChromeFlags(true)
 	w.flags["ignore-certificate-errors-spki-list"] = base64.StdEncoding.EncodeToString(spki[:])
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -252,8 +253,8 @@ func TestDeviceBoundSession(t *testing.T) {
 	// (3) CDP reports the session: through the running user's browser's
 	// DevTools port, and from its profile on disk once it is closed; the
 	// copy has none.
-	r := &dbsc.Reader{SoftwareKeys: true, Flags: w.flags}
-	check := func(what string, got []dbsc.BoundSession, err error) {
+	r := &dbsccdp.Reader{SoftwareKeys: true, Flags: w.flags}
+	check := func(what string, got []dbsccdp.BoundSession, err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatalf("%s: BoundSessions: %v", what, err)
@@ -273,7 +274,7 @@ func TestDeviceBoundSession(t *testing.T) {
 	// The store on disk has it too while the browser runs, once Chromium
 	// committed it.
 	eventually(t, 45*time.Second, "the running browser's DBSC store on disk lists the site", func() bool {
-		sites, err := dbsc.StoredSites(userUDD, domains)
+		sites, err := dbsccdp.StoredSites(userUDD, domains)
 		return err == nil && slices.Equal(sites, []string{"https://dbsc.test"})
 	})
 	t.Logf("the store on disk listed the site at most %v after the sign-in", time.Since(signedInAt).Round(time.Second))
@@ -291,10 +292,10 @@ func TestDeviceBoundSession(t *testing.T) {
 		t.Fatalf("BoundSessions of the copy = %+v, %v, want none", none, err)
 	}
 	// The stores on disk say the same without a browser.
-	if sites, err := dbsc.StoredSites(userUDD, domains); err != nil || !slices.Equal(sites, []string{"https://dbsc.test"}) {
+	if sites, err := dbsccdp.StoredSites(userUDD, domains); err != nil || !slices.Equal(sites, []string{"https://dbsc.test"}) {
 		t.Fatalf("StoredSites of the user's profile = %v, %v, want https://dbsc.test", sites, err)
 	}
-	if sites, err := dbsc.StoredSites(connUDD, domains); err != nil || len(sites) != 0 {
+	if sites, err := dbsccdp.StoredSites(connUDD, domains); err != nil || len(sites) != 0 {
 		t.Fatalf("StoredSites of the copy = %v, %v, want none", sites, err)
 	}
 	if n := w.site.Stats().Refreshes; n != refreshes {
@@ -304,13 +305,13 @@ func TestDeviceBoundSession(t *testing.T) {
 	// Without software keys Chromium on Linux has no DBSC key provider and
 	// reports nothing at all.
 	if runtime.GOOS == "linux" {
-		plain := &dbsc.Reader{Flags: map[string]any{}, Wait: 5 * time.Second}
+		plain := &dbsccdp.Reader{Flags: map[string]any{}, Wait: 5 * time.Second}
 		for k, v := range w.flags {
 			if k != "enable-features" {
 				plain.Flags[k] = v
 			}
 		}
-		if _, err := plain.BoundSessions(rctx, userUDD, domains); !errors.Is(err, dbsc.ErrNotReported) {
+		if _, err := plain.BoundSessions(rctx, userUDD, domains); !errors.Is(err, dbsccdp.ErrNotReported) {
 			t.Fatalf("BoundSessions without software keys: %v, want ErrNotReported", err)
 		}
 	}

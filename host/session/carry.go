@@ -136,9 +136,9 @@ func (m *Manager) judgeCarryOver(ctx context.Context, def connector.Definition, 
 	}
 	// A device-bound session in the user's profile is the evidence itself.
 	// Its live check would often fail anyway: the user's browser renews the
-	// bound cookie only for the site's own requests (not for the
-	// extension's fetch, measured in Chromium 156), so while the user is
-	// not on the site that cookie has run out there too. Chromium drops the
+	// bound cookie only for the site's own requests, not for the
+	// extension's fetch, so while the user is not on the site that cookie
+	// has run out there too. Chromium drops the
 	// session when the site ends it (a sign-out).
 	liveOK := len(bound) > 0
 	var rep verify.Report

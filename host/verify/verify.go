@@ -4,9 +4,9 @@
 // [Verify] runs a preflight first (are the connector's auth cookies among the
 // given cookies, and unexpired?) and stops there with PROFILE_COOKIE_MISSING
 // without touching the network. Otherwise it probes the connector's verify
-// URL with exactly the given cookies: [HTTPProbe] follows redirects by hand,
-// recording every hop, and matches the logged-in selector and a sign-in form
-// in the final HTML; [BrowserProbe] does the same in headless Chromium for
+// URL with exactly the given cookies: over plain HTTP it follows redirects by
+// hand, recording every hop, and matches the logged-in selector and a
+// sign-in form in the final HTML; it does the same in headless Chromium for
 // connectors whose page is built by JavaScript (verify.browser: true).
 //
 // Every probe honours $AUTHBRIDGE_RESOLVE (see [Resolver]) and trusts a
@@ -112,33 +112,6 @@ func Verify(ctx context.Context, def connector.Definition, cookies []apitype.Coo
 		return p.browser(ctx)
 	}
 	return p.http(ctx)
-}
-
-// Preflight checks only that the connector's auth cookies are present and
-// unexpired among cookies, without touching the network. failed is true when
-// one is absent or expired; the report then holds PROFILE_COOKIE_MISSING.
-func Preflight(def connector.Definition, cookies []apitype.Cookie, opts Options) (r Report, failed bool) {
-	p := &probe{def: def, cookies: cookies, opts: opts.withDefaults(), started: time.Now()}
-	return p.preflight()
-}
-
-// HTTPProbe probes def.Verify.URL over plain HTTP without the preflight.
-func HTTPProbe(ctx context.Context, def connector.Definition, cookies []apitype.Cookie, opts Options) (Report, error) {
-	p, err := newProbe(def, cookies, opts)
-	if err != nil {
-		return Report{}, err
-	}
-	return p.http(ctx)
-}
-
-// BrowserProbe probes def.Verify.URL in headless Chromium without the
-// preflight.
-func BrowserProbe(ctx context.Context, def connector.Definition, cookies []apitype.Cookie, opts Options) (Report, error) {
-	p, err := newProbe(def, cookies, opts)
-	if err != nil {
-		return Report{}, err
-	}
-	return p.browser(ctx)
 }
 
 // ProfileProbe checks a connector's own persistent profile,

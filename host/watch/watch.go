@@ -123,19 +123,6 @@ func New(cfg Config) *Watcher {
 	return &Watcher{cfg: cfg, connectors: slices.Clone(cfg.Connectors), kick: make(chan struct{}, 1)}
 }
 
-// SetConnectors replaces the watched connectors, and reads the store at
-// once. A connector new to the watcher gets its baseline from that read,
-// without an event.
-func (w *Watcher) SetConnectors(cs []Watched) {
-	w.mu.Lock()
-	w.connectors = slices.Clone(cs)
-	w.mu.Unlock()
-	select {
-	case w.kick <- struct{}{}:
-	default:
-	}
-}
-
 func isStoreFile(store, name string) bool {
 	base := filepath.Base(store)
 	return name == base || name == base+"-journal" || name == base+"-wal"

@@ -36,16 +36,16 @@ func Dir(tb testing.TB) string {
 		tb.Fatalf("testtmp: %v", err)
 	}
 	tb.Cleanup(func() {
-		if err := RemoveAll(d); err != nil {
+		if err := removeAll(d); err != nil {
 			tb.Errorf("testtmp cleanup: %v", err)
 		}
 	})
 	return d
 }
 
-// RemoveAll is os.RemoveAll, falling back to removing the tree's entries
+// removeAll is os.RemoveAll, falling back to removing the tree's entries
 // one by one, deepest first, where os.RemoveAll fails (Wine).
-func RemoveAll(dir string) error {
+func removeAll(dir string) error {
 	if err := os.RemoveAll(dir); err == nil {
 		return nil
 	}
