@@ -134,4 +134,3 @@ func TestDoctorWindowsShadow(t *testing.T) {
 		t.Errorf("findings = %+v, want a policy finding", rep.Browsers[0].Findings)
 	}
 }
-
