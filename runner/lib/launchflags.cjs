@@ -57,8 +57,8 @@ function flagsFor(kind = 'app', platform = process.platform, table = loadTable()
 //   address bar's two WebUI popups (chrome://omnibox-popup.top-chrome/ and
 //   its omnibox_popup_aim.html), each in a renderer process of its own, at
 //   every start, headless too. A headless run has no address bar; without
-//   them the browser starts two renderers fewer, which on a busy 2-core
-//   machine halved the time to the first page (see README.md, bench).
+//   them the browser starts two renderers fewer and the first page comes
+//   sooner (the figures: docs/benchmarks.md).
 const RUNNER_DISABLED_FEATURES = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup'];
 
 let pwDisabled = null;
