@@ -135,21 +135,38 @@ async function fetchSessionCookies(run) {
   }
 }
 
-/**
- * signedOutReason is the runner's own guess at why the site signed the run
- * out: cookies there but refused is SESSION_EXPIRED, none is
- * PROFILE_COOKIE_MISSING.
- */
-async function signedOutReason(run) {
-  const { context, page } = run.browser;
+/** pageCookies are the cookies the run's page is sent now; null when the browser is gone. */
+async function pageCookies(run) {
+  const { context, page } = run.browser || {};
   try {
     if (context && page) {
       const u = page.url();
-      if (/^https?:/.test(u) && (await context.cookies(u)).length > 0) return 'SESSION_EXPIRED';
+      if (/^https?:/.test(u)) return await context.cookies(u);
     }
   } catch {
-    // the browser went away: fall through
+    // the browser went away
   }
+  return null;
+}
+
+/**
+ * signedOutReason is why the site signed the run out, for metrics: the
+ * host's classification (POST /v1/connectors/{id}/signed-out) of the cookies
+ * the run's page was sent, or of the cookies authbridge gave the run when
+ * the browser is gone. Only when authbridge does not answer (switched off,
+ * unreachable, or an older host without that route) does the runner guess
+ * itself: cookies there but refused is SESSION_EXPIRED, none is
+ * PROFILE_COOKIE_MISSING.
+ */
+async function signedOutReason(run) {
+  const onPage = await pageCookies(run);
+  const cookies = onPage || run.auth.cookies;
+  if (run.sessions.enabled && typeof run.sessions.signedOut === 'function') {
+    const r = await run.sessions.signedOut(run.connector.id, run.runId, cookies);
+    if (r.ok && validReason(r.reason)) return r.reason;
+  }
+  // The local fallback: authbridge did not answer.
+  if (onPage && onPage.length > 0) return 'SESSION_EXPIRED';
   return run.auth.cookies.length > 0 ? 'SESSION_EXPIRED' : 'PROFILE_COOKIE_MISSING';
 }
 

@@ -6,7 +6,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { AuthState, TRANSITIONS, nextState, escalate } = require('../lib/escalation.cjs');
+const { AuthState, TRANSITIONS, nextState, escalate, signedOutReason } = require('../lib/escalation.cjs');
 const { RunEnded } = require('../lib/runended.cjs');
 
 const EVENTS = ['escalate', 'repaired', 'repair_failed', 'no_help', 'ask_person', 'person_signed_in', 'person_failed'];
@@ -117,4 +117,28 @@ test('escalate: authbridge does not know the connector: unavailable, a person is
   assert.equal(run.sessions.repairs, 0);
   assert.equal(run.auth.state, 'unrepaired');
   assert.equal(run.auth.mode, 'interactive_required');
+});
+
+test('signedOutReason: the host\'s classification of the page\'s cookies; the runner\'s guess only when the host does not answer', async () => {
+  const sent = [];
+  const page = { url: () => 'https://demo.test/feed' };
+  const context = { cookies: async (u) => (u === 'https://demo.test/feed' ? [{ name: 'lang', value: 'en', domain: 'demo.test', path: '/', expires: -1 }] : []) };
+  const cases = [
+    { name: 'the host classifies', answer: { ok: true, reason: 'PROFILE_COOKIE_MISSING', detail: 'cookie_absent' }, want: 'PROFILE_COOKIE_MISSING' },
+    { name: 'the host is unreachable: cookies on the page', answer: { ok: false, error: { code: 'agent_unreachable' } }, want: 'SESSION_EXPIRED' },
+    { name: 'an answer without a taxonomy reason', answer: { ok: true, reason: 'nonsense' }, want: 'SESSION_EXPIRED' },
+  ];
+  for (const c of cases) {
+    const run = fakeRun({ repair: null });
+    run.browser = { context, page };
+    run.sessions.signedOut = async (id, runId, cookies) => { sent.push({ id, runId, cookies }); return c.answer; };
+    assert.equal(await signedOutReason(run), c.want, c.name);
+  }
+  assert.deepEqual(sent[0], { id: 'demo', runId: 'r1', cookies: [{ name: 'lang', value: 'en', domain: 'demo.test', path: '/', expires: -1 }] });
+
+  const gone = fakeRun({ repair: null });
+  gone.auth.cookies = [];
+  gone.sessions.enabled = false;
+  gone.sessions.signedOut = async () => { throw new Error('not asked when authbridge is switched off'); };
+  assert.equal(await signedOutReason(gone), 'PROFILE_COOKIE_MISSING', 'switched off, no cookies anywhere');
 });
