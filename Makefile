@@ -12,7 +12,7 @@ endif
 PW_DIR := host/e2e/playwright
 RUNNER_DIR := runner
 
-.PHONY: certutil cookie-tools test-nocgo test-windows wine release release-test sqlite3 help build demo test test-unit test-e2e test-extension test-node test-runner soak-popup bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
+.PHONY: jssize certutil cookie-tools test-nocgo test-windows wine release release-test sqlite3 help build demo test test-unit test-e2e test-extension test-node test-runner soak-popup bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -94,6 +94,10 @@ test-node: build ## the Node client (clients/node) with node --test, against a r
 
 test-runner: ## the drop-in runner's tests (node --test, real Chromium)
 	cd $(RUNNER_DIR) && node --test test/
+
+jssize: ## JavaScript size bounds of the runner, the extension and the Node client: no module over 450 lines, no class or function over 200
+	node --test scripts/jssize.test.cjs
+	node scripts/jssize.cjs
 
 test-e2e: ## end-to-end tests in real headless Chromium and Firefox ESR with the real extension
 	$(GO) test -count=1 -timeout 30m ./host/e2e/

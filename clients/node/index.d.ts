@@ -225,6 +225,8 @@ export declare class Client {
   refresh(id: string, opts?: CallOptions): Promise<StorageState & { http_status: number; fetch_error?: string; url: string }>;
   verify(id: string, opts?: CallOptions & { runId?: string }): Promise<ActionAnswer>;
   repair(id: string, opts?: CallOptions & { runId?: string; inConnectorBrowser?: boolean; signInTimeoutMs?: number }): Promise<ActionAnswer>;
+  /** Why a run's site signed it out, classified by the agent from the cookies its page was sent (their values never leave). */
+  signedOut(id: string, opts?: CallOptions & { runId?: string; cookies?: PlaywrightCookie[] }): Promise<{ result: VerifyResult }>;
   clear(id: string, opts?: CallOptions): Promise<{ row: StatusRow; cleared?: unknown }>;
   interactive(id: string, opts?: CallOptions & { runId?: string; wait?: boolean; pollMs?: number }): Promise<InteractiveAnswer>;
   events(list: AppEvent | AppEvent[] | string, opts?: CallOptions): Promise<{ accepted: number; duplicates: number }>;

@@ -12,9 +12,10 @@ import (
 )
 
 // launchFlagsJSON is the one table of browser and key-store flags per OS and
-// kind of profile. The drop-in runner (runner/lib/launchflags.cjs) reads the
-// same file, so that the browser a run starts on a profile decrypts what the
-// profile writer wrote there.
+// kind of profile, and of the hosts Chromium contacts on its own. The drop-in
+// runner ships a byte-identical copy (runner/lib/launchflags.json), so that
+// the browser a run starts on a profile decrypts what the profile writer
+// wrote there; tests on both sides fail when one copy changes alone.
 //
 //go:embed launchflags.json
 var launchFlagsJSON []byte
@@ -46,21 +47,37 @@ type LaunchFlags struct {
 }
 
 type launchTable struct {
-	Version  int           `json:"version"`
-	Profiles []LaunchFlags `json:"profiles"`
+	Version    int           `json:"version"`
+	QuietHosts []string      `json:"quiet_hosts"`
+	Profiles   []LaunchFlags `json:"profiles"`
 }
 
 // parseLaunchTable reads and checks a launch flags table.
-func parseLaunchTable(data []byte) ([]LaunchFlags, error) {
+func parseLaunchTable(data []byte) (launchTable, error) {
 	var t launchTable
 	if err := json.Unmarshal(data, &t); err != nil {
-		return nil, fmt.Errorf("launch flags table: %w", err)
+		return launchTable{}, fmt.Errorf("launch flags table: %w", err)
 	}
 	if t.Version != 1 || t.Profiles == nil {
-		return nil, errors.New("launch flags table: want version 1 with a profiles list")
+		return launchTable{}, errors.New("launch flags table: want version 1 with a profiles list")
 	}
+	for i, h := range t.QuietHosts {
+		if h == "" || strings.ContainsAny(h, " ,") {
+			return launchTable{}, fmt.Errorf("launch flags table: quiet_hosts[%d]: %q is not a host name", i, h)
+		}
+	}
+	rows, err := checkRows(t.Profiles)
+	if err != nil {
+		return launchTable{}, err
+	}
+	t.Profiles = rows
+	return t, nil
+}
+
+// checkRows checks the table's profile rows.
+func checkRows(profiles []LaunchFlags) ([]LaunchFlags, error) {
 	seen := map[[2]string]bool{}
-	for i, p := range t.Profiles {
+	for i, p := range profiles {
 		if p.Kind == "" || p.OS == "" {
 			return nil, fmt.Errorf("launch flags table: profiles[%d]: kind and os must be non-empty strings", i)
 		}
@@ -78,17 +95,29 @@ func parseLaunchTable(data []byte) ([]LaunchFlags, error) {
 		}
 		seen[k] = true
 	}
-	return t.Profiles, nil
+	return profiles, nil
 }
 
 // FlagsFor returns the table's row for a kind of profile on an OS (a GOOS
 // name): the OS's own row, else the kind's "*" row.
 func FlagsFor(kind, goos string) (LaunchFlags, error) {
-	rows, err := parseLaunchTable(launchFlagsJSON)
+	t, err := parseLaunchTable(launchFlagsJSON)
 	if err != nil {
 		return LaunchFlags{}, err
 	}
-	return flagsFor(rows, kind, goos)
+	return flagsFor(t.Profiles, kind, goos)
+}
+
+// QuietHosts returns the table's quiet_hosts: the hosts Chromium contacts on
+// its own that every browser authbridge and the runner start resolves to
+// nothing. host/chromium's QuietHosts is a copy of this list (the chromium
+// package is below this one); TestQuietHostsCopy fails when they differ.
+func QuietHosts() ([]string, error) {
+	t, err := parseLaunchTable(launchFlagsJSON)
+	if err != nil {
+		return nil, err
+	}
+	return t.QuietHosts, nil
 }
 
 func flagsFor(rows []LaunchFlags, kind, goos string) (LaunchFlags, error) {

@@ -153,7 +153,11 @@ func FlagSet(o Options) map[string]any {
 // extension updates, Google account listing, safe browsing, connectivity
 // and time checks, model downloads): flags do not stop all of them (the
 // account listing has none), so every authbridge browser resolves them to
-// nothing, except those inside the domains of the site it is for.
+// nothing, except those inside the domains of the site it is for. The list
+// is the launch flags table's quiet_hosts (host/chromeprofile/launchflags.json,
+// which the runner reads too), copied here because host/chromeprofile
+// builds on this package; chromeprofile's TestQuietHostsCopy fails when the
+// two differ.
 var QuietHosts = []string{
 	"accounts.google.com", "accounts.youtube.com", "android.clients.google.com",
 	"clients1.google.com", "clients2.google.com", "clients3.google.com", "clients4.google.com",

@@ -111,6 +111,7 @@ func New(cfg Config) *Server {
 		"POST /v1/connectors/{id}/repair":      s.repair,
 		"POST /v1/connectors/{id}/interactive": s.interactive,
 		"POST /v1/connectors/{id}/clear":       s.clear,
+		"POST /v1/connectors/{id}/signed-out":  s.signedOut,
 	}
 	for p, h := range cfg.Extra {
 		table[p] = h

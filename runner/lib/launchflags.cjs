@@ -1,12 +1,16 @@
 'use strict';
 // The one table of browser and key-store flags per OS and kind of profile,
-// shared with authbridge's profile writer (host/chromeprofile/launchflags.json),
-// so that what a repair writes into a profile is what a run reads from it.
+// and of the hosts Chromium contacts on its own, shared with authbridge's
+// profile writer, so that what a repair writes into a profile is what a run
+// reads from it. The runner ships its own copy of the table
+// (lib/launchflags.json), byte for byte the host's
+// (host/chromeprofile/launchflags.json); tests on both sides fail when one
+// changes alone.
 
 const fs = require('node:fs');
 const path = require('node:path');
 
-const TABLE = path.join(__dirname, '..', '..', 'host', 'chromeprofile', 'launchflags.json');
+const TABLE = path.join(__dirname, 'launchflags.json');
 
 /** goos maps Node's platform names to the table's (Go's GOOS). */
 function goos(platform = process.platform) {
@@ -23,6 +27,9 @@ function loadTable(file = TABLE) {
   }
   if (t.version !== 1 || !Array.isArray(t.profiles)) {
     throw new Error(`launch flags table ${file}: want version 1 with a profiles list`);
+  }
+  if (t.quiet_hosts !== undefined && (!Array.isArray(t.quiet_hosts) || t.quiet_hosts.some((h) => typeof h !== 'string' || !h))) {
+    throw new Error(`launch flags table ${file}: quiet_hosts must be a list of host names`);
   }
   t.profiles.forEach((p, i) => {
     for (const f of ['kind', 'os']) {
@@ -57,8 +64,8 @@ function flagsFor(kind = 'app', platform = process.platform, table = loadTable()
 //   address bar's two WebUI popups (chrome://omnibox-popup.top-chrome/ and
 //   its omnibox_popup_aim.html), each in a renderer process of its own, at
 //   every start, headless too. A headless run has no address bar; without
-//   them the browser starts two renderers fewer, which on a busy 2-core
-//   machine halved the time to the first page (see README.md, bench).
+//   them the browser starts two renderers fewer and the first page comes
+//   sooner (the figures: docs/benchmarks.md).
 const RUNNER_DISABLED_FEATURES = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup'];
 
 let pwDisabled = null;
@@ -110,22 +117,16 @@ function withDisabledFeatures(args, playwright = playwrightDisabledFeatures(), e
 }
 
 /**
- * QUIET_HOSTS are the hosts Chromium contacts on its own (component and
- * extension updates, Google account listing, safe browsing, connectivity
- * checks, model downloads), as authbridge's Go browsers block them
- * (host/chromium QuietHosts): a run's browser resolves them to nothing,
- * except those of the connector's own sites.
+ * quietHosts are the table's quiet_hosts: the hosts Chromium contacts on its
+ * own (component and extension updates, Google account listing, safe
+ * browsing, connectivity checks, model downloads), which authbridge's Go
+ * browsers block too (host/chromium QuietHosts, checked against the same
+ * table): a run's browser resolves them to nothing, except those of the
+ * connector's own sites.
  */
-const QUIET_HOSTS = [
-  'accounts.google.com', 'accounts.youtube.com', 'android.clients.google.com',
-  'clients1.google.com', 'clients2.google.com', 'clients3.google.com', 'clients4.google.com',
-  'clients5.google.com', 'clients6.google.com', 'clientservices.googleapis.com',
-  'update.googleapis.com', '*.gvt1.com', '*.gvt2.com', 'dl.google.com',
-  'safebrowsing.googleapis.com', 'safebrowsingohttpgateway.googleapis.com', 'sb-ssl.google.com',
-  'connectivitycheck.gstatic.com', 'optimizationguide-pa.googleapis.com',
-  'content-autofill.googleapis.com', 'translate.googleapis.com', 'mtalk.google.com',
-  'chromewebstore.googleapis.com', 'passwordsleakcheck-pa.googleapis.com',
-];
+function quietHosts(table = loadTable()) {
+  return [...(table.quiet_hosts || [])];
+}
 
 /** siteOf is a host's last two labels: the connector's site, roughly, for sparing its own hosts. */
 function siteOf(host) {
@@ -133,15 +134,15 @@ function siteOf(host) {
 }
 
 /**
- * withQuietHosts adds host resolver rules that resolve QUIET_HOSTS to
+ * withQuietHosts adds host resolver rules that resolve quietHosts() to
  * nothing, ahead of any --host-resolver-rules the args give (the first
  * matching rule wins); hosts of the sites of `hosts` (the connector's) are
  * spared.
  */
-function withQuietHosts(args, hosts = []) {
+function withQuietHosts(args, hosts = [], quiet = quietHosts()) {
   const prefix = '--host-resolver-rules=';
   const sites = hosts.filter(Boolean).map(siteOf);
-  const rules = QUIET_HOSTS.filter((h) => {
+  const rules = quiet.filter((h) => {
     const base = h.replace(/^\*\./, '');
     return !sites.some((d) => base === d || base.endsWith('.' + d));
   }).map((h) => `MAP ${h} ~NOTFOUND`);
@@ -153,4 +154,4 @@ function withQuietHosts(args, hosts = []) {
   return [...rest, prefix + rules.join(', ')];
 }
 
-module.exports = { TABLE, loadTable, flagsFor, goos, RUNNER_DISABLED_FEATURES, playwrightDisabledFeatures, withDisabledFeatures, QUIET_HOSTS, withQuietHosts };
+module.exports = { TABLE, loadTable, flagsFor, goos, RUNNER_DISABLED_FEATURES, playwrightDisabledFeatures, withDisabledFeatures, quietHosts, withQuietHosts };

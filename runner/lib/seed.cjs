@@ -2,12 +2,11 @@
 // The profile seed: the empty SQLite databases Chromium makes for a new
 // profile, kept so that a connector's first run starts from them.
 //
-// Why: on a new profile Chromium creates some twenty SQLite databases
-// (Cookies, History, Web Data, Login Data, ...) and writes each one's schema
-// with its own fdatasync calls, about 220 in all. On the shared 2-core
-// machine that made a new profile's first page some 30-70 ms slower than a
-// kept profile's. A profile that starts with those databases already made by
-// the same Chromium opens like a kept one (README.md, bench).
+// Why: on a new profile Chromium creates its SQLite databases (Cookies,
+// History, Web Data, Login Data, ...) and writes each one's schema with its
+// own fdatasync calls, on the run's critical path. A profile that starts
+// with those databases already made by the same Chromium opens like a kept
+// one (the figures: docs/benchmarks.md).
 //
 // What the seed holds: only the SQLite files of a throwaway profile that a
 // headless Chromium opened and closed without loading a page or getting a

@@ -127,6 +127,27 @@ class Sessions {
     return r;
   }
 
+  /**
+   * signedOut asks authbridge why the run's site signed it out, from the
+   * cookies its page was sent (the client sends no value): {ok, reason,
+   * detail} with the host's taxonomy reason.
+   */
+  async signedOut(id, runId, cookies) {
+    const r = await this._call((c) => {
+      if (typeof c.signedOut !== 'function') {
+        throw Object.assign(new Error('this authbridge-client cannot ask why a run was signed out'), { code: 'unsupported' });
+      }
+      return c.signedOut(id, { runId, cookies });
+    });
+    if (r.ok) {
+      const res = (r.value && r.value.result) || {};
+      r.reason = res.code || '';
+      r.detail = res.detail || '';
+    }
+    delete r.value;
+    return r;
+  }
+
   /** events records dogfood events (the app's run id, verbatim). */
   async events(list) {
     return this._call((c) => c.events(list));

@@ -174,6 +174,24 @@ class Client {
     });
   }
 
+  /**
+   * signedOut asks the agent why a run's site signed it out, from the cookies
+   * its page was sent (Playwright cookies; their values are never sent, only
+   * whether each is empty): {result} with the taxonomy reason.
+   */
+  signedOut(id, opts = {}) {
+    return this._guard(() => {
+      const cookies = (opts.cookies || []).map((c) => ({
+        name: String(c.name || ''), domain: String(c.domain || ''), path: String(c.path || '/'),
+        expires: typeof c.expires === 'number' ? c.expires : -1, ...(c.value === '' ? { empty: true } : {}),
+      }));
+      const body = { cookies, ...(opts.runId ? { run_id: opts.runId } : {}) };
+      return this._call('POST', `/v1/connectors/${checkID(id, 'signedOut')}/signed-out`, {
+        timeoutMs: DEFAULTS.actionTimeoutMs, ...opts, body,
+      });
+    });
+  }
+
   /** report answers the dogfood report; since is a duration ("24h") or an RFC 3339 time. */
   report(opts = {}) {
     const q = opts.since ? `?${new URLSearchParams({ since: opts.since })}` : '';
