@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"time"
+
 	"github.com/authbridge/authbridge/host/apitype"
 	"github.com/authbridge/authbridge/host/connector"
 	"github.com/authbridge/authbridge/taxonomy"
@@ -14,7 +16,8 @@ import (
 // sign-in). The values are not looked at beyond being empty or not (an
 // empty one counts as absent, as in the preflight).
 func SignedOut(def connector.Definition, cookies []apitype.Cookie, opts Options) taxonomy.Result {
-	if r, failed := Preflight(def, cookies, opts); failed {
+	p := &probe{def: def, cookies: cookies, opts: opts.withDefaults(), started: time.Now()}
+	if r, failed := p.preflight(); failed {
 		return r.Result
 	}
 	name := def.Name
