@@ -62,10 +62,11 @@ deps-runner: ## the drop-in runner's npm dependencies (npm ci in runner/)
 demo: chromium build ## sign in on the embedded demo site in a throw-away Chromium and show the bridge at work
 	./$(BIN) demo
 
-test: deps test-unit test-extension test-node test-runner test-e2e ## run every test (what CI runs)
+test: deps test-unit jssize test-extension test-node test-runner test-e2e ## run every test (what CI runs)
 
 test-unit: ## Go unit and integration tests, with the race detector
 	$(GO) vet ./...
+	$(GO) run ./host/internal/funclen
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /host/e2e)
 
 test-nocgo: ## Go unit tests built without cgo: the pure-Go SQLite driver (modernc) the macOS and arm64 binaries use

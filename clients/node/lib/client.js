@@ -24,6 +24,22 @@ function checkID(id, what) {
   return encodeURIComponent(id);
 }
 
+/** guard turns a synchronous throw of f into a rejection. */
+async function guard(f) {
+  return f();
+}
+
+/**
+ * withoutValues keeps of Playwright cookies what the signed-out route reads:
+ * name, domain, path, expiry, and whether the value is empty; never a value.
+ */
+function withoutValues(cookies = []) {
+  return cookies.map((c) => ({
+    name: String(c.name || ''), domain: String(c.domain || ''), path: String(c.path || '/'),
+    expires: typeof c.expires === 'number' ? c.expires : -1, ...(c.value === '' ? { empty: true } : {}),
+  }));
+}
+
 /**
  * Client calls the authbridge agent's local API over its Unix socket, and
  * starts the agent (`authbridge serve`) when nothing answers, as the CLI does.
@@ -84,7 +100,7 @@ class Client {
    * formats opts.onNotice(notice) is called instead.
    */
   cookies(id, opts = {}) {
-    return this._guard(() => {
+    return guard(() => {
       const q = new URLSearchParams({ format: opts.format || 'playwright' });
       if (opts.url) q.set('url', opts.url);
       return this._call('GET', `/v1/connectors/${checkID(id, 'cookies')}/cookies?${q}`, opts);
@@ -115,7 +131,7 @@ class Client {
    * (the browser's answer, 0 when the request failed), fetch_error and url.
    */
   refresh(id, opts = {}) {
-    return this._guard(() => this._call('POST', `/v1/connectors/${checkID(id, 'refresh')}/refresh`, { timeoutMs: 45_000, ...opts }));
+    return guard(() => this._call('POST', `/v1/connectors/${checkID(id, 'refresh')}/refresh`, { timeoutMs: 45_000, ...opts }));
   }
 
   /** verify checks the session now: {result, probe, row}. */
@@ -132,7 +148,7 @@ class Client {
    */
   repair(id, opts = {}) {
     if (!opts.inConnectorBrowser) return this._action(id, 'repair', opts);
-    return this._guard(() => {
+    return guard(() => {
       const wait = opts.signInTimeoutMs ?? DEFAULTS.interactiveWaitMs;
       const body = { in_connector_browser: true, timeout_ms: wait };
       if (opts.runId) body.run_id = opts.runId;
@@ -144,7 +160,7 @@ class Client {
 
   /** clear removes the connector's stored session (never the browser's cookies): {row, cleared}. */
   clear(id, opts = {}) {
-    return this._guard(() => this._call('POST', `/v1/connectors/${checkID(id, 'clear')}/clear`, opts));
+    return guard(() => this._call('POST', `/v1/connectors/${checkID(id, 'clear')}/clear`, opts));
   }
 
   /**
@@ -154,7 +170,7 @@ class Client {
    * timeoutMs (default 5 min) or signal.
    */
   interactive(id, opts = {}) {
-    return this._guard(async () => {
+    return guard(async () => {
       const path = `/v1/connectors/${checkID(id, 'interactive')}/interactive`;
       const body = opts.runId ? { run_id: opts.runId } : undefined;
       if (!opts.wait) return this._call('POST', path, { ...opts, body });
@@ -180,12 +196,8 @@ class Client {
    * whether each is empty): {result} with the taxonomy reason.
    */
   signedOut(id, opts = {}) {
-    return this._guard(() => {
-      const cookies = (opts.cookies || []).map((c) => ({
-        name: String(c.name || ''), domain: String(c.domain || ''), path: String(c.path || '/'),
-        expires: typeof c.expires === 'number' ? c.expires : -1, ...(c.value === '' ? { empty: true } : {}),
-      }));
-      const body = { cookies, ...(opts.runId ? { run_id: opts.runId } : {}) };
+    return guard(() => {
+      const body = { cookies: withoutValues(opts.cookies), ...(opts.runId ? { run_id: opts.runId } : {}) };
       return this._call('POST', `/v1/connectors/${checkID(id, 'signedOut')}/signed-out`, {
         timeoutMs: DEFAULTS.actionTimeoutMs, ...opts, body,
       });
@@ -199,7 +211,7 @@ class Client {
   }
 
   _action(id, name, opts) {
-    return this._guard(() => {
+    return guard(() => {
       const body = opts.runId ? { run_id: opts.runId } : undefined;
       return this._call('POST', `/v1/connectors/${checkID(id, name)}/${name}`, {
         timeoutMs: DEFAULTS.actionTimeoutMs, ...opts, body,
@@ -207,23 +219,14 @@ class Client {
     });
   }
 
-  // _guard turns a synchronous throw into a rejection.
-  async _guard(f) {
-    return f();
-  }
-
   async _call(method, path, opts) {
     const what = `${method} ${path.split('?')[0]}`;
     const dl = deadline(opts.signal, opts.timeoutMs ?? this._timeoutMs);
     try {
-      return await this._request(method, path, opts, dl, what);
+      return await request(this, method, path, opts, dl, what);
     } finally {
       dl.done();
     }
-  }
-
-  _request(method, path, opts, dl, what) {
-    return request(this, method, path, opts, dl, what);
   }
 
   // _ensureAgent runs `authbridge serve`, which starts the agent in the
@@ -256,7 +259,7 @@ async function waitInteractive(client, id, path, body, opts) {
   const dl = deadline(opts.signal, opts.timeoutMs ?? DEFAULTS.interactiveWaitMs);
   let row;
   try {
-    const opened = await client._request('POST', path, { body }, dl, what);
+    const opened = await request(client, 'POST', path, { body }, dl, what);
     row = opened.row;
     for (;;) {
       if (row && row.health_key === 'healthy' && !row.awaiting_interactive) return { ...opened, row };
@@ -267,7 +270,7 @@ async function waitInteractive(client, id, path, body, opts) {
       }
       await sleep(opts.pollMs ?? DEFAULTS.pollMs, dl.signal);
       if (dl.signal.aborted) throw stopped(dl, what);
-      const st = await client._request('GET', '/v1/status?all=1', {}, dl, what);
+      const st = await request(client, 'GET', '/v1/status?all=1', {}, dl, what);
       row = (st.connectors || []).find((r) => r.id === id);
       if (!row) throw new AuthbridgeError(`${what}: connector ${id} is gone`, { code: 'not_found' });
     }
