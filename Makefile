@@ -12,7 +12,7 @@ endif
 PW_DIR := host/e2e/playwright
 RUNNER_DIR := runner
 
-.PHONY: jssize certutil cookie-tools test-nocgo test-windows wine release release-test sqlite3 help build demo test test-unit test-e2e test-extension test-node test-runner soak-popup bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
+.PHONY: pictures jssize certutil cookie-tools test-nocgo test-windows wine release release-test sqlite3 help build demo test test-unit test-e2e test-extension test-node test-runner soak-popup bench deps deps-runner chromium firefox install extension-zip cross vet fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -102,6 +102,9 @@ jssize: ## JavaScript size bounds of the runner, the extension and the Node clie
 
 test-e2e: ## end-to-end tests in real headless Chromium and Firefox ESR with the real extension
 	$(GO) test -count=1 -timeout 30m ./host/e2e/
+
+pictures: build ## retake the pictures the docs show (the popup, light and dark, and the report) from real end-to-end runs
+	AUTHBRIDGE_UPDATE_PICTURES=1 $(GO) test -count=1 -timeout 30m -run 'TestPopupTwoConnectorsAndBadge|TestEveryReasonThroughTheRealPath' ./host/e2e/
 
 soak-popup: chromium ## run the popup end-to-end flow 50 times in a row (not part of make test)
 	CI=1 $(GO) test -count=50 -timeout 60m -run 'TestPopupControlSurface$$' ./host/e2e/

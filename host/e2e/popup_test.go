@@ -39,6 +39,17 @@ func outDir(t *testing.T, name string) string {
 	return dir
 }
 
+// docsDir is where a test puts a picture the docs show: the repository's
+// folder when AUTHBRIDGE_UPDATE_PICTURES is set (make pictures), else the
+// test's output folder, so that a test run leaves the checkout unchanged.
+func docsDir(t *testing.T, repoDir, name string) string {
+	t.Helper()
+	if os.Getenv("AUTHBRIDGE_UPDATE_PICTURES") != "" {
+		return filepath.Join(repoRoot, repoDir)
+	}
+	return outDir(t, name)
+}
+
 // demoWorld starts the demo site and a world whose connectors are the demo
 // site's, with the verify probes pointed at it.
 func demoWorld(t *testing.T, env ...string) (*world, *demosite.Site, string) {
@@ -289,7 +300,7 @@ func TestPopupTwoConnectorsAndBadge(t *testing.T) {
 		})
 	}
 	setMenus("")
-	screenshot(t, p, filepath.Join(repoRoot, "extension", "docs"), "popup")
+	screenshot(t, p, docsDir(t, filepath.Join("extension", "docs"), "popup"), "popup")
 	if txt := rowText(t, p, "demo") + rowText(t, p, "demo-shop"); regexp.MustCompile(`(?i)headless|interactive|repair from`).MatchString(txt) {
 		t.Errorf("the popup shows jargon:\n%s", txt)
 	}
@@ -306,7 +317,7 @@ func TestPopupTwoConnectorsAndBadge(t *testing.T) {
 	if err := chromedp.Do(p, chromedp.WaitVisible(chromedp.CSS(rowSel("demo-shop")+` .more-items [data-action="clear"]`))); err != nil {
 		t.Fatal(err)
 	}
-	screenshot(t, p, filepath.Join(repoRoot, "extension", "docs"), "popup-dark")
+	screenshot(t, p, docsDir(t, filepath.Join("extension", "docs"), "popup"), "popup-dark")
 	// Every row's menu open, so Tab meets every action.
 	if _, err := chromedp.Run(p, chromedp.Evaluate[any](`document.querySelectorAll("details.more:not([open]) > summary").forEach((s) => s.click())`)); err != nil {
 		t.Fatal(err)
