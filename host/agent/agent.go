@@ -249,6 +249,14 @@ func (a *Agent) Run(ctx context.Context) error {
 	case <-shutdownCtx.Done():
 		a.log.Warn("bridge connections still open at shutdown")
 	}
+	// A heal still running (and the browser it started to write a
+	// profile) stops on the cancelled lifetime; the store closes after it.
+	a.cancel()
+	healCtx, c3 := context.WithTimeout(context.Background(), 15*time.Second)
+	defer c3()
+	if err := a.sessions.Wait(healCtx); err != nil {
+		a.log.Warn("a heal was still running at shutdown")
+	}
 	return nil
 }
 

@@ -266,7 +266,25 @@ func (w *world) stopAgent() {
 	}
 	if pid := w.agentPID(); pid > 0 {
 		syscall.Kill(pid, syscall.SIGTERM)
+		// The test's folders are removed after this: wait for the agent
+		// (and what it started) to be gone.
+		eventually(w.t, 60*time.Second, "the agent exits", func() bool { return processGone(pid) })
 	}
+}
+
+// processGone reports whether pid no longer runs (gone, or a zombie not yet
+// reaped by its parent).
+func processGone(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return true
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// The state follows the command name in parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z' || b[i+2] == 'X'
 }
 
 // eventually polls cond until it holds or the timeout passes.

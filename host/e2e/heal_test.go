@@ -190,4 +190,5 @@ func TestHealThroughTheDiskWatcherAlone(t *testing.T) {
 	if storedSID(t, state) == "" {
 		t.Errorf("the storage state was not written")
 	}
+	w.waitProfileWritten(t, "demo", start)
 }

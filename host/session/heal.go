@@ -21,10 +21,16 @@ func (m *Manager) AuthCookiesChanged(connectorID, trigger string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.healTimer != nil {
-		s.healTimer.Reset(HealDebounce)
+		// A timer that already fired (its heal waits for s.mu) runs once
+		// more after Reset: that run is counted as well.
+		if !s.healTimer.Reset(HealDebounce) {
+			m.background.Add(1)
+		}
 		return
 	}
+	m.background.Add(1)
 	s.healTimer = time.AfterFunc(HealDebounce, func() {
+		defer m.background.Done()
 		s.mu.Lock()
 		s.healTimer = nil
 		s.mu.Unlock()

@@ -167,9 +167,26 @@ type Config struct {
 type Manager struct {
 	cfg Config
 	ctx context.Context // the agent's lifetime, for heals
+	// background counts the work the manager runs on its own (heals, a
+	// profile write waiting for its browser to close), for Wait.
+	background sync.WaitGroup
 
 	mu    sync.Mutex
 	state map[string]*state
+}
+
+// Wait waits until the work the manager started on its own has ended (a
+// heal, and with it a browser it started to write a profile, stops once
+// the manager's context is cancelled), or until ctx ends.
+func (m *Manager) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { m.background.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // state is one connector's in-memory bookkeeping.

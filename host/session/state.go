@@ -143,7 +143,9 @@ func (m *Manager) waitProfile(def connector.Definition, dir string, waiter Profi
 	s.profileWait = fmt.Sprintf("A running browser is using %s, so the sign-in will be written into it once that browser closes.", dir)
 	s.mu.Unlock()
 	m.cfg.Log.Info("profile in use: waiting to write the session", "connector", def.ID, "profile", dir)
+	m.background.Add(1)
 	go func() {
+		defer m.background.Done()
 		for {
 			err := waiter.WaitFree(m.ctx, dir)
 			if err == nil {
