@@ -28,7 +28,7 @@ test('the conformance connector reports every present method ok', async (t) => {
     await site.close();
     fs.rmSync(profiles, { recursive: true, force: true });
   });
-  await r.waitFor((m) => m.type === 'ready', 10000, 'ready');
+  await r.waitFor((m) => m.type === 'ready', 60000, 'ready');
   assert.equal(r.lines[0].type, 'ready', 'ready is the first line');
   r.send({ type: 'run', runId: 'conformance-1', connectorPath: SCRIPT, url: 'https://example.com/', requestedScopes: ['conformance.result'] });
   const res = await r.result('conformance-1');

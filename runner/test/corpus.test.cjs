@@ -64,7 +64,7 @@ test('runner: every corpus case, all runs at once in one runner', async (t) => {
     fs.rmSync(profiles, { recursive: true, force: true });
     fs.rmSync(scripts, { recursive: true, force: true });
   });
-  await r.waitFor((m) => m.type === 'ready', 10000, 'ready');
+  await r.waitFor((m) => m.type === 'ready', 60000, 'ready');
   for (const c of corpus.cases) {
     const script = path.join(scripts, `${c.id}.js`);
     fs.copyFileSync(path.join(__dirname, '..', 'testdata', 'connectors', 'echo-result.js'), script);

@@ -49,18 +49,18 @@ test('every stdout line is protocol JSON, ready first, bad input answered', asyn
   const site = await plainSite();
   t.after(() => site.close());
   const r = newRunner(t);
-  await r.waitFor((m) => m.type === 'ready', 10000, 'ready');
+  await r.waitFor((m) => m.type === 'ready', 60000, 'ready');
   assert.equal(r.lines[0].type, 'ready');
 
   r.send('this is not json');
-  await r.waitFor((m) => m.type === 'error' && /malformed input line/.test(m.message), 5000, 'the malformed-line error');
+  await r.waitFor((m) => m.type === 'error' && /malformed input line/.test(m.message), 60000, 'the malformed-line error');
   r.send('[1,2]');
   r.send({ type: 'launch-rockets' });
-  await r.waitFor((m) => m.type === 'error' && /unknown message type "launch-rockets"/.test(m.message), 5000, 'unknown type');
+  await r.waitFor((m) => m.type === 'error' && /unknown message type "launch-rockets"/.test(m.message), 60000, 'unknown type');
   r.send({ type: 'run', connectorPath: path.join(CONNECTORS, 'protocol-probe.js') });
-  await r.waitFor((m) => m.type === 'error' && /run: runId is required/.test(m.message), 5000, 'runId required');
+  await r.waitFor((m) => m.type === 'error' && /run: runId is required/.test(m.message), 60000, 'runId required');
   r.send({ type: 'evaluate', runId: 'nosuch', script: '1' });
-  await r.waitFor((m) => m.type === 'evaluate-result' && m.runId === 'nosuch' && /no run nosuch/.test(m.error), 5000, 'no run');
+  await r.waitFor((m) => m.type === 'evaluate-result' && m.runId === 'nosuch' && /no run nosuch/.test(m.error), 60000, 'no run');
 
   r.send({ type: 'run', runId: 'probe-1', connectorPath: path.join(CONNECTORS, 'protocol-probe.js'), url: site.url });
   const ask = await r.waitFor((m) => m.type === 'request-input' && m.runId === 'probe-1', 60000, 'request-input');
@@ -68,13 +68,13 @@ test('every stdout line is protocol JSON, ready first, bad input answered', asyn
   assert.ok(r.of('probe-1').some((m) => m.type === 'status' && m.status === 'WAITING_FOR_USER'));
   // The driver may look at the page while the script waits.
   r.send({ type: 'evaluate', runId: 'probe-1', script: 'document.title' });
-  const ev = await r.waitFor((m) => m.type === 'evaluate-result' && m.runId === 'probe-1', 10000, 'evaluate-result');
+  const ev = await r.waitFor((m) => m.type === 'evaluate-result' && m.runId === 'probe-1', 60000, 'evaluate-result');
   assert.equal(ev.result, 'probe');
   r.send({ type: 'screenshot', runId: 'probe-1' });
-  const shot = await r.waitFor((m) => m.type === 'screenshot-result' && m.runId === 'probe-1', 10000, 'screenshot-result');
+  const shot = await r.waitFor((m) => m.type === 'screenshot-result' && m.runId === 'probe-1', 60000, 'screenshot-result');
   assert.equal(Buffer.from(shot.data, 'base64').subarray(0, 2).toString('hex'), 'ffd8', 'a JPEG');
   r.send({ type: 'input-response', runId: 'probe-1', requestId: 'wrong', data: {} });
-  await r.waitFor((m) => m.type === 'error' && m.runId === 'probe-1' && /no pending request wrong/.test(m.message), 5000, 'wrong request id');
+  await r.waitFor((m) => m.type === 'error' && m.runId === 'probe-1' && /no pending request wrong/.test(m.message), 60000, 'wrong request id');
   r.send({ type: 'input-response', runId: 'probe-1', requestId: ask.requestId, data: { colour: 'blue' } });
 
   const res = await r.result('probe-1');
@@ -104,7 +104,7 @@ test('stop cancels a run; several runs run at once', async (t) => {
   const site = await plainSite();
   t.after(() => site.close());
   const r = newRunner(t);
-  await r.waitFor((m) => m.type === 'ready', 10000, 'ready');
+  await r.waitFor((m) => m.type === 'ready', 60000, 'ready');
   const scripts = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-scripts-'));
   t.after(() => fs.rmSync(scripts, { recursive: true, force: true }));
   for (const id of ['a', 'b']) {
@@ -114,15 +114,15 @@ test('stop cancels a run; several runs run at once', async (t) => {
   await r.waitFor((m) => m.type === 'data' && m.runId === 'sleep-a' && m.value === 'sleeping', 60000, 'a sleeping');
   await r.waitFor((m) => m.type === 'data' && m.runId === 'sleep-b' && m.value === 'sleeping', 60000, 'b sleeping');
   r.send({ type: 'run', runId: 'sleep-a', connectorPath: path.join(scripts, 'sleeper-a.js') });
-  await r.waitFor((m) => m.type === 'error' && m.runId === 'sleep-a' && /already running/.test(m.message), 5000, 'duplicate run id');
+  await r.waitFor((m) => m.type === 'error' && m.runId === 'sleep-a' && /already running/.test(m.message), 60000, 'duplicate run id');
   r.send({ type: 'stop', runId: 'sleep-a' });
   const res = await r.result('sleep-a', 30000);
   assert.equal(res.classification.outcome, 'cancelled');
   assert.equal(res.data, undefined);
-  await r.waitFor((m) => m.type === 'status' && m.runId === 'sleep-a' && m.status === 'STOPPED', 5000, 'STOPPED');
+  await r.waitFor((m) => m.type === 'status' && m.runId === 'sleep-a' && m.status === 'STOPPED', 60000, 'STOPPED');
   // b is still running and answers.
   r.send({ type: 'evaluate', runId: 'sleep-b', script: 'document.title' });
-  const ev = await r.waitFor((m) => m.type === 'evaluate-result' && m.runId === 'sleep-b', 10000, 'b evaluate');
+  const ev = await r.waitFor((m) => m.type === 'evaluate-result' && m.runId === 'sleep-b', 60000, 'b evaluate');
   assert.equal(ev.result, 'probe');
   r.send({ type: 'quit' });
   const exit = await r.exited;
@@ -135,7 +135,7 @@ test('escalation with nobody there and no authbridge fails at once', async (t) =
   const site = await plainSite();
   t.after(() => site.close());
   const r = newRunner(t);
-  await r.waitFor((m) => m.type === 'ready', 10000, 'ready');
+  await r.waitFor((m) => m.type === 'ready', 60000, 'ready');
   r.send({ type: 'run', runId: 'esc-1', connectorPath: path.join(CONNECTORS, 'escalate.js'), url: site.url, allowHeaded: false });
   const res = await r.result('esc-1');
   assert.equal(res.classification.outcome, 'failure');

@@ -62,7 +62,7 @@ test('a run\'s browser contacts only the run\'s site', async (t) => {
     await r.close();
     fs.rmSync(profiles, { recursive: true, force: true });
   });
-  await r.waitFor((m) => m.type === 'ready', 10000, 'ready');
+  await r.waitFor((m) => m.type === 'ready', 60000, 'ready');
   r.send({ type: 'run', runId: 'quiet-1', connectorPath: ECHO, url: `http://quiet.test:${rec.port}/` });
   const res = await r.result('quiet-1');
   assert.equal(res.classification.outcome, 'success', JSON.stringify(res.classification));

@@ -40,7 +40,7 @@ test('a script writing to fd 1 forges no protocol line', async (t) => {
   const s = await site();
   t.after(() => s.close());
   const r = newRunner(t);
-  await r.waitFor((m) => m.type === 'ready', 10000, 'ready');
+  await r.waitFor((m) => m.type === 'ready', 60000, 'ready');
   r.send({ type: 'run', runId: 'forger-1', connectorPath: path.join(CONNECTORS, 'fd1-forger.js'), url: s.url });
   const res = await r.result('forger-1');
   assert.equal(res.classification.outcome, 'success', JSON.stringify(res.classification));
@@ -51,7 +51,7 @@ test('a script writing to fd 1 forges no protocol line', async (t) => {
 
 test('a FIFO as connectorPath is refused without blocking the runner', async (t) => {
   const r = newRunner(t);
-  await r.waitFor((m) => m.type === 'ready', 10000, 'ready');
+  await r.waitFor((m) => m.type === 'ready', 60000, 'ready');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-fifo-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const fifo = path.join(dir, 'connector.js');
@@ -61,28 +61,28 @@ test('a FIFO as connectorPath is refused without blocking the runner', async (t)
   assert.equal(res.classification.outcome, 'failure');
   assert.match(JSON.stringify(res), /not a regular file/);
   r.send({ type: 'evaluate', runId: 'nosuch', script: '1' });
-  await r.waitFor((m) => m.type === 'evaluate-result' && m.runId === 'nosuch', 5000, 'the runner still answers');
+  await r.waitFor((m) => m.type === 'evaluate-result' && m.runId === 'nosuch', 60000, 'the runner still answers');
 });
 
 test('a line over 1 MiB is answered with an error and dropped, not buffered', async (t) => {
   const r = newRunner(t);
-  await r.waitFor((m) => m.type === 'ready', 10000, 'ready');
+  await r.waitFor((m) => m.type === 'ready', 60000, 'ready');
   r.send(JSON.stringify({ type: 'evaluate', runId: 'huge', script: 'x'.repeat(3 * 1024 * 1024) }));
   await r.waitFor((m) => m.type === 'error' && /longer than 1048576 bytes/.test(m.message), 20000, 'the line-cap error');
   assert.equal(r.of('huge').length, 0, 'the long line is not acted on');
   r.send({ type: 'evaluate', runId: 'after', script: '1' });
-  await r.waitFor((m) => m.type === 'evaluate-result' && m.runId === 'after', 5000, 'the next line is read');
+  await r.waitFor((m) => m.type === 'evaluate-result' && m.runId === 'after', 60000, 'the next line is read');
 });
 
 test('runs beyond AUTHBRIDGE_RUNNER_MAX_RUNS are refused', async (t) => {
   const s = await site();
   t.after(() => s.close());
   const r = newRunner(t, { AUTHBRIDGE_RUNNER_MAX_RUNS: '1' });
-  await r.waitFor((m) => m.type === 'ready', 10000, 'ready');
+  await r.waitFor((m) => m.type === 'ready', 60000, 'ready');
   r.send({ type: 'run', runId: 'sleep-1', connectorPath: path.join(CONNECTORS, 'sleeper.js'), url: s.url });
   await r.waitFor((m) => m.type === 'data' && m.runId === 'sleep-1' && m.value === 'sleeping', 60000, 'sleeping');
   r.send({ type: 'run', runId: 'sleep-2', connectorPath: path.join(CONNECTORS, 'sleeper.js'), url: s.url });
-  await r.waitFor((m) => m.type === 'error' && m.runId === 'sleep-2' && /1 run is already going/.test(m.message), 5000, 'the cap error');
+  await r.waitFor((m) => m.type === 'error' && m.runId === 'sleep-2' && /1 run is already going/.test(m.message), 60000, 'the cap error');
   r.send({ type: 'stop', runId: 'sleep-1' });
   await r.result('sleep-1', 30000);
 });
