@@ -37,7 +37,7 @@ func (w *world) verify(t *testing.T, id string, args ...string) apitype.ActionRe
 // TestEveryReasonThroughTheRealPath produces each failure reason from the
 // browser's cookies, through the host, to a probe of the demo site.
 func TestEveryReasonThroughTheRealPath(t *testing.T) {
-	w, site, base := demoWorld(t, "AUTHBRIDGE_AUTO_REPAIR=off", "AUTHBRIDGE_VERIFY_TIMEOUT=1500ms")
+	w, site, base := demoWorld(t, "AUTHBRIDGE_AUTO_REPAIR=off", "AUTHBRIDGE_VERIFY_TIMEOUT=15s")
 	js := demosite.JSDefinition(base)
 	w.writeConnector(map[string]any{"id": js.ID, "name": js.Name, "domains": js.Domains, "auth_cookies": js.AuthCookies,
 		"login_url": js.LoginURL, "verify": js.Verify})
