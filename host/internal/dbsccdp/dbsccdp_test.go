@@ -15,6 +15,7 @@ import (
 
 	"github.com/authbridge/authbridge/host/dbsc"
 	"github.com/authbridge/authbridge/host/internal/sqlitedb"
+	"github.com/authbridge/authbridge/host/internal/storetest"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 )
@@ -81,22 +82,8 @@ func FuzzParseActivePort(f *testing.F) {
 // writeStore makes a DBSC store like Chromium's, holding sites.
 func writeStore(t *testing.T, udd string, sites ...string) {
 	t.Helper()
-	dir := filepath.Join(udd, "Default")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := storetest.CreateDBSC(filepath.Join(udd, "Default", dbsc.StoreName), sites...); err != nil {
 		t.Fatal(err)
-	}
-	db, err := sql.Open(sqlitedb.Driver, filepath.Join(dir, dbsc.StoreName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("CREATE TABLE meta(key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, value LONGVARCHAR); CREATE TABLE dbsc_session_tbl (key TEXT, proto BLOB, PRIMARY KEY(key))"); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range sites {
-		if _, err := db.Exec("INSERT INTO dbsc_session_tbl VALUES (?, ?)", s, []byte{0x0a, 0x01}); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 

@@ -13,6 +13,8 @@ package storetest
 import (
 	"database/sql"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -330,4 +332,37 @@ func CreateMany(path string, n int) error {
 			Expires: now.Add(time.Hour), Updated: now, SameSite: -1})
 	}
 	return Create(path, 24, cs)
+}
+
+// dbscTable is the table of Chromium's device-bound session store: one row
+// per site, the session's serialized proto as the value.
+const dbscTable = "CREATE TABLE dbsc_session_tbl (key TEXT, proto BLOB, PRIMARY KEY(key))"
+
+// CreateDBSC writes a device-bound session store at path holding one session
+// for each site, with a placeholder proto. Its directory is made if missing.
+func CreateDBSC(path string, sites ...string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	db, err := sql.Open(sqlitedb.Driver, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, s := range []string{metaTable, dbscTable} {
+		if _, err := tx.Exec(s); err != nil {
+			return err
+		}
+	}
+	for _, s := range sites {
+		if _, err := tx.Exec("INSERT INTO dbsc_session_tbl VALUES (?, ?)", s, []byte{0x0a, 0x01}); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
